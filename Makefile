@@ -1,0 +1,66 @@
+# pgque -- PGXS build of the extension, plus the project's top-level targets.
+#
+#   make / make install     build and install the extension (PGXS)
+#   make installcheck       pg_regress + isolation against a running server
+#   make client             build the C++ client library and CLI (client/)
+#   make test               everything, on a throwaway cluster (test/run_all.sh)
+#   make demo               messages flowing through a throwaway cluster
+#   make bench              benchmarks (bench/)
+#   make soak               the long soak test
+#
+# test, demo, bench and soak install what is missing first (test/deps.sh),
+# so they work on a fresh Debian 12 machine with only the PG 15 server.
+
+EXTENSION   = pgque
+EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" pgque.control)
+
+MODULE_big  = pgque
+OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+DATA_built  = pgque--$(EXTVERSION).sql
+DATA        = $(sort $(wildcard extension/pgque--*--*.sql))
+PG_CPPFLAGS = -I$(srcdir)/src
+PG_CFLAGS   = -Wall -Wmissing-prototypes
+
+REGRESS     = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
+ISOLATION   = $(basename $(notdir $(sort $(wildcard test/isolation/specs/*.spec))))
+ISOLATION_OPTS = --inputdir=test/isolation
+
+EXTRA_CLEAN = pgque--*.sql results regression.diffs regression.out output_iso
+
+# The Debian server-dev package puts the version-specific pg_config here.
+PG_CONFIG  ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PGXS       := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+
+# Without the server headers only the bootstrap targets below work; they
+# install them (test/deps.sh) and then come back here.
+ifneq ($(wildcard $(dir $(PGXS))../../src/include/server/postgres.h)$(wildcard $(shell $(PG_CONFIG) --includedir-server 2>/dev/null)/postgres.h),)
+include $(PGXS)
+else
+all install installcheck:
+	@echo "PostgreSQL server headers are missing: run 'make test' (it installs them) or 'test/deps.sh'." >&2
+	@exit 1
+endif
+
+$(DATA_built): $(sort $(wildcard extension/[0-9]*.sql)) pgque.control
+	cat $(sort $(wildcard extension/[0-9]*.sql)) > $@
+
+.PHONY: deps client test demo bench soak
+
+deps:
+	test/deps.sh
+
+client: deps
+	cmake -S client -B client/build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build client/build -j2
+
+test:
+	test/run_all.sh
+
+demo:
+	test/demo.sh
+
+bench:
+	bench/run.sh
+
+soak:
+	test/soak.sh

@@ -1,0 +1,204 @@
+-- Metadata tables. Names and columns follow PgQ so that monitoring queries
+-- written for PgQ and PgQue keep working. Per-message work never updates a
+-- metadata row: events are appended to the rotating event tables, ticks are
+-- appended to pgque.tick, and a consumer's progress is appended to
+-- pgque.batch (one row per batch, updated once when it closes). That keeps
+-- lookups O(1) even while another session holds an old snapshot.
+
+create table pgque.queue (
+    queue_id                    serial      primary key,
+    queue_name                  text        not null unique,
+
+    queue_ntables               integer     not null default 3,
+    queue_cur_table             integer     not null default 0,
+    queue_rotation_period       interval    not null default '2 hours',
+    -- Rotation bookkeeping, see extension/70_maint.sql for the invariant.
+    queue_switch_step1          xid8        not null default pg_catalog.pg_current_xact_id(),
+    queue_switch_step2          xid8                 default pg_catalog.pg_current_xact_id(),
+    queue_switch_time           timestamptz not null default pg_catalog.now(),
+
+    queue_external_ticker       boolean     not null default false,
+    queue_disable_insert        boolean     not null default false,
+    queue_ticker_paused         boolean     not null default false,
+
+    queue_ticker_max_count      integer     not null default 500,
+    queue_ticker_max_lag        interval    not null default '3 seconds',
+    queue_ticker_idle_period    interval    not null default '1 minute',
+    queue_per_tx_limit          integer,
+
+    queue_data_pfx              text        not null,
+    queue_event_seq             text        not null,
+    queue_tick_seq              text        not null,
+
+    queue_max_retries           integer     not null default 5,
+    -- set by force_tick(): the next ticker pass ticks regardless of thresholds
+    queue_tick_forced           boolean     not null default false,
+
+    constraint queue_ntables_check check (queue_ntables = 3),
+    constraint queue_cur_table_check check (queue_cur_table between 0 and queue_ntables - 1),
+    constraint queue_max_retries_check check (queue_max_retries >= 0),
+    constraint queue_ticker_max_count_check check (queue_ticker_max_count > 0),
+    constraint queue_ticker_max_lag_check check (queue_ticker_max_lag >= '0'),
+    constraint queue_ticker_idle_period_check check (queue_ticker_idle_period > '0'),
+    constraint queue_rotation_period_check check (queue_rotation_period >= '0')
+);
+
+create table pgque.consumer (
+    co_id       serial  primary key,
+    co_name     text    not null unique
+);
+
+-- One row per (queue, consumer) pair, written on subscribe only.
+create table pgque.subscriber (
+    sub_id          serial      primary key,
+    sub_queue       int4        not null references pgque.queue (queue_id),
+    sub_consumer    int4        not null references pgque.consumer (co_id),
+    sub_created     timestamptz not null default pg_catalog.now(),
+    unique (sub_queue, sub_consumer)
+);
+
+-- A tick is a snapshot of the producers' transactions. The events of a
+-- batch are those whose transaction is visible in the newer tick's snapshot
+-- and not in the older one. Appended by the ticker, deleted by rotation.
+create table pgque.tick (
+    tick_queue      int4            not null,
+    tick_id         bigint          not null,
+    tick_time       timestamptz     not null,
+    tick_snapshot   pg_snapshot     not null,
+    tick_event_seq  bigint          not null,
+    primary key (tick_queue, tick_id)
+);
+
+create sequence pgque.batch_id_seq;
+
+-- Consumer progress, append-mostly. The newest row of a subscriber is its
+-- state: 'o' = batch open (cursor at batch_prev_tick), 'd' = cursor at
+-- batch_next_tick. Older rows are history: 'd' closed, 's' split (a partial
+-- receive was acked; a newer row continues the same tick window after
+-- batch_start_ev), 'r' re-delivered under a newer row's id, 'c' cancelled by
+-- register_consumer_at. See src/consume.c.
+create table pgque.batch (
+    batch_id        bigint      primary key,
+    batch_sub       int4        not null,
+    batch_prev_tick bigint,
+    batch_next_tick bigint      not null,
+    -- events with ev_id <= batch_start_ev were acked under an earlier batch id
+    batch_start_ev  bigint,
+    -- last ev_id handed out by receive (int8 max: all of it); null = not
+    -- handed out by receive
+    batch_end_ev    bigint,
+    batch_state     "char"      not null,
+    batch_opened    timestamptz not null,
+    batch_closed    timestamptz,
+    constraint batch_state_check check (batch_state in ('o', 'd', 's', 'r', 'c'))
+);
+create index batch_sub_idx on pgque.batch (batch_sub, batch_id);
+
+-- PgQ-compatible view of the consumer cursors.
+create view pgque.subscription as
+select s.sub_id,
+       s.sub_queue,
+       s.sub_consumer,
+       case when b.batch_state = 'o' then b.batch_prev_tick else b.batch_next_tick end
+           as sub_last_tick,
+       coalesce(b.batch_closed, b.batch_opened) as sub_active,
+       case when b.batch_state = 'o' then b.batch_id end as sub_batch,
+       case when b.batch_state = 'o' then b.batch_next_tick end as sub_next_tick
+  from pgque.subscriber s
+  left join lateral (
+        select bb.batch_id, bb.batch_prev_tick, bb.batch_next_tick, bb.batch_state,
+               bb.batch_opened, bb.batch_closed
+          from pgque.batch bb
+         where bb.batch_sub = s.sub_id
+         order by bb.batch_id desc
+         limit 1) b on true;
+
+-- Column layout of every event table (pgque.event_<queue_id>_<n>).
+create table pgque.event_template (
+    ev_id       bigint      not null,
+    ev_time     timestamptz not null,
+    ev_txid     xid8        not null,
+    ev_owner    int4,
+    ev_retry    int4,
+    ev_type     text,
+    ev_data     text,
+    ev_extra1   text,
+    ev_extra2   text,
+    ev_extra3   text,
+    ev_extra4   text
+);
+
+-- Events scheduled for redelivery to one subscriber (ev_owner = sub_id).
+create table pgque.retry_queue (
+    ev_retry_after  timestamptz not null,
+    ev_queue        int4        not null,
+    ev_id           bigint      not null,
+    ev_time         timestamptz not null,
+    ev_txid         xid8,
+    ev_owner        int4        not null,
+    ev_retry        int4,
+    ev_type         text,
+    ev_data         text,
+    ev_extra1       text,
+    ev_extra2       text,
+    ev_extra3       text,
+    ev_extra4       text,
+    constraint rq_pkey primary key (ev_owner, ev_id)
+);
+create index rq_retry_idx on pgque.retry_queue (ev_retry_after);
+
+-- Events a subscriber gave up on after max_retries.
+create table pgque.dead_letter (
+    dl_id           bigserial   primary key,
+    dl_queue_id     int4        not null references pgque.queue (queue_id) on delete cascade,
+    dl_consumer_id  int4        not null references pgque.consumer (co_id) on delete cascade,
+    dl_time         timestamptz not null default pg_catalog.now(),
+    dl_reason       text,
+    ev_id           bigint      not null,
+    ev_time         timestamptz not null,
+    ev_txid         xid8,
+    ev_retry        int4,
+    ev_type         text,
+    ev_data         text,
+    ev_extra1       text,
+    ev_extra2       text,
+    ev_extra3       text,
+    ev_extra4       text,
+    constraint dl_queue_consumer_ev_uq unique (dl_queue_id, dl_consumer_id, ev_id)
+);
+create index dl_queue_time_idx on pgque.dead_letter (dl_queue_id, dl_time);
+
+-- Per-database settings of the extension (one row).
+create table pgque.config (
+    singleton       boolean     primary key default true check (singleton),
+    -- false after pgque.stop(): the launcher leaves this database alone
+    worker_enabled  boolean     not null default true,
+    installed_at    timestamptz not null default pg_catalog.now()
+);
+insert into pgque.config default values;
+
+create type pgque.message as (
+    msg_id      bigint,
+    batch_id    bigint,
+    type        text,
+    payload     text,
+    retry_count int4,
+    created_at  timestamptz,
+    extra1      text,
+    extra2      text,
+    extra3      text,
+    extra4      text
+);
+
+select pg_catalog.pg_extension_config_dump('pgque.queue', '');
+select pg_catalog.pg_extension_config_dump('pgque.consumer', '');
+select pg_catalog.pg_extension_config_dump('pgque.subscriber', '');
+select pg_catalog.pg_extension_config_dump('pgque.tick', '');
+select pg_catalog.pg_extension_config_dump('pgque.batch', '');
+select pg_catalog.pg_extension_config_dump('pgque.retry_queue', '');
+select pg_catalog.pg_extension_config_dump('pgque.dead_letter', '');
+select pg_catalog.pg_extension_config_dump('pgque.queue_queue_id_seq', '');
+select pg_catalog.pg_extension_config_dump('pgque.consumer_co_id_seq', '');
+select pg_catalog.pg_extension_config_dump('pgque.subscriber_sub_id_seq', '');
+select pg_catalog.pg_extension_config_dump('pgque.batch_id_seq', '');
+select pg_catalog.pg_extension_config_dump('pgque.dead_letter_dl_id_seq', '');

@@ -1,0 +1,54 @@
+-- Internal helpers implemented in C. None is granted to any role: they are
+-- called from SECURITY DEFINER functions of this extension only.
+
+create function pgque._check_queue_name(queue_name text) returns void
+    language c stable parallel safe as 'MODULE_PATHNAME', 'pgque_check_queue_name_sql';
+
+create function pgque._check_consumer_name(consumer_name text) returns void
+    language c stable parallel safe as 'MODULE_PATHNAME', 'pgque_check_consumer_name_sql';
+
+-- Serializes every change of one subscriber's state (see src/consume.c).
+create function pgque._lock_subscriber(sub_id int4) returns void
+    language c volatile as 'MODULE_PATHNAME', 'pgque_lock_subscriber';
+
+-- The open batch with this id, its subscriber locked against concurrent
+-- receive/ack; raises the standard errors otherwise.
+create function pgque._open_batch(batch_id bigint,
+    out sub_id int4, out queue_id int4, out consumer_id int4, out max_retries int4)
+    language c volatile as 'MODULE_PATHNAME', 'pgque_open_batch';
+
+-- Re-inserts an event into its queue with its original id, for retries and
+-- dead-letter replay. Goes through the same path as send (src/send.c).
+create function pgque._insert_event_raw(
+    queue_id int4, ev_id bigint, ev_time timestamptz, ev_owner int4, ev_retry int4,
+    ev_type text, ev_data text,
+    ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text)
+returns bigint
+    language c volatile as 'MODULE_PATHNAME', 'pgque_insert_event_raw';
+
+-- The one event of an open batch with the given id, or no row.
+create function pgque._batch_event(batch_id bigint, ev_id bigint,
+    out ev_id bigint, out ev_time timestamptz, out ev_txid xid8, out ev_retry int4,
+    out ev_type text, out ev_data text,
+    out ev_extra1 text, out ev_extra2 text, out ev_extra3 text, out ev_extra4 text)
+returns setof record
+    language c volatile as 'MODULE_PATHNAME', 'pgque_batch_event';
+
+-- Raises the standard "queue does not exist" error (42704).
+create function pgque._queue_id(queue text) returns int4
+    language plpgsql stable
+    set search_path = pg_catalog, pgque
+as $$
+declare
+    v_id int4;
+begin
+    perform pgque._check_queue_name(queue);
+    select q.queue_id into v_id from pgque.queue q where q.queue_name = _queue_id.queue;
+    if not found then
+        raise exception 'queue "%" does not exist', queue
+            using errcode = 'undefined_object', schema = 'pgque', table = 'queue',
+                  hint = 'Create it with pgque.create_queue().';
+    end if;
+    return v_id;
+end
+$$;

@@ -1,0 +1,151 @@
+-- Queues: create, drop, configure.
+
+create function pgque.create_queue(queue text) returns integer
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque
+as $$
+declare
+    v_id    int4;
+    v_pfx   text;
+    i       int;
+begin
+    perform pgque._check_queue_name(queue);
+
+    v_id := nextval('pgque.queue_queue_id_seq');
+    v_pfx := 'event_' || v_id;
+    insert into pgque.queue (queue_id, queue_name, queue_data_pfx, queue_event_seq, queue_tick_seq)
+    values (v_id, queue, 'pgque.' || v_pfx, 'pgque.' || v_pfx || '_id_seq',
+            'pgque.' || v_pfx || '_tick_seq')
+    on conflict (queue_name) do nothing;
+    if not found then
+        return 0;
+    end if;
+
+    execute format('create sequence pgque.%I', v_pfx || '_id_seq');
+    execute format('create sequence pgque.%I', v_pfx || '_tick_seq');
+    for i in 0 .. 2 loop
+        -- insert-only tables emptied by TRUNCATE: nothing for autovacuum to do
+        execute format('create table pgque.%I (like pgque.event_template)'
+                       ' with (fillfactor = 100, autovacuum_enabled = false,'
+                       ' toast.autovacuum_enabled = false)', v_pfx || '_' || i);
+        execute format('create index %I on pgque.%I (ev_txid)',
+                       v_pfx || '_' || i || '_txid_idx', v_pfx || '_' || i);
+    end loop;
+
+    -- the first tick: subscribers start from it
+    perform pgque.ticker(queue);
+    return 1;
+end
+$$;
+
+create function pgque.drop_queue(queue text, force boolean default false) returns integer
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque
+as $$
+declare
+    q       record;
+    v_subs  int;
+    s       record;
+    i       int;
+begin
+    perform pgque._check_queue_name(queue);
+    if force is null then
+        raise exception 'force must not be null' using errcode = 'invalid_parameter_value';
+    end if;
+
+    select * into q from pgque.queue where queue_name = drop_queue.queue for update;
+    if not found then
+        raise exception 'queue "%" does not exist', queue
+            using errcode = 'undefined_object', schema = 'pgque', table = 'queue';
+    end if;
+
+    select count(*) into v_subs from pgque.subscriber where sub_queue = q.queue_id;
+    if v_subs > 0 and not force then
+        raise exception 'queue "%" has % consumer(s)', queue, v_subs
+            using errcode = 'object_in_use',
+                  hint = 'Unsubscribe them first, or call pgque.drop_queue(queue, force => true).';
+    end if;
+
+    for s in select c.co_name from pgque.subscriber sb
+               join pgque.consumer c on c.co_id = sb.sub_consumer
+              where sb.sub_queue = q.queue_id
+              order by c.co_name
+    loop
+        perform pgque.unsubscribe(queue, s.co_name);
+    end loop;
+
+    for i in 0 .. q.queue_ntables - 1 loop
+        execute format('drop table pgque.%I', 'event_' || q.queue_id || '_' || i);
+    end loop;
+    execute format('drop sequence pgque.%I', 'event_' || q.queue_id || '_id_seq');
+    execute format('drop sequence pgque.%I', 'event_' || q.queue_id || '_tick_seq');
+    delete from pgque.tick where tick_queue = q.queue_id;
+    delete from pgque.retry_queue where ev_queue = q.queue_id;
+    delete from pgque.queue where queue_id = q.queue_id;
+    return 1;
+end
+$$;
+
+create function pgque.set_queue_config(queue text, param text, value text) returns integer
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque
+as $$
+declare
+    v_id    int4;
+    v_param text;
+    v_type  text;
+    v_check text;
+begin
+    v_id := pgque._queue_id(queue);
+    if param is null then
+        raise exception 'parameter name must not be null' using errcode = 'invalid_parameter_value';
+    end if;
+
+    -- PgQ accepts the names with or without the queue_ prefix
+    v_param := regexp_replace(lower(param), '^queue_', '');
+    case v_param
+        when 'ticker_max_count' then v_type := 'int4'; v_check := '$1 > 0';
+        when 'max_retries' then v_type := 'int4'; v_check := '$1 >= 0';
+        when 'ticker_max_lag' then v_type := 'interval'; v_check := '$1 >= interval ''0''';
+        when 'ticker_idle_period' then v_type := 'interval'; v_check := '$1 > interval ''0''';
+        when 'rotation_period' then v_type := 'interval'; v_check := '$1 >= interval ''0''';
+        when 'ticker_paused' then v_type := 'bool'; v_check := '$1 is not null';
+        when 'external_ticker' then v_type := 'bool'; v_check := '$1 is not null';
+        else
+            raise exception 'unknown queue parameter "%"', param
+                using errcode = 'invalid_parameter_value',
+                      hint = 'Valid parameters: ticker_max_count, ticker_max_lag, ticker_idle_period, '
+                             'ticker_paused, rotation_period, external_ticker, max_retries.';
+    end case;
+
+    if value is null then
+        execute format('update pgque.queue set %I = default where queue_id = $1',
+                       'queue_' || v_param) using v_id;
+        return 1;
+    end if;
+
+    begin
+        execute format('select (%s) from (select $1::%s) v(x)',
+                       replace(v_check, '$1', 'x'), v_type)
+            using value into strict v_check;
+    exception when data_exception then
+        v_check := null;
+    end;
+    if v_check is distinct from 'true' then
+        raise exception 'invalid value "%" for queue parameter "%"', value, v_param
+            using errcode = 'invalid_parameter_value',
+                  hint = case v_type
+                      when 'int4' then 'Expected an integer' ||
+                          case when v_param = 'max_retries' then ' >= 0.' else ' > 0.' end
+                      when 'interval' then
+                          case when v_param = 'ticker_idle_period'
+                               then 'Expected an interval greater than zero, such as ''1 minute''.'
+                               else 'Expected a non-negative interval, such as ''3 seconds''.' end
+                      else 'Expected true or false.' end;
+    end if;
+
+    execute format('update pgque.queue set %I = $1::%s where queue_id = $2',
+                   'queue_' || v_param, v_type) using value, v_id;
+    return 1;
+end
+$$;

@@ -1,0 +1,178 @@
+-- Consuming: subscriptions, batches, receive/ack. The batch state machine is
+-- in C (src/consume.c); subscription management is here.
+
+-- Register consumer on queue with its cursor at tick_id (NULL = newest tick).
+-- Returns 1 for a new subscription, 0 if it existed (then, with a tick_id,
+-- the cursor is moved there and any open batch is cancelled).
+create function pgque.register_consumer_at(queue text, consumer text, tick_id bigint)
+returns integer
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque
+as $$
+declare
+    v_queue     int4;
+    v_co        int4;
+    v_sub       int4;
+    v_tick      bigint;
+begin
+    perform pgque._check_queue_name(queue);
+    perform pgque._check_consumer_name(consumer);
+
+    -- share lock: rotation (which takes it for update) cannot delete the
+    -- tick we position at while we do it
+    select q.queue_id into v_queue from pgque.queue q
+     where q.queue_name = register_consumer_at.queue for share;
+    if not found then
+        raise exception 'queue "%" does not exist', queue
+            using errcode = 'undefined_object', schema = 'pgque', table = 'queue',
+                  hint = 'Create it with pgque.create_queue().';
+    end if;
+
+    if tick_id is null then
+        select t.tick_id into v_tick from pgque.tick t
+         where t.tick_queue = v_queue order by t.tick_id desc limit 1;
+    else
+        select t.tick_id into v_tick from pgque.tick t
+         where t.tick_queue = v_queue and t.tick_id = register_consumer_at.tick_id;
+        if not found then
+            raise exception 'tick % of queue "%" does not exist', tick_id, queue
+                using errcode = 'undefined_object', schema = 'pgque', table = 'tick',
+                      hint = 'Ticks older than the last rotation are removed.';
+        end if;
+    end if;
+    if v_tick is null then
+        raise exception 'queue "%" has no tick yet', queue
+            using errcode = 'object_not_in_prerequisite_state',
+                  hint = 'Run pgque.ticker() once.';
+    end if;
+
+    insert into pgque.consumer (co_name) values (consumer) on conflict (co_name) do nothing;
+    select c.co_id into v_co from pgque.consumer c where c.co_name = consumer;
+
+    insert into pgque.subscriber (sub_queue, sub_consumer) values (v_queue, v_co)
+    on conflict (sub_queue, sub_consumer) do nothing
+    returning sub_id into v_sub;
+    if v_sub is not null then
+        insert into pgque.batch (batch_id, batch_sub, batch_next_tick, batch_state,
+                                 batch_opened, batch_closed)
+        values (nextval('pgque.batch_id_seq'), v_sub, v_tick, 'd', now(), now());
+        return 1;
+    end if;
+
+    if tick_id is not null then
+        select s.sub_id into v_sub from pgque.subscriber s
+         where s.sub_queue = v_queue and s.sub_consumer = v_co;
+        perform pgque._lock_subscriber(v_sub);
+        update pgque.batch set batch_state = 'c', batch_closed = now()
+         where batch_sub = v_sub and batch_state = 'o';
+        insert into pgque.batch (batch_id, batch_sub, batch_next_tick, batch_state,
+                                 batch_opened, batch_closed)
+        values (nextval('pgque.batch_id_seq'), v_sub, v_tick, 'd', now(), now());
+    end if;
+    return 0;
+end
+$$;
+
+create function pgque.register_consumer(queue text, consumer text) returns integer
+    language sql security definer
+    set search_path = pg_catalog, pgque
+    return pgque.register_consumer_at(queue, consumer, null);
+
+create function pgque.subscribe(queue text, consumer text) returns integer
+    language sql security definer
+    set search_path = pg_catalog, pgque
+    return pgque.register_consumer_at(queue, consumer, null);
+
+-- Returns 1 if the subscription was removed, 0 if there was none. Pending
+-- retries of the subscription go with it; so does the consumer, and its
+-- dead letters, once it has no subscription left.
+create function pgque.unsubscribe(queue text, consumer text) returns integer
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque
+as $$
+declare
+    v_queue int4;
+    v_sub   int4;
+    v_co    int4;
+begin
+    perform pgque._check_consumer_name(consumer);
+    v_queue := pgque._queue_id(queue);
+
+    select s.sub_id, s.sub_consumer into v_sub, v_co
+      from pgque.subscriber s join pgque.consumer c on c.co_id = s.sub_consumer
+     where s.sub_queue = v_queue and c.co_name = consumer;
+    if not found then
+        return 0;
+    end if;
+
+    perform pgque._lock_subscriber(v_sub);
+    delete from pgque.retry_queue where ev_owner = v_sub;
+    delete from pgque.batch where batch_sub = v_sub;
+    delete from pgque.subscriber where sub_id = v_sub;
+    if not found then
+        return 0;   -- a concurrent unsubscribe won
+    end if;
+    delete from pgque.dead_letter where dl_queue_id = v_queue and dl_consumer_id = v_co;
+    delete from pgque.consumer c
+     where c.co_id = v_co
+       and not exists (select from pgque.subscriber s where s.sub_consumer = v_co);
+    return 1;
+end
+$$;
+
+create function pgque.unregister_consumer(queue text, consumer text) returns integer
+    language sql security definer
+    set search_path = pg_catalog, pgque
+    return pgque.unsubscribe(queue, consumer);
+
+create function pgque.next_batch_custom(queue text, consumer text,
+    min_lag interval, min_count int4, min_interval interval,
+    out batch_id bigint, out cur_tick_id bigint, out prev_tick_id bigint,
+    out cur_tick_time timestamptz, out prev_tick_time timestamptz,
+    out cur_tick_event_seq bigint, out prev_tick_event_seq bigint)
+    language c volatile security definer
+    set search_path = pg_catalog, pgque
+    as 'MODULE_PATHNAME', 'pgque_next_batch_custom';
+
+create function pgque.next_batch_info(queue text, consumer text,
+    out batch_id bigint, out cur_tick_id bigint, out prev_tick_id bigint,
+    out cur_tick_time timestamptz, out prev_tick_time timestamptz,
+    out cur_tick_event_seq bigint, out prev_tick_event_seq bigint)
+    language sql security definer
+    set search_path = pg_catalog, pgque
+as $$
+    select * from pgque.next_batch_custom(queue, consumer, null, null, null)
+$$;
+
+create function pgque.next_batch(queue text, consumer text) returns bigint
+    language sql security definer
+    set search_path = pg_catalog, pgque
+as $$
+    select batch_id from pgque.next_batch_custom(queue, consumer, null, null, null)
+$$;
+
+create function pgque.get_batch_events(batch_id bigint,
+    out ev_id bigint, out ev_time timestamptz, out ev_txid xid8, out ev_retry int4,
+    out ev_type text, out ev_data text,
+    out ev_extra1 text, out ev_extra2 text, out ev_extra3 text, out ev_extra4 text)
+returns setof record
+    language c volatile security definer
+    set search_path = pg_catalog, pgque
+    as 'MODULE_PATHNAME', 'pgque_get_batch_events';
+
+create function pgque.finish_batch(batch_id bigint) returns integer
+    language c volatile security definer
+    set search_path = pg_catalog, pgque
+    as 'MODULE_PATHNAME', 'pgque_ack';
+
+create function pgque.ack(batch_id bigint) returns integer
+    language c volatile security definer
+    set search_path = pg_catalog, pgque
+    as 'MODULE_PATHNAME', 'pgque_ack';
+
+create function pgque.receive(queue text, consumer text, max_return int default 100)
+returns setof pgque.message
+    language c volatile security definer
+    set search_path = pg_catalog, pgque
+    rows 100
+    as 'MODULE_PATHNAME', 'pgque_receive';

@@ -1,0 +1,136 @@
+-- Rotation and housekeeping.
+--
+-- Each queue has three event tables; producers append to the current one.
+-- Rotation TRUNCATEs the oldest table and makes it current, so events never
+-- leave a table one by one and the tables never bloat. It must never empty
+-- a table a consumer still has to read, and no producer may write into a
+-- table that no batch will read again. The argument, in three parts:
+--
+-- 1. Producers (src/send.c) get their transaction id *first* and only then
+--    read queue_cur_table, with a fresh snapshot. So a producer that still
+--    writes into the previous table after a switch got its xid before step 1
+--    committed. Step 2 runs later, with a snapshot that sees step 1 as
+--    committed, and records queue_switch_step2 = that snapshot's xmax. Hence
+--    every event in the previous table has ev_txid < switch_step2, and every
+--    event in the current table is from a transaction that committed after
+--    step 1 (whose xid is switch_step1).
+-- 2. A batch (prev tick, cur tick) holds transactions with prev.xmin <= xid
+--    < cur.xmax. It reads the previous table unless prev.xmin > step2, and
+--    the current table unless cur.xmax < step1 (src/batch.c). By 1. no
+--    event of the batch is elsewhere.
+-- 3. Step 1 truncates the oldest table only when every subscriber's cursor
+--    tick has xmin > the last switch's step2: all transactions that wrote
+--    that table ended before the cursor tick, so every consumer has read
+--    them. Registering a consumer at a given tick takes a share lock on the
+--    queue row, which step 1 takes for update.
+--
+-- PgQ read queue_cur_table through the producer's transaction snapshot, so a
+-- REPEATABLE READ producer (or a READ COMMITTED one between reading the table
+-- and getting its xid) could write into the previous table with an xid above
+-- step 2 -- an event no batch would read. test/isolation/specs/
+-- rotation_old_snapshot.spec shows that pgque delivers it.
+
+-- Step 1: if the rotation period has passed and every subscriber's cursor
+-- is past the previous switch, TRUNCATE the oldest event table and make it
+-- current. Returns 1 if the queue rotated.
+create function pgque.maint_rotate_tables_step1(queue text) returns integer
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque
+as $$
+declare
+    q           record;
+    v_lowest    xid8;
+    v_next      int;
+    v_tbl       text;
+begin
+    perform pgque._queue_id(queue);
+    select * into q from pgque.queue where queue_name = maint_rotate_tables_step1.queue for update;
+
+    if q.queue_switch_step2 is null                  -- step 2 of the last switch pending
+       or q.queue_switch_time + q.queue_rotation_period > now() then
+        return 0;
+    end if;
+
+    -- The oldest table holds only events of transactions below the last
+    -- switch's step 2 xid. A cursor whose tick xmin is above it has read
+    -- all of them (they finished before that tick).
+    select min(pg_snapshot_xmin(t.tick_snapshot)) into v_lowest
+      from pgque.subscription s
+      join pgque.tick t on t.tick_queue = s.sub_queue and t.tick_id = s.sub_last_tick
+     where s.sub_queue = q.queue_id;
+    if v_lowest is not null and v_lowest <= q.queue_switch_step2 then
+        return 0;
+    end if;
+
+    v_next := (q.queue_cur_table + 1) % q.queue_ntables;
+    v_tbl := format('pgque.%I', 'event_' || q.queue_id || '_' || v_next);
+    begin
+        -- a long lock (pg_dump, a stuck writer) must not block maintenance
+        execute 'lock table ' || v_tbl || ' in access exclusive mode nowait';
+    exception when lock_not_available then
+        return 0;
+    end;
+    execute 'truncate ' || v_tbl;
+
+    update pgque.queue
+       set queue_cur_table = v_next,
+           queue_switch_time = now(),
+           queue_switch_step1 = pg_current_xact_id(),
+           queue_switch_step2 = null
+     where queue_id = q.queue_id;
+
+    -- ticks of windows that lay wholly in the truncated table
+    delete from pgque.tick t
+     where t.tick_queue = q.queue_id
+       and pg_snapshot_xmin(t.tick_snapshot) < q.queue_switch_step2;
+    return 1;
+end
+$$;
+
+-- Step 2: record, for every queue whose step 1 has committed, an xid bound
+-- above every transaction that could still write to the previous table.
+-- Taken from a snapshot that sees step 1 as committed, so it must not run
+-- in step 1's own transaction. Returns how many queues it completed.
+create function pgque.maint_rotate_tables_step2() returns integer
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque
+as $$
+declare
+    v_cnt integer;
+begin
+    update pgque.queue
+       set queue_switch_step2 = pg_snapshot_xmax(pg_current_snapshot())
+     where queue_switch_step2 is null
+       and queue_switch_step1 is distinct from pg_current_xact_id_if_assigned()
+       and pg_visible_in_snapshot(queue_switch_step1, pg_current_snapshot());
+    get diagnostics v_cnt = row_count;
+    return v_cnt;
+end
+$$;
+
+-- Housekeeping in one call: finish earlier rotations (step 2), rotate the
+-- queues that are due (step 1), and trim consumer history. A rotation
+-- started here is completed by the next call. Returns the number of
+-- rotation steps taken.
+create function pgque.maint() returns integer
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque
+as $$
+declare
+    v_cnt   integer;
+    q       record;
+begin
+    v_cnt := pgque.maint_rotate_tables_step2();
+    for q in select queue_name from pgque.queue order by queue_name loop
+        v_cnt := v_cnt + pgque.maint_rotate_tables_step1(q.queue_name);
+    end loop;
+
+    -- closed batches are history once a newer row of the subscriber exists
+    delete from pgque.batch b
+     where b.batch_state <> 'o'
+       and b.batch_closed < now() - interval '10 minutes'
+       and exists (select from pgque.batch n
+                    where n.batch_sub = b.batch_sub and n.batch_id > b.batch_id);
+    return v_cnt;
+end
+$$;

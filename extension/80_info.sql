@@ -1,0 +1,146 @@
+-- Observability. Column names follow PgQ/PgQue so existing dashboards work.
+
+create function pgque.get_queue_info(queue text,
+    out queue_name text, out queue_ntables integer, out queue_cur_table integer,
+    out queue_rotation_period interval, out queue_switch_time timestamptz,
+    out queue_external_ticker boolean, out queue_ticker_paused boolean,
+    out queue_ticker_max_count integer, out queue_ticker_max_lag interval,
+    out queue_ticker_idle_period interval, out ticker_lag interval,
+    out ev_per_sec float8, out ev_new bigint, out last_tick_id bigint)
+returns setof record
+    language plpgsql stable security definer
+    set search_path = pg_catalog, pgque
+as $$
+begin
+    if queue is not null then
+        perform pgque._queue_id(queue);
+    end if;
+    return query
+    select q.queue_name, q.queue_ntables, q.queue_cur_table, q.queue_rotation_period,
+           q.queue_switch_time, q.queue_external_ticker, q.queue_ticker_paused,
+           q.queue_ticker_max_count, q.queue_ticker_max_lag, q.queue_ticker_idle_period,
+           now() - top.tick_time,
+           case when top.tick_time > old.tick_time
+                then (top.tick_event_seq - old.tick_event_seq)
+                     / extract(epoch from top.tick_time - old.tick_time)::float8 end,
+           greatest(coalesce(pg_sequence_last_value(format('pgque.%I', 'event_' || q.queue_id || '_id_seq')::regclass), 0)
+                    - top.tick_event_seq, 0),
+           top.tick_id
+      from pgque.queue q
+      left join lateral (select t.tick_id, t.tick_time, t.tick_event_seq from pgque.tick t
+                          where t.tick_queue = q.queue_id
+                          order by t.tick_id desc limit 1) top on true
+      left join lateral (select t.tick_time, t.tick_event_seq from pgque.tick t
+                          where t.tick_queue = q.queue_id and t.tick_id >= top.tick_id - 20
+                          order by t.tick_id limit 1) old on true
+     where get_queue_info.queue is null or q.queue_name = get_queue_info.queue
+     order by q.queue_name;
+end
+$$;
+
+create function pgque.get_queue_info(
+    out queue_name text, out queue_ntables integer, out queue_cur_table integer,
+    out queue_rotation_period interval, out queue_switch_time timestamptz,
+    out queue_external_ticker boolean, out queue_ticker_paused boolean,
+    out queue_ticker_max_count integer, out queue_ticker_max_lag interval,
+    out queue_ticker_idle_period interval, out ticker_lag interval,
+    out ev_per_sec float8, out ev_new bigint, out last_tick_id bigint)
+returns setof record
+    language sql stable security definer
+    set search_path = pg_catalog, pgque
+as $$ select * from pgque.get_queue_info(null::text) $$;
+
+create function pgque.get_consumer_info(queue text, consumer text,
+    out queue_name text, out consumer_name text, out lag interval, out last_seen interval,
+    out last_tick bigint, out current_batch bigint, out next_tick bigint,
+    out pending_events bigint)
+returns setof record
+    language plpgsql stable security definer
+    set search_path = pg_catalog, pgque
+as $$
+begin
+    if queue is not null then
+        perform pgque._queue_id(queue);
+    end if;
+    if consumer is not null then
+        perform pgque._check_consumer_name(consumer);
+        if not exists (select from pgque.subscriber s
+                         join pgque.consumer c on c.co_id = s.sub_consumer
+                         join pgque.queue q on q.queue_id = s.sub_queue
+                        where c.co_name = consumer
+                          and (get_consumer_info.queue is null or q.queue_name = get_consumer_info.queue)) then
+            raise exception 'consumer "%" is not subscribed to queue "%"', consumer, queue
+                using errcode = 'undefined_object', schema = 'pgque', table = 'consumer';
+        end if;
+    end if;
+    return query
+    select q.queue_name, c.co_name,
+           now() - t.tick_time,
+           now() - s.sub_active,
+           s.sub_last_tick, s.sub_batch, s.sub_next_tick,
+           greatest(top.tick_event_seq - t.tick_event_seq, 0)
+      from pgque.subscription s
+      join pgque.queue q on q.queue_id = s.sub_queue
+      join pgque.consumer c on c.co_id = s.sub_consumer
+      left join pgque.tick t on t.tick_queue = s.sub_queue and t.tick_id = s.sub_last_tick
+      left join lateral (select tt.tick_event_seq from pgque.tick tt
+                          where tt.tick_queue = q.queue_id
+                          order by tt.tick_id desc limit 1) top on true
+     where (get_consumer_info.queue is null or q.queue_name = get_consumer_info.queue)
+       and (get_consumer_info.consumer is null or c.co_name = get_consumer_info.consumer)
+     order by q.queue_name, c.co_name;
+end
+$$;
+
+create function pgque.get_consumer_info(queue text,
+    out queue_name text, out consumer_name text, out lag interval, out last_seen interval,
+    out last_tick bigint, out current_batch bigint, out next_tick bigint,
+    out pending_events bigint)
+returns setof record
+    language sql stable security definer
+    set search_path = pg_catalog, pgque
+as $$ select * from pgque.get_consumer_info(queue, null::text) $$;
+
+create function pgque.get_consumer_info(
+    out queue_name text, out consumer_name text, out lag interval, out last_seen interval,
+    out last_tick bigint, out current_batch bigint, out next_tick bigint,
+    out pending_events bigint)
+returns setof record
+    language sql stable security definer
+    set search_path = pg_catalog, pgque
+as $$ select * from pgque.get_consumer_info(null::text, null::text) $$;
+
+create function pgque.get_batch_info(batch_id bigint,
+    out queue_name text, out consumer_name text, out batch_start timestamptz,
+    out batch_end timestamptz, out prev_tick_id bigint, out tick_id bigint,
+    out lag interval, out seq_start bigint, out seq_end bigint)
+    language plpgsql stable security definer
+    set search_path = pg_catalog, pgque
+as $$
+begin
+    if batch_id is null then
+        raise exception 'batch id must not be null' using errcode = 'invalid_parameter_value';
+    end if;
+    select q.queue_name, c.co_name, prev.tick_time, cur.tick_time,
+           b.batch_prev_tick, b.batch_next_tick, now() - cur.tick_time,
+           prev.tick_event_seq, cur.tick_event_seq
+      into queue_name, consumer_name, batch_start, batch_end,
+           prev_tick_id, tick_id, lag, seq_start, seq_end
+      from pgque.batch b
+      join pgque.subscriber s on s.sub_id = b.batch_sub
+      join pgque.queue q on q.queue_id = s.sub_queue
+      join pgque.consumer c on c.co_id = s.sub_consumer
+      left join pgque.tick prev on prev.tick_queue = s.sub_queue and prev.tick_id = b.batch_prev_tick
+      left join pgque.tick cur on cur.tick_queue = s.sub_queue and cur.tick_id = b.batch_next_tick
+     where b.batch_id = get_batch_info.batch_id and b.batch_prev_tick is not null;
+    if not found then
+        raise exception 'batch % does not exist', batch_id
+            using errcode = 'undefined_object', schema = 'pgque', table = 'batch';
+    end if;
+end
+$$;
+
+create function pgque.version() returns text
+    language sql stable security definer
+    set search_path = pg_catalog, pgque
+as $$ select extversion from pg_catalog.pg_extension where extname = 'pgque' $$;

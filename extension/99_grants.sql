@@ -1,0 +1,72 @@
+-- Privileges. Nothing is executable by PUBLIC; every function is granted to
+-- the role whose job it is. pgque_admin inherits reader and writer.
+
+revoke all on all functions in schema pgque from public;
+revoke all on all tables in schema pgque from public;
+revoke all on all sequences in schema pgque from public;
+
+-- consume + observe
+grant execute on function
+    pgque.subscribe(text, text),
+    pgque.unsubscribe(text, text),
+    pgque.register_consumer(text, text),
+    pgque.register_consumer_at(text, text, bigint),
+    pgque.unregister_consumer(text, text),
+    pgque.receive(text, text, int),
+    pgque.ack(bigint),
+    pgque.nack(bigint, pgque.message, interval, text),
+    pgque.next_batch(text, text),
+    pgque.next_batch_info(text, text),
+    pgque.next_batch_custom(text, text, interval, int4, interval),
+    pgque.get_batch_events(bigint),
+    pgque.finish_batch(bigint),
+    pgque.event_retry(bigint, bigint, timestamptz),
+    pgque.event_retry(bigint, bigint, integer),
+    pgque.batch_retry(bigint, integer),
+    pgque.get_queue_info(),
+    pgque.get_queue_info(text),
+    pgque.get_consumer_info(),
+    pgque.get_consumer_info(text),
+    pgque.get_consumer_info(text, text),
+    pgque.get_batch_info(bigint),
+    pgque.dlq_inspect(text, int),
+    pgque.status(),
+    pgque.version()
+to pgque_reader;
+
+grant select on pgque.queue, pgque.consumer, pgque.subscriber, pgque.subscription,
+                pgque.tick, pgque.batch, pgque.retry_queue, pgque.dead_letter, pgque.config
+to pgque_reader;
+
+-- produce + replay
+grant execute on function
+    pgque.send(text, text),
+    pgque.send(text, jsonb),
+    pgque.send(text, text, text),
+    pgque.send(text, text, jsonb),
+    pgque.send_batch(text, text[]),
+    pgque.send_batch(text, jsonb[]),
+    pgque.send_batch(text, text, text[]),
+    pgque.send_batch(text, text, jsonb[]),
+    pgque.insert_event(text, text, text),
+    pgque.insert_event(text, text, text, text, text, text, text),
+    pgque.dlq_replay(bigint),
+    pgque.dlq_replay_all(text),
+    pgque.version()
+to pgque_writer;
+
+-- administration
+grant execute on function
+    pgque.create_queue(text),
+    pgque.drop_queue(text, boolean),
+    pgque.set_queue_config(text, text, text),
+    pgque.ticker(),
+    pgque.ticker(text),
+    pgque.force_tick(text),
+    pgque.force_next_tick(text),
+    pgque.maint(),
+    pgque.maint_retry_events(),
+    pgque.maint_rotate_tables_step1(text),
+    pgque.maint_rotate_tables_step2(),
+    pgque.dlq_purge(text, interval)
+to pgque_admin;

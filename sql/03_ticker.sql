@@ -1,0 +1,85 @@
+-- Ticks: thresholds, force, pause, external ticker, ordering.
+\set SHOW_CONTEXT never
+select pgque.create_queue('q_tick');
+select pgque.set_queue_config('q_tick', 'ticker_max_count', '3');
+select pgque.set_queue_config('q_tick', 'ticker_max_lag', '1 hour');
+select pgque.set_queue_config('q_tick', 'ticker_idle_period', '1 hour');
+create temp view q_tick_ticks as
+    select t.* from pgque.tick t join pgque.queue q on q.queue_id = t.tick_queue
+     where q.queue_name = 'q_tick';
+
+-- nothing new, idle period not reached: no tick
+select pgque.ticker('q_tick') as idle;
+-- below ticker_max_count and max_lag: no tick
+select pgque.send('q_tick', 'a'), pgque.send('q_tick', 'b');
+select pgque.ticker('q_tick') as below_max_count;
+-- max_count reached
+select pgque.send('q_tick', 'c');
+select pgque.ticker('q_tick') is not null as max_count_reached;
+select tick_event_seq from q_tick_ticks order by tick_id desc limit 1;
+
+-- max_lag: any new event ticks once the last tick is older than max_lag
+select pgque.set_queue_config('q_tick', 'ticker_max_lag', '0');
+select pgque.ticker('q_tick') as no_new_events;
+select pgque.send('q_tick', 'd');
+select pgque.ticker('q_tick') is not null as max_lag_reached;
+
+-- idle period: ticks without events once it has passed
+select pgque.set_queue_config('q_tick', 'ticker_idle_period', '1 millisecond');
+select pg_sleep(0.01);
+select pgque.ticker('q_tick') is not null as idle_period_reached;
+select pgque.set_queue_config('q_tick', 'ticker_idle_period', '1 hour');
+
+-- force_tick: returns the last tick id; the next ticker pass ticks once
+select pgque.force_tick('q_tick') = (select max(tick_id) from q_tick_ticks) as returns_last_tick;
+select queue_tick_forced from pgque.queue where queue_name = 'q_tick';
+select pgque.ticker('q_tick') is not null as forced;
+select queue_tick_forced from pgque.queue where queue_name = 'q_tick';
+select pgque.ticker('q_tick') as not_forced_again;
+select pgque.force_next_tick('q_tick') is not null as force_next_tick;
+select pgque.ticker() as queues_ticked;
+select pgque.ticker() as queues_ticked_again;
+
+-- ticker() ticks every due queue and counts them
+select pgque.create_queue('q_tick2');
+select pgque.force_tick('q_tick') is not null, pgque.force_tick('q_tick2') is not null;
+select pgque.ticker() as queues_ticked;
+
+-- paused queues do not tick; ticker(queue) says why
+select pgque.set_queue_config('q_tick', 'ticker_paused', 'true');
+select pgque.force_tick('q_tick') is not null;
+select try($$select pgque.ticker('q_tick')$$);
+select pgque.ticker() as paused_skipped;
+select pgque.set_queue_config('q_tick', 'ticker_paused', 'false');
+select pgque.ticker() as resumed;
+
+-- externally ticked queues are left alone
+select pgque.set_queue_config('q_tick2', 'external_ticker', 'true');
+select pgque.force_tick('q_tick2') is not null;
+select try($$select pgque.ticker('q_tick2')$$);
+select pgque.ticker() as external_skipped;
+
+-- tick ids grow, times do not go back, snapshots only move forward
+select bool_and(t.tick_id > p.tick_id and t.tick_time >= p.tick_time
+                and pg_snapshot_xmin(t.tick_snapshot) >= pg_snapshot_xmin(p.tick_snapshot)
+                and pg_snapshot_xmax(t.tick_snapshot) >= pg_snapshot_xmax(p.tick_snapshot)
+                and t.tick_event_seq >= p.tick_event_seq) as ordered,
+       count(*) as pairs
+  from q_tick_ticks t
+  join q_tick_ticks p on p.tick_id = (select max(x.tick_id) from q_tick_ticks x where x.tick_id < t.tick_id);
+
+-- a tick taken inside the sending transaction does not cover its events
+select pgque.subscribe('q_tick', 'c');
+begin;
+select pgque.send('q_tick', 'same transaction');
+select pgque.force_tick('q_tick') is not null;
+select pgque.ticker('q_tick') is not null as ticked_inside;
+commit;
+select count(*) as before_next_tick from pgque.receive('q_tick', 'c');
+select pgque.force_tick('q_tick') is not null;
+select pgque.ticker('q_tick') is not null as ticked_after;
+select payload from pgque.receive('q_tick', 'c');
+
+select try($$select pgque.ticker('nope')$$);
+select try($$select pgque.ticker(null)$$);
+select try($$select pgque.force_tick('nope')$$);

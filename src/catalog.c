@@ -1,0 +1,255 @@
+/*-------------------------------------------------------------------------
+ *
+ * catalog.c
+ *		Finding pgque's objects and reading pgque.queue from C.
+ *
+ * Relations are resolved by name inside the pgque schema, never through
+ * search_path, so a hostile object earlier on the path cannot be picked up.
+ *
+ * pgque_queue_fetch() reads one pgque.queue row with the snapshot the caller
+ * passes. The producer path passes a snapshot taken *after* its transaction
+ * id was assigned; that ordering is what makes table rotation safe for
+ * producers with old snapshots (the argument is in extension/70_maint.sql).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pgque.h"
+
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/relation.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "catalog/namespace.h"
+#include "executor/tuptable.h"
+#include "lib/stringinfo.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/fmgroids.h"
+#include "utils/fmgrprotos.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/xid8.h"
+
+Oid
+pgque_namespace_oid(void)
+{
+	Oid			nsp = get_namespace_oid(PGQUE_SCHEMA, true);
+
+	if (!OidIsValid(nsp))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("schema \"%s\" does not exist", PGQUE_SCHEMA),
+				 errhint("Run CREATE EXTENSION pgque in this database.")));
+	return nsp;
+}
+
+Oid
+pgque_relation_oid(const char *relname)
+{
+	Oid			relid = get_relname_relid(relname, pgque_namespace_oid());
+
+	if (!OidIsValid(relid))
+		elog(ERROR, "pgque relation \"%s\" is missing", relname);
+	return relid;
+}
+
+Oid
+pgque_event_table_oid(int32 queue_id, int table_no)
+{
+	char		name[NAMEDATALEN];
+
+	snprintf(name, sizeof(name), "event_%d_%d", queue_id, table_no);
+	return pgque_relation_oid(name);
+}
+
+Oid
+pgque_event_seq_oid(int32 queue_id)
+{
+	char		name[NAMEDATALEN];
+
+	snprintf(name, sizeof(name), "event_%d_id_seq", queue_id);
+	return pgque_relation_oid(name);
+}
+
+Oid
+pgque_tick_seq_oid(int32 queue_id)
+{
+	char		name[NAMEDATALEN];
+
+	snprintf(name, sizeof(name), "event_%d_tick_seq", queue_id);
+	return pgque_relation_oid(name);
+}
+
+/*
+ * The last value handed out by a sequence, without consuming one.
+ * 0 for a sequence that was never used.
+ */
+int64
+pgque_sequence_last_value(Oid seqoid)
+{
+	LOCAL_FCINFO(fcinfo, 1);
+	Datum		result;
+
+	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
+	fcinfo->args[0].value = ObjectIdGetDatum(seqoid);
+	fcinfo->args[0].isnull = false;
+	result = pg_sequence_last_value(fcinfo);
+	return fcinfo->isnull ? 0 : DatumGetInt64(result);
+}
+
+/*
+ * Prepare sql once per backend and keep the plan. The plan cache replans on
+ * its own when the objects it references change (DROP/CREATE EXTENSION).
+ */
+SPIPlanPtr
+pgque_plan(SPIPlanPtr *cache, const char *sql, int nargs, const Oid *argtypes)
+{
+	if (*cache == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+				 SPI_result_code_string(SPI_result));
+		SPI_keepplan(plan);
+		*cache = plan;
+	}
+	return *cache;
+}
+
+void
+pgque_error_queue_missing(const char *queue_name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("queue \"%s\" does not exist", queue_name),
+			 errpgqueobject("queue"),
+			 errhint("Create it with pgque.create_queue().")));
+}
+
+/* Columns of pgque.queue that PgqueQueue carries. */
+enum
+{
+	QA_ID, QA_NAME, QA_NTABLES, QA_CUR_TABLE, QA_STEP1, QA_STEP2,
+	QA_EXTERNAL, QA_DISABLE, QA_PAUSED, QA_FORCED, QA_MAX_COUNT,
+	QA_MAX_LAG, QA_IDLE, QA_MAX_RETRIES, QA_COUNT
+};
+
+static const char *const queue_columns[QA_COUNT] = {
+	"queue_id", "queue_name", "queue_ntables", "queue_cur_table",
+	"queue_switch_step1", "queue_switch_step2", "queue_external_ticker",
+	"queue_disable_insert", "queue_ticker_paused", "queue_tick_forced",
+	"queue_ticker_max_count", "queue_ticker_max_lag",
+	"queue_ticker_idle_period", "queue_max_retries"
+};
+
+/* attnums of queue_columns in the pgque.queue with OID queue_attnums_rel */
+static Oid	queue_attnums_rel = InvalidOid;
+static AttrNumber queue_attnums[QA_COUNT];
+
+static void
+load_queue_attnums(Oid relid)
+{
+	int			i;
+
+	if (queue_attnums_rel == relid)
+		return;
+	for (i = 0; i < QA_COUNT; i++)
+	{
+		queue_attnums[i] = get_attnum(relid, queue_columns[i]);
+		if (queue_attnums[i] == InvalidAttrNumber)
+			elog(ERROR, "column pgque.queue.%s is missing", queue_columns[i]);
+	}
+	queue_attnums_rel = relid;
+}
+
+static int64
+interval_usecs(Datum d)
+{
+	Interval   *iv = DatumGetIntervalP(d);
+
+	return iv->time + (int64) iv->day * USECS_PER_DAY +
+		(int64) iv->month * DAYS_PER_MONTH * USECS_PER_DAY;
+}
+
+/*
+ * Read the pgque.queue row with the given name (or, when queue_name is
+ * NULL, the given id) as seen by snapshot. Returns false if there is none.
+ */
+bool
+pgque_queue_fetch(const char *queue_name, int32 queue_id, Snapshot snapshot,
+				  PgqueQueue *q)
+{
+	Oid			relid = pgque_relation_oid("queue");
+	Relation	rel;
+	Relation	idx;
+	IndexScanDesc scan;
+	ScanKeyData key;
+	TupleTableSlot *slot;
+	bool		found;
+
+	rel = table_open(relid, AccessShareLock);
+	load_queue_attnums(relid);
+
+	if (queue_name != NULL)
+	{
+		idx = index_open(pgque_relation_oid("queue_queue_name_key"), AccessShareLock);
+		ScanKeyEntryInitialize(&key, 0, 1, BTEqualStrategyNumber, InvalidOid,
+							   idx->rd_indcollation[0], F_TEXTEQ,
+							   CStringGetTextDatum(queue_name));
+	}
+	else
+	{
+		idx = index_open(pgque_relation_oid("queue_pkey"), AccessShareLock);
+		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT4EQ,
+					Int32GetDatum(queue_id));
+	}
+
+	slot = table_slot_create(rel, NULL);
+	scan = index_beginscan(rel, idx, snapshot, 1, 0);
+	index_rescan(scan, &key, 1, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (found)
+	{
+		Datum	   *v;
+		bool	   *n;
+
+		slot_getallattrs(slot);
+		v = slot->tts_values;
+		n = slot->tts_isnull;
+#define COL(i) v[queue_attnums[i] - 1]
+		memset(q, 0, sizeof(*q));
+		q->queue_id = DatumGetInt32(COL(QA_ID));
+		strlcpy(q->queue_name, TextDatumGetCString(COL(QA_NAME)), NAMEDATALEN);
+		q->ntables = DatumGetInt32(COL(QA_NTABLES));
+		q->cur_table = DatumGetInt32(COL(QA_CUR_TABLE));
+		q->switch_step1 = DatumGetFullTransactionId(COL(QA_STEP1));
+		q->switch_step2 = n[queue_attnums[QA_STEP2] - 1] ?
+			InvalidFullTransactionId : DatumGetFullTransactionId(COL(QA_STEP2));
+		q->external_ticker = DatumGetBool(COL(QA_EXTERNAL));
+		q->disable_insert = DatumGetBool(COL(QA_DISABLE));
+		q->ticker_paused = DatumGetBool(COL(QA_PAUSED));
+		q->tick_forced = DatumGetBool(COL(QA_FORCED));
+		q->ticker_max_count = DatumGetInt32(COL(QA_MAX_COUNT));
+		q->ticker_max_lag = interval_usecs(COL(QA_MAX_LAG));
+		q->ticker_idle_period = interval_usecs(COL(QA_IDLE));
+		q->max_retries = DatumGetInt32(COL(QA_MAX_RETRIES));
+#undef COL
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	index_close(idx, AccessShareLock);
+	table_close(rel, NoLock);
+	return found;
+}
+
+/* pgque_queue_fetch by name that raises 42704 when the queue is missing. */
+void
+pgque_queue_lookup(const char *queue_name, Snapshot snapshot, PgqueQueue *q)
+{
+	if (!pgque_queue_fetch(queue_name, 0, snapshot, q))
+		pgque_error_queue_missing(queue_name);
+}

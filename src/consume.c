@@ -1,0 +1,844 @@
+/*-------------------------------------------------------------------------
+ *
+ * consume.c
+ *		Consumer cursors: receive, next_batch*, get_batch_events, ack.
+ *
+ * A subscriber's state is the newest pgque.batch row with its batch_sub:
+ * state 'o' means a batch is open over the tick window (prev, next), 'd'
+ * means the cursor stands at batch_next_tick. Opening a batch inserts a row,
+ * closing it updates that row once; nothing else is written per batch, so
+ * the cost of a lookup does not grow while another session holds an old
+ * snapshot (dead row versions never pile up behind one key).
+ *
+ * What an ack covers: receive records in batch_end_ev the last ev_id it
+ * handed out (END_ALL when it handed out all that was left). ack then
+ * either closes the row ('d'), or, after a partial receive, closes it as
+ * 's' (split) and opens a new batch, with a new id, over the same window
+ * for the events after batch_end_ev. A batch that was already handed out
+ * and is received again (the first receiver crashed, or two receivers share
+ * a consumer name) is re-delivered under a new id and the old one is closed
+ * as 'r'. So an ack covers exactly the events handed out under its id, to
+ * whoever holds it, and never an event that receive did not return.
+ * next_batch keeps PgQ's contract instead: the open batch's id comes back
+ * until it is finished.
+ *
+ * Locking: every operation that changes a subscriber's state first takes an
+ * ExclusiveLock on the object (pgque.subscriber's OID, sub_id), held to the
+ * end of the transaction, then reads the state with a fresh snapshot. So
+ * concurrent receive/ack calls for one consumer serialize, whatever the
+ * isolation level of the caller, and two callers can never open two batches
+ * or close one twice.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pgque.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "funcapi.h"
+#include "storage/lmgr.h"
+#include "utils/builtins.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "batch.h"
+#include "send.h"
+
+PG_FUNCTION_INFO_V1(pgque_receive);
+PG_FUNCTION_INFO_V1(pgque_next_batch_custom);
+PG_FUNCTION_INFO_V1(pgque_get_batch_events);
+PG_FUNCTION_INFO_V1(pgque_batch_event);
+PG_FUNCTION_INFO_V1(pgque_ack);
+PG_FUNCTION_INFO_V1(pgque_lock_subscriber);
+PG_FUNCTION_INFO_V1(pgque_open_batch);
+
+/* batch_end_ev when receive handed out everything that was left */
+#define END_ALL				PG_INT64_MAX
+
+/* a window may grow over at most this many ticks */
+#define WINDOW_MAX_TICKS	1000
+/* receive skips at most this many empty windows before returning nothing */
+#define RECEIVE_MAX_EMPTY	16
+
+typedef struct SubRef
+{
+	int32		queue_id;
+	int32		sub_id;
+} SubRef;
+
+/* A pgque.batch row. */
+typedef struct BatchRow
+{
+	int64		batch_id;
+	char		state;
+	int32		sub_id;
+	int32		queue_id;
+	int64		prev_tick;		/* 0 when null */
+	int64		next_tick;
+	bool		has_start_ev;
+	int64		start_ev;
+	bool		has_end_ev;
+	int64		end_ev;
+} BatchRow;
+
+static SPIPlanPtr plan_sub;
+static SPIPlanPtr plan_queue_exists;
+static SPIPlanPtr plan_state;
+static SPIPlanPtr plan_batch;
+static SPIPlanPtr plan_ticks_from;
+static SPIPlanPtr plan_custom_tick;
+static SPIPlanPtr plan_insert_batch;
+static SPIPlanPtr plan_close_batch;
+static SPIPlanPtr plan_set_end;
+
+static inline Datum
+col(int row, int colno, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, colno, isnull);
+}
+
+static void
+sub_lookup(const char *queue_name, const char *consumer_name, Snapshot snap,
+		   SubRef *sub)
+{
+	static const Oid types[] = {TEXTOID, TEXTOID};
+	Datum		args[2];
+	bool		isnull;
+
+	args[0] = CStringGetTextDatum(queue_name);
+	args[1] = CStringGetTextDatum(consumer_name);
+	if (SPI_execute_snapshot(pgque_plan(&plan_sub,
+										"select s.sub_queue, s.sub_id"
+										"  from pgque.subscriber s"
+										"  join pgque.queue q on q.queue_id = s.sub_queue"
+										"  join pgque.consumer c on c.co_id = s.sub_consumer"
+										" where q.queue_name = $1 and c.co_name = $2",
+										2, types),
+							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not look up subscription");
+	if (SPI_processed == 1)
+	{
+		sub->queue_id = DatumGetInt32(col(0, 1, &isnull));
+		sub->sub_id = DatumGetInt32(col(0, 2, &isnull));
+		return;
+	}
+
+	if (SPI_execute_snapshot(pgque_plan(&plan_queue_exists,
+										"select 1 from pgque.queue where queue_name = $1",
+										1, types),
+							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not look up queue");
+	if (SPI_processed == 0)
+		pgque_error_queue_missing(queue_name);
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("consumer \"%s\" is not subscribed to queue \"%s\"",
+					consumer_name, queue_name),
+			 errpgqueobject("consumer"),
+			 errhint("Subscribe it with pgque.subscribe().")));
+}
+
+static void
+sub_lock(int32 sub_id)
+{
+	LockDatabaseObject(pgque_relation_oid("subscriber"), sub_id, 0, ExclusiveLock);
+}
+
+/* SQL: pgque._lock_subscriber(sub_id int4) -- for the PL/pgSQL functions */
+Datum
+pgque_lock_subscriber(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		elog(ERROR, "subscriber id must not be null");
+	sub_lock(PG_GETARG_INT32(0));
+	PG_RETURN_VOID();
+}
+
+static void
+fill_batch_row(BatchRow *b, int row)
+{
+	bool		isnull;
+	Datum		d;
+
+	b->batch_id = DatumGetInt64(col(row, 1, &isnull));
+	b->state = DatumGetChar(col(row, 2, &isnull));
+	d = col(row, 3, &isnull);
+	b->prev_tick = isnull ? 0 : DatumGetInt64(d);
+	b->next_tick = DatumGetInt64(col(row, 4, &isnull));
+	d = col(row, 5, &isnull);
+	b->has_start_ev = !isnull;
+	b->start_ev = isnull ? 0 : DatumGetInt64(d);
+	d = col(row, 6, &isnull);
+	b->has_end_ev = !isnull;
+	b->end_ev = isnull ? 0 : DatumGetInt64(d);
+	b->sub_id = DatumGetInt32(col(row, 7, &isnull));
+	b->queue_id = DatumGetInt32(col(row, 8, &isnull));
+}
+
+#define BATCH_COLUMNS \
+	"b.batch_id, b.batch_state, b.batch_prev_tick, b.batch_next_tick," \
+	" b.batch_start_ev, b.batch_end_ev, b.batch_sub, s.sub_queue" \
+	" from pgque.batch b join pgque.subscriber s on s.sub_id = b.batch_sub"
+
+/* The newest batch row of a subscriber; false if it has none. */
+static bool
+sub_state(int32 sub_id, Snapshot snap, BatchRow *b)
+{
+	static const Oid types[] = {INT4OID};
+	Datum		args[1];
+
+	args[0] = Int32GetDatum(sub_id);
+	if (SPI_execute_snapshot(pgque_plan(&plan_state,
+										"select " BATCH_COLUMNS
+										" where b.batch_sub = $1 order by b.batch_id desc limit 1",
+										1, types),
+							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read consumer state");
+	if (SPI_processed == 0)
+		return false;
+	fill_batch_row(b, 0);
+	return true;
+}
+
+static bool
+batch_fetch(int64 batch_id, Snapshot snap, BatchRow *b)
+{
+	static const Oid types[] = {INT8OID};
+	Datum		args[1];
+
+	args[0] = Int64GetDatum(batch_id);
+	if (SPI_execute_snapshot(pgque_plan(&plan_batch,
+										"select " BATCH_COLUMNS " where b.batch_id = $1",
+										1, types),
+							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read batch");
+	if (SPI_processed == 0)
+		return false;
+	fill_batch_row(b, 0);
+	return true;
+}
+
+/* The state of a subscriber that must have one (every subscribe writes it). */
+static void
+sub_state_required(int32 sub_id, Snapshot snap, BatchRow *b)
+{
+	if (!sub_state(sub_id, snap, b))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("subscription %d has no position", sub_id)));
+}
+
+/*
+ * Choose the window after tick pos. With max_events > 0 the window covers
+ * as many following ticks as fit about max_events events by the ticks'
+ * event sequence (always at least one tick); otherwise exactly one tick.
+ * Returns false when no tick follows pos.
+ */
+static bool
+choose_window(int32 queue_id, int64 pos, int max_events, Snapshot snap,
+			  int64 *next_tick)
+{
+	static const Oid types[] = {INT4OID, INT8OID, INT8OID};
+	Datum		args[3];
+	bool		isnull;
+	int64		base_seq;
+	uint64		i;
+
+	args[0] = Int32GetDatum(queue_id);
+	args[1] = Int64GetDatum(pos);
+	args[2] = Int64GetDatum(max_events > 0 ? WINDOW_MAX_TICKS : 2);
+	if (SPI_execute_snapshot(pgque_plan(&plan_ticks_from,
+										"select tick_id, tick_event_seq from pgque.tick"
+										" where tick_queue = $1 and tick_id >= $2"
+										" order by tick_id limit $3",
+										3, types),
+							 args, NULL, snap, InvalidSnapshot, true, false, 0) != SPI_OK_SELECT)
+		elog(ERROR, "could not read ticks");
+	if (SPI_processed == 0 || DatumGetInt64(col(0, 1, &isnull)) != pos)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("tick " INT64_FORMAT " of queue %d is missing", pos, queue_id),
+				 errdetail("The consumer's position refers to a tick that rotation removed.")));
+	if (SPI_processed < 2)
+		return false;
+
+	base_seq = DatumGetInt64(col(0, 2, &isnull));
+	*next_tick = DatumGetInt64(col(1, 1, &isnull));
+	for (i = 2; i < SPI_processed; i++)
+	{
+		if (DatumGetInt64(col(i, 2, &isnull)) - base_seq > max_events)
+			break;
+		*next_tick = DatumGetInt64(col(i, 1, &isnull));
+	}
+	return true;
+}
+
+/* Insert a batch row; returns its id. */
+static int64
+batch_insert(int32 sub_id, int64 prev_tick, int64 next_tick,
+			 bool has_start_ev, int64 start_ev, bool has_end_ev, int64 end_ev,
+			 char state, Snapshot snap)
+{
+	static const Oid types[] = {INT4OID, INT8OID, INT8OID, INT8OID, INT8OID,
+	CHAROID, TIMESTAMPTZOID};
+	Datum		args[7];
+	char		nulls[7] = "       ";
+	TimestampTz now = GetCurrentTimestamp();
+	bool		isnull;
+
+	args[0] = Int32GetDatum(sub_id);
+	args[1] = Int64GetDatum(prev_tick);
+	args[2] = Int64GetDatum(next_tick);
+	args[3] = Int64GetDatum(start_ev);
+	nulls[3] = has_start_ev ? ' ' : 'n';
+	args[4] = Int64GetDatum(end_ev);
+	nulls[4] = has_end_ev ? ' ' : 'n';
+	args[5] = CharGetDatum(state);
+	args[6] = TimestampTzGetDatum(now);
+	if (SPI_execute_snapshot(pgque_plan(&plan_insert_batch,
+										"insert into pgque.batch (batch_id, batch_sub,"
+										" batch_prev_tick, batch_next_tick, batch_start_ev,"
+										" batch_end_ev, batch_state, batch_opened, batch_closed)"
+										" values (pg_catalog.nextval('pgque.batch_id_seq'),"
+										" $1, $2, $3, $4, $5, $6, $7,"
+										" case when $6 = 'o' then null else $7 end)"
+										" returning batch_id",
+										7, types),
+							 args, nulls, snap, InvalidSnapshot, false, true, 0) != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "could not insert batch");
+	return DatumGetInt64(col(0, 1, &isnull));
+}
+
+static void
+batch_close(int64 batch_id, char state, Snapshot snap)
+{
+	static const Oid types[] = {INT8OID, CHAROID, TIMESTAMPTZOID};
+	Datum		args[3];
+
+	args[0] = Int64GetDatum(batch_id);
+	args[1] = CharGetDatum(state);
+	args[2] = TimestampTzGetDatum(GetCurrentTimestamp());
+	if (SPI_execute_snapshot(pgque_plan(&plan_close_batch,
+										"update pgque.batch set batch_state = $2, batch_closed = $3"
+										" where batch_id = $1",
+										3, types),
+							 args, NULL, snap, InvalidSnapshot, false, true, 0) != SPI_OK_UPDATE ||
+		SPI_processed != 1)
+		elog(ERROR, "could not close batch " INT64_FORMAT, batch_id);
+}
+
+static void
+batch_set_end(int64 batch_id, int64 end_ev, Snapshot snap)
+{
+	static const Oid types[] = {INT8OID, INT8OID};
+	Datum		args[2];
+
+	args[0] = Int64GetDatum(batch_id);
+	args[1] = Int64GetDatum(end_ev);
+	if (SPI_execute_snapshot(pgque_plan(&plan_set_end,
+										"update pgque.batch set batch_end_ev = $2 where batch_id = $1",
+										2, types),
+							 args, NULL, snap, InvalidSnapshot, false, true, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not update batch " INT64_FORMAT, batch_id);
+}
+
+/* Our own writes so far must be visible to the next snapshot we take. */
+static Snapshot
+refresh_snapshot(Snapshot snap)
+{
+	UnregisterSnapshot(snap);
+	CommandCounterIncrement();
+	return RegisterSnapshot(GetLatestSnapshot());
+}
+
+static void
+window_events(const BatchRow *b, Snapshot snap, int64 only_ev, BatchEvents *ev)
+{
+	BatchWindow w;
+
+	batch_window_load(&w, b->queue_id, b->sub_id, b->prev_tick, b->next_tick, snap);
+	w.has_start_ev = b->has_start_ev;
+	w.start_ev = b->start_ev;
+	batch_window_read(&w, snap, only_ev, ev);
+}
+
+static void
+emit_message(ReturnSetInfo *rsinfo, const BatchEvents *ev, int i, int64 batch_id)
+{
+	Datum		e[EV_NATTS];
+	bool		en[EV_NATTS];
+	Datum		v[10];
+	bool		n[10];
+
+	heap_deform_tuple(ev->events[i].tuple, ev->desc, e, en);
+	v[0] = e[EV_ID];
+	n[0] = false;
+	v[1] = Int64GetDatum(batch_id);
+	n[1] = false;
+	v[2] = e[EV_TYPE];
+	n[2] = en[EV_TYPE];
+	v[3] = e[EV_DATA];
+	n[3] = en[EV_DATA];
+	v[4] = e[EV_RETRY];
+	n[4] = en[EV_RETRY];
+	v[5] = e[EV_TIME];
+	n[5] = false;
+	memcpy(&v[6], &e[EV_EXTRA1], sizeof(Datum) * 4);
+	memcpy(&n[6], &en[EV_EXTRA1], sizeof(bool) * 4);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+}
+
+static void
+emit_event(ReturnSetInfo *rsinfo, const BatchEvents *ev, int i)
+{
+	Datum		e[EV_NATTS];
+	bool		en[EV_NATTS];
+	Datum		v[10];
+	bool		n[10];
+	static const int cols[10] = {EV_ID, EV_TIME, EV_TXID, EV_RETRY, EV_TYPE,
+	EV_DATA, EV_EXTRA1, EV_EXTRA2, EV_EXTRA3, EV_EXTRA4};
+	int			k;
+
+	heap_deform_tuple(ev->events[i].tuple, ev->desc, e, en);
+	for (k = 0; k < 10; k++)
+	{
+		v[k] = e[cols[k]];
+		n[k] = en[cols[k]];
+	}
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+}
+
+/*
+ * SQL: pgque.receive(queue_name text, consumer_name text, max_return int)
+ *		-> setof pgque.message
+ */
+Datum
+pgque_receive(PG_FUNCTION_ARGS)
+{
+	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
+	char	   *consumer_name = pgque_consumer_name_arg(fcinfo, 1);
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int32		max_return;
+	SubRef		sub;
+	Snapshot	snap;
+	int			attempt;
+
+	if (PG_ARGISNULL(2) || PG_GETARG_INT32(2) < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_return must be at least 1")));
+	max_return = PG_GETARG_INT32(2);
+
+	InitMaterializedSRF(fcinfo, 0);
+	SPI_connect();
+
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	sub_lookup(queue_name, consumer_name, snap, &sub);
+	sub_lock(sub.sub_id);
+	snap = refresh_snapshot(snap);
+
+	for (attempt = 0; attempt < RECEIVE_MAX_EMPTY; attempt++)
+	{
+		BatchRow	b;
+		BatchEvents ev;
+		bool		is_new;
+		int64		end_ev;
+		int			nret;
+		int			i;
+
+		sub_state_required(sub.sub_id, snap, &b);
+		is_new = (b.state != 'o');
+		if (!is_new && b.has_end_ev)
+		{
+			/* handed out before and not acked: re-deliver under a new id */
+			batch_close(b.batch_id, 'r', snap);
+			is_new = true;
+			b.has_end_ev = false;
+		}
+		else if (is_new)
+		{
+			int64		pos = b.next_tick;
+
+			if (!choose_window(sub.queue_id, pos, max_return, snap, &b.next_tick))
+				break;
+			b.batch_id = 0;
+			b.prev_tick = pos;
+			b.has_start_ev = false;
+			b.has_end_ev = false;
+		}
+
+		window_events(&b, snap, 0, &ev);
+		if (ev.n == 0)
+		{
+			/* an empty batch closes on its own; try the next window */
+			if (is_new)
+				batch_insert(sub.sub_id, b.prev_tick, b.next_tick,
+							 b.has_start_ev, b.start_ev, false, 0, 'd', snap);
+			else
+				batch_close(b.batch_id, 'd', snap);
+			snap = refresh_snapshot(snap);
+			continue;
+		}
+
+		nret = Min(ev.n, max_return);
+		end_ev = ev.n > max_return ? ev.events[nret - 1].ev_id : END_ALL;
+		if (is_new)
+			b.batch_id = batch_insert(sub.sub_id, b.prev_tick, b.next_tick,
+									  b.has_start_ev, b.start_ev, true, end_ev,
+									  'o', snap);
+		else
+			batch_set_end(b.batch_id, end_ev, snap);
+
+		for (i = 0; i < nret; i++)
+			emit_message(rsinfo, &ev, i, b.batch_id);
+		break;
+	}
+
+	UnregisterSnapshot(snap);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * SQL: pgque.next_batch_custom(queue_name, consumer_name, min_lag interval,
+ *		min_count int4, min_interval interval)
+ *	-> (batch_id, cur_tick_id, prev_tick_id, cur_tick_time, prev_tick_time,
+ *		cur_tick_event_seq, prev_tick_event_seq)
+ *
+ * PgQ semantics: the open batch if there is one, else a batch over the next
+ * tick (or, with min_count/min_interval, the first tick far enough ahead).
+ * All NULL when there is nothing to read yet.
+ */
+Datum
+pgque_next_batch_custom(PG_FUNCTION_ARGS)
+{
+	static const Oid types[] = {INT4OID, INT8OID, INT8OID, INTERVALOID, INTERVALOID};
+	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
+	char	   *consumer_name = pgque_consumer_name_arg(fcinfo, 1);
+	TupleDesc	desc;
+	Datum		out[7];
+	bool		outnull[7] = {true, true, true, true, true, true, true};
+	SubRef		sub;
+	Snapshot	snap;
+	BatchRow	b;
+	bool		have_batch;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (!PG_ARGISNULL(3) && PG_GETARG_INT32(3) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_count must not be negative")));
+
+	SPI_connect();
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	sub_lookup(queue_name, consumer_name, snap, &sub);
+	sub_lock(sub.sub_id);
+	snap = refresh_snapshot(snap);
+
+	sub_state_required(sub.sub_id, snap, &b);
+	have_batch = (b.state == 'o');
+	if (!have_batch)
+	{
+		Datum		args[5];
+		char		nulls[5] = "     ";
+		bool		isnull;
+		int64		pos = b.next_tick;
+
+		/*
+		 * The first tick after pos that satisfies min_count or min_interval
+		 * (when neither is given, simply the next one) and is older than
+		 * min_lag.
+		 */
+		args[0] = Int32GetDatum(sub.queue_id);
+		args[1] = Int64GetDatum(pos);
+		args[2] = PG_ARGISNULL(3) ? (Datum) 0 : Int64GetDatum(PG_GETARG_INT32(3));
+		nulls[2] = PG_ARGISNULL(3) ? 'n' : ' ';
+		args[3] = PG_ARGISNULL(4) ? (Datum) 0 : PG_GETARG_DATUM(4);
+		nulls[3] = PG_ARGISNULL(4) ? 'n' : ' ';
+		args[4] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
+		nulls[4] = PG_ARGISNULL(2) ? 'n' : ' ';
+		if (SPI_execute_snapshot(pgque_plan(&plan_custom_tick,
+											"select t.tick_id from pgque.tick p, pgque.tick t"
+											" where p.tick_queue = $1 and p.tick_id = $2"
+											"   and t.tick_queue = $1 and t.tick_id > $2"
+											"   and (($3 is null and $4::interval is null)"
+											"        or t.tick_event_seq - p.tick_event_seq >= $3"
+											"        or t.tick_time - p.tick_time >= $4)"
+											"   and ($5::interval is null"
+											"        or pg_catalog.clock_timestamp() - t.tick_time >= $5::interval)"
+											" order by t.tick_id limit 1",
+											5, types),
+								 args, nulls, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not read ticks");
+		if (SPI_processed == 1)
+		{
+			b.next_tick = DatumGetInt64(col(0, 1, &isnull));
+			b.prev_tick = pos;
+			b.batch_id = batch_insert(sub.sub_id, pos, b.next_tick, false, 0,
+									  false, 0, 'o', snap);
+			snap = refresh_snapshot(snap);
+			have_batch = true;
+		}
+	}
+
+	if (have_batch)
+	{
+		static SPIPlanPtr plan_ticks;
+		static const Oid ttypes[] = {INT4OID, INT8OID, INT8OID};
+		Datum		args[3];
+		uint64		i;
+
+		args[0] = Int32GetDatum(sub.queue_id);
+		args[1] = Int64GetDatum(b.prev_tick);
+		args[2] = Int64GetDatum(b.next_tick);
+		if (SPI_execute_snapshot(pgque_plan(&plan_ticks,
+											"select tick_id, tick_time, tick_event_seq from pgque.tick"
+											" where tick_queue = $1 and tick_id in ($2, $3)",
+											3, ttypes),
+								 args, NULL, snap, InvalidSnapshot, true, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read ticks");
+		out[0] = Int64GetDatum(b.batch_id);
+		outnull[0] = false;
+		for (i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			int64		id = DatumGetInt64(col(i, 1, &isnull));
+			int			slot = (id == b.next_tick) ? 0 : 1;	/* cur, prev */
+
+			out[1 + slot] = Int64GetDatum(id);
+			outnull[1 + slot] = false;
+			out[3 + slot] = col(i, 2, &isnull);
+			outnull[3 + slot] = false;
+			out[5 + slot] = col(i, 3, &isnull);
+			outnull[5 + slot] = false;
+		}
+	}
+
+	UnregisterSnapshot(snap);
+	SPI_finish();
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), out, outnull)));
+}
+
+/*
+ * Say why batch_id is not open (b == NULL: there is no such batch), at
+ * elevel: ERROR for functions that need an open batch, WARNING for ack.
+ */
+static void
+report_not_open(int elevel, int64 batch_id, const BatchRow *b)
+{
+	const char *why;
+
+	if (b == NULL)
+	{
+		ereport(elevel,
+				(errcode(elevel == ERROR ? ERRCODE_UNDEFINED_OBJECT : ERRCODE_WARNING),
+				 errmsg("batch " INT64_FORMAT " does not exist", batch_id),
+				 errpgqueobject("batch")));
+		return;
+	}
+	switch (b->state)
+	{
+		case 'r':
+			why = "was delivered again under a new batch id";
+			break;
+		case 'c':
+			why = "was cancelled when its consumer was repositioned";
+			break;
+		default:
+			why = "is already finished";
+			break;
+	}
+	ereport(elevel,
+			(errcode(elevel == ERROR ? ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE : ERRCODE_WARNING),
+			 errmsg("batch " INT64_FORMAT " %s", batch_id, why),
+			 b->state == 'r' ?
+			 errdetail("Another receive for the same consumer took the batch over before it was acknowledged.") : 0,
+			 errpgqueobject("batch")));
+}
+
+/* An open batch by id, or an error that says why not. */
+static void
+open_batch_required(int64 batch_id, Snapshot snap, BatchRow *b)
+{
+	if (!batch_fetch(batch_id, snap, b))
+		report_not_open(ERROR, batch_id, NULL);
+	if (b->state != 'o')
+		report_not_open(ERROR, batch_id, b);
+}
+
+/*
+ * SQL: pgque._open_batch(batch_id bigint) -> (sub_id, queue_id, consumer_id,
+ *		max_retries)
+ *
+ * For the PL/pgSQL functions that act on one event of a batch (nack,
+ * event_retry, batch_retry): locks the batch's subscriber against concurrent
+ * receive/ack, then checks that the batch is open, with the same errors as
+ * the C functions.
+ */
+Datum
+pgque_open_batch(PG_FUNCTION_ARGS)
+{
+	static SPIPlanPtr plan_owner;
+	static const Oid types[] = {INT4OID};
+	TupleDesc	desc;
+	Snapshot	snap;
+	BatchRow	b;
+	Datum		out[4];
+	bool		outnull[4] = {false, false, false, false};
+	Datum		args[1];
+	bool		isnull;
+	int64		batch_id;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch id must not be null")));
+	batch_id = PG_GETARG_INT64(0);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	SPI_connect();
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	if (batch_fetch(batch_id, snap, &b))
+	{
+		sub_lock(b.sub_id);
+		snap = refresh_snapshot(snap);
+	}
+	open_batch_required(batch_id, snap, &b);
+
+	args[0] = Int32GetDatum(b.sub_id);
+	if (SPI_execute_snapshot(pgque_plan(&plan_owner,
+										"select s.sub_consumer, q.queue_max_retries"
+										"  from pgque.subscriber s"
+										"  join pgque.queue q on q.queue_id = s.sub_queue"
+										" where s.sub_id = $1",
+										1, types),
+							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT ||
+		SPI_processed != 1)
+		elog(ERROR, "subscription %d of batch " INT64_FORMAT " is missing", b.sub_id, batch_id);
+	out[0] = Int32GetDatum(b.sub_id);
+	out[1] = Int32GetDatum(b.queue_id);
+	out[2] = col(0, 1, &isnull);
+	out[3] = col(0, 2, &isnull);
+	UnregisterSnapshot(snap);
+	SPI_finish();
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), out, outnull)));
+}
+
+/*
+ * SQL: pgque.get_batch_events(batch_id bigint) -> setof (ev_id, ev_time,
+ *		ev_txid, ev_retry, ev_type, ev_data, ev_extra1..4)
+ */
+Datum
+pgque_get_batch_events(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Snapshot	snap;
+	BatchRow	b;
+	BatchEvents ev;
+	int			i;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch id must not be null")));
+	InitMaterializedSRF(fcinfo, 0);
+	SPI_connect();
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	open_batch_required(PG_GETARG_INT64(0), snap, &b);
+	window_events(&b, snap, 0, &ev);
+	for (i = 0; i < ev.n; i++)
+		emit_event(rsinfo, &ev, i);
+	UnregisterSnapshot(snap);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * SQL: pgque._batch_event(batch_id bigint, ev_id bigint) -> setof
+ *		(ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data, ev_extra1..4)
+ *
+ * Internal, for nack/event_retry: the one event of an open batch, or no row.
+ */
+Datum
+pgque_batch_event(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Snapshot	snap;
+	BatchRow	b;
+	BatchEvents ev;
+	int64		ev_id;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch id must not be null")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("event id must not be null")));
+	ev_id = PG_GETARG_INT64(1);
+	InitMaterializedSRF(fcinfo, 0);
+	SPI_connect();
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	open_batch_required(PG_GETARG_INT64(0), snap, &b);
+	if (ev_id > 0)
+	{
+		window_events(&b, snap, ev_id, &ev);
+		if (ev.n > 0)
+			emit_event(rsinfo, &ev, 0);
+	}
+	UnregisterSnapshot(snap);
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/*
+ * SQL: pgque.ack(batch_id bigint) -> int, and pgque.finish_batch(batch_id)
+ *
+ * 1 when the batch was open and is now finished (or, after a partial
+ * receive, continued under a new batch id); 0 with a WARNING otherwise.
+ */
+Datum
+pgque_ack(PG_FUNCTION_ARGS)
+{
+	int64		batch_id;
+	Snapshot	snap;
+	BatchRow	b;
+	bool		found;
+	int			result = 0;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("batch id must not be null")));
+	batch_id = PG_GETARG_INT64(0);
+
+	SPI_connect();
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	found = batch_fetch(batch_id, snap, &b);
+	if (found && b.state == 'o')
+	{
+		sub_lock(b.sub_id);
+		snap = refresh_snapshot(snap);
+		found = batch_fetch(batch_id, snap, &b);
+		if (found && b.state == 'o')
+		{
+			if (b.has_end_ev && b.end_ev != END_ALL)
+			{
+				batch_close(batch_id, 's', snap);
+				batch_insert(b.sub_id, b.prev_tick, b.next_tick, true, b.end_ev,
+							 false, 0, 'o', snap);
+			}
+			else
+				batch_close(batch_id, 'd', snap);
+			result = 1;
+		}
+	}
+	if (result == 0)
+		report_not_open(WARNING, batch_id, found ? &b : NULL);
+	UnregisterSnapshot(snap);
+	SPI_finish();
+	PG_RETURN_INT32(result);
+}

@@ -1,0 +1,410 @@
+/*-------------------------------------------------------------------------
+ *
+ * send.c
+ *		The producer path: send, send_batch, insert_event.
+ *
+ * Events are appended to the queue's current event table with heap_insert
+ * and index_insert directly; there is no per-event SQL, no trigger and no
+ * permission check beyond EXECUTE on the calling function (the functions are
+ * granted to pgque_writer only).
+ *
+ * Ordering rule (rotation safety): a writer first makes sure its top-level
+ * transaction id is assigned, and only then reads pgque.queue with a fresh
+ * snapshot to learn which event table is current. So if the writer still
+ * sees the old table, its xid was assigned before the rotation committed,
+ * and rotation step 2 records a bound above every such xid. Readers use that
+ * bound to decide which tables a batch must scan; see extension/70_maint.sql. Reading the
+ * current table through the transaction snapshot (as PgQ does) would let a
+ * REPEATABLE READ producer write into a table that no batch reads again.
+ *
+ * Locking: RowExclusiveLock on the event table, like any INSERT; rotation's
+ * TRUNCATE of a table therefore waits for writers still inside it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pgque.h"
+
+#include "access/genam.h"
+#include "access/heapam.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/index.h"
+#include "catalog/pg_type.h"
+#include "commands/sequence.h"
+#include "commands/trigger.h"
+#include "nodes/execnodes.h"
+#include "storage/lmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+#include "utils/xid8.h"
+
+#include "send.h"
+
+PG_FUNCTION_INFO_V1(pgque_send_text);
+PG_FUNCTION_INFO_V1(pgque_send_jsonb);
+PG_FUNCTION_INFO_V1(pgque_send_batch_text);
+PG_FUNCTION_INFO_V1(pgque_send_batch_jsonb);
+PG_FUNCTION_INFO_V1(pgque_insert_event);
+PG_FUNCTION_INFO_V1(pgque_insert_event_raw);
+
+/*
+ * Start writing events into a queue, given by name or (name NULL) by id.
+ */
+void
+event_writer_begin(EventWriter *w, const char *queue_name, int32 queue_id)
+{
+	Snapshot	snap;
+	Oid			relid;
+	List	   *indexes;
+	ListCell   *lc;
+	int			i;
+
+	/* The xid must exist before the queue row is read: see file header. */
+	w->txid = GetTopFullTransactionId();
+
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	if (!pgque_queue_fetch(queue_name, queue_id, snap, &w->queue))
+	{
+		UnregisterSnapshot(snap);
+		if (queue_name != NULL)
+			pgque_error_queue_missing(queue_name);
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("queue with id %d does not exist", queue_id),
+				 errpgqueobject("queue")));
+	}
+	UnregisterSnapshot(snap);
+
+	if (w->queue.disable_insert &&
+		SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("queue \"%s\" does not accept new events",
+						w->queue.queue_name),
+				 errdetail("pgque.queue.queue_disable_insert is set for this queue.")));
+
+	relid = pgque_event_table_oid(w->queue.queue_id, w->queue.cur_table);
+	w->rel = table_open(relid, RowExclusiveLock);
+	if (RelationGetDescr(w->rel)->natts != EV_NATTS)
+		elog(ERROR, "event table \"%s\" has %d columns, expected %d",
+			 RelationGetRelationName(w->rel), RelationGetDescr(w->rel)->natts,
+			 EV_NATTS);
+
+	indexes = RelationGetIndexList(w->rel);
+	w->nindexes = list_length(indexes);
+	w->indexes = palloc(sizeof(Relation) * w->nindexes);
+	w->index_info = palloc(sizeof(IndexInfo *) * w->nindexes);
+	i = 0;
+	foreach(lc, indexes)
+	{
+		Relation	idx = index_open(lfirst_oid(lc), RowExclusiveLock);
+		IndexInfo  *ii = BuildIndexInfo(idx);
+		int			k;
+
+		if (ii->ii_Expressions != NIL || ii->ii_Predicate != NIL)
+			elog(ERROR, "unexpected expression or partial index on event table");
+		for (k = 0; k < ii->ii_NumIndexKeyAttrs; k++)
+			if (ii->ii_IndexAttrNumbers[k] <= 0)
+				elog(ERROR, "unexpected system column index on event table");
+		w->indexes[i] = idx;
+		w->index_info[i] = ii;
+		i++;
+	}
+	list_free(indexes);
+
+	w->seq = pgque_event_seq_oid(w->queue.queue_id);
+	w->cid = GetCurrentCommandId(true);
+	w->now = GetCurrentTransactionStartTimestamp();
+
+	pgque_note_event_insert(w->queue.queue_id);
+}
+
+/*
+ * Append one event. values/nulls hold EV_NATTS entries in event_template
+ * order; ev_id (0 or null = the next from the queue's sequence), ev_txid and,
+ * when it is null, ev_time are filled in here. Returns the ev_id.
+ */
+int64
+event_writer_insert(EventWriter *w, Datum *values, bool *nulls)
+{
+	HeapTuple	tup;
+	int64		ev_id;
+	int			i;
+
+	/*
+	 * Every insert advances the sequence, also a re-insert with a given id
+	 * (retries, replays): the ticker counts new events by it.
+	 */
+	ev_id = nextval_internal(w->seq, false);
+	if (nulls[EV_ID] || DatumGetInt64(values[EV_ID]) == 0)
+	{
+		values[EV_ID] = Int64GetDatum(ev_id);
+		nulls[EV_ID] = false;
+	}
+	else
+		ev_id = DatumGetInt64(values[EV_ID]);
+	if (nulls[EV_TIME])
+	{
+		values[EV_TIME] = TimestampTzGetDatum(w->now);
+		nulls[EV_TIME] = false;
+	}
+	values[EV_TXID] = FullTransactionIdGetDatum(w->txid);
+	nulls[EV_TXID] = false;
+
+	tup = heap_form_tuple(RelationGetDescr(w->rel), values, nulls);
+	heap_insert(w->rel, tup, w->cid, 0, NULL);
+
+	for (i = 0; i < w->nindexes; i++)
+	{
+		IndexInfo  *ii = w->index_info[i];
+		Datum		ivalues[INDEX_MAX_KEYS];
+		bool		inulls[INDEX_MAX_KEYS];
+		int			k;
+
+		for (k = 0; k < ii->ii_NumIndexAttrs; k++)
+		{
+			AttrNumber	att = ii->ii_IndexAttrNumbers[k];
+
+			ivalues[k] = values[att - 1];
+			inulls[k] = nulls[att - 1];
+		}
+		index_insert(w->indexes[i], ivalues, inulls, &tup->t_self, w->rel,
+					 UNIQUE_CHECK_NO, false, ii);
+	}
+	heap_freetuple(tup);
+	return ev_id;
+}
+
+void
+event_writer_end(EventWriter *w)
+{
+	int			i;
+
+	for (i = 0; i < w->nindexes; i++)
+		index_close(w->indexes[i], NoLock);
+	table_close(w->rel, NoLock);
+}
+
+/* A payload argument as text: jsonb is stored in its canonical text form. */
+static Datum
+payload_arg(FunctionCallInfo fcinfo, int argno, bool is_jsonb, bool *isnull)
+{
+	*isnull = PG_ARGISNULL(argno);
+	if (*isnull)
+		return (Datum) 0;
+	if (is_jsonb)
+	{
+		Jsonb	   *jb = PG_GETARG_JSONB_P(argno);
+
+		return CStringGetTextDatum(JsonbToCString(NULL, &jb->root, VARSIZE(jb)));
+	}
+	return PointerGetDatum(PG_GETARG_TEXT_PP(argno));
+}
+
+static void
+event_values_init(Datum *values, bool *nulls)
+{
+	memset(values, 0, sizeof(Datum) * EV_NATTS);
+	memset(nulls, true, sizeof(bool) * EV_NATTS);
+}
+
+static Datum
+send_common(FunctionCallInfo fcinfo, bool is_jsonb)
+{
+	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
+	int			payload_arg_no = PG_NARGS() - 1;
+	Datum		values[EV_NATTS];
+	bool		nulls[EV_NATTS];
+	EventWriter w;
+	int64		ev_id;
+
+	event_values_init(values, nulls);
+	if (PG_NARGS() == 3)
+	{
+		nulls[EV_TYPE] = PG_ARGISNULL(1);
+		if (!nulls[EV_TYPE])
+			values[EV_TYPE] = PointerGetDatum(PG_GETARG_TEXT_PP(1));
+	}
+	else
+	{
+		values[EV_TYPE] = CStringGetTextDatum("default");
+		nulls[EV_TYPE] = false;
+	}
+	values[EV_DATA] = payload_arg(fcinfo, payload_arg_no, is_jsonb, &nulls[EV_DATA]);
+
+	event_writer_begin(&w, queue_name, 0);
+	ev_id = event_writer_insert(&w, values, nulls);
+	event_writer_end(&w);
+	PG_RETURN_INT64(ev_id);
+}
+
+/* SQL: pgque.send(queue_name text, [type_name text,] payload text) */
+Datum
+pgque_send_text(PG_FUNCTION_ARGS)
+{
+	return send_common(fcinfo, false);
+}
+
+/* SQL: pgque.send(queue_name text, [type_name text,] payload jsonb) */
+Datum
+pgque_send_jsonb(PG_FUNCTION_ARGS)
+{
+	return send_common(fcinfo, true);
+}
+
+static Datum
+send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
+{
+	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
+	int			array_arg_no = PG_NARGS() - 1;
+	ArrayType  *arr;
+	Datum	   *elems;
+	bool	   *elem_nulls;
+	int			n;
+	Datum	   *ids;
+	Datum		values[EV_NATTS];
+	bool		nulls[EV_NATTS];
+	Datum		type_value;
+	bool		type_null;
+	EventWriter w;
+	int			i;
+
+	if (PG_ARGISNULL(array_arg_no))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("payloads must not be null"),
+				 errhint("Pass an empty array to send nothing.")));
+	if (PG_NARGS() == 3)
+	{
+		type_null = PG_ARGISNULL(1);
+		type_value = type_null ? (Datum) 0 : PointerGetDatum(PG_GETARG_TEXT_PP(1));
+	}
+	else
+	{
+		type_null = false;
+		type_value = CStringGetTextDatum("default");
+	}
+
+	arr = PG_GETARG_ARRAYTYPE_P(array_arg_no);
+	deconstruct_array(arr, is_jsonb ? JSONBOID : TEXTOID, -1, false,
+					  TYPALIGN_INT, &elems, &elem_nulls, &n);
+
+	if (n == 0)
+	{
+		PgqueQueue	q;
+
+		/* Nothing to write, but a wrong queue name must still fail. */
+		pgque_queue_lookup(queue_name, GetTransactionSnapshot(), &q);
+		PG_RETURN_ARRAYTYPE_P(construct_empty_array(INT8OID));
+	}
+
+	ids = palloc(sizeof(Datum) * n);
+	event_writer_begin(&w, queue_name, 0);
+	for (i = 0; i < n; i++)
+	{
+		event_values_init(values, nulls);
+		values[EV_TYPE] = type_value;
+		nulls[EV_TYPE] = type_null;
+		if (!elem_nulls[i])
+		{
+			nulls[EV_DATA] = false;
+			if (is_jsonb)
+			{
+				Jsonb	   *jb = DatumGetJsonbP(elems[i]);
+
+				values[EV_DATA] = CStringGetTextDatum(JsonbToCString(NULL, &jb->root,
+																	 VARSIZE(jb)));
+			}
+			else
+				values[EV_DATA] = elems[i];
+		}
+		ids[i] = Int64GetDatum(event_writer_insert(&w, values, nulls));
+	}
+	event_writer_end(&w);
+
+	PG_RETURN_ARRAYTYPE_P(construct_array(ids, n, INT8OID, sizeof(int64),
+										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+/* SQL: pgque.send_batch(queue_name text, [type_name text,] payloads text[]) */
+Datum
+pgque_send_batch_text(PG_FUNCTION_ARGS)
+{
+	return send_batch_common(fcinfo, false);
+}
+
+/* SQL: pgque.send_batch(queue_name text, [type_name text,] payloads jsonb[]) */
+Datum
+pgque_send_batch_jsonb(PG_FUNCTION_ARGS)
+{
+	return send_batch_common(fcinfo, true);
+}
+
+/*
+ * SQL: pgque.insert_event(queue_name, ev_type, ev_data
+ *							[, ev_extra1, ev_extra2, ev_extra3, ev_extra4])
+ */
+Datum
+pgque_insert_event(PG_FUNCTION_ARGS)
+{
+	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
+	Datum		values[EV_NATTS];
+	bool		nulls[EV_NATTS];
+	EventWriter w;
+	int64		ev_id;
+	int			i;
+
+	event_values_init(values, nulls);
+	/* args 1.. map onto ev_type, ev_data, ev_extra1..4 */
+	for (i = 1; i < PG_NARGS(); i++)
+	{
+		nulls[EV_TYPE + i - 1] = PG_ARGISNULL(i);
+		if (!PG_ARGISNULL(i))
+			values[EV_TYPE + i - 1] = PointerGetDatum(PG_GETARG_TEXT_PP(i));
+	}
+
+	event_writer_begin(&w, queue_name, 0);
+	ev_id = event_writer_insert(&w, values, nulls);
+	event_writer_end(&w);
+	PG_RETURN_INT64(ev_id);
+}
+
+/*
+ * SQL: pgque._insert_event_raw(queue_id, ev_id, ev_time, ev_owner, ev_retry,
+ *								ev_type, ev_data, ev_extra1..4) -> bigint
+ *
+ * Internal: re-inserts an event with its original id and time, for retries
+ * and dead-letter replay. Not granted to anyone; called from SECURITY
+ * DEFINER functions only.
+ */
+Datum
+pgque_insert_event_raw(PG_FUNCTION_ARGS)
+{
+	Datum		values[EV_NATTS];
+	bool		nulls[EV_NATTS];
+	EventWriter w;
+	int64		ev_id;
+	int			argmap[] = {EV_ID, EV_TIME, EV_OWNER, EV_RETRY, EV_TYPE, EV_DATA,
+	EV_EXTRA1, EV_EXTRA2, EV_EXTRA3, EV_EXTRA4};
+	int			i;
+
+	if (PG_ARGISNULL(0))
+		elog(ERROR, "queue id must not be null");
+	event_values_init(values, nulls);
+	for (i = 0; i < lengthof(argmap); i++)
+	{
+		nulls[argmap[i]] = PG_ARGISNULL(i + 1);
+		if (!PG_ARGISNULL(i + 1))
+			values[argmap[i]] = PG_GETARG_DATUM(i + 1);
+	}
+
+	event_writer_begin(&w, NULL, PG_GETARG_INT32(0));
+	ev_id = event_writer_insert(&w, values, nulls);
+	event_writer_end(&w);
+	PG_RETURN_INT64(ev_id);
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install what building and testing pgque needs, if it is missing.
+# Debian 12 with the PostgreSQL 15 server is assumed; everything else comes
+# from Debian's packages. Safe to run again: it installs only what is absent.
+set -euo pipefail
+
+packages=(
+    make gcc g++ cmake pkg-config
+    postgresql-15 postgresql-client-15 postgresql-server-dev-15
+    libpq-dev libgtest-dev libgmock-dev
+)
+# extra packages for the benchmarks (bench/run.sh passes --bench)
+if [ "${1:-}" = "--bench" ]; then
+    packages+=(postgresql-15-pgq3 libbenchmark-dev)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing: ${missing[*]}"
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null; then
+        SUDO=sudo
+    else
+        echo "need root to install: apt-get install ${missing[*]}" >&2
+        exit 1
+    fi
+else
+    SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
