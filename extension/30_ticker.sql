@@ -23,6 +23,7 @@ declare
 begin
     update pgque.queue set queue_tick_forced = true
      where queue_id = v_id and not queue_tick_forced;
+    perform pgque._wake_ticker(v_id);
     select t.tick_id into v_tick from pgque.tick t
      where t.tick_queue = v_id order by t.tick_id desc limit 1;
     return v_tick;

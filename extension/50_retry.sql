@@ -29,7 +29,11 @@ begin
             coalesce(ev.ev_retry, 0) + 1, ev.ev_type, ev.ev_data,
             ev.ev_extra1, ev.ev_extra2, ev.ev_extra3, ev.ev_extra4)
     on conflict do nothing;
-    return case when found then 1 else 0 end;
+    if found then
+        perform pgque._note_retries();
+        return 1;
+    end if;
+    return 0;
 end
 $$;
 
@@ -73,6 +77,7 @@ begin
       from pgque.get_batch_events(batch_id) e
     on conflict do nothing;
     get diagnostics v_cnt = row_count;
+    perform pgque._note_retries();
     return v_cnt;
 end
 $$;
@@ -122,6 +127,7 @@ begin
                 coalesce(ev.ev_retry, 0) + 1, ev.ev_type, ev.ev_data,
                 ev.ev_extra1, ev.ev_extra2, ev.ev_extra3, ev.ev_extra4)
         on conflict do nothing;
+        perform pgque._note_retries();
     end if;
     return 1;
 end

@@ -6,7 +6,8 @@ create function pgque.get_queue_info(queue text,
     out queue_external_ticker boolean, out queue_ticker_paused boolean,
     out queue_ticker_max_count integer, out queue_ticker_max_lag interval,
     out queue_ticker_idle_period interval, out ticker_lag interval,
-    out ev_per_sec float8, out ev_new bigint, out last_tick_id bigint)
+    out ev_per_sec float8, out ev_new bigint, out last_tick_id bigint,
+    out last_tick_time timestamptz, out ticker text, out rotation_blocked_by text)
 returns setof record
     language plpgsql stable security definer
     set search_path = pg_catalog, pgque
@@ -25,8 +26,15 @@ begin
                      / extract(epoch from top.tick_time - old.tick_time)::float8 end,
            greatest(coalesce(pg_sequence_last_value(format('pgque.%I', 'event_' || q.queue_id || '_id_seq')::regclass), 0)
                     - top.tick_event_seq, 0),
-           top.tick_id
+           top.tick_id,
+           top.tick_time,
+           case when q.queue_ticker_paused then 'paused'
+                when q.queue_external_ticker then 'external'
+                when w.state = 'running' then 'worker'
+                else 'manual' end,
+           pgque._rotation_blocker(q.queue_id)
       from pgque.queue q
+      cross join pgque._worker_status() w
       left join lateral (select t.tick_id, t.tick_time, t.tick_event_seq from pgque.tick t
                           where t.tick_queue = q.queue_id
                           order by t.tick_id desc limit 1) top on true
@@ -44,7 +52,8 @@ create function pgque.get_queue_info(
     out queue_external_ticker boolean, out queue_ticker_paused boolean,
     out queue_ticker_max_count integer, out queue_ticker_max_lag interval,
     out queue_ticker_idle_period interval, out ticker_lag interval,
-    out ev_per_sec float8, out ev_new bigint, out last_tick_id bigint)
+    out ev_per_sec float8, out ev_new bigint, out last_tick_id bigint,
+    out last_tick_time timestamptz, out ticker text, out rotation_blocked_by text)
 returns setof record
     language sql stable security definer
     set search_path = pg_catalog, pgque

@@ -4,24 +4,54 @@ create function pgque.status() returns table (component text, status text, detai
     language plpgsql stable security definer
     set search_path = pg_catalog, pgque
 as $$
+declare
+    w record;
 begin
+    select * into w from pgque._worker_status();
+
     return query select 'pgque'::text, 'ok'::text, 'version ' || pgque.version();
-    return query select 'postgresql'::text, 'ok'::text, current_setting('server_version');
-    return query select 'ticker'::text, 'manual'::text,
-        'no background worker is running: call pgque.ticker() and'
-        ' pgque.maint_retry_events() every few milliseconds to seconds,'
-        ' and pgque.maint() every minute'::text;
+    return query select 'postgresql'::text,
+        case when pg_is_in_recovery() then 'standby' else 'ok' end,
+        current_setting('server_version')
+            || case when pg_is_in_recovery() then ' (in recovery: ticks are taken on the primary)' else '' end;
+
+    if w.mode = 'launcher' then
+        return query select 'launcher'::text,
+            case when w.launcher_pid is null then 'not running' else 'running' end,
+            coalesce('pid ' || w.launcher_pid,
+                     'not running: pgque.enabled is off, the server is in recovery, or it failed (see the server log)');
+    end if;
+
+    return query select 'worker'::text,
+        case when w.state = 'running' then 'running'
+             when w.mode = 'manual' then 'manual'
+             else 'stopped' end,
+        concat_ws('; ',
+            case w.mode
+                when 'launcher' then 'mode: launcher (pgque is in shared_preload_libraries)'
+                when 'dynamic' then 'mode: dynamic, started by pgque.start(); it does not survive a server restart unless pgque is in shared_preload_libraries'
+                else 'no worker: ticking is manual. Run pgque.start(), or add pgque to shared_preload_libraries; until then call pgque.ticker() and pgque.maint_retry_events() every few milliseconds to seconds and pgque.maint() every minute'
+            end,
+            case when w.mode = 'launcher' and w.state <> 'running' then w.state end,
+            'pid ' || w.pid,
+            'last tick ' || date_trunc('millisecond', now() - w.last_tick) || ' ago',
+            case when w.ticks > 0 then w.ticks || ' ticks' end,
+            'last error ' || date_trunc('second', now() - w.last_error_at) || ' ago: ' || w.last_error);
+
     return query
         select 'queue ' || q.queue_name,
                case when q.queue_ticker_paused then 'paused'
                     when top.tick_time is null then 'no ticks'
                     when now() - top.tick_time > greatest(q.queue_ticker_idle_period * 2, interval '10 seconds')
-                         then 'stale' else 'ok' end,
-               format('last tick %s ago, %s subscriber(s), %s pending retries, %s dead letters',
-                      coalesce(date_trunc('second', now() - top.tick_time)::text, 'never'),
-                      (select count(*) from pgque.subscriber s where s.sub_queue = q.queue_id),
-                      (select count(*) from pgque.retry_queue r where r.ev_queue = q.queue_id),
-                      (select count(*) from pgque.dead_letter d where d.dl_queue_id = q.queue_id))
+                         and not q.queue_external_ticker then 'stale'
+                    when pgque._rotation_blocker(q.queue_id) is not null then 'rotation blocked'
+                    else 'ok' end,
+               concat_ws(', ',
+                   format('last tick %s ago', coalesce(date_trunc('second', now() - top.tick_time)::text, 'never')),
+                   format('%s subscriber(s)', (select count(*) from pgque.subscriber s where s.sub_queue = q.queue_id)),
+                   format('%s pending retries', (select count(*) from pgque.retry_queue r where r.ev_queue = q.queue_id)),
+                   format('%s dead letters', (select count(*) from pgque.dead_letter d where d.dl_queue_id = q.queue_id)),
+                   'rotation blocked by ' || pgque._rotation_blocker(q.queue_id))
           from pgque.queue q
           left join lateral (select t.tick_time from pgque.tick t where t.tick_queue = q.queue_id
                               order by t.tick_id desc limit 1) top on true

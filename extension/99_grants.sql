@@ -68,5 +68,10 @@ grant execute on function
     pgque.maint_retry_events(),
     pgque.maint_rotate_tables_step1(text),
     pgque.maint_rotate_tables_step2(),
-    pgque.dlq_purge(text, interval)
+    pgque.dlq_purge(text, interval),
+    pgque.start(),
+    pgque.stop()
 to pgque_admin;
+
+-- a database that installs pgque gets a worker (when the launcher runs)
+select pgque._note_launcher();

@@ -1,5 +1,8 @@
 -- Shared setup for the regression suite: the extension and test helpers.
 create extension pgque;
+-- the background worker would tick behind our back: the tests tick by hand
+select pgque.stop() is not null as worker_stopped;
+select status from pgque.status() where component = 'worker';
 select pgque.version() = (select default_version from pg_available_extensions
                            where name = 'pgque') as version_matches;
 

@@ -35,7 +35,7 @@ select c.co_name, s.sub_batch is null as idle, s.sub_last_tick is not null as po
  where q.queue_name = 'q_info' order by 1;
 
 -- status: truthful about ticking
-select component, status from pgque.status() where component in ('pgque', 'postgresql', 'ticker', 'queue q_info');
+select component, status from pgque.status() where component in ('pgque', 'postgresql', 'launcher', 'worker', 'queue q_info');
 select detail like 'version %' from pgque.status() where component = 'pgque';
 
 select try($$select * from pgque.get_queue_info('nope')$$);

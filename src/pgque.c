@@ -3,11 +3,18 @@
  * pgque.c
  *		Module entry point.
  *
- * _PG_init only hands over to the modules that need initialization.
+ * _PG_init only hands over to the modules: GUCs and the commit callback in
+ * every backend that loads the library; shared memory and the launcher only
+ * when the library is preloaded.
  *
  *-------------------------------------------------------------------------
  */
 #include "pgque.h"
+
+#include "miscadmin.h"
+
+#include "shmem.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -16,4 +23,11 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	pgque_worker_init();
+	pgque_wakeup_init();
+	if (process_shared_preload_libraries_in_progress)
+	{
+		pgque_shmem_init();
+		pgque_launcher_register();
+	}
 }

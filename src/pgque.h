@@ -81,10 +81,18 @@ extern SPIPlanPtr pgque_plan(SPIPlanPtr *cache, const char *sql, int nargs,
 							 const Oid *argtypes);
 
 /* ticker.c */
-extern int64 pgque_tick_queue(int32 queue_id, bool force);
+typedef enum PgqueTickMode
+{
+	PGQUE_TICK_IF_DUE,			/* by the queue's thresholds (PgQ's rules) */
+	PGQUE_TICK_IF_ACTIVITY,		/* also if events or transactions may be new */
+	PGQUE_TICK_NOW				/* unless paused or ticked externally */
+} PgqueTickMode;
+
+extern int64 pgque_tick_queue(int32 queue_id, PgqueTickMode mode);
 extern int	pgque_tick_all(void);
 
 /* wakeup.c */
 extern void pgque_note_event_insert(int32 queue_id);
+extern bool pgque_xact_wrote_events(void);
 
 #endif							/* PGQUE_H */

@@ -66,9 +66,11 @@ cmp_fxid(const void *a, const void *b)
  * A pg_snapshot of the transactions committed as of right now.
  *
  * PostgreSQL's snapshots leave the current transaction out of xip (it sees
- * its own work by other means). A tick must count it as running: if this
- * transaction also sent events, they are not committed yet, and a tick that
- * saw them as done would put them before every window.
+ * its own work by other means). If this transaction sent events, the tick
+ * must count it as running: its events are not committed yet, and a tick
+ * that saw them as done would put them before every window. (Otherwise it
+ * is left out, so the worker's own tick transactions do not look like
+ * activity to the next tick.)
  */
 TickSnapshot *
 tick_snapshot_take(void)
@@ -86,7 +88,8 @@ tick_snapshot_take(void)
 	snap->xmax = widen_xid(next, cur->xmax);
 	for (i = 0; i < cur->xcnt; i++)
 		snap->xip[i] = widen_xid(next, cur->xip[i]);
-	if (FullTransactionIdIsValid(own) && FullTransactionIdPrecedes(own, snap->xmax))
+	if (FullTransactionIdIsValid(own) && FullTransactionIdPrecedes(own, snap->xmax) &&
+		pgque_xact_wrote_events())
 	{
 		snap->xip[nraw++] = own;
 		if (FullTransactionIdPrecedes(own, snap->xmin))

@@ -40,15 +40,19 @@ static SPIPlanPtr plan_insert_tick;
 static SPIPlanPtr plan_clear_forced;
 static SPIPlanPtr plan_tickable_queues;
 
-/* Is a tick due by the queue's thresholds (PgQ's rules)? */
+/* Is a tick due by the queue's thresholds (PgQ's rules), or the mode? */
 static bool
-tick_due(const PgqueQueue *q, bool have_last, TimestampTz last_time,
-		 int64 last_seq, int64 cur_seq, TimestampTz now)
+tick_due(const PgqueQueue *q, PgqueTickMode mode, bool have_last,
+		 TimestampTz last_time, int64 last_seq, bool last_saw_running,
+		 int64 cur_seq, TimestampTz now)
 {
 	int64		new_events = cur_seq - last_seq;
 	int64		lag = now - last_time;
 
-	if (!have_last || q->tick_forced)
+	if (mode == PGQUE_TICK_NOW || !have_last || q->tick_forced)
+		return true;
+	/* a transaction running at the last tick may have committed events */
+	if (mode == PGQUE_TICK_IF_ACTIVITY && (new_events > 0 || last_saw_running))
 		return true;
 	if (new_events >= q->ticker_max_count)
 		return true;
@@ -58,12 +62,12 @@ tick_due(const PgqueQueue *q, bool have_last, TimestampTz last_time,
 }
 
 /*
- * Tick queue_id if a tick is due (or always, when force). Returns the new
- * tick id, or 0 when the queue did not tick: not due, paused, ticked
- * externally, or gone. Must be called inside SPI_connect().
+ * Tick queue_id if mode says so. Returns the new tick id, or 0 when the
+ * queue did not tick: not due, paused, ticked externally, or gone. Must be
+ * called inside SPI_connect().
  */
 int64
-pgque_tick_queue(int32 queue_id, bool force)
+pgque_tick_queue(int32 queue_id, PgqueTickMode mode)
 {
 	static const Oid last_types[] = {INT4OID};
 	static const Oid insert_types[] = {INT4OID, INT8OID, TIMESTAMPTZOID, PG_SNAPSHOTOID, INT8OID};
@@ -72,6 +76,7 @@ pgque_tick_queue(int32 queue_id, bool force)
 	bool		have_last = false;
 	TimestampTz last_time = 0;
 	int64		last_seq = 0;
+	bool		last_saw_running = false;
 	Oid			event_seq;
 	TimestampTz now;
 	int64		tick_id;
@@ -93,7 +98,10 @@ pgque_tick_queue(int32 queue_id, bool force)
 
 	args[0] = Int32GetDatum(queue_id);
 	if (SPI_execute_snapshot(pgque_plan(&plan_last_tick,
-										"select tick_time, tick_event_seq from pgque.tick"
+										"select tick_time, tick_event_seq,"
+										" pg_catalog.pg_snapshot_xmin(tick_snapshot)"
+										"   < pg_catalog.pg_snapshot_xmax(tick_snapshot)"
+										" from pgque.tick"
 										" where tick_queue = $1 order by tick_id desc limit 1",
 										1, last_types),
 							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
@@ -107,12 +115,14 @@ pgque_tick_queue(int32 queue_id, bool force)
 													  SPI_tuptable->tupdesc, 1, &isnull));
 		last_seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 											   SPI_tuptable->tupdesc, 2, &isnull));
+		last_saw_running = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
+													  SPI_tuptable->tupdesc, 3, &isnull));
 	}
 
 	event_seq = pgque_event_seq_oid(queue_id);
 	now = GetCurrentTimestamp();
-	if (!force && !tick_due(&q, have_last, last_time, last_seq,
-							pgque_sequence_last_value(event_seq), now))
+	if (!tick_due(&q, mode, have_last, last_time, last_seq, last_saw_running,
+				  pgque_sequence_last_value(event_seq), now))
 	{
 		UnregisterSnapshot(snap);
 		return 0;
@@ -182,7 +192,7 @@ pgque_tick_all(void)
 											 SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	for (i = 0; i < n; i++)
-		if (pgque_tick_queue(ids[i], false) != 0)
+		if (pgque_tick_queue(ids[i], PGQUE_TICK_IF_DUE) != 0)
 			ticked++;
 	pfree(ids);
 	return ticked;
@@ -209,7 +219,7 @@ pgque_ticker_queue(PG_FUNCTION_ARGS)
 				 errhint("Set ticker_paused to false with pgque.set_queue_config().")));
 
 	SPI_connect();
-	tick_id = pgque_tick_queue(q.queue_id, false);
+	tick_id = pgque_tick_queue(q.queue_id, PGQUE_TICK_IF_DUE);
 	SPI_finish();
 	if (tick_id == 0)
 		PG_RETURN_NULL();

@@ -1,17 +1,219 @@
 /*-------------------------------------------------------------------------
  *
  * wakeup.c
- *		Telling the ticker that a transaction that sent events has committed.
+ *		Waking the ticker when a transaction that sent events commits.
  *
- * Without the background worker there is nobody to wake; this module only
- * remembers which queues the current transaction wrote to.
+ * While a transaction runs, the producer path notes which queues it wrote
+ * to (pgque_note_event_insert). A transaction callback delivers the note at
+ * XACT_EVENT_COMMIT -- after the commit is visible to new snapshots -- so
+ * the worker that wakes up and takes a tick snapshot sees the events:
+ *
+ *	 - with shared memory (preload), the queue ids go into the database's
+ *	   slot and the worker's latch is set; the worker ticks exactly those
+ *	   queues;
+ *	 - without it (a worker started by pgque.start()), the backend finds the
+ *	   worker by its background worker type and sets its latch; the worker
+ *	   then checks every queue.
+ *
+ * Nothing here may fail: the callback runs after the commit record is
+ * written. Aborted or prepared transactions deliver nothing (a prepared
+ * transaction's events are picked up by the worker's periodic pass).
  *
  *-------------------------------------------------------------------------
  */
-#include "pgque.h"
+#include "shmem.h"
 
+#include "access/xact.h"
+#include "miscadmin.h"
+#include "postmaster/bgworker.h"
+#include "storage/proc.h"
+#include "storage/procarray.h"
+#include "utils/timestamp.h"
+
+#include "worker.h"
+
+#define LOCAL_MAX	16
+
+static int32 pending[LOCAL_MAX];
+static int	npending = 0;
+static bool pending_overflow = false;
+static bool pending_retries = false;
+static bool pending_launcher = false;
+
+/* without shared memory: the last worker pid found, and when we looked */
+static pid_t dynamic_worker_pid = 0;
+static TimestampTz dynamic_worker_lookup = 0;
+
+static void
+reset_pending(void)
+{
+	npending = 0;
+	pending_overflow = false;
+	pending_retries = false;
+	pending_launcher = false;
+}
+
+/* This transaction wrote events into queue_id. */
 void
 pgque_note_event_insert(int32 queue_id)
 {
-	(void) queue_id;
+	int			i;
+
+	for (i = 0; i < npending; i++)
+		if (pending[i] == queue_id)
+			return;
+	if (npending < LOCAL_MAX)
+		pending[npending++] = queue_id;
+	else
+		pending_overflow = true;
+}
+
+/* Did this transaction write events (as far as we have been told)? */
+bool
+pgque_xact_wrote_events(void)
+{
+	return npending > 0 || pending_overflow;
+}
+
+/* This transaction scheduled retries: the worker should re-plan. */
+void
+pgque_note_retries(void)
+{
+	pending_retries = true;
+}
+
+/* This transaction installed pgque or re-enabled its worker. */
+void
+pgque_note_launcher(void)
+{
+	pending_launcher = true;
+}
+
+/*
+ * Find the worker of this database without shared memory. Looked up at most
+ * once a second; a stale pid only costs a spurious latch set.
+ */
+static PGPROC *
+dynamic_worker_proc(void)
+{
+	TimestampTz now = GetCurrentTimestamp();
+	PGPROC	   *proc = NULL;
+	int			i;
+
+	if (dynamic_worker_pid != 0)
+	{
+		proc = BackendPidGetProc(dynamic_worker_pid);
+		if (proc != NULL && proc->databaseId == MyDatabaseId)
+			return proc;
+		dynamic_worker_pid = 0;
+	}
+	if (now - dynamic_worker_lookup < USECS_PER_SEC)
+		return NULL;
+	dynamic_worker_lookup = now;
+
+	for (i = 0; i < ProcGlobal->allProcCount; i++)
+	{
+		PGPROC	   *p = &ProcGlobal->allProcs[i];
+		pid_t		pid = p->pid;
+		const char *type;
+
+		if (pid == 0 || !p->isBackgroundWorker || p->databaseId != MyDatabaseId)
+			continue;
+		type = GetBackgroundWorkerTypeByPid(pid);
+		if (type != NULL && strcmp(type, PGQUE_WORKER_TYPE) == 0)
+		{
+			dynamic_worker_pid = pid;
+			return p;
+		}
+	}
+	return NULL;
+}
+
+static void
+deliver(void)
+{
+	PgqueDbSlot *slot;
+	int			pgprocno = -1;
+	int			i;
+
+	if (pending_launcher && pgque_shared != NULL)
+	{
+		PgqueDbSlot *slot = pgque_slot_acquire(MyDatabaseId);
+
+		/* CREATE EXTENSION or pgque.start(): let the launcher try again */
+		if (slot != NULL)
+		{
+			SpinLockAcquire(&slot->mutex);
+			if (slot->pid == 0)
+				slot->exit_reason = PGQUE_EXIT_NONE;
+			SpinLockRelease(&slot->mutex);
+		}
+		pgque_wake_launcher();
+	}
+	if (npending == 0 && !pending_overflow && !pending_retries)
+		return;
+	if (!pgque_wake_on_commit)
+		return;
+
+	if (pgque_shared == NULL)
+	{
+		PGPROC	   *proc = dynamic_worker_proc();
+
+		if (proc != NULL)
+			SetLatch(&proc->procLatch);
+		return;
+	}
+
+	slot = pgque_slot_find(MyDatabaseId);
+	if (slot == NULL)
+		return;
+	SpinLockAcquire(&slot->mutex);
+	for (i = 0; i < npending && !slot->dirty_all; i++)
+	{
+		int			k;
+
+		for (k = 0; k < slot->ndirty; k++)
+			if (slot->dirty[k] == pending[i])
+				break;
+		if (k < slot->ndirty)
+			continue;
+		if (slot->ndirty < PGQUE_DIRTY_MAX)
+			slot->dirty[slot->ndirty++] = pending[i];
+		else
+			slot->dirty_all = true;
+	}
+	if (pending_overflow)
+		slot->dirty_all = true;
+	if (pending_retries)
+		slot->retries_changed = true;
+	if (slot->dboid == MyDatabaseId)
+		pgprocno = slot->pgprocno;
+	SpinLockRelease(&slot->mutex);
+	pgque_wake_proc(pgprocno);
+}
+
+static void
+xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			deliver();
+			reset_pending();
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			reset_pending();
+			break;
+		default:
+			break;
+	}
+}
+
+void
+pgque_wakeup_init(void)
+{
+	RegisterXactCallback(xact_callback, NULL);
 }

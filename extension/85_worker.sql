@@ -1,0 +1,87 @@
+-- The background worker (src/worker.c, src/launcher.c): start, stop, state.
+
+create function pgque._start() returns text
+    language c volatile as 'MODULE_PATHNAME', 'pgque_start';
+create function pgque._stop() returns text
+    language c volatile as 'MODULE_PATHNAME', 'pgque_stop';
+create function pgque._worker_status(
+    out mode text, out state text, out pid int4, out started_at timestamptz,
+    out last_tick timestamptz, out last_pass timestamptz, out ticks int8,
+    out last_error text, out last_error_at timestamptz, out launcher_pid int4)
+    language c volatile as 'MODULE_PATHNAME', 'pgque_worker_status';
+-- wake the launcher / the worker when the calling transaction commits
+create function pgque._note_launcher() returns void
+    language c volatile as 'MODULE_PATHNAME', 'pgque_note_launcher_sql';
+create function pgque._note_retries() returns void
+    language c volatile as 'MODULE_PATHNAME', 'pgque_note_retries_sql';
+create function pgque._wake_ticker(queue_id int4) returns void
+    language c volatile as 'MODULE_PATHNAME', 'pgque_wake_ticker';
+
+-- Start the worker for this database. With pgque in shared_preload_libraries
+-- the launcher starts it when this transaction commits, and it survives
+-- restarts; otherwise a worker starts right away and lasts until the next
+-- server restart.
+create function pgque.start() returns text
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque
+as $$
+begin
+    update pgque.config set worker_enabled = true;
+    return pgque._start();
+end
+$$;
+
+-- Stop the worker for this database and wait until it is gone. With the
+-- launcher, it stays stopped (also across restarts) until pgque.start().
+create function pgque.stop() returns text
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque
+as $$
+begin
+    update pgque.config set worker_enabled = false;
+    return pgque._stop();
+end
+$$;
+
+-- Why the queue cannot rotate although its rotation period has passed, or
+-- NULL. Rotation waits until every consumer has read past the last switch;
+-- a consumer can be behind, or be held back by a transaction that was open
+-- at the switch (its events may still be in the old table).
+create function pgque._rotation_blocker(queue_id int4) returns text
+    language plpgsql stable
+    set search_path = pg_catalog, pgque
+as $$
+declare
+    q       record;
+    c       record;
+    t       record;
+begin
+    select * into q from pgque.queue where queue.queue_id = _rotation_blocker.queue_id;
+    if not found or q.queue_switch_time + q.queue_rotation_period > now() then
+        return null;
+    end if;
+    if q.queue_switch_step2 is null then
+        return 'rotation step 2 is pending';
+    end if;
+    select co.co_name, now() - tk.tick_time as lag into c
+      from pgque.subscription s
+      join pgque.consumer co on co.co_id = s.sub_consumer
+      join pgque.tick tk on tk.tick_queue = s.sub_queue and tk.tick_id = s.sub_last_tick
+     where s.sub_queue = q.queue_id
+       and pg_snapshot_xmin(tk.tick_snapshot) <= q.queue_switch_step2
+     order by tk.tick_id limit 1;
+    if not found then
+        return null;
+    end if;
+    -- caught up as far as ticks go, but an old transaction holds the ticks back
+    select a.pid, now() - a.xact_start as running into t
+      from pg_stat_activity a
+     where a.backend_xid is not null
+       and age(a.backend_xid) >= age(xid(q.queue_switch_step2))
+     order by age(a.backend_xid) desc limit 1;
+    if found and c.lag < q.queue_rotation_period then
+        return format('transaction of pid %s (open for %s)', t.pid, date_trunc('second', t.running));
+    end if;
+    return format('consumer "%s" (lag %s)', c.co_name, date_trunc('second', c.lag));
+end
+$$;

@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# What the worker does: survives errors, coexists with manual ticker()
+# calls without losing or duplicating events, delivers retries within a
+# second of their time, keeps idle queues cheap, rotates on its own, and
+# takes its settings from a reload.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+source test/lib/cluster.sh
+source test/lib/check.sh
+
+C=wbeh
+cluster_init $C 54355 || exit 1
+cluster_start $C || exit 1
+trap 'cluster_stop $C' EXIT
+
+q() { cluster_psql $C -d app -At -c "$1" 2>/dev/null; }
+cluster_psql $C -d postgres -c "create database app" >/dev/null
+q "create extension pgque" >/dev/null
+sleep 1
+
+# --- errors are logged, rolled back, and the worker goes on
+q "select pgque.create_queue('good'); select pgque.subscribe('good', 'c')" >/dev/null
+q "select pgque.create_queue('bad'); select pgque.subscribe('bad', 'c')" >/dev/null
+bad_id=$(q "select queue_id from pgque.queue where queue_name = 'bad'")
+wpid=$(q "select pid from pg_stat_activity where backend_type = 'pgque worker' and datname = 'app'")
+q "alter table pgque.tick add constraint no_bad_ticks check (tick_queue <> $bad_id) not valid" >/dev/null
+q "select pgque.send('bad', 'stuck')" >/dev/null
+q "select pgque.send('good', 'fine')" >/dev/null
+wait_until "a queue the worker cannot tick does not stop the others" 5 bash -c "psql -X -At -h '$(cluster_dir $C)' -p $(cluster_port $C) -U postgres -d app -c \"select payload from pgque.receive('good', 'c')\" | grep -q fine"
+check_eq "the worker did not restart" "$wpid" "$(q "select pid from pg_stat_activity where backend_type = 'pgque worker' and datname = 'app'")"
+check "status() shows the last error" bash -c "[[ \"$(q "select detail from pgque.status() where component = 'worker'")\" == *'last error'*'no_bad_ticks'* ]]"
+q "alter table pgque.tick drop constraint no_bad_ticks" >/dev/null
+wait_until "the failing queue recovers once the cause is gone" 5 bash -c "psql -X -At -h '$(cluster_dir $C)' -p $(cluster_port $C) -U postgres -d app -c \"select payload from pgque.receive('bad', 'c')\" | grep -q stuck"
+
+# --- manual ticker() calls while the worker ticks: nothing lost or doubled
+q "select pgque.create_queue('busy'); select pgque.subscribe('busy', 'c'); select pgque.set_queue_config('busy', 'ticker_max_lag', '0')" >/dev/null
+(
+    for _ in $(seq 300); do
+        q "select pgque.ticker('busy'); select pgque.force_tick('busy'); select pgque.ticker()" >/dev/null
+    done
+) &
+ticker_loop=$!
+(
+    for i in $(seq 100); do
+        q "select pgque.send_batch('busy', array(select '$i-' || g from generate_series(1, 30) g))" >/dev/null
+    done
+) &
+producer=$!
+q "create table got (payload text)" >/dev/null
+consume() {
+    q "with m as (select * from pgque.receive('busy', 'c', 500)),
+            ins as (insert into got select payload from m)
+       select pgque.ack(batch_id) from m limit 1" >/dev/null
+}
+while kill -0 $producer 2>/dev/null; do consume; done
+wait $producer
+for _ in $(seq 50); do consume; sleep 0.05; done
+wait $ticker_loop
+check_eq "every event arrived" 3000 "$(q "select count(distinct payload) from got")"
+check_eq "no event arrived twice" 3000 "$(q "select count(*) from got")"
+
+# --- retries are delivered within a second of their time, also 500 at once
+q "select pgque.create_queue('retry'); select pgque.subscribe('retry', 'c')" >/dev/null
+q "select pgque.send_batch('retry', array(select 'r' || g from generate_series(1, 500) g))" >/dev/null
+wait_until "500 events ticked" 5 bash -c "[ \"\$(psql -X -At -h '$(cluster_dir $C)' -p $(cluster_port $C) -U postgres -d app -c \"select count(*) from pgque.receive('retry', 'c', 1000)\")\" = 500 ]"
+due=$(q "select extract(epoch from now() + interval '2 seconds')
+          from (select count(pgque.nack(batch_id, m, '2 seconds', 'later'))
+                  from pgque.receive('retry', 'c', 1000) m) n")
+q "select pgque.ack(batch_id) from pgque.receive('retry', 'c', 1000) limit 1" >/dev/null
+q "create table redelivered (payload text, retry_count int, at float8)" >/dev/null
+for _ in $(seq 60); do
+    q "with m as (select * from pgque.receive('retry', 'c', 1000)),
+            ins as (insert into redelivered select payload, retry_count, extract(epoch from clock_timestamp()) from m)
+       select pgque.ack(batch_id) from m limit 1" >/dev/null
+    [ "$(q "select count(*) from redelivered")" = 500 ] && break
+    sleep 0.05
+done
+check_eq "all 500 retries were redelivered" 500 "$(q "select count(*) from redelivered where retry_count = 1")"
+late=$(q "select round((max(at) - $due)::numeric, 3) from redelivered")
+early=$(q "select count(*) from redelivered where at < $due - 0.05")
+echo "# last retry arrived ${late}s after it was due"
+check_eq "none before its time" 0 "$early"
+check_eq "the last one within 1 s of its time" "t" "$(q "select $late < 1.0")"
+
+# --- idle queues cost almost nothing; idle_period is honoured
+q "select pgque.create_queue('idle'); select pgque.create_queue('idle1s')" >/dev/null
+q "select pgque.set_queue_config('idle1s', 'ticker_idle_period', '1 second')" >/dev/null
+ticks() { q "select count(*) from pgque.tick t join pgque.queue q on q.queue_id = t.tick_queue where q.queue_name = '$1'"; }
+a0=$(ticks idle)
+b0=$(ticks idle1s)
+sleep 5
+a1=$(ticks idle)
+b1=$(ticks idle1s)
+echo "# idle ticks in 5 s: default idle period $((a1 - a0)), 1 s idle period $((b1 - b0))"
+check_eq "a queue with the default idle period (1 min) does not tick in 5 s" 0 $((a1 - a0))
+check "a queue with a 1 s idle period ticks about once a second" bash -c "[ $((b1 - b0)) -ge 3 ] && [ $((b1 - b0)) -le 6 ]"
+
+# --- the worker rotates on its own; settings come from a reload
+cluster_psql $C -d postgres -c "alter system set pgque.maint_period = 1" -c "select pg_reload_conf()" >/dev/null
+sleep 0.5
+check_eq "pgque.maint_period reloaded" "1s" "$(q "show pgque.maint_period")"
+q "select pgque.create_queue('rot'); select pgque.subscribe('rot', 'c'); select pgque.set_queue_config('rot', 'rotation_period', '0')" >/dev/null
+q "create table rot_got (payload text)" >/dev/null
+q "create table rot_tables (cur int)" >/dev/null
+for i in $(seq 40); do
+    q "insert into rot_tables select queue_cur_table from pgque.queue where queue_name = 'rot'" >/dev/null
+    q "select pgque.send('rot', 'x$i')" >/dev/null
+    q "with m as (select * from pgque.receive('rot', 'c', 100)),
+            ins as (insert into rot_got select payload from m)
+       select pgque.ack(batch_id) from m limit 1" >/dev/null
+    sleep 0.1
+done
+for _ in $(seq 20); do
+    q "with m as (select * from pgque.receive('rot', 'c', 100)),
+            ins as (insert into rot_got select payload from m)
+       select pgque.ack(batch_id) from m limit 1" >/dev/null
+    sleep 0.1
+done
+switches=$(q "select count(*) from (select cur, lag(cur) over (order by ctid) as prev from rot_tables) t where cur <> prev")
+echo "# the worker switched tables $switches times in 4 s"
+check "the worker rotated the tables on its own, several times" test "$switches" -ge 2
+check_eq "no event lost across the worker's rotations" 40 "$(q "select count(distinct payload) from rot_got")"
+check_eq "none delivered twice" 40 "$(q "select count(*) from rot_got")"
+finish
