@@ -37,7 +37,7 @@ returns setof record
 -- Raises the standard "queue does not exist" error (42704).
 create function pgque._queue_id(queue text) returns int4
     language plpgsql stable
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     v_id int4;

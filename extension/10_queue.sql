@@ -2,7 +2,7 @@
 
 create function pgque.create_queue(queue text) returns integer
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     v_id    int4;
@@ -40,7 +40,7 @@ $$;
 
 create function pgque.drop_queue(queue text, force boolean default false) returns integer
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     q       record;
@@ -88,7 +88,7 @@ $$;
 
 create function pgque.set_queue_config(queue text, param text, value text) returns integer
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     v_id    int4;

@@ -3,19 +3,19 @@
 
 create function pgque.ticker(queue text) returns bigint
     language c volatile security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
     as 'MODULE_PATHNAME', 'pgque_ticker_queue';
 
 create function pgque.ticker() returns bigint
     language c volatile security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
     as 'MODULE_PATHNAME', 'pgque_ticker_all';
 
 -- Make the next ticker pass tick this queue even below its thresholds.
 -- Returns the queue's current last tick id (PgQ's force_tick contract).
 create function pgque.force_next_tick(queue text) returns bigint
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     v_id    int4 := pgque._queue_id(queue);
@@ -32,5 +32,5 @@ $$;
 
 create function pgque.force_tick(queue text) returns bigint
     language sql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
     return pgque.force_next_tick(queue);

@@ -7,7 +7,7 @@
 create function pgque.register_consumer_at(queue text, consumer text, tick_id bigint)
 returns integer
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     v_queue     int4;
@@ -75,12 +75,12 @@ $$;
 
 create function pgque.register_consumer(queue text, consumer text) returns integer
     language sql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
     return pgque.register_consumer_at(queue, consumer, null);
 
 create function pgque.subscribe(queue text, consumer text) returns integer
     language sql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
     return pgque.register_consumer_at(queue, consumer, null);
 
 -- Returns 1 if the subscription was removed, 0 if there was none. Pending
@@ -88,7 +88,7 @@ create function pgque.subscribe(queue text, consumer text) returns integer
 -- dead letters, once it has no subscription left.
 create function pgque.unsubscribe(queue text, consumer text) returns integer
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     v_queue int4;
@@ -122,7 +122,7 @@ $$;
 
 create function pgque.unregister_consumer(queue text, consumer text) returns integer
     language sql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
     return pgque.unsubscribe(queue, consumer);
 
 create function pgque.next_batch_custom(queue text, consumer text,
@@ -131,7 +131,7 @@ create function pgque.next_batch_custom(queue text, consumer text,
     out cur_tick_time timestamptz, out prev_tick_time timestamptz,
     out cur_tick_event_seq bigint, out prev_tick_event_seq bigint)
     language c volatile security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
     as 'MODULE_PATHNAME', 'pgque_next_batch_custom';
 
 create function pgque.next_batch_info(queue text, consumer text,
@@ -139,14 +139,14 @@ create function pgque.next_batch_info(queue text, consumer text,
     out cur_tick_time timestamptz, out prev_tick_time timestamptz,
     out cur_tick_event_seq bigint, out prev_tick_event_seq bigint)
     language sql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
     select * from pgque.next_batch_custom(queue, consumer, null, null, null)
 $$;
 
 create function pgque.next_batch(queue text, consumer text) returns bigint
     language sql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
     select batch_id from pgque.next_batch_custom(queue, consumer, null, null, null)
 $$;
@@ -157,22 +157,22 @@ create function pgque.get_batch_events(batch_id bigint,
     out ev_extra1 text, out ev_extra2 text, out ev_extra3 text, out ev_extra4 text)
 returns setof record
     language c volatile security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
     as 'MODULE_PATHNAME', 'pgque_get_batch_events';
 
 create function pgque.finish_batch(batch_id bigint) returns integer
     language c volatile security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
     as 'MODULE_PATHNAME', 'pgque_ack';
 
 create function pgque.ack(batch_id bigint) returns integer
     language c volatile security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
     as 'MODULE_PATHNAME', 'pgque_ack';
 
 create function pgque.receive(queue text, consumer text, max_return int default 100)
 returns setof pgque.message
     language c volatile security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
     rows 100
     as 'MODULE_PATHNAME', 'pgque_receive';

@@ -7,7 +7,7 @@
 create function pgque.event_retry(batch_id bigint, event_id bigint, retry_time timestamptz)
 returns integer
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     b   record;
@@ -40,7 +40,7 @@ $$;
 create function pgque.event_retry(batch_id bigint, event_id bigint, retry_seconds integer)
 returns integer
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 begin
     if retry_seconds is null or retry_seconds < 0 then
@@ -56,7 +56,7 @@ $$;
 -- Returns how many were newly scheduled.
 create function pgque.batch_retry(batch_id bigint, retry_seconds integer) returns integer
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     b       record;
@@ -90,7 +90,7 @@ create function pgque.nack(batch_id bigint, msg pgque.message,
                            retry_after interval default '60 seconds', reason text default null)
 returns integer
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     b   record;
@@ -137,7 +137,7 @@ $$;
 -- Concurrent callers do not duplicate: each row is deleted exactly once.
 create function pgque.maint_retry_events() returns integer
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     v_cnt integer;

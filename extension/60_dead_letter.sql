@@ -5,7 +5,7 @@
 create function pgque.dlq_inspect(queue text, limit_count int default 100)
 returns setof pgque.dead_letter
     language plpgsql stable security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     v_queue int4 := pgque._queue_id(queue);
@@ -25,7 +25,7 @@ $$;
 
 create function pgque.dlq_replay(dead_letter_id bigint) returns bigint
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     dl      record;
@@ -47,7 +47,7 @@ begin
                         (select co_name from pgque.consumer where co_id = dl.dl_consumer_id),
                         dead_letter_id,
                         (select queue_name from pgque.queue where queue_id = dl.dl_queue_id)
-            using errcode = 'object_not_in_prerequisite_state',
+            using errcode = 'object_not_in_prerequisite_state', schema = 'pgque', table = 'consumer',
                   hint = 'Subscribe the consumer again, or remove the entry with pgque.dlq_purge().';
     end if;
     v_ev := pgque._insert_event_raw(dl.dl_queue_id, dl.ev_id, dl.ev_time, v_sub, null,
@@ -61,7 +61,7 @@ $$;
 create function pgque.dlq_replay_all(queue text,
     out replayed bigint, out failed bigint, out first_error text)
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     v_queue int4 := pgque._queue_id(queue);
@@ -88,7 +88,7 @@ $$;
 create function pgque.dlq_purge(queue text, older_than interval default '30 days')
 returns integer
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     v_queue int4 := pgque._queue_id(queue);

@@ -35,7 +35,7 @@
 -- current. Returns 1 if the queue rotated.
 create function pgque.maint_rotate_tables_step1(queue text) returns integer
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     q           record;
@@ -93,7 +93,7 @@ $$;
 -- in step 1's own transaction. Returns how many queues it completed.
 create function pgque.maint_rotate_tables_step2() returns integer
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     v_cnt integer;
@@ -114,7 +114,7 @@ $$;
 -- rotation steps taken.
 create function pgque.maint() returns integer
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     v_cnt   integer;

@@ -10,7 +10,7 @@ create function pgque.get_queue_info(queue text,
     out last_tick_time timestamptz, out ticker text, out rotation_blocked_by text)
 returns setof record
     language plpgsql stable security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 begin
     if queue is not null then
@@ -56,7 +56,7 @@ create function pgque.get_queue_info(
     out last_tick_time timestamptz, out ticker text, out rotation_blocked_by text)
 returns setof record
     language sql stable security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$ select * from pgque.get_queue_info(null::text) $$;
 
 create function pgque.get_consumer_info(queue text, consumer text,
@@ -65,7 +65,7 @@ create function pgque.get_consumer_info(queue text, consumer text,
     out pending_events bigint)
 returns setof record
     language plpgsql stable security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 begin
     if queue is not null then
@@ -78,6 +78,10 @@ begin
                          join pgque.queue q on q.queue_id = s.sub_queue
                         where c.co_name = consumer
                           and (get_consumer_info.queue is null or q.queue_name = get_consumer_info.queue)) then
+            if queue is null then
+                raise exception 'consumer "%" is not subscribed to any queue', consumer
+                    using errcode = 'undefined_object', schema = 'pgque', table = 'consumer';
+            end if;
             raise exception 'consumer "%" is not subscribed to queue "%"', consumer, queue
                 using errcode = 'undefined_object', schema = 'pgque', table = 'consumer';
         end if;
@@ -107,7 +111,7 @@ create function pgque.get_consumer_info(queue text,
     out pending_events bigint)
 returns setof record
     language sql stable security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$ select * from pgque.get_consumer_info(queue, null::text) $$;
 
 create function pgque.get_consumer_info(
@@ -116,7 +120,7 @@ create function pgque.get_consumer_info(
     out pending_events bigint)
 returns setof record
     language sql stable security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$ select * from pgque.get_consumer_info(null::text, null::text) $$;
 
 create function pgque.get_batch_info(batch_id bigint,
@@ -124,7 +128,7 @@ create function pgque.get_batch_info(batch_id bigint,
     out batch_end timestamptz, out prev_tick_id bigint, out tick_id bigint,
     out lag interval, out seq_start bigint, out seq_end bigint)
     language plpgsql stable security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 begin
     if batch_id is null then
@@ -151,5 +155,5 @@ $$;
 
 create function pgque.version() returns text
     language sql stable security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$ select extversion from pg_catalog.pg_extension where extname = 'pgque' $$;

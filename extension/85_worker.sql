@@ -23,7 +23,7 @@ create function pgque._wake_ticker(queue_id int4) returns void
 -- server restart.
 create function pgque.start() returns text
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 begin
     update pgque.config set worker_enabled = true;
@@ -35,7 +35,7 @@ $$;
 -- launcher, it stays stopped (also across restarts) until pgque.start().
 create function pgque.stop() returns text
     language plpgsql security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 begin
     update pgque.config set worker_enabled = false;
@@ -49,7 +49,7 @@ $$;
 -- at the switch (its events may still be in the old table).
 create function pgque._rotation_blocker(queue_id int4) returns text
     language plpgsql stable
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     q       record;

@@ -2,7 +2,7 @@
 
 create function pgque.status() returns table (component text, status text, detail text)
     language plpgsql stable security definer
-    set search_path = pg_catalog, pgque
+    set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     w record;

@@ -17,7 +17,9 @@ begin
 exception when others then
     get stacked diagnostics st = returned_sqlstate, msg = message_text,
                             hint = pg_exception_hint, kind = table_name;
-    return st || ' ' || msg || coalesce(' [' || nullif(kind, '') || ']', '')
+    -- batch ids depend on everything that ran before: mask them
+    return st || ' ' || regexp_replace(msg, 'batch -?[0-9]+', 'batch N', 'g')
+           || coalesce(' [' || nullif(kind, '') || ']', '')
            || coalesce(' hint: ' || nullif(hint, ''), '');
 end $$;
 

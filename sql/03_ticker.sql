@@ -80,6 +80,23 @@ select pgque.force_tick('q_tick') is not null;
 select pgque.ticker('q_tick') is not null as ticked_after;
 select payload from pgque.receive('q_tick', 'c');
 
+-- an event whose transaction was open at a tick is ticked by the next
+-- ticker() call after max_lag, without waiting for the idle period: the tick
+-- recorded the transaction as running
+select pgque.ack(batch_id) from pgque.receive('q_tick', 'c') limit 1;
+select pgque.set_queue_config('q_tick', 'ticker_max_lag', '10 ms');
+select pg_sleep(0.02);
+select pgque.ticker('q_tick') is null as nothing_new_yet;
+begin;
+select pgque.send('q_tick', 'open across a tick');
+select pgque.force_tick('q_tick') is not null;
+select pgque.ticker('q_tick') is not null as tick_sees_it_running;
+commit;
+select pg_sleep(0.02);
+select pgque.ticker('q_tick') is not null as ticked_after_max_lag;
+select payload from pgque.receive('q_tick', 'c');
+select pgque.set_queue_config('q_tick', 'ticker_max_lag', '0');
+
 select try($$select pgque.ticker('nope')$$);
 select try($$select pgque.ticker(null)$$);
 select try($$select pgque.force_tick('nope')$$);

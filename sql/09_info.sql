@@ -41,5 +41,6 @@ select detail like 'version %' from pgque.status() where component = 'pgque';
 select try($$select * from pgque.get_queue_info('nope')$$);
 select try($$select * from pgque.get_consumer_info('nope')$$);
 select try($$select * from pgque.get_consumer_info('q_info', 'nobody')$$);
+select try($$select * from pgque.get_consumer_info(null, 'nobody')$$);
 select try($$select * from pgque.get_batch_info(-1)$$);
 select try($$select * from pgque.get_batch_info(null)$$);

@@ -104,6 +104,25 @@ select extract(year from s.sub_active) > 2000 as real_clock_in_plpgsql
 reset search_path;
 drop schema evil cascade;
 
+-- nor do the caller's temporary tables, which PostgreSQL searches first
+-- for relation names unless pg_temp is named in search_path
+set role regress_pgque_writer;
+create temp table queue (queue_id int, queue_name text, queue_cur_table int);
+insert into queue values (1, 'q_roles', 2);
+create temp table tick (tick_queue int, tick_id bigint);
+select pgque.send('q_roles', 'temp tables?') > 0 as sent;
+reset role;
+set role regress_pgque_reader;
+create temp table subscriber (sub_id int);
+create temp table batch (batch_id bigint);
+select count(*) as finished_earlier_batch
+  from (select pgque.ack(batch_id) from pgque.receive('q_roles', 'hijack') limit 1) a;
+reset role;
+select pgque.ticker('q_roles') is not null;
+set role regress_pgque_reader;
+select payload from pgque.receive('q_roles', 'hijack') where payload = 'temp tables?';
+reset role;
+
 -- a queue name cannot inject SQL
 select pgque.create_queue($q$x'); drop table pgque.queue; --$q$);
 select pgque.send($q$x'); drop table pgque.queue; --$q$, 'still here');

@@ -72,7 +72,24 @@ insert into cases (sql) values
 -- invalid JSON for the jsonb overloads
     ($$select pgque.send('q_bad', '{x'::jsonb)$$),
     ($$select pgque.send('q_bad', 't', 'nul'::jsonb)$$),
-    ($$select pgque.send_batch('q_bad', array['[1,'::jsonb])$$);
+    ($$select pgque.send_batch('q_bad', array['[1,'::jsonb])$$),
+-- the rest of the API, once each
+    ($$select pgque.register_consumer(null, 'c')$$),
+    ($$select pgque.unregister_consumer('nope', 'c')$$),
+    ($$select pgque.force_next_tick('nope')$$),
+    ($$select pgque.insert_event('nope', 't', 'd')$$),
+    ($$select pgque.insert_event(repeat('x', 100), 't', 'd')$$),
+    ($$select pgque.send('', '{}'::jsonb)$$),
+    ($$select pgque.send(null, 't', 'x')$$),
+    ($$select pgque.send_batch('nope', array['{}']::jsonb[])$$),
+    ($$select pgque.send_batch('', 't', array['x'])$$),
+    ($$select * from pgque.get_consumer_info('nope')$$),
+    ($$select * from pgque.get_consumer_info(null, 'a.b')$$),
+    ($$select pgque.dlq_replay(null)$$),
+    ($$select pgque.dlq_replay(-1)$$),
+    ($$select pgque.ticker('')$$),
+    ($$select pgque.drop_queue('', true)$$),
+    ($$select * from pgque.receive('q_bad', '')$$);
 insert into cases (sql) values
     (format($$select pgque.nack(%s, row(123456, %s, 't', 'p', null, now(), null, null, null, null)::pgque.message)$$,
             :open_id, :open_id)),
@@ -90,8 +107,8 @@ select pgque.create_queue('q_bad') as exists_already;
 select pgque.subscribe('q_bad', 'c') as subscribed_already;
 select state_digest() = :'before' as still_unchanged;
 
--- payloads up to 1 GB are PostgreSQL text; a 50 MB payload round-trips
-select pgque.send('q_bad', 'big', repeat('x', 50 * 1024 * 1024)) is not null as sent_big;
+-- payloads are PostgreSQL text, up to its 1 GB limit; 100 MiB round-trips
+select pgque.send('q_bad', 'big', repeat('x', 100 * 1024 * 1024)) is not null as sent_big;
 select pgque.ack(:open_id);
 select pgque.ticker('q_bad') is not null;
 select type, length(payload) from pgque.receive('q_bad', 'c') where type = 'big';

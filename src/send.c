@@ -86,6 +86,7 @@ event_writer_begin(EventWriter *w, const char *queue_name, int32 queue_id)
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("queue \"%s\" does not accept new events",
 						w->queue.queue_name),
+				 errpgqueobject("queue"),
 				 errdetail("pgque.queue.queue_disable_insert is set for this queue.")));
 
 	relid = pgque_event_table_oid(w->queue.queue_id, w->queue.cur_table);

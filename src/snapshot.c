@@ -14,7 +14,6 @@
 
 #include "access/transam.h"
 #include "access/xact.h"
-#include "utils/snapmgr.h"
 
 /* Does snap see xid as committed (or, for aborted xids, as finished)? */
 bool
@@ -62,44 +61,71 @@ cmp_fxid(const void *a, const void *b)
 	return FullTransactionIdEquals(x, y) ? 0 : 1;
 }
 
+/* range of assigned xids listed explicitly, at most (more: left invisible) */
+#define MAX_UNFINISHED	10000
+
 /*
  * A pg_snapshot of the transactions committed as of right now.
  *
- * PostgreSQL's snapshots leave the current transaction out of xip (it sees
- * its own work by other means). If this transaction sent events, the tick
- * must count it as running: its events are not committed yet, and a tick
- * that saw them as done would put them before every window. (Otherwise it
- * is left out, so the worker's own tick transactions do not look like
- * activity to the next tick.)
+ * PostgreSQL's snapshot has xmax = latestCompletedXid + 1 and leaves out the
+ * transactions above it that are running already, and the current
+ * transaction. Both are invisible to it, which is right, but a tick also
+ * has to say that they *are running*: their events may already be counted
+ * in the tick's tick_event_seq, and the next ticker must know that the tick
+ * did not cover them. So the tick lists every xid from the snapshot's xmax
+ * up to next (ReadNextFullTransactionId(), read after the caller read the
+ * event sequence) as running, and raises xmax to next. The current
+ * transaction counts as running only if it sent events; otherwise the
+ * worker's own tick transactions would look like activity.
+ *
+ * An xid listed although it never wrote an event (or is a subtransaction)
+ * only costs an extra tick; one left out could cost an event its delivery.
  */
 TickSnapshot *
-tick_snapshot_take(void)
+tick_snapshot_take(Snapshot cur, FullTransactionId next)
 {
-	Snapshot	cur = GetLatestSnapshot();
-	FullTransactionId next = ReadNextFullTransactionId();
 	FullTransactionId own = GetTopFullTransactionIdIfAny();
+	bool		own_counts = FullTransactionIdIsValid(own) && pgque_xact_wrote_events();
+	FullTransactionId snap_xmax = widen_xid(next, cur->xmax);
+	uint64		gap = U64FromFullTransactionId(next) - U64FromFullTransactionId(snap_xmax);
 	TickSnapshot *snap;
-	uint32		nraw = cur->xcnt;
+	uint32		nraw = 0;
 	uint32		n = 0;
 	uint32		i;
+	uint64		k;
 
-	snap = palloc(offsetof(TickSnapshot, xip) + sizeof(FullTransactionId) * (cur->xcnt + 1));
-	snap->xmin = widen_xid(next, cur->xmin);
-	snap->xmax = widen_xid(next, cur->xmax);
-	for (i = 0; i < cur->xcnt; i++)
-		snap->xip[i] = widen_xid(next, cur->xip[i]);
-	if (FullTransactionIdIsValid(own) && FullTransactionIdPrecedes(own, snap->xmax) &&
-		pgque_xact_wrote_events())
+	if (U64FromFullTransactionId(next) < U64FromFullTransactionId(snap_xmax))
+		gap = 0;
+	if (gap > MAX_UNFINISHED)
 	{
-		snap->xip[nraw++] = own;
-		if (FullTransactionIdPrecedes(own, snap->xmin))
-			snap->xmin = own;
+		gap = MAX_UNFINISHED;
+		next = FullTransactionIdFromU64(U64FromFullTransactionId(snap_xmax) + gap);
 	}
+	snap = palloc(offsetof(TickSnapshot, xip) +
+				  sizeof(FullTransactionId) * (cur->xcnt + gap + 1));
+
+	for (i = 0; i < cur->xcnt; i++)
+		snap->xip[nraw++] = widen_xid(next, cur->xip[i]);
+	for (k = 0; k < gap; k++)
+	{
+		FullTransactionId x = FullTransactionIdFromU64(U64FromFullTransactionId(snap_xmax) + k);
+
+		if (FullTransactionIdEquals(x, own) && !own_counts)
+			continue;
+		if (TransactionIdIsNormal(XidFromFullTransactionId(x)))
+			snap->xip[nraw++] = x;
+	}
+	if (own_counts && FullTransactionIdPrecedes(own, snap_xmax))
+		snap->xip[nraw++] = own;
+
 	qsort(snap->xip, nraw, sizeof(FullTransactionId), cmp_fxid);
 	for (i = 0; i < nraw; i++)
 		if (n == 0 || !FullTransactionIdEquals(snap->xip[n - 1], snap->xip[i]))
 			snap->xip[n++] = snap->xip[i];
 	snap->nxip = n;
+	snap->xmax = FullTransactionIdFollows(next, snap_xmax) ? next : snap_xmax;
+	/* xmin: the oldest running one, or xmax if none runs */
+	snap->xmin = n > 0 ? snap->xip[0] : snap->xmax;
 	SET_VARSIZE(snap, offsetof(TickSnapshot, xip) + sizeof(FullTransactionId) * n);
 	return snap;
 }

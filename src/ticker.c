@@ -56,7 +56,13 @@ tick_due(const PgqueQueue *q, PgqueTickMode mode, bool have_last,
 		return true;
 	if (new_events >= q->ticker_max_count)
 		return true;
-	if (new_events > 0 && lag >= q->ticker_max_lag)
+
+	/*
+	 * New events, or a transaction that was running at the last tick: it
+	 * may have sent events (counted by that tick's sequence value already)
+	 * and committed since.
+	 */
+	if ((new_events > 0 || last_saw_running) && lag >= q->ticker_max_lag)
 		return true;
 	return lag >= q->ticker_idle_period;
 }
@@ -81,6 +87,8 @@ pgque_tick_queue(int32 queue_id, PgqueTickMode mode)
 	TimestampTz now;
 	int64		tick_id;
 	TickSnapshot *tick_snap;
+	Snapshot	cur_snap;
+	int64		cur_seq;
 	Datum		args[5];
 	char		channel[NAMEDATALEN];
 	char		payload[32];
@@ -129,14 +137,22 @@ pgque_tick_queue(int32 queue_id, PgqueTickMode mode)
 	}
 
 	tick_id = nextval_internal(pgque_tick_seq_oid(queue_id), false);
-	tick_snap = tick_snapshot_take();
+
+	/*
+	 * Order matters (see tick_snapshot_take): the snapshot, then the event
+	 * sequence, then the next xid. An event counted in tick_event_seq got
+	 * its xid before the sequence value (send.c assigns it first), so it is
+	 * either visible in the tick or listed as running in it.
+	 */
+	cur_snap = GetLatestSnapshot();
+	cur_seq = pgque_sequence_last_value(event_seq);
+	tick_snap = tick_snapshot_take(cur_snap, ReadNextFullTransactionId());
 
 	args[0] = Int32GetDatum(queue_id);
 	args[1] = Int64GetDatum(tick_id);
 	args[2] = TimestampTzGetDatum(now);
 	args[3] = PointerGetDatum(tick_snap);
-	/* read after the snapshot: events with a larger id are not in this tick */
-	args[4] = Int64GetDatum(pgque_sequence_last_value(event_seq));
+	args[4] = Int64GetDatum(cur_seq);
 	if (SPI_execute_plan(pgque_plan(&plan_insert_tick,
 									"insert into pgque.tick (tick_queue, tick_id, tick_time,"
 									" tick_snapshot, tick_event_seq) values ($1, $2, $3, $4, $5)",
@@ -211,11 +227,13 @@ pgque_ticker_queue(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("queue \"%s\" is ticked externally", queue_name),
+				 errpgqueobject("queue"),
 				 errhint("Set external_ticker to false with pgque.set_queue_config() to tick it here.")));
 	if (q.ticker_paused)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("ticker of queue \"%s\" is paused", queue_name),
+				 errpgqueobject("queue"),
 				 errhint("Set ticker_paused to false with pgque.set_queue_config().")));
 
 	SPI_connect();
