@@ -1,37 +1,42 @@
 #!/usr/bin/env bash
-# make demo: build and install pgque, start a throwaway cluster with the
-# extension preloaded, and show messages flowing: send -> tick -> receive -> ack.
+# make demo: build and install pgque and its C++ client, start a throwaway
+# cluster with pgque preloaded, and show messages flowing from a C++
+# producer to a C++ consumer -- ticked by the in-database worker -- then
+# `pgque status`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source test/lib/cluster.sh
 
 test/deps.sh
+echo "== building and installing the extension"
 make -s >/dev/null
 make -s install >/dev/null
+echo "== building and installing the C++ client and the pgque CLI"
+cmake -S client -B client/build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build client/build -j2 >/dev/null
+cmake --install client/build >/dev/null
+bin=client/build
 
-echo "== starting a throwaway cluster in $(cluster_dir demo)"
+echo "== starting a throwaway cluster in $(cluster_dir demo) (shared_preload_libraries = 'pgque')"
 cluster_init demo 54330
 cluster_start demo
 trap 'cluster_stop demo; echo "== cluster stopped"' EXIT
+export PGHOST=$(cluster_dir demo) PGPORT=$(cluster_port demo) PGUSER=postgres PGDATABASE=postgres
+DSN=$(cluster_dsn demo)
 
-sql() { cluster_psql demo -d postgres "$@"; }
-sql -c "create extension pgque" \
-    -c "select pgque.create_queue('orders')" \
-    -c "select pgque.subscribe('orders', 'billing')" \
-    -c "select pgque.set_queue_config('orders', 'ticker_max_lag', '0')" >/dev/null
+psql -X -q -c "create extension pgque"
+pgque create orders
+pgque subscribe orders billing
 
-echo "== producer: sending 5 orders"
-for i in 1 2 3 4 5; do
-    sql -At -c "select 'sent order $i as event ' || pgque.send('orders', 'order.created', '{\"order\": $i}')"
-done
-
-echo "== ticker: cutting a batch"
-sql -At -c "select 'tick ' || pgque.ticker('orders')"
-
-echo "== consumer 'billing': receive, process, ack"
-sql -c "select msg_id, type, payload from pgque.receive('orders', 'billing', 100)"
-sql -At -c "select 'acked batch ' || batch_id || ': ' || pgque.ack(batch_id) from pgque.receive('orders', 'billing', 100) limit 1"
-sql -At -c "select 'left for billing: ' || count(*) from pgque.receive('orders', 'billing')"
+echo "== consumer 'billing' (C++, LISTENs on pgque_orders) waits for 5 messages"
+"$bin/pgque-example-consumer" --dsn "$DSN" --queue orders --consumer billing --count 5 --timeout 30 &
+consumer=$!
+sleep 1
+echo "== producer (C++) sends 5 orders; the worker ticks them within milliseconds"
+"$bin/pgque-example-producer" --dsn "$DSN" --queue orders --count 5
+wait $consumer
 
 echo "== pgque status"
-sql -c "select * from pgque.status()"
+pgque status
+echo "== pgque queues"
+pgque queues

@@ -71,6 +71,9 @@ count_regress "pg_regress" build/logs/regress.log
 test/isolation.sh test >build/logs/isolation.log 2>&1
 count_regress "isolation" build/logs/isolation.log
 
+# the C++ client: unit, integration (against this cluster), find_package
+run_script client client/run_tests.sh "$(cluster_dsn test)"
+
 for t in test/scripts/*.sh; do
     [ -e "$t" ] || continue
     run_script "$(basename "$t" .sh)" "$t"

@@ -1,0 +1,299 @@
+#include "args.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdlib>
+#include <map>
+
+namespace pgque::cli {
+
+namespace {
+
+struct command_spec {
+    const char* name;
+    std::size_t min_args;
+    std::size_t max_args;  // SIZE_MAX: any number
+    std::vector<std::string> flags;  // allowed command flags
+};
+
+const std::vector<command_spec>& commands() {
+    static const std::vector<command_spec> specs = {
+        {"status", 0, 0, {}},
+        {"queues", 0, 1, {}},
+        {"consumers", 0, 2, {}},
+        {"create", 1, 1, {}},
+        {"drop", 1, 1, {"--force"}},
+        {"subscribe", 2, 2, {}},
+        {"unsubscribe", 2, 2, {}},
+        {"send", 1, 2, {"--type", "--lines"}},
+        {"tail", 2, 2, {"--count", "--timeout", "--batch-size"}},
+        {"dlq list", 1, 1, {"--limit"}},
+        {"dlq replay", 0, SIZE_MAX, {"--all"}},
+        {"dlq purge", 1, 1, {"--older-than"}},
+    };
+    return specs;
+}
+
+const command_spec* find_spec(const std::string& name) {
+    for (const auto& s : commands()) {
+        if (name == s.name) return &s;
+    }
+    return nullptr;
+}
+
+bool takes_value(const std::string& flag) {
+    static const std::vector<std::string> valued = {"--dsn", "--type", "--count", "--timeout",
+                                                    "--batch-size", "--limit", "--older-than"};
+    return std::find(valued.begin(), valued.end(), flag) != valued.end();
+}
+
+std::uint64_t parse_count(const std::string& flag, const std::string& v, std::uint64_t min, std::uint64_t max) {
+    std::uint64_t n = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
+    if (ec != std::errc() || p != v.data() + v.size() || v.empty() || n < min || n > max) {
+        throw usage(flag + " needs a whole number from " + std::to_string(min) + " to " + std::to_string(max) +
+                    ", got \"" + v + "\"");
+    }
+    return n;
+}
+
+}  // namespace
+
+std::chrono::microseconds parse_duration(const std::string& text) {
+    std::size_t split = 0;
+    while (split < text.size() && (std::isdigit(static_cast<unsigned char>(text[split])) || text[split] == '.')) {
+        ++split;
+    }
+    std::string number = text.substr(0, split);
+    std::string unit = text.substr(split);
+    static const std::map<std::string, double> units = {
+        {"", 1e6}, {"us", 1.0}, {"ms", 1e3}, {"s", 1e6}, {"m", 60e6}, {"min", 60e6},
+        {"h", 3600e6}, {"d", 86400e6}};
+    auto u = units.find(unit);
+    char* end = nullptr;
+    double value = number.empty() ? -1 : std::strtod(number.c_str(), &end);
+    if (u == units.end() || number.empty() || end != number.c_str() + number.size() || !(value >= 0) ||
+        value * u->second > 9.2e18) {
+        throw usage("invalid duration \"" + text + "\" (examples: 250ms, 10s, 5m, 12h, 30d)");
+    }
+    return std::chrono::microseconds(static_cast<std::int64_t>(std::llround(value * u->second)));
+}
+
+Args parse_args(const std::vector<std::string>& argv) {
+    Args a;
+    std::vector<std::pair<std::string, std::string>> flags;  // command flags, checked once the command is known
+    std::vector<std::string> words;
+    bool options_done = false;
+
+    for (std::size_t i = 0; i < argv.size(); ++i) {
+        const std::string& arg = argv[i];
+        if (options_done || arg.size() < 2 || arg[0] != '-' || arg == "-") {
+            words.push_back(arg);
+            continue;
+        }
+        if (arg == "--") {
+            options_done = true;
+            continue;
+        }
+        std::string name = arg;
+        std::optional<std::string> value;
+        if (auto eq = arg.find('='); arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+            name = arg.substr(0, eq);
+            value = arg.substr(eq + 1);
+        }
+        if (name == "-h" || name == "--help") {
+            a.help = true;
+            continue;
+        }
+        if (name == "--version") {
+            a.version = true;
+            continue;
+        }
+        if (name == "--json") {
+            a.json = true;
+            continue;
+        }
+        if (takes_value(name)) {
+            if (!value) {
+                if (i + 1 >= argv.size()) throw usage(name + " needs a value");
+                value = argv[++i];
+            }
+        } else if (value) {
+            throw usage(name + " takes no value");
+        } else if (name.rfind("--", 0) != 0) {
+            throw usage("unknown option \"" + name + "\"");
+        }
+        if (name == "--dsn") {
+            a.dsn = *value;
+            continue;
+        }
+        flags.emplace_back(name, value.value_or(""));
+    }
+
+    // "help [command [sub]]" is --help for that command
+    if (!words.empty() && words[0] == "help") {
+        a.help = true;
+        words.erase(words.begin());
+    }
+    if (words.empty()) {
+        if (a.help || a.version) return a;
+        throw usage("no command given");
+    }
+    a.command = words[0];
+    words.erase(words.begin());
+    std::string spec_name = a.command;
+    if (a.command == "dlq") {
+        if (words.empty()) {
+            if (a.help) return a;
+            throw usage("dlq needs a subcommand: list, replay or purge");
+        }
+        a.subcommand = words[0];
+        words.erase(words.begin());
+        spec_name += " " + a.subcommand;
+    }
+    const command_spec* spec = find_spec(spec_name);
+    if (spec == nullptr) {
+        if (a.command == "dlq") throw usage("unknown dlq subcommand \"" + a.subcommand + "\"");
+        throw usage("unknown command \"" + a.command + "\"");
+    }
+    if (a.help) return a;
+
+    for (const auto& [name, value] : flags) {
+        if (std::find(spec->flags.begin(), spec->flags.end(), name) == spec->flags.end()) {
+            throw usage("option " + name + " does not apply to \"" + spec_name + "\"");
+        }
+        if (name == "--force") a.force = true;
+        else if (name == "--type") a.type = value;
+        else if (name == "--lines") a.lines = true;
+        else if (name == "--all") a.all = true;
+        else if (name == "--count") a.count = parse_count(name, value, 1, UINT64_MAX);
+        else if (name == "--batch-size") a.batch_size = static_cast<int>(parse_count(name, value, 1, 1000000));
+        else if (name == "--limit") a.limit = static_cast<int>(parse_count(name, value, 0, 2147483647));
+        else if (name == "--older-than") a.older_than = parse_duration(value);
+        else if (name == "--timeout") {
+            a.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration(value));
+            if (*a.timeout <= std::chrono::milliseconds(0)) throw usage("--timeout must be positive");
+        }
+    }
+
+    a.positional = std::move(words);
+    std::size_t n = a.positional.size();
+    if (n < spec->min_args || n > spec->max_args) {
+        throw usage("wrong number of arguments for \"" + spec_name + "\" (see pgque " + spec_name + " --help)");
+    }
+    if (spec_name == "dlq replay") {
+        if (a.all && n != 1) throw usage("dlq replay --all takes one QUEUE");
+        if (!a.all && n == 0) throw usage("dlq replay needs dead letter ids, or --all QUEUE");
+        if (!a.all) {
+            for (const auto& id : a.positional) parse_count("dead letter id", id, 1, INT64_MAX);
+        }
+    }
+    if (spec_name == "send" && a.lines && n == 2 && a.positional[1] != "-") {
+        throw usage("send --lines reads the payloads from stdin: give no PAYLOAD");
+    }
+    return a;
+}
+
+std::string help_text(const std::string& command, const std::string& subcommand) {
+    static const char* common =
+        "\nGlobal options:\n"
+        "  --dsn DSN    libpq connection string or URI (default: the libpq environment,\n"
+        "               PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSERVICE, ...)\n"
+        "  --json       machine-readable output (JSON; tail writes one object per line)\n"
+        "  -h, --help   this help\n"
+        "\nExit codes: 0 ok, 1 usage, 2 not found, 3 connection, 4 other error,\n"
+        "            5 tail --timeout passed before --count messages arrived\n";
+    std::string name = subcommand.empty() ? command : command + " " + subcommand;
+    std::string body;
+    if (name.empty()) {
+        body =
+            "pgque - inspect and operate pgque queues\n\n"
+            "Usage: pgque [--dsn DSN] [--json] COMMAND [ARGS]\n\n"
+            "Commands:\n"
+            "  status                         health of pgque, the ticker and every queue\n"
+            "  queues [QUEUE]                 queues with ticker state and rates\n"
+            "  consumers [QUEUE [CONSUMER]]   subscriptions with lag and pending events\n"
+            "  create QUEUE                   create a queue\n"
+            "  drop QUEUE [--force]           drop a queue (--force: unsubscribe its consumers)\n"
+            "  subscribe QUEUE CONSUMER       subscribe a consumer (starts at the newest tick)\n"
+            "  unsubscribe QUEUE CONSUMER     remove a subscription\n"
+            "  send QUEUE [PAYLOAD] [--type T] [--lines]\n"
+            "                                 send an event (payload from stdin if omitted)\n"
+            "  tail QUEUE CONSUMER [--count N] [--timeout DUR]\n"
+            "                                 follow a queue as CONSUMER, print each message\n"
+            "  dlq list QUEUE [--limit N]     dead letters, newest first\n"
+            "  dlq replay ID... | --all QUEUE put dead letters back into their queue\n"
+            "  dlq purge QUEUE [--older-than DUR]\n"
+            "                                 delete dead letters (default: older than 30d)\n"
+            "\n'pgque COMMAND --help' describes one command.\n";
+    } else if (name == "status") {
+        body = "Usage: pgque status\n\n"
+               "One row per component: pgque (version), postgresql, the ticker, and each queue\n"
+               "(ok, paused, stale, no ticks) with its last tick, subscribers, retries and dead letters.\n";
+    } else if (name == "queues") {
+        body = "Usage: pgque queues [QUEUE]\n\n"
+               "Every queue (or one) from pgque.get_queue_info(): age of the last tick, events per\n"
+               "second, events not yet ticked, last tick id, ticker settings.\n"
+               "JSON intervals are seconds (numbers), times are ISO 8601 UTC.\n";
+    } else if (name == "consumers") {
+        body = "Usage: pgque consumers [QUEUE [CONSUMER]]\n\n"
+               "Subscriptions from pgque.get_consumer_info(): lag (age of the consumer's position),\n"
+               "time since last seen, pending events, and the open batch if any.\n";
+    } else if (name == "create") {
+        body = "Usage: pgque create QUEUE\n\n"
+               "Creates the queue (pgque.create_queue). Creating an existing queue is not an error.\n";
+    } else if (name == "drop") {
+        body = "Usage: pgque drop QUEUE [--force]\n\n"
+               "Drops the queue with its events, retries and dead letters. Without --force this\n"
+               "fails (exit 4) while consumers are subscribed; --force unsubscribes them first.\n";
+    } else if (name == "subscribe") {
+        body = "Usage: pgque subscribe QUEUE CONSUMER\n\n"
+               "Subscribes CONSUMER to QUEUE; it sees every event committed from now on.\n"
+               "Subscribing again is not an error.\n";
+    } else if (name == "unsubscribe") {
+        body = "Usage: pgque unsubscribe QUEUE CONSUMER\n\n"
+               "Removes the subscription, its pending retries and its dead letters.\n";
+    } else if (name == "send") {
+        body = "Usage: pgque send QUEUE [PAYLOAD | -] [--type TYPE] [--lines]\n\n"
+               "Sends one event and prints its id. Without PAYLOAD (or with -) the payload is read\n"
+               "from stdin, one trailing newline removed. With --lines every line of stdin is one\n"
+               "event (sent in one call) and every id is printed.\n"
+               "  --type TYPE   event type (default: \"default\")\n"
+               "  --lines       one event per line of stdin\n";
+    } else if (name == "tail") {
+        body = "Usage: pgque tail QUEUE CONSUMER [--count N] [--timeout DURATION] [--batch-size N]\n\n"
+               "Follows QUEUE as CONSUMER (subscribing it if needed) and prints every message:\n"
+               "  MSG_ID TYPE PAYLOAD   (human)   or one JSON object per line (--json)\n"
+               "Printed messages are acknowledged: this advances CONSUMER's position.\n"
+               "Ctrl-C (SIGINT) or SIGTERM stops cleanly (exit 0); a batch interrupted in the middle\n"
+               "is not acknowledged and comes again next time.\n"
+               "  --count N          exit after N messages\n"
+               "  --timeout DURATION exit after this long (exit 5 if --count was not reached)\n"
+               "  --batch-size N     messages per receive (default 100)\n";
+    } else if (name == "dlq" ) {
+        body = "Usage: pgque dlq list QUEUE [--limit N]\n"
+               "       pgque dlq replay ID... | pgque dlq replay --all QUEUE\n"
+               "       pgque dlq purge QUEUE [--older-than DURATION]\n\n"
+               "Dead letters: events a consumer gave up on after max_retries.\n";
+    } else if (name == "dlq list") {
+        body = "Usage: pgque dlq list QUEUE [--limit N]\n\n"
+               "Dead letters of QUEUE, newest first (default limit 100).\n";
+    } else if (name == "dlq replay") {
+        body = "Usage: pgque dlq replay ID...\n"
+               "       pgque dlq replay --all QUEUE\n\n"
+               "Puts dead letters back into their queue for the consumer that gave up on them,\n"
+               "with a fresh retry count. --all replays every dead letter of QUEUE and exits 4\n"
+               "if any failed.\n";
+    } else if (name == "dlq purge") {
+        body = "Usage: pgque dlq purge QUEUE [--older-than DURATION]\n\n"
+               "Deletes dead letters of QUEUE older than DURATION (default 30d; 0 = all).\n"
+               "Durations: 250ms, 10s, 5m, 12h, 30d, or a number of seconds.\n";
+    } else {
+        body = "pgque: no help for \"" + name + "\"\n";
+    }
+    return body + common;
+}
+
+}  // namespace pgque::cli

@@ -1,0 +1,197 @@
+#include "output.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+
+namespace pgque::cli {
+
+std::string json_quote(std::string_view text) {
+    std::string out;
+    out.reserve(text.size() + 2);
+    out += '"';
+    for (char ch : text) {
+        auto c = static_cast<unsigned char>(ch);
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            default:
+                if (c < 0x20 || c == 0x7f) {
+                    char buf[8];
+                    std::snprintf(buf, sizeof buf, "\\u%04x", c);
+                    out += buf;
+                } else {
+                    out += ch;
+                }
+        }
+    }
+    out += '"';
+    return out;
+}
+
+JsonObject& JsonObject::add(const std::string& key, std::string_view value) {
+    return add_raw(key, json_quote(value));
+}
+
+JsonObject& JsonObject::add(const std::string& key, std::int64_t value) {
+    return add_raw(key, std::to_string(value));
+}
+
+JsonObject& JsonObject::add(const std::string& key, double value) {
+    if (!std::isfinite(value)) return add_null(key);
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+    if (ec != std::errc()) return add_null(key);
+    return add_raw(key, std::string(buf, end));
+}
+
+JsonObject& JsonObject::add(const std::string& key, bool value) { return add_raw(key, value ? "true" : "false"); }
+
+JsonObject& JsonObject::add_null(const std::string& key) { return add_raw(key, "null"); }
+
+JsonObject& JsonObject::add_raw(const std::string& key, std::string raw_json) {
+    m_fields.emplace_back(key, std::move(raw_json));
+    return *this;
+}
+
+std::string JsonObject::str() const {
+    std::string out = "{";
+    bool first = true;
+    for (const auto& [k, v] : m_fields) {
+        if (!first) out += ',';
+        first = false;
+        out += json_quote(k);
+        out += ':';
+        out += v;
+    }
+    out += '}';
+    return out;
+}
+
+std::string json_array(const std::vector<std::string>& raw_items) {
+    std::string out = "[";
+    for (std::size_t i = 0; i < raw_items.size(); ++i) {
+        if (i != 0) out += ',';
+        out += raw_items[i];
+    }
+    out += ']';
+    return out;
+}
+
+std::size_t display_width(std::string_view text) {
+    std::size_t n = 0;
+    for (char c : text) {
+        if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++n;  // count lead bytes only
+    }
+    return n;
+}
+
+std::string one_line(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    for (char ch : text) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c == '\n') out += "\\n";
+        else if (c == '\r') out += "\\r";
+        else if (c == '\t') out += "\\t";
+        else if (c < 0x20 || c == 0x7f) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\x%02x", c);
+            out += buf;
+        } else {
+            out += ch;
+        }
+    }
+    return out;
+}
+
+std::string shorten(std::string_view text, std::size_t max_width) {
+    if (display_width(text) <= max_width) return std::string(text);
+    std::size_t keep = max_width > 3 ? max_width - 3 : 0;
+    std::string out;
+    std::size_t n = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        bool lead = (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+        if (lead && n++ == keep) break;
+        out += text[i];
+    }
+    return out + "...";
+}
+
+Table::Table(std::vector<std::string> headers) : m_headers(std::move(headers)) {}
+
+void Table::add_row(std::vector<std::string> cells) {
+    cells.resize(m_headers.size());
+    for (auto& c : cells) c = one_line(c);
+    m_rows.push_back(std::move(cells));
+}
+
+void Table::print(std::ostream& out) const {
+    std::vector<std::size_t> width(m_headers.size());
+    for (std::size_t i = 0; i < m_headers.size(); ++i) width[i] = display_width(m_headers[i]);
+    for (const auto& row : m_rows) {
+        for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], display_width(row[i]));
+    }
+    auto line = [&](const std::vector<std::string>& cells) {
+        std::string s;
+        for (std::size_t i = 0; i < cells.size(); ++i) {
+            if (i != 0) s += "  ";
+            s += cells[i];
+            if (i + 1 < cells.size()) s.append(width[i] - display_width(cells[i]), ' ');
+        }
+        out << s << '\n';
+    };
+    line(m_headers);
+    std::vector<std::string> rule;
+    for (auto w : width) rule.emplace_back(w, '-');
+    line(rule);
+    for (const auto& row : m_rows) line(row);
+}
+
+std::string iso_time(std::chrono::system_clock::time_point t) {
+    using namespace std::chrono;
+    auto us = duration_cast<microseconds>(t.time_since_epoch()).count();
+    auto secs = static_cast<std::time_t>(us >= 0 ? us / 1000000 : (us - 999999) / 1000000);
+    auto frac = static_cast<long>(us - static_cast<std::int64_t>(secs) * 1000000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%06ldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    return buf;
+}
+
+std::string human_duration(std::chrono::microseconds d) {
+    std::int64_t us = d.count();
+    std::string sign;
+    if (us < 0) {
+        sign = "-";
+        us = -us;
+    }
+    char buf[64];
+    if (us == 0) return "0s";
+    if (us < 10'000'000) {  // under 10 s: seconds with 3 decimals
+        std::snprintf(buf, sizeof buf, "%.3fs", static_cast<double>(us) / 1e6);
+    } else if (us < 60'000'000) {
+        std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(us) / 1e6);
+    } else {
+        std::int64_t s = us / 1'000'000;
+        if (s < 3600) std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(s / 60),
+                                    static_cast<long long>(s % 60));
+        else if (s < 86400) std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(s / 3600),
+                                          static_cast<long long>(s % 3600 / 60));
+        else std::snprintf(buf, sizeof buf, "%lldd%02lldh", static_cast<long long>(s / 86400),
+                           static_cast<long long>(s % 86400 / 3600));
+    }
+    return sign + buf;
+}
+
+double to_seconds(std::chrono::microseconds d) { return static_cast<double>(d.count()) / 1e6; }
+
+}  // namespace pgque::cli

@@ -1,0 +1,119 @@
+// pgque/client.hpp -- the pgque SQL API as C++ calls.
+//
+// A Client is one connection (its own, or a caller's PGconn wrapped without
+// taking ownership) plus typed wrappers of the pgque.* functions. Values are
+// always bound as parameters. The hot calls (send, send_batch, receive, ack,
+// nack) run as named prepared statements "pgque_*", created on first use.
+//
+// Threading: like its connection, a Client is used by one thread at a time.
+#ifndef PGQUE_CLIENT_HPP
+#define PGQUE_CLIENT_HPP
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <pgque/connection.hpp>
+#include <pgque/info.hpp>
+#include <pgque/message.hpp>
+
+namespace pgque {
+
+class Client {
+public:
+    // Connects (libpq conninfo or URI; "" uses the libpq environment).
+    // Throws connection_error.
+    explicit Client(const std::string& conninfo);
+    // Wraps the caller's connection: calls run on it, inside whatever
+    // transaction the caller has open, and it is not closed by ~Client.
+    explicit Client(PGconn* conn);
+    explicit Client(Connection conn) noexcept;
+
+    Client(Client&&) noexcept = default;
+    Client& operator=(Client&&) noexcept = default;
+    Client(const Client&) = delete;
+    Client& operator=(const Client&) = delete;
+    ~Client() noexcept = default;
+
+    // --- produce (role pgque_writer) -------------------------------------
+    // Type "default". Returns the event id.
+    [[nodiscard]] std::int64_t send(std::string_view queue, std::string_view payload);
+    [[nodiscard]] std::int64_t send(std::string_view queue, std::string_view type,
+                                    std::string_view payload);
+    // The payload is cast to jsonb on the server: invalid JSON throws
+    // invalid_argument (22P02), and the canonical JSON text is stored.
+    [[nodiscard]] std::int64_t send_json(std::string_view queue, std::string_view type,
+                                         std::string_view json);
+    // One event per payload, in one round trip; ids in input order.
+    [[nodiscard]] std::vector<std::int64_t> send_batch(std::string_view queue,
+                                                       const std::vector<std::string>& payloads);
+    [[nodiscard]] std::vector<std::int64_t> send_batch(std::string_view queue, std::string_view type,
+                                                       const std::vector<std::string>& payloads);
+    [[nodiscard]] std::vector<std::int64_t> send_batch_json(std::string_view queue,
+                                                            std::string_view type,
+                                                            const std::vector<std::string>& payloads);
+
+    // --- consume (role pgque_reader) --------------------------------------
+    [[nodiscard]] bool subscribe(std::string_view queue, std::string_view consumer);
+    [[nodiscard]] bool unsubscribe(std::string_view queue, std::string_view consumer);
+    // Opens (or re-opens) the consumer's batch and returns up to max_messages
+    // of it. Empty result: nothing new (no ack needed).
+    [[nodiscard]] Batch receive(std::string_view queue, std::string_view consumer,
+                                int max_messages = 100);
+    // true: finished. false: the batch was not open (unknown, already acked,
+    // or taken over by a later receive); the server also sends a WARNING.
+    [[nodiscard]] bool ack(std::int64_t batch_id);
+    // Schedules msg for redelivery to this consumer after retry_after, or
+    // dead-letters it once it was retried max_retries times. reason nullopt
+    // = the server's default. Does not finish the batch: ack() afterwards.
+    void nack(std::int64_t batch_id, const Message& msg,
+              std::chrono::milliseconds retry_after = std::chrono::seconds(60),
+              std::optional<std::string_view> reason = std::nullopt);
+    void nack(std::int64_t batch_id, std::int64_t msg_id,
+              std::chrono::milliseconds retry_after = std::chrono::seconds(60),
+              std::optional<std::string_view> reason = std::nullopt);
+
+    // --- queues, ticks, maintenance (role pgque_admin) ---------------------
+    [[nodiscard]] bool create_queue(std::string_view queue);
+    // Throws sql_error 55006 while the queue has consumers, unless force.
+    void drop_queue(std::string_view queue, bool force = false);
+    // value nullopt restores the default. See docs/sql-reference.md.
+    void set_queue_config(std::string_view queue, std::string_view param,
+                          std::optional<std::string_view> value);
+    // Ticks every due queue; returns how many ticked.
+    [[nodiscard]] std::int64_t ticker();
+    // Ticks one queue if due; the new tick id or nullopt.
+    [[nodiscard]] std::optional<std::int64_t> ticker(std::string_view queue);
+    [[nodiscard]] int maint_retry_events();
+    [[nodiscard]] int maint();
+
+    // --- observe (role pgque_reader) --------------------------------------
+    [[nodiscard]] std::vector<QueueInfo> queue_info();
+    [[nodiscard]] QueueInfo queue_info(std::string_view queue);
+    [[nodiscard]] std::vector<ConsumerInfo> consumer_info();
+    [[nodiscard]] std::vector<ConsumerInfo> consumer_info(std::string_view queue);
+    [[nodiscard]] ConsumerInfo consumer_info(std::string_view queue, std::string_view consumer);
+    [[nodiscard]] std::vector<StatusRow> status();
+    [[nodiscard]] std::string version();
+
+    // --- dead letters ------------------------------------------------------
+    [[nodiscard]] std::vector<DeadLetter> dlq_inspect(std::string_view queue, int limit = 100);
+    [[nodiscard]] std::int64_t dlq_replay(std::int64_t dead_letter_id);
+    [[nodiscard]] ReplayResult dlq_replay_all(std::string_view queue);
+    [[nodiscard]] int dlq_purge(std::string_view queue,
+                                std::chrono::microseconds older_than = std::chrono::hours(24 * 30));
+
+    [[nodiscard]] Connection& connection() noexcept { return m_conn; }
+    [[nodiscard]] PGconn* native_handle() const noexcept { return m_conn.native_handle(); }
+
+private:
+    [[nodiscard]] std::vector<ConsumerInfo> consumer_info_rows(const Result& res) const;
+    Connection m_conn;
+};
+
+}  // namespace pgque
+
+#endif

@@ -1,0 +1,195 @@
+// pgque/consumer.hpp -- a long-running consumer: handlers by event type,
+// LISTEN-driven wake-ups, retries through nack, reconnects.
+//
+// run() loops: receive a batch, call the handler of each message's type (or
+// the "*" handler), nack the messages whose handler threw, ack the batch
+// when every nack succeeded, and keep receiving while batches come back
+// non-empty. When the queue is drained it waits for NOTIFY pgque_<queue>
+// (sent on every tick), at most poll_interval, or for stop().
+//
+// Delivery is at-least-once: a batch that is not acked (crash, stop() in
+// the middle, failed nack) comes again, under a new batch id. With
+// ConsumerOptions::transactional the batch, the handlers' writes through
+// MessageContext::connection() and the ack commit together: exactly-once.
+//
+// Threading: run() blocks the calling thread and uses the consumer's own
+// connection. stop() may be called from any thread and from a signal handler.
+#ifndef PGQUE_CONSUMER_HPP
+#define PGQUE_CONSUMER_HPP
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <pgque/client.hpp>
+#include <pgque/connection.hpp>
+#include <pgque/message.hpp>
+
+namespace pgque {
+
+enum class log_level { debug, info, warning, error };
+using log_function = std::function<void(log_level, const std::string&)>;
+
+[[nodiscard]] const char* to_string(log_level level) noexcept;
+
+// What to do with a message whose type has no handler and no "*" handler.
+enum class unknown_type_policy {
+    nack,  // retry it later (and dead-letter it after max_retries): nothing is lost
+    ack,   // skip it: it is acknowledged with its batch and never seen again
+};
+
+// Cooperative consumption (several workers sharing one subscription, each
+// with its own batch) needs pgque.receive_coop(), which the server does not
+// have yet. The options are reserved here so that adding it changes no
+// existing field; run() rejects them with usage_error for now.
+struct CooperativeOptions {
+    std::string subconsumer;
+    std::chrono::milliseconds dead_interval{0};  // 0 = server default
+    std::chrono::milliseconds heartbeat{0};      // touch_subconsumer() period
+};
+
+struct ConsumerOptions {
+    int batch_size = 100;  // max_return of each receive()
+    // Longest wait without a NOTIFY before receive() is tried anyway.
+    std::chrono::milliseconds poll_interval = std::chrono::seconds(30);
+    // retry_after of the nack of a message whose handler threw.
+    std::chrono::milliseconds retry_after = std::chrono::seconds(60);
+    unknown_type_policy unknown_types = unknown_type_policy::nack;
+    // Receive, handle, nack and ack each batch in one transaction; handlers
+    // write through MessageContext::connection() so their writes commit with
+    // the ack. Each message runs in a savepoint: a throwing handler's writes
+    // are rolled back and the message is nacked.
+    bool transactional = false;
+    // Subscribe the consumer (if it is not) every time run() connects.
+    bool subscribe = true;
+    // run() returns run_result::max_messages after this many messages were
+    // processed and acked (0 = no limit). Receives never take more.
+    std::uint64_t max_messages = 0;
+    // Reconnect backoff after a lost connection: min, doubling up to max.
+    std::chrono::milliseconds reconnect_min_delay = std::chrono::milliseconds(100);
+    std::chrono::milliseconds reconnect_max_delay = std::chrono::seconds(30);
+    // Log hook (server warnings, nacks, reconnects, ...). Called from run()'s thread.
+    log_function logger;
+    // Reserved, see CooperativeOptions.
+    std::optional<CooperativeOptions> cooperative;
+};
+
+// What a handler can reach besides the message.
+class MessageContext {
+public:
+    // The consumer's connection. With transactional=true it is inside the
+    // batch's transaction (and a savepoint for this message): writes made
+    // here commit with the ack. Do not commit or roll back yourself.
+    [[nodiscard]] Connection& connection() noexcept { return m_client.connection(); }
+    [[nodiscard]] Client& client() noexcept { return m_client; }
+    [[nodiscard]] const Batch& batch() const noexcept { return m_batch; }
+    [[nodiscard]] bool transactional() const noexcept { return m_transactional; }
+
+private:
+    friend class Consumer;
+    MessageContext(Client& client, const Batch& batch, bool transactional) noexcept
+        : m_client(client), m_batch(batch), m_transactional(transactional) {}
+    Client& m_client;
+    const Batch& m_batch;
+    bool m_transactional;
+};
+
+using handler = std::function<void(const Message&)>;
+using context_handler = std::function<void(const Message&, MessageContext&)>;
+
+struct ConsumerStats {
+    std::uint64_t handled = 0;     // handler returned normally
+    std::uint64_t failed = 0;      // handler threw; nacked
+    std::uint64_t unknown = 0;     // no handler for the type (nacked or skipped by policy)
+    std::uint64_t batches = 0;     // non-empty batches acked
+    std::uint64_t reconnects = 0;  // connections re-established after a loss
+};
+
+enum class run_result {
+    stopped,       // stop() was called
+    max_messages,  // ConsumerOptions::max_messages reached
+    timed_out,     // run_for()'s time limit passed
+};
+
+class Consumer {
+public:
+    Consumer(std::string conninfo, std::string queue, std::string consumer,
+             ConsumerOptions options = {});
+    Consumer(const Consumer&) = delete;
+    Consumer& operator=(const Consumer&) = delete;
+    Consumer(Consumer&&) = delete;
+    Consumer& operator=(Consumer&&) = delete;
+    ~Consumer() noexcept;
+
+    // Registers the handler for an event type; "*" catches every type
+    // without its own handler. Not while run() is running.
+    Consumer& on(const std::string& type, handler fn);
+    Consumer& on(const std::string& type, context_handler fn);
+
+    // Runs until stop(), max_messages, or (run_for) the time limit. Connects
+    // first: if the very first connection attempt fails, throws
+    // connection_error; later losses are retried with backoff. A server
+    // error other than a lost connection (e.g. queue_not_found after the
+    // queue was dropped) ends run() with that exception.
+    run_result run();
+    run_result run_for(std::chrono::milliseconds limit);
+
+    // Asks run() to return: the current handler finishes, the rest of the
+    // batch is left unacked (it is redelivered). Async-signal-safe. A stop
+    // requested while run() is not running makes the next run() return at once.
+    void stop() noexcept;
+    [[nodiscard]] bool stop_requested() const noexcept { return m_stop.load(); }
+
+    [[nodiscard]] ConsumerStats stats() const noexcept;
+    // Server process id of the current connection, 0 when disconnected.
+    [[nodiscard]] int backend_pid() const noexcept { return m_backend_pid.load(); }
+    [[nodiscard]] const std::string& queue() const noexcept { return m_queue; }
+    [[nodiscard]] const std::string& consumer() const noexcept { return m_consumer; }
+
+private:
+    enum class batch_outcome { empty, acked, abandoned, retry_later };
+
+    using deadline_t = std::optional<std::chrono::steady_clock::time_point>;
+    run_result run_until(deadline_t deadline);
+    void run_checks() const;
+    void connect();
+    void disconnect() noexcept;
+    batch_outcome process_batch();
+    // false when the message's nack failed (the batch must not be acked)
+    bool dispatch(const Batch& batch, const Message& msg, MessageContext& ctx);
+    bool nack_message(const Batch& batch, const Message& msg, const std::string& reason);
+    void wait_for_events(deadline_t deadline);
+    // false when stop() interrupted the sleep
+    bool sleep_interruptibly(std::chrono::milliseconds delay, deadline_t deadline);
+    void drain_wakeup_pipe() noexcept;
+    void log(log_level level, const std::string& message) const;
+
+    std::string m_conninfo;
+    std::string m_queue;
+    std::string m_consumer;
+    ConsumerOptions m_options;
+    std::map<std::string, context_handler> m_handlers;
+
+    std::optional<Client> m_client;
+    std::atomic<bool> m_stop{false};
+    std::atomic<bool> m_running{false};
+    std::atomic<int> m_backend_pid{0};
+    int m_wake_read = -1;  // self-pipe: stop() writes, the wait loop polls
+    int m_wake_write = -1;
+    std::uint64_t m_processed_this_run = 0;
+
+    std::atomic<std::uint64_t> m_handled{0};
+    std::atomic<std::uint64_t> m_failed{0};
+    std::atomic<std::uint64_t> m_unknown{0};
+    std::atomic<std::uint64_t> m_batches{0};
+    std::atomic<std::uint64_t> m_reconnects{0};
+};
+
+}  // namespace pgque
+
+#endif

@@ -1,0 +1,58 @@
+// pgque/result.hpp -- an owned query result (RAII over libpq's PGresult).
+#ifndef PGQUE_RESULT_HPP
+#define PGQUE_RESULT_HPP
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+// libpq's handle types; the same typedefs as in libpq-fe.h, so that this
+// header needs no libpq headers (libpq is a private dependency).
+typedef struct pg_conn PGconn;
+typedef struct pg_result PGresult;
+
+namespace pgque {
+
+// Rows and columns of a successful command, all values in text format.
+// Immutable once created; safe to read from several threads. Move-only.
+class Result {
+public:
+    Result() noexcept;
+    explicit Result(PGresult* res) noexcept;  // takes ownership
+    Result(Result&&) noexcept = default;
+    Result& operator=(Result&&) noexcept = default;
+    Result(const Result&) = delete;
+    Result& operator=(const Result&) = delete;
+    ~Result() noexcept = default;
+
+    [[nodiscard]] int rows() const noexcept;
+    [[nodiscard]] int columns() const noexcept;
+    [[nodiscard]] bool empty() const noexcept { return rows() == 0; }
+    // Column index by name; throws pgque::error if there is no such column.
+    [[nodiscard]] int column(std::string_view name) const;
+    [[nodiscard]] std::string column_name(int col) const;
+
+    [[nodiscard]] bool is_null(int row, int col) const;
+    // The text value; empty for NULL. Valid while this Result lives.
+    [[nodiscard]] std::string_view get(int row, int col) const;
+    [[nodiscard]] std::optional<std::string> get_optional(int row, int col) const;
+    // Typed accessors; throw pgque::error on NULL or a malformed value.
+    [[nodiscard]] std::int64_t get_int64(int row, int col) const;
+    [[nodiscard]] std::optional<std::int64_t> get_optional_int64(int row, int col) const;
+    [[nodiscard]] bool get_bool(int row, int col) const;
+
+    // Rows affected by INSERT/UPDATE/DELETE..., 0 otherwise.
+    [[nodiscard]] std::int64_t affected_rows() const;
+
+    [[nodiscard]] const PGresult* native_handle() const noexcept { return m_res.get(); }
+
+private:
+    void check_cell(int row, int col) const;
+    std::unique_ptr<PGresult, void (*)(PGresult*)> m_res;
+};
+
+}  // namespace pgque
+
+#endif

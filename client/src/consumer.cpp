@@ -1,0 +1,388 @@
+// Consumer: the receive / dispatch / nack / ack loop with LISTEN wake-ups.
+//
+// Waiting: the loop LISTENs on "pgque_<queue>" before its first receive,
+// so a tick committed after a receive saw nothing always leaves a
+// notification behind (already buffered by libpq, or still on the socket).
+// Before sleeping it drains libpq's buffer; then it poll()s the socket and
+// the self-pipe that stop() writes to, at most poll_interval.
+//
+// Stop: stop() sets an atomic flag and writes one byte to the self-pipe;
+// both are async-signal-safe. The loop checks the flag between messages,
+// so a stop in the middle of a batch leaves it unacked (redelivered).
+#include <pgque/consumer.hpp>
+#include <pgque/error.hpp>
+#include <pgque/transaction.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <fcntl.h>
+#include <poll.h>
+#include <unistd.h>
+
+namespace pgque {
+
+namespace {
+
+using steady = std::chrono::steady_clock;
+using std::chrono::milliseconds;
+
+// Retrying the batch later is the right answer to these; anything else
+// (queue dropped, permission revoked, ...) ends run().
+bool is_transient(const sql_error& e) {
+    const std::string& s = e.sqlstate();
+    return s.rfind("40", 0) == 0      // serialization_failure, deadlock_detected
+           || s == "55P03"            // lock_not_available
+           || s == "57014"            // query_canceled (statement_timeout)
+           || s == "53300";           // too_many_connections
+}
+
+log_level level_of(const std::string& severity) {
+    if (severity == "WARNING") return log_level::warning;
+    if (severity == "DEBUG") return log_level::debug;
+    return log_level::info;
+}
+
+int poll_timeout_ms(milliseconds wait, const std::optional<steady::time_point>& deadline) {
+    if (deadline) {
+        auto left = std::chrono::duration_cast<milliseconds>(*deadline - steady::now()) + milliseconds(1);
+        wait = std::min(wait, std::max(left, milliseconds(0)));
+    }
+    return static_cast<int>(std::min<milliseconds::rep>(wait.count(), 24 * 3600 * 1000));
+}
+
+}  // namespace
+
+const char* to_string(log_level level) noexcept {
+    switch (level) {
+        case log_level::debug: return "debug";
+        case log_level::info: return "info";
+        case log_level::warning: return "warning";
+        case log_level::error: return "error";
+    }
+    return "?";
+}
+
+Consumer::Consumer(std::string conninfo, std::string queue, std::string consumer, ConsumerOptions options)
+    : m_conninfo(std::move(conninfo)),
+      m_queue(std::move(queue)),
+      m_consumer(std::move(consumer)),
+      m_options(std::move(options)) {
+    int fds[2];
+    if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
+        throw error("pgque: cannot create the consumer's wake-up pipe");
+    }
+    m_wake_read = fds[0];
+    m_wake_write = fds[1];
+}
+
+Consumer::~Consumer() noexcept {
+    disconnect();
+    if (m_wake_read >= 0) ::close(m_wake_read);
+    if (m_wake_write >= 0) ::close(m_wake_write);
+}
+
+Consumer& Consumer::on(const std::string& type, handler fn) {
+    if (!fn) throw usage_error("pgque: empty handler for type \"" + type + "\"");
+    return on(type, context_handler([fn = std::move(fn)](const Message& m, MessageContext&) { fn(m); }));
+}
+
+Consumer& Consumer::on(const std::string& type, context_handler fn) {
+    if (!fn) throw usage_error("pgque: empty handler for type \"" + type + "\"");
+    if (m_running.load()) throw usage_error("pgque: cannot add handlers while the consumer runs");
+    m_handlers[type] = std::move(fn);
+    return *this;
+}
+
+// stop() must stay async-signal-safe: no locks behind the flag
+static_assert(std::atomic<bool>::is_always_lock_free, "stop() needs a lock-free atomic<bool>");
+
+void Consumer::stop() noexcept {
+    int saved = errno;  // may run in a signal handler
+    m_stop.store(true);
+    char byte = 1;
+    ssize_t n = ::write(m_wake_write, &byte, 1);  // EAGAIN: a wake-up is pending anyway
+    static_cast<void>(n);
+    errno = saved;
+}
+
+ConsumerStats Consumer::stats() const noexcept {
+    ConsumerStats s;
+    s.handled = m_handled.load();
+    s.failed = m_failed.load();
+    s.unknown = m_unknown.load();
+    s.batches = m_batches.load();
+    s.reconnects = m_reconnects.load();
+    return s;
+}
+
+void Consumer::log(log_level level, const std::string& message) const {
+    if (!m_options.logger) return;
+    try {
+        m_options.logger(level, message);
+    } catch (...) {
+        // a failing logger must not take the consumer down
+    }
+}
+
+void Consumer::drain_wakeup_pipe() noexcept {
+    char buf[64];
+    while (::read(m_wake_read, buf, sizeof buf) > 0) {
+    }
+}
+
+void Consumer::run_checks() const {
+    if (m_options.cooperative) {
+        throw usage_error(
+            "pgque: cooperative consumers need pgque.receive_coop(), which this version does not have");
+    }
+    if (m_options.batch_size < 1) throw usage_error("pgque: batch_size must be at least 1");
+    if (m_options.poll_interval <= milliseconds(0)) throw usage_error("pgque: poll_interval must be positive");
+    if (m_options.retry_after < milliseconds(0)) throw usage_error("pgque: retry_after must not be negative");
+    if (m_options.reconnect_min_delay <= milliseconds(0) ||
+        m_options.reconnect_max_delay < m_options.reconnect_min_delay) {
+        throw usage_error("pgque: need 0 < reconnect_min_delay <= reconnect_max_delay");
+    }
+    if (m_queue.empty()) throw usage_error("pgque: queue name must not be empty");
+    if (m_consumer.empty()) throw usage_error("pgque: consumer name must not be empty");
+}
+
+void Consumer::connect() {
+    Client client(m_conninfo);
+    client.connection().set_notice_handler([this](const Notice& n) {
+        log(level_of(n.severity), "server " + n.severity + ": " + n.message);
+    });
+    if (m_options.subscribe) {
+        if (client.subscribe(m_queue, m_consumer)) {
+            log(log_level::info, "subscribed consumer \"" + m_consumer + "\" to queue \"" + m_queue + "\"");
+        }
+    }
+    client.connection().listen("pgque_" + m_queue);
+    m_backend_pid.store(client.connection().backend_pid());
+    m_client.emplace(std::move(client));
+}
+
+void Consumer::disconnect() noexcept {
+    m_client.reset();
+    m_backend_pid.store(0);
+}
+
+run_result Consumer::run() { return run_until(std::nullopt); }
+
+run_result Consumer::run_for(milliseconds limit) { return run_until(steady::now() + limit); }
+
+run_result Consumer::run_until(deadline_t deadline) {
+    if (m_running.exchange(true)) throw usage_error("pgque: run() is already running");
+    struct guard {
+        Consumer& self;
+        ~guard() {
+            self.disconnect();
+            self.m_running.store(false);
+        }
+    } on_exit{*this};
+
+    run_checks();
+    m_processed_this_run = 0;
+    bool connected_once = false;
+    milliseconds delay = m_options.reconnect_min_delay;
+    auto back_off = [&] {
+        bool go_on = sleep_interruptibly(delay, deadline);
+        delay = std::min(delay * 2, m_options.reconnect_max_delay);
+        return go_on;
+    };
+
+    for (;;) {
+        if (m_stop.exchange(false)) {
+            drain_wakeup_pipe();
+            log(log_level::info, "consumer stopped");
+            return run_result::stopped;
+        }
+        if (deadline && steady::now() >= *deadline) return run_result::timed_out;
+        try {
+            if (!m_client) {
+                connect();
+                if (connected_once) {
+                    m_reconnects.fetch_add(1);
+                    log(log_level::info, "reconnected");
+                }
+                connected_once = true;
+                delay = m_options.reconnect_min_delay;
+            }
+            switch (process_batch()) {
+                case batch_outcome::empty:
+                    wait_for_events(deadline);
+                    break;
+                case batch_outcome::acked:
+                    if (m_options.max_messages != 0 && m_processed_this_run >= m_options.max_messages) {
+                        return run_result::max_messages;
+                    }
+                    break;  // drain the backlog: receive again at once
+                case batch_outcome::abandoned:
+                    break;  // the stop flag is set: the loop returns
+                case batch_outcome::retry_later:
+                    back_off();
+                    break;
+            }
+        } catch (const connection_error& e) {
+            if (!connected_once) throw;
+            disconnect();
+            log(log_level::warning, std::string("connection lost (") + e.what() + "); reconnecting in " +
+                                        std::to_string(delay.count()) + " ms");
+            back_off();
+        } catch (const sql_error& e) {
+            if (!is_transient(e)) {
+                log(log_level::error, std::string("consumer failed: ") + e.what());
+                throw;
+            }
+            log(log_level::warning, std::string("transient error, retrying: ") + e.what());
+            back_off();
+        }
+    }
+}
+
+Consumer::batch_outcome Consumer::process_batch() {
+    Client& client = *m_client;
+    int limit = m_options.batch_size;
+    if (m_options.max_messages != 0) {
+        auto left = m_options.max_messages - std::min(m_processed_this_run, m_options.max_messages);
+        limit = static_cast<int>(std::min<std::uint64_t>(static_cast<std::uint64_t>(limit), left));
+        if (limit == 0) return batch_outcome::acked;
+    }
+
+    std::optional<Transaction> tx;  // rolls back unless committed
+    if (m_options.transactional) tx.emplace(client.connection());
+    Batch batch = client.receive(m_queue, m_consumer, limit);
+    if (batch.empty()) {
+        if (tx) tx->commit();
+        return batch_outcome::empty;
+    }
+    if (m_options.logger) {
+        log(log_level::debug, "batch " + std::to_string(batch.id) + ": " + std::to_string(batch.size()) + " message(s)");
+    }
+
+    MessageContext ctx(client, batch, m_options.transactional);
+    for (const Message& msg : batch.messages) {
+        if (m_stop.load()) {
+            log(log_level::info, "stop requested: batch " + std::to_string(batch.id) +
+                                     " left unacknowledged, it will be delivered again");
+            return batch_outcome::abandoned;
+        }
+        if (!dispatch(batch, msg, ctx)) {
+            log(log_level::error, "batch " + std::to_string(batch.id) +
+                                      " not acknowledged because a nack failed; it will be delivered again");
+            return batch_outcome::retry_later;
+        }
+    }
+
+    bool acked = client.ack(batch.id);
+    if (tx) tx->commit();
+    if (!acked) {
+        log(log_level::warning, "batch " + std::to_string(batch.id) +
+                                    " was no longer open at ack (another receive took it over); its"
+                                    " messages will be delivered again");
+        return batch_outcome::retry_later;
+    }
+    m_batches.fetch_add(1);
+    m_processed_this_run += batch.size();
+    return batch_outcome::acked;
+}
+
+bool Consumer::dispatch(const Batch& batch, const Message& msg, MessageContext& ctx) {
+    auto it = m_handlers.find(msg.type);
+    if (it == m_handlers.end()) it = m_handlers.find("*");
+    if (it == m_handlers.end()) {
+        m_unknown.fetch_add(1);
+        if (m_options.unknown_types == unknown_type_policy::ack) {
+            log(log_level::debug, "skipping message " + std::to_string(msg.msg_id) + ": no handler for type \"" +
+                                      msg.type + "\"");
+            return true;
+        }
+        return nack_message(batch, msg, "no handler for message type \"" + msg.type + "\"");
+    }
+
+    Connection& conn = m_client->connection();
+    const bool in_tx = m_options.transactional;
+    if (in_tx) static_cast<void>(conn.exec("savepoint pgque_message"));
+
+    std::string failure;
+    bool ok = false;
+    try {
+        it->second(msg, ctx);
+        ok = true;
+    } catch (const connection_error&) {
+        throw;
+    } catch (const std::exception& e) {
+        failure = e.what();
+        if (failure.empty()) failure = "handler failed";
+    } catch (...) {
+        failure = "handler threw a non-standard exception";
+    }
+    if (!conn.is_open()) throw connection_error("connection lost in a handler: " + conn.error_message());
+    if (ok && in_tx && conn.transaction_failed()) {
+        ok = false;
+        failure = "handler left the transaction failed (an SQL error was caught and ignored)";
+    }
+    if (!in_tx && conn.in_transaction()) {
+        // the nack and ack below must not join (or be lost with) the handler's transaction
+        static_cast<void>(conn.exec("rollback"));
+        if (ok) {
+            ok = false;
+            failure = "handler left a transaction open on the consumer's connection";
+        }
+    }
+    if (ok) {
+        if (in_tx) static_cast<void>(conn.exec("release savepoint pgque_message"));
+        m_handled.fetch_add(1);
+        return true;
+    }
+
+    m_failed.fetch_add(1);
+    if (in_tx) static_cast<void>(conn.exec("rollback to savepoint pgque_message"));
+    log(log_level::warning, "handler for message " + std::to_string(msg.msg_id) + " (type \"" + msg.type +
+                                "\") failed: " + failure + "; nacking it");
+    return nack_message(batch, msg, failure);
+}
+
+bool Consumer::nack_message(const Batch& batch, const Message& msg, const std::string& reason) {
+    try {
+        m_client->nack(batch.id, msg, m_options.retry_after, reason);
+        return true;
+    } catch (const connection_error&) {
+        throw;
+    } catch (const sql_error& e) {
+        log(log_level::error, "nack of message " + std::to_string(msg.msg_id) + " failed: " + e.what());
+        return false;
+    }
+}
+
+void Consumer::wait_for_events(deadline_t deadline) {
+    Connection& conn = m_client->connection();
+    if (!conn.consume_input()) throw connection_error("connection lost: " + conn.error_message());
+    if (!conn.take_notifications().empty()) {
+        log(log_level::debug, "notified while busy");
+        return;  // a tick came while we were busy
+    }
+
+    pollfd fds[2] = {{conn.socket(), POLLIN, 0}, {m_wake_read, POLLIN, 0}};
+    int rc = ::poll(fds, 2, poll_timeout_ms(m_options.poll_interval, deadline));
+    if (rc < 0) {
+        if (errno == EINTR) return;
+        throw error("pgque: poll() failed");
+    }
+    if (fds[1].revents != 0) drain_wakeup_pipe();
+    if (fds[0].revents != 0) {
+        if (!conn.consume_input()) throw connection_error("connection lost: " + conn.error_message());
+        auto n = conn.take_notifications();
+        log(log_level::debug, n.empty() ? "woken without a notification" : "notified");
+    } else if (rc == 0) {
+        log(log_level::debug, "poll interval passed");
+    }
+}
+
+bool Consumer::sleep_interruptibly(milliseconds delay, deadline_t deadline) {
+    pollfd fd{m_wake_read, POLLIN, 0};
+    int rc = ::poll(&fd, 1, poll_timeout_ms(delay, deadline));
+    static_cast<void>(rc);
+    return !m_stop.load();
+}
+
+}  // namespace pgque

@@ -1,0 +1,46 @@
+// SQLSTATE (+ the object kind in the error's table field) -> exception class.
+#include <pgque/error.hpp>
+
+namespace pgque {
+
+namespace {
+
+bool starts_with(const std::string& s, const char* prefix) {
+    return s.rfind(prefix, 0) == 0;
+}
+
+// SQLSTATEs after which the session is gone: connection exceptions (class
+// 08) and the server shutting the backend down (57P01 admin_shutdown, e.g.
+// pg_terminate_backend; 57P02 crash_shutdown; 57P03 cannot_connect_now).
+bool is_connection_loss(const std::string& sqlstate) {
+    return starts_with(sqlstate, "08") || sqlstate == "57P01" || sqlstate == "57P02" ||
+           sqlstate == "57P03";
+}
+
+}  // namespace
+
+void throw_sql_error(sql_error_info info) {
+    const std::string& state = info.sqlstate;
+    const std::string& kind = info.table;
+    if (is_connection_loss(state)) {
+        throw connection_error(info.message, state);
+    }
+    if (state == "42704") {
+        if (kind == "queue") throw queue_not_found(std::move(info));
+        if (kind == "consumer") throw consumer_not_found(std::move(info));
+        if (kind == "batch") throw batch_not_found(std::move(info));
+        throw not_found(std::move(info));
+    }
+    if (state == "55000" && kind == "batch") {
+        throw batch_not_open(std::move(info));
+    }
+    if (starts_with(state, "22")) {
+        throw invalid_argument(std::move(info));
+    }
+    if (state == "42501") {
+        throw permission_denied(std::move(info));
+    }
+    throw sql_error(std::move(info));
+}
+
+}  // namespace pgque

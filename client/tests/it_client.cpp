@@ -1,0 +1,412 @@
+// Client against a live server (PGQUE_TEST_DSN): produce, consume, errors,
+// wrapped connections, observation and dead letters.
+#include <libpq-fe.h>
+
+#include "support.hpp"
+
+using namespace std::chrono_literals;
+using pgque::test::unique_name;
+
+namespace {
+
+class ClientTest : public pgque::test::DbTest {};
+
+// A connection the test owns, for the wrapped-PGconn tests.
+struct RawConn {
+    PGconn* conn;
+    explicit RawConn(const std::string& dsn) : conn(PQconnectdb(dsn.c_str())) {}
+    ~RawConn() { PQfinish(conn); }
+    void exec(const char* sql) const {
+        PGresult* r = PQexec(conn, sql);
+        auto st = PQresultStatus(r);
+        PQclear(r);
+        ASSERT_TRUE(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) << sql << ": " << PQerrorMessage(conn);
+    }
+};
+
+}  // namespace
+
+TEST_F(ClientTest, RoundTripKeepsEveryField) {
+    auto q = make_queue("rt");
+    ASSERT_TRUE(admin().subscribe(q, "reader"));
+    EXPECT_FALSE(admin().subscribe(q, "reader"));  // second time: existed
+
+    const std::string tricky = "quote ' double \" back \\ newline \n tab \t ünïcødé {a,b} NULL";
+    auto before = std::chrono::system_clock::now();
+    std::int64_t id1 = admin().send(q, "order.created", tricky);
+    std::int64_t id2 = admin().send(q, "plain");
+    std::int64_t id3 = admin().send_json(q, "j", R"({"b": 1,   "a": [1, 2]})");
+    std::int64_t id4 = admin().send(q, "empty", "");
+    EXPECT_LT(id1, id2);
+    EXPECT_LT(id2, id3);
+    tick(q);
+
+    pgque::Batch batch = admin().receive(q, "reader", 100);
+    ASSERT_EQ(batch.size(), 4u);
+    EXPECT_GT(batch.id, 0);
+    const auto& m = batch.messages;
+    EXPECT_EQ(m[0].msg_id, id1);
+    EXPECT_EQ(m[0].type, "order.created");
+    EXPECT_EQ(m[0].payload, tricky);
+    EXPECT_EQ(m[1].msg_id, id2);
+    EXPECT_EQ(m[1].type, "default");
+    EXPECT_EQ(m[1].payload, "plain");
+    EXPECT_EQ(m[2].msg_id, id3);
+    EXPECT_EQ(m[2].payload, R"({"a": [1, 2], "b": 1})");  // jsonb's canonical text
+    EXPECT_EQ(m[3].msg_id, id4);
+    ASSERT_TRUE(m[3].payload.has_value());
+    EXPECT_EQ(*m[3].payload, "");
+    for (const auto& msg : m) {
+        EXPECT_EQ(msg.batch_id, batch.id);
+        EXPECT_FALSE(msg.retry_count.has_value());
+        EXPECT_FALSE(msg.extra1 || msg.extra2 || msg.extra3 || msg.extra4);
+        EXPECT_GE(msg.created_at, before - 5s);  // server clock, same machine
+        EXPECT_LE(msg.created_at, std::chrono::system_clock::now() + 5s);
+    }
+    EXPECT_TRUE(admin().ack(batch.id));
+    EXPECT_FALSE(admin().ack(batch.id));  // already finished: 0 with a WARNING
+    EXPECT_TRUE(admin().receive(q, "reader").empty());
+}
+
+TEST_F(ClientTest, NullPayloadAndExtrasFromInsertEvent) {
+    auto q = make_queue("extras");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    static_cast<void>(admin().connection().exec(
+        "select pgque.insert_event($1, 't', null, 'e1', null, 'e3', '')", {q}));
+    tick(q);
+    auto batch = admin().receive(q, "r");
+    ASSERT_EQ(batch.size(), 1u);
+    EXPECT_FALSE(batch.messages[0].payload.has_value());
+    EXPECT_EQ(batch.messages[0].payload_or_empty(), "");
+    EXPECT_EQ(batch.messages[0].extra1, "e1");
+    EXPECT_FALSE(batch.messages[0].extra2.has_value());
+    EXPECT_EQ(batch.messages[0].extra3, "e3");
+    EXPECT_EQ(batch.messages[0].extra4, "");
+    EXPECT_TRUE(admin().ack(batch.id));
+}
+
+TEST_F(ClientTest, SendBatchKeepsOrderAndBytes) {
+    auto q = make_queue("batch");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    std::vector<std::string> payloads = {"NULL", "", "a,b", "{x}", "q\"uote", "back\\slash", "multi\nline"};
+    auto ids = admin().send_batch(q, "bulk", payloads);
+    ASSERT_EQ(ids.size(), payloads.size());
+    for (std::size_t i = 1; i < ids.size(); ++i) EXPECT_EQ(ids[i], ids[i - 1] + 1);
+    auto default_ids = admin().send_batch(q, std::vector<std::string>{"d1", "d2"});
+    ASSERT_EQ(default_ids.size(), 2u);
+    auto json_ids = admin().send_batch_json(q, "js", {R"({"k":1})", "[1,2]"});
+    ASSERT_EQ(json_ids.size(), 2u);
+    EXPECT_TRUE(admin().send_batch(q, "bulk", {}).empty());
+    EXPECT_THROW(static_cast<void>(admin().send_batch_json(q, "js", {"{not json"})), pgque::invalid_argument);
+    tick(q);
+
+    auto batch = admin().receive(q, "r", 100);
+    ASSERT_EQ(batch.size(), payloads.size() + 4);
+    for (std::size_t i = 0; i < payloads.size(); ++i) {
+        EXPECT_EQ(batch.messages[i].msg_id, ids[i]);
+        EXPECT_EQ(batch.messages[i].type, "bulk");
+        EXPECT_EQ(batch.messages[i].payload, payloads[i]) << i;
+    }
+    EXPECT_EQ(batch.messages[payloads.size()].type, "default");
+    EXPECT_EQ(batch.messages[payloads.size() + 2].payload, R"({"k": 1})");
+    EXPECT_TRUE(admin().ack(batch.id));
+}
+
+TEST_F(ClientTest, PartialReceiveLeavesTheRestForLater) {
+    auto q = make_queue("partial");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    auto ids = admin().send_batch(q, "t", {"1", "2", "3", "4", "5"});
+    tick(q);
+    auto first = admin().receive(q, "r", 2);
+    ASSERT_EQ(first.size(), 2u);
+    EXPECT_TRUE(admin().ack(first.id));
+    auto rest = admin().receive(q, "r", 100);
+    ASSERT_EQ(rest.size(), 3u);
+    EXPECT_NE(rest.id, first.id);
+    EXPECT_EQ(rest.messages[0].msg_id, ids[2]);
+    EXPECT_TRUE(admin().ack(rest.id));
+}
+
+TEST_F(ClientTest, ErrorsMapToTheirClasses) {
+    auto q = make_queue("errors");
+    const std::string missing = unique_name("missing");
+
+    try {
+        static_cast<void>(admin().send(missing, "x"));
+        FAIL() << "send to a missing queue succeeded";
+    } catch (const pgque::queue_not_found& e) {
+        EXPECT_EQ(e.sqlstate(), "42704");
+        EXPECT_EQ(e.object_kind(), "queue");
+        EXPECT_EQ(e.schema_name(), "pgque");
+        EXPECT_NE(std::string(e.what()).find(missing), std::string::npos);
+        EXPECT_FALSE(e.hint().empty());
+    }
+    EXPECT_THROW(static_cast<void>(admin().receive(q, "nobody")), pgque::consumer_not_found);
+    EXPECT_THROW(static_cast<void>(admin().consumer_info(q, "nobody")), pgque::consumer_not_found);
+    EXPECT_THROW(static_cast<void>(admin().queue_info(missing)), pgque::queue_not_found);
+    EXPECT_THROW(admin().nack(999999999, 1), pgque::batch_not_found);
+    EXPECT_THROW(static_cast<void>(admin().create_queue("")), pgque::invalid_argument);
+    EXPECT_THROW(static_cast<void>(admin().create_queue(std::string(58, 'x'))), pgque::invalid_argument);
+    EXPECT_THROW(static_cast<void>(admin().subscribe(q, "a.b")), pgque::invalid_argument);
+    EXPECT_THROW(admin().set_queue_config(q, "no_such_param", "1"), pgque::invalid_argument);
+
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    EXPECT_THROW(static_cast<void>(admin().receive(q, "r", 0)), pgque::invalid_argument);
+    static_cast<void>(admin().send(q, "x"));
+    tick(q);
+    auto batch = admin().receive(q, "r");
+    ASSERT_EQ(batch.size(), 1u);
+    EXPECT_THROW(admin().nack(batch.id, batch.messages[0].msg_id + 1000), pgque::not_found);
+    EXPECT_TRUE(admin().ack(batch.id));
+    try {
+        admin().nack(batch.id, batch.messages[0]);
+        FAIL() << "nack of a finished batch succeeded";
+    } catch (const pgque::batch_not_open& e) {
+        EXPECT_EQ(e.sqlstate(), "55000");
+    }
+
+    // 55006: consumers exist; an sql_error, but none of the special classes
+    try {
+        admin().drop_queue(q);
+        FAIL() << "drop_queue with consumers succeeded";
+    } catch (const pgque::not_found&) {
+        FAIL() << "55006 mapped to not_found";
+    } catch (const pgque::sql_error& e) {
+        EXPECT_EQ(e.sqlstate(), "55006");
+    }
+    // the connection is still usable after errors
+    EXPECT_FALSE(admin().version().empty());
+}
+
+TEST_F(ClientTest, PermissionDenied) {
+    const std::string role = "pgque_it_noperm";
+    try {
+        static_cast<void>(admin().connection().exec(
+            "do $$ begin create role pgque_it_noperm nologin; exception when duplicate_object then null; end $$"));
+    } catch (const pgque::sql_error& e) {
+        if (e.sqlstate() != "23505") GTEST_SKIP() << "cannot create a role: " << e.what();
+    }
+    auto q = make_queue("perm");
+    {
+        pgque::Client limited(dsn());
+        static_cast<void>(limited.connection().exec("set role pgque_it_noperm"));
+        try {
+            static_cast<void>(limited.send(q, "x"));
+            ADD_FAILURE() << "send without pgque_writer succeeded";
+        } catch (const pgque::permission_denied& e) {
+            EXPECT_EQ(e.sqlstate(), "42501");
+        }
+    }
+    try {
+        static_cast<void>(admin().connection().exec("drop role if exists " + role));
+    } catch (const pgque::sql_error&) {
+        // still in use by a concurrent run of this test: left for the next one
+    }
+}
+
+TEST_F(ClientTest, WrappedConnectionJoinsTheCallersTransaction) {
+    auto q = make_queue("wrapped");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    RawConn raw(dsn());
+    ASSERT_EQ(PQstatus(raw.conn), CONNECTION_OK);
+
+    std::int64_t rolled_back = 0, committed = 0;
+    {
+        pgque::Client client(raw.conn);
+        EXPECT_FALSE(client.connection().owns_connection());
+        raw.exec("begin");
+        rolled_back = client.send(q, "t", "rolled back");
+        EXPECT_TRUE(client.connection().in_transaction());
+        raw.exec("rollback");
+
+        raw.exec("begin");
+        committed = client.send(q, "t", "committed");
+        // not visible to anyone until the caller commits, even after a tick
+        tick(q);
+        EXPECT_TRUE(admin().receive(q, "r").empty());
+        raw.exec("commit");
+    }
+    // ~Client did not close the caller's connection
+    ASSERT_EQ(PQstatus(raw.conn), CONNECTION_OK);
+    raw.exec("select 1");
+    {
+        // a second wrapper on the same session finds the prepared statements
+        // the first one created, inside a transaction, without failing it
+        pgque::Client again(raw.conn);
+        raw.exec("begin");
+        std::int64_t third = again.send(q, "t", "third");
+        EXPECT_GT(third, committed);
+        raw.exec("commit");
+    }
+
+    tick(q);
+    auto batch = admin().receive(q, "r");
+    ASSERT_EQ(batch.size(), 2u);
+    EXPECT_EQ(batch.messages[0].msg_id, committed);
+    EXPECT_EQ(batch.messages[0].payload, "committed");
+    EXPECT_EQ(batch.messages[1].payload, "third");
+    for (const auto& m : batch.messages) EXPECT_NE(m.msg_id, rolled_back);
+    EXPECT_TRUE(admin().ack(batch.id));
+}
+
+TEST_F(ClientTest, PreparedStatementsSurviveDeallocate) {
+    auto q = make_queue("dealloc");
+    static_cast<void>(admin().send(q, "a"));
+    static_cast<void>(admin().connection().exec("deallocate all"));
+    EXPECT_GT(admin().send(q, "b"), 0);  // re-prepared transparently
+}
+
+TEST_F(ClientTest, TransactionRollsBackUnlessCommitted) {
+    auto q = make_queue("tx");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    {
+        pgque::Transaction tx(admin().connection());
+        static_cast<void>(admin().send(q, "dropped"));
+    }
+    EXPECT_FALSE(admin().connection().in_transaction());
+    {
+        pgque::Transaction tx(admin().connection());
+        static_cast<void>(admin().send(q, "kept"));
+        tx.commit();
+    }
+    {
+        pgque::Transaction tx(admin().connection());
+        EXPECT_THROW(static_cast<void>(admin().send(unique_name("nope"), "x")), pgque::queue_not_found);
+        EXPECT_TRUE(admin().connection().transaction_failed());
+        EXPECT_THROW(tx.commit(), pgque::error);  // says the transaction was lost
+    }
+    tick(q);
+    auto batch = admin().receive(q, "r");
+    ASSERT_EQ(batch.size(), 1u);
+    EXPECT_EQ(batch.messages[0].payload, "kept");
+    EXPECT_TRUE(admin().ack(batch.id));
+}
+
+TEST_F(ClientTest, QueueConsumerAndStatusInfo) {
+    auto q = make_queue("info");
+    ASSERT_TRUE(admin().subscribe(q, "c1"));
+    ASSERT_TRUE(admin().subscribe(q, "c2"));
+    auto qi = admin().queue_info(q);
+    EXPECT_EQ(qi.queue_name, q);
+    EXPECT_EQ(qi.ntables, 3);
+    EXPECT_EQ(qi.ticker_max_lag, std::chrono::microseconds(0));
+    EXPECT_EQ(qi.ticker_idle_period, std::chrono::minutes(1));
+    EXPECT_EQ(qi.rotation_period, std::chrono::hours(2));
+    EXPECT_FALSE(qi.ticker_paused);
+    ASSERT_TRUE(qi.last_tick_id.has_value());
+    ASSERT_TRUE(qi.ticker_lag.has_value());
+
+    bool listed = false;
+    for (const auto& row : admin().queue_info()) listed = listed || row.queue_name == q;
+    EXPECT_TRUE(listed);
+
+    auto consumers = admin().consumer_info(q);
+    ASSERT_EQ(consumers.size(), 2u);
+    EXPECT_EQ(consumers[0].consumer_name, "c1");
+    EXPECT_EQ(consumers[1].consumer_name, "c2");
+
+    static_cast<void>(admin().send_batch(q, "t", {"a", "b", "c"}));
+    tick(q);
+    auto c1 = admin().consumer_info(q, "c1");
+    EXPECT_EQ(c1.queue_name, q);
+    EXPECT_EQ(c1.pending_events, 3);
+    EXPECT_FALSE(c1.current_batch.has_value());
+    auto batch = admin().receive(q, "c1");
+    EXPECT_EQ(admin().consumer_info(q, "c1").current_batch, batch.id);
+    EXPECT_TRUE(admin().ack(batch.id));
+    EXPECT_EQ(admin().consumer_info(q, "c1").pending_events, 0);
+    EXPECT_EQ(admin().consumer_info(q, "c2").pending_events, 3);
+
+    bool has_queue_row = false, has_pgque_row = false;
+    for (const auto& row : admin().status()) {
+        has_queue_row = has_queue_row || (row.component == "queue " + q && row.status == "ok");
+        has_pgque_row = has_pgque_row || (row.component == "pgque" && row.status == "ok");
+    }
+    EXPECT_TRUE(has_queue_row);
+    EXPECT_TRUE(has_pgque_row);
+    EXPECT_EQ(admin().version(), PGQUE_CLIENT_VERSION);
+
+    EXPECT_TRUE(admin().unsubscribe(q, "c2"));
+    EXPECT_FALSE(admin().unsubscribe(q, "c2"));
+    EXPECT_EQ(admin().consumer_info(q).size(), 1u);
+}
+
+TEST_F(ClientTest, NackRetryDeadLetterAndReplay) {
+    auto q = make_queue("dlq");
+    admin().set_queue_config(q, "max_retries", "1");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    std::int64_t id = admin().send(q, "job", "payload");
+    tick(q);
+
+    // first delivery: nack -> retry
+    auto b1 = admin().receive(q, "r");
+    ASSERT_EQ(b1.size(), 1u);
+    admin().nack(b1.id, b1.messages[0], 0ms, "first failure");
+    EXPECT_TRUE(admin().ack(b1.id));
+    // due at once; the background worker, if running, may move it first
+    EXPECT_GE(admin().maint_retry_events(), 0);
+    tick(q);
+
+    // retry: same id, retry_count 1; nack again -> dead letter (max_retries 1)
+    auto b2 = admin().receive(q, "r");
+    ASSERT_EQ(b2.size(), 1u);
+    EXPECT_EQ(b2.messages[0].msg_id, id);
+    EXPECT_EQ(b2.messages[0].retry_count, 1);
+    EXPECT_EQ(b2.messages[0].payload, "payload");
+    admin().nack(b2.id, b2.messages[0], 0ms, "gave up");
+    EXPECT_TRUE(admin().ack(b2.id));
+    EXPECT_EQ(admin().maint_retry_events(), 0);
+
+    auto dead = admin().dlq_inspect(q);
+    ASSERT_EQ(dead.size(), 1u);
+    EXPECT_EQ(dead[0].ev_id, id);
+    EXPECT_EQ(dead[0].consumer_name, "r");
+    EXPECT_EQ(dead[0].reason, "gave up");
+    EXPECT_EQ(dead[0].ev_retry, 1);
+    EXPECT_EQ(dead[0].ev_type, "job");
+    EXPECT_EQ(dead[0].ev_data, "payload");
+    EXPECT_TRUE(admin().dlq_inspect(q, 0).empty());
+
+    // replay: back to the consumer with its original id and a fresh count
+    EXPECT_EQ(admin().dlq_replay(dead[0].dl_id), id);
+    EXPECT_TRUE(admin().dlq_inspect(q).empty());
+    EXPECT_THROW(static_cast<void>(admin().dlq_replay(dead[0].dl_id)), pgque::not_found);
+    tick(q);
+    auto b3 = admin().receive(q, "r");
+    ASSERT_EQ(b3.size(), 1u);
+    EXPECT_EQ(b3.messages[0].msg_id, id);
+    EXPECT_FALSE(b3.messages[0].retry_count.has_value());
+
+    // dead-letter it again right away, then replay_all and purge
+    admin().set_queue_config(q, "max_retries", "0");
+    admin().nack(b3.id, b3.messages[0], 0ms, std::nullopt);
+    EXPECT_TRUE(admin().ack(b3.id));
+    auto again = admin().dlq_inspect(q);
+    ASSERT_EQ(again.size(), 1u);
+    EXPECT_EQ(again[0].reason, "max retries exceeded");  // the server's default reason
+    auto all = admin().dlq_replay_all(q);
+    EXPECT_EQ(all.replayed, 1);
+    EXPECT_EQ(all.failed, 0);
+    EXPECT_FALSE(all.first_error.has_value());
+    tick(q);
+    auto b4 = admin().receive(q, "r");
+    ASSERT_EQ(b4.size(), 1u);
+    admin().nack(b4.id, b4.messages[0], 0ms, "third time");
+    EXPECT_TRUE(admin().ack(b4.id));
+    EXPECT_EQ(admin().dlq_purge(q, std::chrono::hours(1)), 0);  // too young
+    EXPECT_EQ(admin().dlq_purge(q, std::chrono::microseconds(0)), 1);
+    EXPECT_TRUE(admin().dlq_inspect(q).empty());
+}
+
+TEST_F(ClientTest, ManualTickerAndMaintenance) {
+    auto q = make_queue("ticks");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    static_cast<void>(admin().send(q, "x"));
+    auto before = admin().queue_info(q).last_tick_id;
+    tick(q);
+    auto after = admin().queue_info(q).last_tick_id;
+    ASSERT_TRUE(before && after);
+    EXPECT_GT(*after, *before);
+    EXPECT_GE(admin().ticker(), 0);
+    EXPECT_GE(admin().maint(), 0);
+}

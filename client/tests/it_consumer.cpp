@@ -1,0 +1,510 @@
+// Consumer against a live server (PGQUE_TEST_DSN). Each test ticks on its
+// own (a TickerThread or explicit ticks), so a background worker is not
+// needed, and does not disturb them either.
+#include <future>
+#include <mutex>
+#include <set>
+
+#include "support.hpp"
+
+using namespace std::chrono_literals;
+using pgque::test::TickerThread;
+using pgque::test::wait_until;
+
+namespace {
+
+class ConsumerTest : public pgque::test::DbTest {};
+
+// Runs a consumer on a thread; stops and joins it on destruction.
+class Running {
+public:
+    explicit Running(pgque::Consumer& c) : m_consumer(c) {
+        m_future = std::async(std::launch::async, [&c] { return c.run(); });
+    }
+    Running(const Running&) = delete;
+    Running& operator=(const Running&) = delete;
+    ~Running() {
+        if (m_future.valid()) {
+            m_consumer.stop();
+            m_future.wait();
+        }
+    }
+    // run()'s result (rethrows its exception), waiting at most timeout
+    std::optional<pgque::run_result> result(std::chrono::milliseconds timeout = 30s) {
+        if (m_future.wait_for(timeout) != std::future_status::ready) return std::nullopt;
+        return m_future.get();
+    }
+    std::optional<pgque::run_result> stop_and_wait() {
+        m_consumer.stop();
+        return result();
+    }
+
+private:
+    pgque::Consumer& m_consumer;
+    std::future<pgque::run_result> m_future;
+};
+
+// Thread-safe record of what handlers saw.
+struct Seen {
+    std::mutex mutex;
+    std::vector<pgque::Message> messages;
+    void add(const pgque::Message& m) {
+        std::lock_guard<std::mutex> lock(mutex);
+        messages.push_back(m);
+    }
+    std::size_t size() {
+        std::lock_guard<std::mutex> lock(mutex);
+        return messages.size();
+    }
+    std::vector<pgque::Message> copy() {
+        std::lock_guard<std::mutex> lock(mutex);
+        return messages;
+    }
+    std::size_t count_id(std::int64_t id) {
+        std::lock_guard<std::mutex> lock(mutex);
+        return static_cast<std::size_t>(
+            std::count_if(messages.begin(), messages.end(), [id](const auto& m) { return m.msg_id == id; }));
+    }
+};
+
+pgque::ConsumerOptions fast_options() {
+    pgque::ConsumerOptions o;
+    o.retry_after = 0ms;
+    o.reconnect_min_delay = 20ms;
+    o.reconnect_max_delay = 200ms;
+    return o;
+}
+
+}  // namespace
+
+TEST_F(ConsumerTest, RoundTripDispatchesByType) {
+    auto q = make_queue("c_rt");
+    ASSERT_TRUE(admin().subscribe(q, "worker"));
+    TickerThread ticker(dsn(), {q});
+    Seen created, other;
+    auto opts = fast_options();
+    opts.max_messages = 5;
+    pgque::Consumer consumer(dsn(), q, "worker", opts);
+    consumer.on("order.created", [&](const pgque::Message& m) { created.add(m); });
+    consumer.on("*", [&](const pgque::Message& m) { other.add(m); });
+
+    auto a = admin().send_batch(q, "order.created", {"o1", "o2", "o3"});
+    auto b = admin().send(q, "order.shipped", "s1");
+    auto c = admin().send(q, "x");
+    auto result = consumer.run_for(30s);
+    EXPECT_EQ(result, pgque::run_result::max_messages);
+
+    auto got = created.copy();
+    ASSERT_EQ(got.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(got[i].msg_id, a[i]);
+    EXPECT_EQ(got[1].payload, "o2");
+    auto rest = other.copy();
+    ASSERT_EQ(rest.size(), 2u);
+    EXPECT_EQ(rest[0].msg_id, b);
+    EXPECT_EQ(rest[1].msg_id, c);
+    EXPECT_EQ(rest[1].type, "default");
+    auto s = consumer.stats();
+    EXPECT_EQ(s.handled, 5u);
+    EXPECT_EQ(s.failed, 0u);
+    EXPECT_GE(s.batches, 1u);
+    EXPECT_EQ(consumer.backend_pid(), 0);  // disconnected after run()
+    // everything acked
+    EXPECT_EQ(admin().consumer_info(q, "worker").pending_events, 0);
+}
+
+TEST_F(ConsumerTest, FanOutToTwoConsumers) {
+    auto q = make_queue("c_fan");
+    ASSERT_TRUE(admin().subscribe(q, "left"));
+    ASSERT_TRUE(admin().subscribe(q, "right"));
+    TickerThread ticker(dsn(), {q});
+    Seen left, right;
+    pgque::Consumer cl(dsn(), q, "left", fast_options());
+    pgque::Consumer cr(dsn(), q, "right", fast_options());
+    cl.on("*", [&](const pgque::Message& m) { left.add(m); });
+    cr.on("*", [&](const pgque::Message& m) { right.add(m); });
+    Running rl(cl), rr(cr);
+
+    std::vector<std::string> payloads;
+    for (int i = 0; i < 20; ++i) payloads.push_back("m" + std::to_string(i));
+    auto ids = admin().send_batch(q, "t", payloads);
+    ASSERT_TRUE(wait_until([&] { return left.size() >= 20 && right.size() >= 20; }));
+    EXPECT_EQ(rl.stop_and_wait(), pgque::run_result::stopped);
+    EXPECT_EQ(rr.stop_and_wait(), pgque::run_result::stopped);
+    for (auto id : ids) {
+        EXPECT_EQ(left.count_id(id), 1u) << id;
+        EXPECT_EQ(right.count_id(id), 1u) << id;
+    }
+}
+
+TEST_F(ConsumerTest, ThrowingHandlerNacksOnlyThatMessage) {
+    auto q = make_queue("c_throw");
+    ASSERT_TRUE(admin().subscribe(q, "w"));
+    TickerThread ticker(dsn(), {q}, /*move_retries=*/true);
+    Seen attempts;
+    pgque::Consumer consumer(dsn(), q, "w", fast_options());
+    consumer.on("*", [&](const pgque::Message& m) {
+        attempts.add(m);
+        // fails on the first delivery only
+        if (m.payload == "bad" && !m.retry_count) throw std::runtime_error("bad payload");
+    });
+    Running run(consumer);
+    auto ids = admin().send_batch(q, "t", {"good1", "bad", "good2"});
+    ASSERT_TRUE(wait_until([&] { return attempts.count_id(ids[1]) >= 2; }));
+    ASSERT_TRUE(wait_until([&] { return consumer.stats().handled >= 3; }));
+    EXPECT_EQ(run.stop_and_wait(), pgque::run_result::stopped);
+
+    // the good ones once (their batch was acked), the bad one twice
+    EXPECT_EQ(attempts.count_id(ids[0]), 1u);
+    EXPECT_EQ(attempts.count_id(ids[2]), 1u);
+    EXPECT_EQ(attempts.count_id(ids[1]), 2u);
+    auto all = attempts.copy();
+    auto retry = std::find_if(all.begin(), all.end(), [&](const auto& m) { return m.msg_id == ids[1] && m.retry_count; });
+    ASSERT_NE(retry, all.end());
+    EXPECT_EQ(retry->retry_count, 1);
+    EXPECT_EQ(consumer.stats().failed, 1u);
+    EXPECT_EQ(consumer.stats().handled, 3u);
+    EXPECT_TRUE(admin().dlq_inspect(q).empty());
+}
+
+TEST_F(ConsumerTest, RetriesEndInTheDeadLetterTableWithTheReason) {
+    auto q = make_queue("c_dead");
+    admin().set_queue_config(q, "max_retries", "2");
+    ASSERT_TRUE(admin().subscribe(q, "w"));
+    TickerThread ticker(dsn(), {q}, /*move_retries=*/true);
+    Seen attempts;
+    pgque::Consumer consumer(dsn(), q, "w", fast_options());
+    consumer.on("job", [&](const pgque::Message& m) {
+        attempts.add(m);
+        throw std::runtime_error("boom " + m.payload_or_empty());
+    });
+    Running run(consumer);
+    auto id = admin().send(q, "job", "p1");
+    ASSERT_TRUE(wait_until([&] { return !admin().dlq_inspect(q).empty(); }));
+    EXPECT_EQ(run.stop_and_wait(), pgque::run_result::stopped);
+
+    auto dead = admin().dlq_inspect(q);
+    ASSERT_EQ(dead.size(), 1u);
+    EXPECT_EQ(dead[0].ev_id, id);
+    EXPECT_EQ(dead[0].reason, "boom p1");
+    EXPECT_EQ(dead[0].ev_retry, 2);
+    EXPECT_EQ(dead[0].consumer_name, "w");
+    // first delivery + 2 retries, with increasing retry counts
+    auto all = attempts.copy();
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_FALSE(all[0].retry_count.has_value());
+    EXPECT_EQ(all[1].retry_count, 1);
+    EXPECT_EQ(all[2].retry_count, 2);
+}
+
+TEST_F(ConsumerTest, UnknownTypesAreNackedByDefault) {
+    auto q = make_queue("c_unk");
+    admin().set_queue_config(q, "max_retries", "0");  // the first nack dead-letters
+    ASSERT_TRUE(admin().subscribe(q, "w"));
+    TickerThread ticker(dsn(), {q}, true);
+    Seen known;
+    pgque::Consumer consumer(dsn(), q, "w", fast_options());
+    consumer.on("known", [&](const pgque::Message& m) { known.add(m); });
+    Running run(consumer);
+    auto mystery = admin().send(q, "mystery", "?");
+    auto k = admin().send(q, "known", "!");
+    ASSERT_TRUE(wait_until([&] { return known.size() == 1 && !admin().dlq_inspect(q).empty(); }));
+    EXPECT_EQ(run.stop_and_wait(), pgque::run_result::stopped);
+    EXPECT_EQ(known.count_id(k), 1u);
+    auto dead = admin().dlq_inspect(q);
+    ASSERT_EQ(dead.size(), 1u);
+    EXPECT_EQ(dead[0].ev_id, mystery);
+    EXPECT_EQ(dead[0].reason, "no handler for message type \"mystery\"");
+    EXPECT_EQ(consumer.stats().unknown, 1u);
+}
+
+TEST_F(ConsumerTest, UnknownTypesCanBeSkipped) {
+    auto q = make_queue("c_skip");
+    admin().set_queue_config(q, "max_retries", "0");
+    ASSERT_TRUE(admin().subscribe(q, "w"));
+    TickerThread ticker(dsn(), {q}, true);
+    Seen known;
+    auto opts = fast_options();
+    opts.unknown_types = pgque::unknown_type_policy::ack;
+    opts.max_messages = 3;
+    pgque::Consumer consumer(dsn(), q, "w", opts);
+    consumer.on("known", [&](const pgque::Message& m) { known.add(m); });
+    static_cast<void>(admin().send(q, "mystery", "?"));
+    static_cast<void>(admin().send(q, "known", "1"));
+    static_cast<void>(admin().send(q, "other", "?"));
+    EXPECT_EQ(consumer.run_for(30s), pgque::run_result::max_messages);
+    EXPECT_EQ(known.size(), 1u);
+    EXPECT_EQ(consumer.stats().unknown, 2u);
+    EXPECT_EQ(consumer.stats().failed, 0u);
+    // skipped = acked: no retry, no dead letter, nothing pending
+    EXPECT_TRUE(admin().dlq_inspect(q).empty());
+    auto retries = admin().connection().exec(
+        "select count(*) from pgque.retry_queue r join pgque.queue q on q.queue_id = r.ev_queue"
+        " where q.queue_name = $1", {q});
+    EXPECT_EQ(retries.get_int64(0, 0), 0);
+    EXPECT_EQ(admin().consumer_info(q, "w").pending_events, 0);
+}
+
+TEST_F(ConsumerTest, ListenWakesTheConsumerLongBeforeThePollInterval) {
+    // quotes and spaces: the LISTEN channel must be quoted correctly
+    auto q = make_queue("it \"quoted\" 'q'");
+    ASSERT_TRUE(admin().subscribe(q, "w"));
+    std::promise<std::chrono::steady_clock::time_point> handled;
+    auto opts = fast_options();
+    opts.poll_interval = 30s;
+    pgque::Consumer consumer(dsn(), q, "w", opts);
+    consumer.on("*", [&](const pgque::Message&) { handled.set_value(std::chrono::steady_clock::now()); });
+    Running run(consumer);
+    // let it connect, receive nothing, and go to sleep on the socket
+    ASSERT_TRUE(wait_until([&] { return consumer.backend_pid() != 0; }));
+    std::this_thread::sleep_for(300ms);
+
+    static_cast<void>(admin().send(q, "wake up"));
+    auto sent = std::chrono::steady_clock::now();
+    tick(q);  // commits a tick: NOTIFY "pgque_<queue>"
+    auto f = handled.get_future();
+    ASSERT_EQ(f.wait_for(10s), std::future_status::ready) << "not woken within 10 s";
+    auto latency = f.get() - sent;
+    EXPECT_LT(latency, 2s) << "latency " << std::chrono::duration_cast<std::chrono::milliseconds>(latency).count()
+                           << " ms with a 30 s poll interval";
+}
+
+TEST_F(ConsumerTest, DrainsABacklogWithoutWaiting) {
+    auto q = make_queue("c_backlog");
+    ASSERT_TRUE(admin().subscribe(q, "w"));
+    std::vector<std::string> payloads(250, "x");
+    static_cast<void>(admin().send_batch(q, "t", payloads));
+    tick(q);  // one tick, then silence: no NOTIFY will come
+    auto opts = fast_options();
+    opts.poll_interval = 30s;
+    opts.batch_size = 100;
+    opts.max_messages = 250;
+    pgque::Consumer consumer(dsn(), q, "w", opts);
+    std::atomic<int> n{0};
+    consumer.on("*", [&](const pgque::Message&) { ++n; });
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(consumer.run_for(60s), pgque::run_result::max_messages);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
+    EXPECT_EQ(n.load(), 250);
+    EXPECT_GE(consumer.stats().batches, 3u);  // at most 100 per receive
+}
+
+TEST_F(ConsumerTest, StopInTheMiddleOfABatchLosesNothing) {
+    auto q = make_queue("c_stop");
+    ASSERT_TRUE(admin().subscribe(q, "w"));
+    auto ids = admin().send_batch(q, "t", {"1", "2", "3"});
+    tick(q);
+
+    Seen first_run;
+    std::promise<void> in_second;
+    std::promise<void> release;
+    auto release_future = release.get_future().share();
+    pgque::Consumer consumer(dsn(), q, "w", fast_options());
+    consumer.on("*", [&](const pgque::Message& m) {
+        first_run.add(m);
+        if (m.payload == "2") {
+            in_second.set_value();
+            release_future.wait();
+        }
+    });
+    Running run(consumer);
+    ASSERT_EQ(in_second.get_future().wait_for(20s), std::future_status::ready);
+    consumer.stop();  // while message 2 is being handled
+    release.set_value();
+    EXPECT_EQ(run.result(), pgque::run_result::stopped);
+    ASSERT_EQ(first_run.size(), 2u);  // 3 was never handed to a handler
+    EXPECT_EQ(consumer.stats().batches, 0u);
+
+    // the batch was not acked: a new run gets all three again
+    Seen second_run;
+    auto opts = fast_options();
+    opts.max_messages = 3;
+    pgque::Consumer again(dsn(), q, "w", opts);
+    again.on("*", [&](const pgque::Message& m) { second_run.add(m); });
+    EXPECT_EQ(again.run_for(20s), pgque::run_result::max_messages);
+    auto got = second_run.copy();
+    ASSERT_EQ(got.size(), 3u);
+    for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(got[i].msg_id, ids[i]);
+    EXPECT_EQ(admin().consumer_info(q, "w").pending_events, 0);
+}
+
+TEST_F(ConsumerTest, ReconnectsAfterTheServerKillsTheConnection) {
+    auto q = make_queue("c_reconnect");
+    ASSERT_TRUE(admin().subscribe(q, "w"));
+    TickerThread ticker(dsn(), {q});
+    Seen seen;
+    std::mutex log_mutex;
+    std::vector<std::string> warnings;
+    auto opts = fast_options();
+    opts.logger = [&](pgque::log_level level, const std::string& msg) {
+        std::lock_guard<std::mutex> lock(log_mutex);
+        if (level == pgque::log_level::warning) warnings.push_back(msg);
+    };
+    pgque::Consumer consumer(dsn(), q, "w", opts);
+    consumer.on("*", [&](const pgque::Message& m) { seen.add(m); });
+    Running run(consumer);
+
+    auto first = admin().send(q, "before");
+    ASSERT_TRUE(wait_until([&] { return seen.count_id(first) == 1; }));
+    int old_pid = consumer.backend_pid();
+    ASSERT_NE(old_pid, 0);
+    auto killed = admin().connection().exec("select pg_terminate_backend($1::int4)", {std::to_string(old_pid)});
+    ASSERT_EQ(killed.get(0, 0), "t");
+
+    auto second = admin().send(q, "after");
+    bool ok = wait_until([&] { return seen.count_id(second) >= 1; }, 30s);
+    if (!ok) {
+        auto ci = admin().consumer_info(q, "w");
+        ADD_FAILURE() << "not handled after the kill: pending_events " << ci.pending_events.value_or(-1)
+                      << ", ev_new " << admin().queue_info(q).ev_new;
+        return;
+    }
+    EXPECT_GE(consumer.stats().reconnects, 1u);
+    EXPECT_NE(consumer.backend_pid(), old_pid);
+    EXPECT_EQ(run.stop_and_wait(), pgque::run_result::stopped);
+    std::lock_guard<std::mutex> lock(log_mutex);
+    EXPECT_TRUE(std::any_of(warnings.begin(), warnings.end(),
+                            [](const std::string& w) { return w.find("connection lost") != std::string::npos; }));
+}
+
+TEST_F(ConsumerTest, TransactionalModeCommitsWritesWithTheAck) {
+    auto q = make_queue("c_tx");
+    admin().set_queue_config(q, "max_retries", "0");
+    ASSERT_TRUE(admin().subscribe(q, "w"));
+    const std::string table = pgque::test::unique_name("pgque_it_processed");
+    const std::string qt = admin().connection().quote_identifier(table);
+    static_cast<void>(admin().connection().exec("create table " + qt + " (msg_id int8 primary key, payload text)"));
+    struct drop_table {
+        pgque::Client& c;
+        std::string t;
+        ~drop_table() {
+            try {
+                static_cast<void>(c.connection().exec("drop table if exists " + t));
+            } catch (...) {
+            }
+        }
+    } cleanup{admin(), qt};
+
+    auto ids = admin().send_batch(q, "t", {"a", "fail", "c"});
+    tick(q);
+    auto opts = fast_options();
+    opts.transactional = true;
+    opts.max_messages = 3;
+    pgque::Consumer consumer(dsn(), q, "w", opts);
+    consumer.on("*", [&](const pgque::Message& m, pgque::MessageContext& ctx) {
+        EXPECT_TRUE(ctx.transactional());
+        EXPECT_TRUE(ctx.connection().in_transaction());
+        static_cast<void>(ctx.connection().exec("insert into " + qt + " values ($1::int8, $2)",
+                                                {std::to_string(m.msg_id), m.payload}));
+        if (m.payload == "fail") throw std::runtime_error("after writing");
+    });
+    EXPECT_EQ(consumer.run_for(30s), pgque::run_result::max_messages);
+
+    // the failing handler's row was rolled back with its savepoint; the rest committed
+    auto rows = admin().connection().exec("select msg_id from " + qt + " order by msg_id");
+    ASSERT_EQ(rows.rows(), 2);
+    EXPECT_EQ(rows.get_int64(0, 0), ids[0]);
+    EXPECT_EQ(rows.get_int64(1, 0), ids[2]);
+    auto dead = admin().dlq_inspect(q);
+    ASSERT_EQ(dead.size(), 1u);
+    EXPECT_EQ(dead[0].ev_id, ids[1]);
+    EXPECT_EQ(dead[0].reason, "after writing");
+    EXPECT_EQ(admin().consumer_info(q, "w").pending_events, 0);
+}
+
+TEST_F(ConsumerTest, TransactionalStopRollsBackTheWholeBatch) {
+    auto q = make_queue("c_txstop");
+    ASSERT_TRUE(admin().subscribe(q, "w"));
+    const std::string qt = admin().connection().quote_identifier(pgque::test::unique_name("pgque_it_txstop"));
+    static_cast<void>(admin().connection().exec("create table " + qt + " (msg_id int8 primary key)"));
+    struct drop_table {
+        pgque::Client& c;
+        std::string t;
+        ~drop_table() {
+            try {
+                static_cast<void>(c.connection().exec("drop table if exists " + t));
+            } catch (...) {
+            }
+        }
+    } cleanup{admin(), qt};
+    auto ids = admin().send_batch(q, "t", {"1", "2", "3"});
+    tick(q);
+
+    auto writer = [&](const pgque::Message& m, pgque::MessageContext& ctx) {
+        static_cast<void>(ctx.connection().exec("insert into " + qt + " values ($1::int8)", {std::to_string(m.msg_id)}));
+    };
+    auto opts = fast_options();
+    opts.transactional = true;
+    pgque::Consumer stopping(dsn(), q, "w", opts);
+    stopping.on("*", [&](const pgque::Message& m, pgque::MessageContext& ctx) {
+        writer(m, ctx);
+        if (m.payload == "2") stopping.stop();
+    });
+    EXPECT_EQ(stopping.run_for(20s), pgque::run_result::stopped);
+    EXPECT_EQ(admin().connection().exec("select count(*) from " + qt).get_int64(0, 0), 0);
+
+    opts.max_messages = 3;
+    pgque::Consumer again(dsn(), q, "w", opts);
+    again.on("*", writer);
+    EXPECT_EQ(again.run_for(20s), pgque::run_result::max_messages);
+    auto rows = admin().connection().exec("select msg_id from " + qt + " order by msg_id");
+    ASSERT_EQ(rows.rows(), 3);  // exactly once each
+    for (int i = 0; i < 3; ++i) EXPECT_EQ(rows.get_int64(i, 0), ids[static_cast<std::size_t>(i)]);
+}
+
+TEST_F(ConsumerTest, RunForTimesOutOnAnIdleQueue) {
+    auto q = make_queue("c_idle");
+    pgque::Consumer consumer(dsn(), q, "w", fast_options());
+    consumer.on("*", [](const pgque::Message&) {});
+    auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(consumer.run_for(300ms), pgque::run_result::timed_out);
+    auto took = std::chrono::steady_clock::now() - start;
+    EXPECT_GE(took, 250ms);
+    EXPECT_LT(took, 5s);
+    // subscribe=true subscribed it
+    EXPECT_EQ(admin().consumer_info(q, "w").consumer_name, "w");
+}
+
+TEST_F(ConsumerTest, StopFromAnotherThreadWakesTheWait) {
+    auto q = make_queue("c_wake");
+    auto opts = fast_options();
+    opts.poll_interval = 60s;
+    pgque::Consumer consumer(dsn(), q, "w", opts);
+    consumer.on("*", [](const pgque::Message&) {});
+    Running run(consumer);
+    ASSERT_TRUE(wait_until([&] { return consumer.backend_pid() != 0; }));
+    std::this_thread::sleep_for(100ms);
+    auto start = std::chrono::steady_clock::now();
+    consumer.stop();
+    EXPECT_EQ(run.result(5s), pgque::run_result::stopped);
+    EXPECT_LT(std::chrono::steady_clock::now() - start, 2s);
+}
+
+TEST_F(ConsumerTest, MissingQueueEndsRunWithQueueNotFound) {
+    pgque::Consumer consumer(dsn(), pgque::test::unique_name("no_such_queue"), "w", fast_options());
+    consumer.on("*", [](const pgque::Message&) {});
+    EXPECT_THROW(static_cast<void>(consumer.run_for(5s)), pgque::queue_not_found);
+}
+
+TEST_F(ConsumerTest, HandlerLeavingATransactionOpenIsAFailure) {
+    auto q = make_queue("c_open_tx");
+    admin().set_queue_config(q, "max_retries", "0");
+    ASSERT_TRUE(admin().subscribe(q, "w"));
+    auto ids = admin().send_batch(q, "t", {"leaves begin", "fine"});
+    tick(q);
+    auto opts = fast_options();
+    opts.max_messages = 2;
+    pgque::Consumer consumer(dsn(), q, "w", opts);
+    Seen fine;
+    consumer.on("*", [&](const pgque::Message& m, pgque::MessageContext& ctx) {
+        if (m.payload == "leaves begin") static_cast<void>(ctx.connection().exec("begin"));
+        else fine.add(m);
+    });
+    EXPECT_EQ(consumer.run_for(20s), pgque::run_result::max_messages);
+    EXPECT_EQ(fine.count_id(ids[1]), 1u);
+    auto dead = admin().dlq_inspect(q);
+    ASSERT_EQ(dead.size(), 1u);
+    EXPECT_EQ(dead[0].ev_id, ids[0]);
+    EXPECT_EQ(dead[0].reason, "handler left a transaction open on the consumer's connection");
+    // the nack and the ack were committed, not swallowed by the open transaction
+    EXPECT_EQ(admin().consumer_info(q, "w").pending_events, 0);
+}

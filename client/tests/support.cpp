@@ -1,0 +1,205 @@
+#include "support.hpp"
+
+#include <cstdlib>
+#include <fcntl.h>
+#include <fstream>
+#include <mutex>
+#include <signal.h>
+#include <sstream>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace pgque::test {
+
+std::optional<std::string> test_dsn() {
+    const char* v = std::getenv("PGQUE_TEST_DSN");
+    if (v == nullptr || *v == '\0') return std::nullopt;
+    return std::string(v);
+}
+
+std::string unique_name(const std::string& base) {
+    static std::atomic<int> counter{0};
+    return base + "_" + std::to_string(::getpid()) + "_" + std::to_string(++counter);
+}
+
+bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return pred();
+}
+
+TickerThread::TickerThread(std::string dsn, std::vector<std::string> queues, bool move_retries) {
+    m_thread = std::thread([this, dsn = std::move(dsn), queues = std::move(queues), move_retries] {
+        std::optional<Client> client;
+        for (unsigned round = 1; !m_stop.load(); ++round) {
+            try {
+                if (!client) client.emplace(dsn);
+                if (move_retries) static_cast<void>(client->maint_retry_events());
+                if (round % 10 == 0) {
+                    for (const auto& q : queues) {
+                        static_cast<void>(client->connection().exec("select pgque.force_next_tick($1)", {q}));
+                    }
+                }
+                static_cast<void>(client->ticker());
+            } catch (const connection_error&) {
+                client.reset();
+            } catch (const error&) {
+                // e.g. a queue dropped under our feet: tick again next round
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    });
+}
+
+TickerThread::~TickerThread() {
+    m_stop.store(true);
+    if (m_thread.joinable()) m_thread.join();
+}
+
+void DbTest::SetUp() {
+    auto dsn = test_dsn();
+    if (!dsn) GTEST_SKIP() << "PGQUE_TEST_DSN is not set";
+    m_dsn = *dsn;
+    m_admin.emplace(m_dsn);
+    try {
+        static_cast<void>(m_admin->connection().exec("create extension if not exists pgque"));
+    } catch (const sql_error& e) {
+        // a concurrent test process created it first
+        if (e.sqlstate() != "23505" && e.sqlstate() != "42710") throw;
+    }
+}
+
+void DbTest::TearDown() {
+    if (!m_admin) return;
+    for (const auto& q : m_queues) {
+        try {
+            m_admin->drop_queue(q, true);
+        } catch (const std::exception&) {
+            // already dropped by the test
+        }
+    }
+}
+
+std::string DbTest::make_queue(const std::string& base) {
+    std::string name = unique_name(base);
+    EXPECT_TRUE(admin().create_queue(name));
+    admin().set_queue_config(name, "ticker_max_lag", "0");
+    m_queues.push_back(name);
+    return name;
+}
+
+void DbTest::tick(const std::string& queue) {
+    // A concurrent ticker (thread or background worker) may have ticked
+    // already; then ticker(queue) returns NULL, which is fine: force it.
+    auto id = admin().ticker(queue);
+    if (!id) {
+        static_cast<void>(admin().connection().exec("select pgque.force_next_tick($1)", {queue}));
+        static_cast<void>(admin().ticker(queue));
+    }
+}
+
+namespace {
+
+std::string temp_path(const char* what) {
+    static std::atomic<int> n{0};
+    return "/tmp/pgque_test_" + std::to_string(::getpid()) + "_" + std::to_string(++n) + "_" + what;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream f(path, std::ios::binary);
+    std::stringstream s;
+    s << f.rdbuf();
+    return s.str();
+}
+
+int spawn(const std::string& program, const std::vector<std::string>& args, const std::string& in_path,
+          const std::string& out_path, const std::string& err_path) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        int in = ::open(in_path.empty() ? "/dev/null" : in_path.c_str(), O_RDONLY);
+        int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (in < 0 || out < 0 || err < 0) ::_exit(126);
+        ::dup2(in, 0);
+        ::dup2(out, 1);
+        ::dup2(err, 2);
+        std::vector<char*> argv;
+        argv.push_back(const_cast<char*>(program.c_str()));
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execv(program.c_str(), argv.data());
+        ::_exit(127);
+    }
+    return pid;
+}
+
+int decode_status(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return -1;
+}
+
+}  // namespace
+
+ProcessResult run_process(const std::string& program, const std::vector<std::string>& args,
+                          const std::string& stdin_text) {
+    std::string in_path = temp_path("in");
+    std::string out_path = temp_path("out");
+    std::string err_path = temp_path("err");
+    {
+        std::ofstream f(in_path, std::ios::binary);
+        f << stdin_text;
+    }
+    ProcessResult r;
+    int pid = spawn(program, args, in_path, out_path, err_path);
+    int status = 0;
+    if (pid > 0 && ::waitpid(pid, &status, 0) == pid) r.exit_code = decode_status(status);
+    r.out = read_file(out_path);
+    r.err = read_file(err_path);
+    ::unlink(in_path.c_str());
+    ::unlink(out_path.c_str());
+    ::unlink(err_path.c_str());
+    return r;
+}
+
+BackgroundProcess::BackgroundProcess(const std::string& program, const std::vector<std::string>& args)
+    : m_out_path(temp_path("bg_out")), m_err_path(temp_path("bg_err")) {
+    m_pid = spawn(program, args, "", m_out_path, m_err_path);
+}
+
+BackgroundProcess::~BackgroundProcess() {
+    if (m_pid > 0 && !m_status) {
+        ::kill(m_pid, SIGKILL);
+        int status = 0;
+        ::waitpid(m_pid, &status, 0);
+    }
+    ::unlink(m_out_path.c_str());
+    ::unlink(m_err_path.c_str());
+}
+
+std::string BackgroundProcess::out() const { return read_file(m_out_path); }
+
+std::string BackgroundProcess::err() const { return read_file(m_err_path); }
+
+void BackgroundProcess::signal(int sig) const {
+    if (m_pid > 0 && !m_status) ::kill(m_pid, sig);
+}
+
+std::optional<int> BackgroundProcess::wait(std::chrono::milliseconds timeout) {
+    if (m_status) return m_status;
+    auto end = std::chrono::steady_clock::now() + timeout;
+    do {
+        int status = 0;
+        if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
+            m_status = decode_status(status);
+            return m_status;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    } while (std::chrono::steady_clock::now() < end);
+    return std::nullopt;
+}
+
+}  // namespace pgque::test

@@ -1,0 +1,108 @@
+// Shared helpers of the integration tests: the DSN, unique names, a ticker
+// thread, and running the built binaries.
+#ifndef PGQUE_TESTS_SUPPORT_HPP
+#define PGQUE_TESTS_SUPPORT_HPP
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include <pgque/pgque.hpp>
+
+namespace pgque::test {
+
+// PGQUE_TEST_DSN, or nullopt when unset/empty.
+[[nodiscard]] std::optional<std::string> test_dsn();
+
+// "<base>_<pid>_<n>": unique across test processes running in parallel.
+[[nodiscard]] std::string unique_name(const std::string& base);
+
+// Polls pred every 5 ms until it holds or timeout passes.
+bool wait_until(const std::function<bool()>& pred,
+                std::chrono::milliseconds timeout = std::chrono::seconds(20));
+
+// Ticks (select pgque.ticker()) every ~5 ms on its own connection, and with
+// move_retries also runs maint_retry_events(), until destroyed. Makes tests
+// independent of the background worker.
+//
+// Every ~50 ms it also forces a tick of `queues`: ticker() decides "new
+// events" by the event sequence, so an event whose id was drawn before a
+// tick but that committed after it does not make the queue due again (it
+// waits for ticker_idle_period). The forced tick bounds that wait.
+class TickerThread {
+public:
+    TickerThread(std::string dsn, std::vector<std::string> queues, bool move_retries = false);
+    TickerThread(const TickerThread&) = delete;
+    TickerThread& operator=(const TickerThread&) = delete;
+    ~TickerThread();
+
+private:
+    std::atomic<bool> m_stop{false};
+    std::thread m_thread;
+};
+
+// Base fixture: skips without PGQUE_TEST_DSN; makes sure the extension
+// exists; creates queues that are dropped (force) at the end of the test.
+class DbTest : public ::testing::Test {
+protected:
+    void SetUp() override;
+    void TearDown() override;
+
+    // Creates a queue named unique_name(base) that ticks on every new event
+    // (ticker_max_lag 0), and returns its name.
+    std::string make_queue(const std::string& base);
+    // admin().ticker(queue) and check that it ticked.
+    void tick(const std::string& queue);
+    [[nodiscard]] Client& admin() { return *m_admin; }
+    [[nodiscard]] const std::string& dsn() const { return m_dsn; }
+
+    std::string m_dsn;
+    std::optional<Client> m_admin;
+    std::vector<std::string> m_queues;
+};
+
+struct ProcessResult {
+    int exit_code = -1;  // 128+N when killed by signal N
+    std::string out;
+    std::string err;
+};
+
+// Runs a program with args, stdin_text as its stdin; waits for it.
+ProcessResult run_process(const std::string& program, const std::vector<std::string>& args,
+                          const std::string& stdin_text = {});
+
+// A program running in the background, its stdout/stderr in files.
+class BackgroundProcess {
+public:
+    BackgroundProcess(const std::string& program, const std::vector<std::string>& args);
+    BackgroundProcess(const BackgroundProcess&) = delete;
+    BackgroundProcess& operator=(const BackgroundProcess&) = delete;
+    ~BackgroundProcess();
+
+    [[nodiscard]] std::string out() const;
+    [[nodiscard]] std::string err() const;
+    void signal(int sig) const;
+    // exit code (128+N for signal N), or nullopt if still running after timeout
+    std::optional<int> wait(std::chrono::milliseconds timeout);
+
+private:
+    int m_pid = -1;
+    std::optional<int> m_status;
+    std::string m_out_path;
+    std::string m_err_path;
+};
+
+}  // namespace pgque::test
+
+#define PGQUE_REQUIRE_DSN(var)                                               \
+    auto var##_opt = ::pgque::test::test_dsn();                              \
+    if (!var##_opt) GTEST_SKIP() << "PGQUE_TEST_DSN is not set";             \
+    const std::string var = *var##_opt
+
+#endif
