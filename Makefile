@@ -23,7 +23,7 @@ PG_CFLAGS   = -Wall -Wmissing-prototypes
 
 REGRESS     = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
 ISOLATION   = $(basename $(notdir $(sort $(wildcard test/isolation/specs/*.spec))))
-ISOLATION_OPTS = --inputdir=test/isolation
+ISOLATION_OPTS = --inputdir=test/isolation --load-extension=pgque
 
 EXTRA_CLEAN = pgque--*.sql results regression.diffs regression.out output_iso
 

@@ -44,9 +44,11 @@ end
 $$;
 
 -- Why the queue cannot rotate although its rotation period has passed, or
--- NULL. Rotation waits until every consumer has read past the last switch;
--- a consumer can be behind, or be held back by a transaction that was open
--- at the switch (its events may still be in the old table).
+-- NULL. Rotation waits until every consumer has read past the last switch.
+-- A transaction that was open at the switch holds every later tick back (its
+-- events may still be in the old table), so it is named first; otherwise a
+-- consumer behind the newest tick. A consumer at the newest tick is only
+-- waiting for the next tick, which is no problem.
 create function pgque._rotation_blocker(queue_id int4) returns text
     language plpgsql stable
     set search_path = pg_catalog, pgque, pg_temp
@@ -63,7 +65,10 @@ begin
     if q.queue_switch_step2 is null then
         return 'rotation step 2 is pending';
     end if;
-    select co.co_name, now() - tk.tick_time as lag into c
+    select co.co_name, now() - tk.tick_time as lag,
+           tk.tick_id = (select max(t2.tick_id) from pgque.tick t2 where t2.tick_queue = q.queue_id)
+               as at_newest
+      into c
       from pgque.subscription s
       join pgque.consumer co on co.co_id = s.sub_consumer
       join pgque.tick tk on tk.tick_queue = s.sub_queue and tk.tick_id = s.sub_last_tick
@@ -73,14 +78,16 @@ begin
     if not found then
         return null;
     end if;
-    -- caught up as far as ticks go, but an old transaction holds the ticks back
     select a.pid, now() - a.xact_start as running into t
       from pg_stat_activity a
      where a.backend_xid is not null
        and age(a.backend_xid) >= age(xid(q.queue_switch_step2))
      order by age(a.backend_xid) desc limit 1;
-    if found and c.lag < q.queue_rotation_period then
+    if found then
         return format('transaction of pid %s (open for %s)', t.pid, date_trunc('second', t.running));
+    end if;
+    if c.at_newest then
+        return null;
     end if;
     return format('consumer "%s" (lag %s)', c.co_name, date_trunc('second', c.lag));
 end
