@@ -90,15 +90,14 @@ pgque_note_launcher(void)
 }
 
 /*
- * Find the worker of this database without shared memory. Looked up at most
- * once a second; a stale pid only costs a spurious latch set.
+ * Find the worker of this database without shared memory: remember its pid,
+ * look it up again at most once a second.
  */
 static PGPROC *
 dynamic_worker_proc(void)
 {
 	TimestampTz now = GetCurrentTimestamp();
-	PGPROC	   *proc = NULL;
-	int			i;
+	PGPROC	   *proc;
 
 	if (dynamic_worker_pid != 0)
 	{
@@ -110,23 +109,10 @@ dynamic_worker_proc(void)
 	if (now - dynamic_worker_lookup < USECS_PER_SEC)
 		return NULL;
 	dynamic_worker_lookup = now;
-
-	for (i = 0; i < ProcGlobal->allProcCount; i++)
-	{
-		PGPROC	   *p = &ProcGlobal->allProcs[i];
-		pid_t		pid = p->pid;
-		const char *type;
-
-		if (pid == 0 || !p->isBackgroundWorker || p->databaseId != MyDatabaseId)
-			continue;
-		type = GetBackgroundWorkerTypeByPid(pid);
-		if (type != NULL && strcmp(type, PGQUE_WORKER_TYPE) == 0)
-		{
-			dynamic_worker_pid = pid;
-			return p;
-		}
-	}
-	return NULL;
+	proc = pgque_worker_proc();
+	if (proc != NULL)
+		dynamic_worker_pid = proc->pid;
+	return proc;
 }
 
 static void

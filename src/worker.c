@@ -652,11 +652,12 @@ pgque_worker_main(Datum arg)
 }
 
 /*
- * The pid of this database's worker, or 0: found by its background worker
- * type, so it works with and without shared memory.
+ * The PGPROC of this database's worker, or NULL: found by its background
+ * worker type, so it works with and without shared memory. Read without
+ * ProcArrayLock: a stale answer only costs a missed or spurious wakeup.
  */
-static pid_t
-find_worker_pid(void)
+PGPROC *
+pgque_worker_proc(void)
 {
 	int			i;
 
@@ -670,9 +671,17 @@ find_worker_pid(void)
 			continue;
 		type = GetBackgroundWorkerTypeByPid(pid);
 		if (type != NULL && strcmp(type, PGQUE_WORKER_TYPE) == 0)
-			return pid;
+			return p;
 	}
-	return 0;
+	return NULL;
+}
+
+static pid_t
+find_worker_pid(void)
+{
+	PGPROC	   *p = pgque_worker_proc();
+
+	return p != NULL ? p->pid : 0;
 }
 
 /*

@@ -24,6 +24,7 @@ extern int	pgque_naptime;
 extern int	pgque_maint_period;
 
 extern void pgque_worker_init(void);
+extern struct PGPROC *pgque_worker_proc(void);
 extern void pgque_fill_worker(BackgroundWorker *bgw, Oid dboid, bool dynamic);
 
 PGDLLEXPORT void pgque_worker_main(Datum arg);
