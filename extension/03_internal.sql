@@ -34,6 +34,10 @@ create function pgque._batch_event(batch_id bigint, ev_id bigint,
 returns setof record
     language c volatile as 'MODULE_PATHNAME', 'pgque_batch_event';
 
+-- The xid the next transaction will get (rotation step 2's bound).
+create function pgque._next_xid() returns xid8
+    language c volatile as 'MODULE_PATHNAME', 'pgque_next_xid';
+
 -- Raises the standard "queue does not exist" error (42704).
 create function pgque._queue_id(queue text) returns int4
     language plpgsql stable

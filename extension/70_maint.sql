@@ -9,11 +9,13 @@
 -- 1. Producers (src/send.c) get their transaction id *first* and only then
 --    read queue_cur_table, with a fresh snapshot. So a producer that still
 --    writes into the previous table after a switch got its xid before step 1
---    committed. Step 2 runs later, with a snapshot that sees step 1 as
---    committed, and records queue_switch_step2 = that snapshot's xmax. Hence
---    every event in the previous table has ev_txid < switch_step2, and every
---    event in the current table is from a transaction that committed after
---    step 1 (whose xid is switch_step1).
+--    committed. Step 2 runs later, in a statement whose snapshot sees step 1
+--    as committed, and records queue_switch_step2 = the next xid to be
+--    assigned, read during that statement. (Not the snapshot's xmax: that is
+--    latestCompletedXid + 1, and a producer still running with a newer xid
+--    would be above it.) Hence every event in the previous table has
+--    ev_txid < switch_step2, and every event in the current table is from a
+--    transaction that committed after step 1 (whose xid is switch_step1).
 -- 2. A batch (prev tick, cur tick) holds transactions with prev.xmin <= xid
 --    < cur.xmax. It reads the previous table unless prev.xmin > step2, and
 --    the current table unless cur.xmax < step1 (src/batch.c). By 1. no
@@ -88,9 +90,11 @@ end
 $$;
 
 -- Step 2: record, for every queue whose step 1 has committed, an xid bound
--- above every transaction that could still write to the previous table.
--- Taken from a snapshot that sees step 1 as committed, so it must not run
--- in step 1's own transaction. Returns how many queues it completed.
+-- above every transaction that could still write to the previous table: the
+-- next xid, read in a statement whose snapshot sees step 1 as committed (the
+-- visibility test keeps a row that step 1 committed during our statement
+-- from being taken). Not in step 1's own transaction. Returns how many
+-- queues it completed.
 create function pgque.maint_rotate_tables_step2() returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
@@ -99,7 +103,7 @@ declare
     v_cnt integer;
 begin
     update pgque.queue
-       set queue_switch_step2 = pg_snapshot_xmax(pg_current_snapshot())
+       set queue_switch_step2 = pgque._next_xid()
      where queue_switch_step2 is null
        and queue_switch_step1 is distinct from pg_current_xact_id_if_assigned()
        and pg_visible_in_snapshot(queue_switch_step1, pg_current_snapshot());

@@ -14,6 +14,7 @@
 
 #include "access/transam.h"
 #include "access/xact.h"
+#include "utils/xid8.h"
 
 /* Does snap see xid as committed (or, for aborted xids, as finished)? */
 bool
@@ -59,6 +60,18 @@ cmp_fxid(const void *a, const void *b)
 	if (FullTransactionIdPrecedes(x, y))
 		return -1;
 	return FullTransactionIdEquals(x, y) ? 0 : 1;
+}
+
+PG_FUNCTION_INFO_V1(pgque_next_xid);
+
+/*
+ * SQL: pgque._next_xid() -> xid8: the xid the next transaction will get,
+ * above every xid assigned so far (rotation step 2's bound).
+ */
+Datum
+pgque_next_xid(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_FULLTRANSACTIONID(ReadNextFullTransactionId());
 }
 
 /* range of assigned xids listed explicitly, at most (more: left invisible) */
