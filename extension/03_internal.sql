@@ -38,6 +38,16 @@ returns setof record
 create function pgque._next_xid() returns xid8
     language c volatile as 'MODULE_PATHNAME', 'pgque_next_xid';
 
+-- The producers' shared cache of pgque.queue (src/queue_cache.c): every
+-- committed change of a queue row invalidates it; step 2 of a rotation waits
+-- until no backend can still read the old current table from it.
+create function pgque._queue_changed() returns trigger
+    language c as 'MODULE_PATHNAME', 'pgque_queue_changed';
+create trigger queue_changed after update or delete on pgque.queue
+    for each row execute function pgque._queue_changed();
+create function pgque._cache_current(queue_id int4, cur_table int4) returns bool
+    language c volatile as 'MODULE_PATHNAME', 'pgque_cache_current';
+
 -- Raises the standard "queue does not exist" error (42704).
 create function pgque._queue_id(queue text) returns int4
     language plpgsql stable

@@ -106,7 +106,9 @@ begin
        set queue_switch_step2 = pgque._next_xid()
      where queue_switch_step2 is null
        and queue_switch_step1 is distinct from pg_current_xact_id_if_assigned()
-       and pg_visible_in_snapshot(queue_switch_step1, pg_current_snapshot());
+       and pg_visible_in_snapshot(queue_switch_step1, pg_current_snapshot())
+       -- no producer may still take the old table from the shared cache
+       and pgque._cache_current(queue_id, queue_cur_table);
     get diagnostics v_cnt = row_count;
     return v_cnt;
 end

@@ -13,6 +13,7 @@
 
 #include "miscadmin.h"
 
+#include "queue_cache.h"
 #include "shmem.h"
 #include "worker.h"
 
@@ -25,6 +26,7 @@ _PG_init(void)
 {
 	pgque_worker_init();
 	pgque_wakeup_init();
+	queue_cache_init();
 	if (process_shared_preload_libraries_in_progress)
 	{
 		pgque_shmem_init();

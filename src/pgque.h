@@ -94,5 +94,6 @@ extern int	pgque_tick_all(void);
 /* wakeup.c */
 extern void pgque_note_event_insert(int32 queue_id);
 extern bool pgque_xact_wrote_events(void);
+extern void pgque_note_queue_changed(Oid queue_relid, int32 queue_id);
 
 #endif							/* PGQUE_H */

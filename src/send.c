@@ -10,7 +10,8 @@
  *
  * Ordering rule (rotation safety): a writer first makes sure its top-level
  * transaction id is assigned, and only then reads pgque.queue with a fresh
- * snapshot to learn which event table is current. So if the writer still
+ * snapshot to learn which event table is current -- or, equivalently, a
+ * valid shared cache entry of it (queue_cache.c says why that is the same). So if the writer still
  * sees the old table, its xid was assigned before the rotation committed,
  * and rotation step 2 records a bound above every such xid. Readers use that
  * bound to decide which tables a batch must scan; see extension/70_maint.sql. Reading the
@@ -43,6 +44,7 @@
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
 
+#include "queue_cache.h"
 #include "send.h"
 
 PG_FUNCTION_INFO_V1(pgque_send_text);
@@ -60,6 +62,8 @@ event_writer_begin(EventWriter *w, const char *queue_name, int32 queue_id)
 {
 	Snapshot	snap;
 	Oid			relid;
+	uint32		gen = 0;
+	bool		have_gen = false;
 	List	   *indexes;
 	ListCell   *lc;
 	int			i;
@@ -67,18 +71,33 @@ event_writer_begin(EventWriter *w, const char *queue_name, int32 queue_id)
 	/* The xid must exist before the queue row is read: see file header. */
 	w->txid = GetTopFullTransactionId();
 
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	if (!pgque_queue_fetch(queue_name, queue_id, snap, &w->queue))
+	/* the caches say the same as a fresh read would (queue_cache.c) */
+	if (queue_name == NULL ||
+		!queue_cache_lookup(queue_name, &w->queue, &relid, &w->seq, &gen, &have_gen))
 	{
+		Oid			table_oid[PGQUE_NTABLES];
+		int			k;
+
+		snap = RegisterSnapshot(GetLatestSnapshot());
+		if (!pgque_queue_fetch(queue_name, queue_id, snap, &w->queue))
+		{
+			UnregisterSnapshot(snap);
+			if (queue_name != NULL)
+				pgque_error_queue_missing(queue_name);
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("queue with id %d does not exist", queue_id),
+					 errpgqueobject("queue")));
+		}
 		UnregisterSnapshot(snap);
+
+		for (k = 0; k < PGQUE_NTABLES; k++)
+			table_oid[k] = pgque_event_table_oid(w->queue.queue_id, k);
+		relid = table_oid[w->queue.cur_table];
+		w->seq = pgque_event_seq_oid(w->queue.queue_id);
 		if (queue_name != NULL)
-			pgque_error_queue_missing(queue_name);
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("queue with id %d does not exist", queue_id),
-				 errpgqueobject("queue")));
+			queue_cache_store(&w->queue, table_oid, w->seq, have_gen, gen);
 	}
-	UnregisterSnapshot(snap);
 
 	if (w->queue.disable_insert &&
 		SessionReplicationRole != SESSION_REPLICATION_ROLE_REPLICA)
@@ -89,7 +108,6 @@ event_writer_begin(EventWriter *w, const char *queue_name, int32 queue_id)
 				 errpgqueobject("queue"),
 				 errdetail("pgque.queue.queue_disable_insert is set for this queue.")));
 
-	relid = pgque_event_table_oid(w->queue.queue_id, w->queue.cur_table);
 	w->rel = table_open(relid, RowExclusiveLock);
 	if (RelationGetDescr(w->rel)->natts != EV_NATTS)
 		elog(ERROR, "event table \"%s\" has %d columns, expected %d",
@@ -118,7 +136,6 @@ event_writer_begin(EventWriter *w, const char *queue_name, int32 queue_id)
 	}
 	list_free(indexes);
 
-	w->seq = pgque_event_seq_oid(w->queue.queue_id);
 	w->cid = GetCurrentCommandId(true);
 	w->now = GetCurrentTransactionStartTimestamp();
 

@@ -22,6 +22,8 @@
 #include "storage/proc.h"
 #include "storage/shmem.h"
 
+#include "queue_cache.h"
+
 PgqueShared *pgque_shared = NULL;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
@@ -46,7 +48,7 @@ pgque_shmem_request(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
-	RequestAddinShmemSpace(shared_size());
+	RequestAddinShmemSpace(add_size(shared_size(), queue_cache_shmem_size()));
 	RequestNamedLWLockTranche("pgque", 1);
 }
 
@@ -74,6 +76,7 @@ pgque_shmem_startup(void)
 			pgque_shared->slots[i].pgprocno = -1;
 		}
 	}
+	queue_cache_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 }
 

@@ -1,0 +1,393 @@
+/*-------------------------------------------------------------------------
+ *
+ * queue_cache.c
+ *		What a producer needs to know about a queue, without reading
+ *		pgque.queue on every send.
+ *
+ * Two caches:
+ *
+ *	 - per backend: queue name -> queue id, OIDs of the three event tables
+ *	   and of the event sequence. Names and OIDs only change with
+ *	   drop_queue / create_queue / DROP EXTENSION, which invalidate a
+ *	   relation we watch (pgque.queue or an event table); a relcache
+ *	   callback then empties the cache.
+ *
+ *	 - in shared memory (preloaded only): per queue, the current event
+ *	   table and queue_disable_insert, with a generation number. A row
+ *	   trigger on pgque.queue notes every UPDATE or DELETE of a queue, and
+ *	   the commit callback (wakeup.c) marks the entry invalid and bumps the
+ *	   generation once the change is committed and visible. A producer that
+ *	   finds the entry invalid reads pgque.queue with a fresh snapshot, as
+ *	   without the cache, and stores what it read only if the generation it
+ *	   saw before taking that snapshot is still current.
+ *
+ * Why rotation stays safe (see extension/70_maint.sql): a producer uses the
+ * shared entry only after its xid is assigned. If it still writes the old
+ * table through the entry, the entry was valid when it looked, so the
+ * invalidation by step 1's commit came later. Step 2 refuses to record its
+ * bound while the entry still shows the old table valid
+ * (pgque._cache_current), so its bound is read after the producer's look,
+ * hence above the producer's xid -- the same guarantee as the fresh read.
+ *
+ * Locking: an entry's key and contents are read and written under its
+ * spinlock, held for a few instructions; claiming a free entry also holds
+ * PgqueShared->lock. Readers may scan keys without the spinlock and
+ * confirm under it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "shmem.h"
+
+#include "access/htup_details.h"
+#include "commands/trigger.h"
+#include "miscadmin.h"
+#include "storage/shmem.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+
+#include "queue_cache.h"
+
+PG_FUNCTION_INFO_V1(pgque_queue_changed);
+PG_FUNCTION_INFO_V1(pgque_cache_current);
+
+#define QUEUE_CACHE_SIZE	1024
+
+typedef struct SharedQueueEntry
+{
+	slock_t		mutex;
+	Oid			dboid;			/* InvalidOid: free */
+	Oid			queue_relid;	/* pgque.queue: a new one after CREATE EXTENSION */
+	int32		queue_id;
+	uint32		gen;
+	bool		valid;
+	int32		cur_table;
+	bool		disable_insert;
+} SharedQueueEntry;
+
+static SharedQueueEntry *shared_entries = NULL;
+
+/* backend-local */
+typedef struct LocalQueue
+{
+	char		name[NAMEDATALEN];	/* hash key */
+	int32		queue_id;
+	Oid			table_oid[PGQUE_NTABLES];
+	Oid			seq_oid;
+} LocalQueue;
+
+static HTAB *local_queues = NULL;
+static Oid	local_queue_relid = InvalidOid;
+
+Size
+queue_cache_shmem_size(void)
+{
+	return mul_size(QUEUE_CACHE_SIZE, sizeof(SharedQueueEntry));
+}
+
+void
+queue_cache_shmem_init(void)
+{
+	bool		found;
+	int			i;
+
+	shared_entries = ShmemInitStruct("pgque queue cache", queue_cache_shmem_size(), &found);
+	if (!found)
+	{
+		memset(shared_entries, 0, queue_cache_shmem_size());
+		for (i = 0; i < QUEUE_CACHE_SIZE; i++)
+			SpinLockInit(&shared_entries[i].mutex);
+	}
+}
+
+static inline uint32
+slot_of(Oid dboid, Oid queue_relid, int32 queue_id)
+{
+	uint32		h = (uint32) dboid * 2654435761u ^ (uint32) queue_relid * 40503u ^ (uint32) queue_id;
+
+	return h % QUEUE_CACHE_SIZE;
+}
+
+static inline bool
+key_is(SharedQueueEntry *e, Oid dboid, Oid queue_relid, int32 queue_id)
+{
+	return e->dboid == dboid && e->queue_relid == queue_relid && e->queue_id == queue_id;
+}
+
+/* The entry of a queue, or NULL; with claim, take a free or invalid one. */
+static SharedQueueEntry *
+find_entry(Oid queue_relid, int32 queue_id, bool claim)
+{
+	uint32		start = slot_of(MyDatabaseId, queue_relid, queue_id);
+	uint32		i;
+
+	if (shared_entries == NULL)
+		return NULL;
+	for (i = 0; i < QUEUE_CACHE_SIZE; i++)
+	{
+		SharedQueueEntry *e = &shared_entries[(start + i) % QUEUE_CACHE_SIZE];
+
+		if (key_is(e, MyDatabaseId, queue_relid, queue_id))
+			return e;
+		if (!OidIsValid(e->dboid))
+			break;				/* keys are never removed from a probe chain */
+	}
+	if (!claim)
+		return NULL;
+
+	LWLockAcquire(pgque_shared->lock, LW_EXCLUSIVE);
+	for (i = 0; i < QUEUE_CACHE_SIZE; i++)
+	{
+		SharedQueueEntry *e = &shared_entries[(start + i) % QUEUE_CACHE_SIZE];
+		bool		mine = false;
+
+		SpinLockAcquire(&e->mutex);
+		if (key_is(e, MyDatabaseId, queue_relid, queue_id))
+			mine = true;
+		else if (!OidIsValid(e->dboid) || !e->valid)
+		{
+			/* free, or holds nothing worth keeping: (re)use it */
+			e->dboid = MyDatabaseId;
+			e->queue_relid = queue_relid;
+			e->queue_id = queue_id;
+			e->gen++;
+			e->valid = false;
+			mine = true;
+		}
+		SpinLockRelease(&e->mutex);
+		if (mine)
+		{
+			LWLockRelease(pgque_shared->lock);
+			return e;
+		}
+	}
+	LWLockRelease(pgque_shared->lock);
+	return NULL;
+}
+
+static void
+local_reset(Datum arg, Oid relid)
+{
+	if (local_queues == NULL)
+		return;
+	if (OidIsValid(relid) && relid != local_queue_relid)
+	{
+		HASH_SEQ_STATUS seq;
+		LocalQueue *lq;
+		bool		ours = false;
+
+		hash_seq_init(&seq, local_queues);
+		while ((lq = hash_seq_search(&seq)) != NULL)
+		{
+			int			k;
+
+			for (k = 0; k < PGQUE_NTABLES; k++)
+				ours |= lq->table_oid[k] == relid;
+			ours |= lq->seq_oid == relid;
+		}
+		if (!ours)
+			return;
+	}
+	hash_destroy(local_queues);
+	local_queues = NULL;
+	local_queue_relid = InvalidOid;
+}
+
+void
+queue_cache_init(void)
+{
+	CacheRegisterRelcacheCallback(local_reset, (Datum) 0);
+}
+
+static HTAB *
+local_table(void)
+{
+	if (local_queues == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = NAMEDATALEN;
+		ctl.entrysize = sizeof(LocalQueue);
+		ctl.hcxt = TopMemoryContext;
+		local_queues = hash_create("pgque queues", 16, &ctl,
+								   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		local_queue_relid = pgque_relation_oid("queue");
+	}
+	return local_queues;
+}
+
+/*
+ * Fast path for a producer whose xid is assigned already: fill in q and the
+ * relation OIDs from the caches and return true. Otherwise return false
+ * and, when the queue is known locally, set *have_gen and *gen: the
+ * generation to pass to queue_cache_store after the fresh read.
+ */
+bool
+queue_cache_lookup(const char *queue_name, PgqueQueue *q, Oid *table_oid,
+				   Oid *seq_oid, uint32 *gen, bool *have_gen)
+{
+	LocalQueue *lq;
+	SharedQueueEntry *e;
+	bool		hit = false;
+
+	*have_gen = false;
+	if (shared_entries == NULL || strlen(queue_name) >= NAMEDATALEN)
+		return false;
+	lq = hash_search(local_table(), queue_name, HASH_FIND, NULL);
+	if (lq == NULL)
+		return false;
+	e = find_entry(local_queue_relid, lq->queue_id, true);
+	if (e == NULL)
+		return false;
+
+	SpinLockAcquire(&e->mutex);
+	if (key_is(e, MyDatabaseId, local_queue_relid, lq->queue_id))
+	{
+		*gen = e->gen;
+		*have_gen = true;
+		if (e->valid)
+		{
+			hit = true;
+			q->cur_table = e->cur_table;
+			q->disable_insert = e->disable_insert;
+		}
+	}
+	SpinLockRelease(&e->mutex);
+	if (!hit)
+		return false;
+
+	q->queue_id = lq->queue_id;
+	strlcpy(q->queue_name, queue_name, NAMEDATALEN);
+	*table_oid = lq->table_oid[q->cur_table];
+	*seq_oid = lq->seq_oid;
+	return true;
+}
+
+/*
+ * After a fresh read of q (with a snapshot taken after gen was read):
+ * remember the OIDs locally, and q's current table in shared memory if no
+ * change of the queue committed in between.
+ */
+void
+queue_cache_store(const PgqueQueue *q, const Oid *table_oid, Oid seq_oid,
+				  bool have_gen, uint32 gen)
+{
+	LocalQueue *lq;
+	SharedQueueEntry *e;
+	bool		found;
+	int			k;
+
+	if (shared_entries == NULL)
+		return;
+	lq = hash_search(local_table(), q->queue_name, HASH_ENTER, &found);
+	if (found && lq->queue_id != q->queue_id)
+		have_gen = false;		/* the name belongs to a new queue now */
+	lq->queue_id = q->queue_id;
+	for (k = 0; k < PGQUE_NTABLES; k++)
+		lq->table_oid[k] = table_oid[k];
+	lq->seq_oid = seq_oid;
+
+	if (!have_gen)
+		return;					/* next time: read the generation first */
+	e = find_entry(local_queue_relid, q->queue_id, false);
+	if (e == NULL)
+		return;
+	SpinLockAcquire(&e->mutex);
+	if (key_is(e, MyDatabaseId, local_queue_relid, q->queue_id) && e->gen == gen)
+	{
+		e->valid = true;
+		e->cur_table = q->cur_table;
+		e->disable_insert = q->disable_insert;
+	}
+	SpinLockRelease(&e->mutex);
+}
+
+/* Commit callback: a change of this queue is committed and visible. */
+void
+queue_cache_invalidate(Oid queue_relid, int32 queue_id)
+{
+	SharedQueueEntry *e = find_entry(queue_relid, queue_id, false);
+
+	if (e == NULL)
+		return;
+	SpinLockAcquire(&e->mutex);
+	if (key_is(e, MyDatabaseId, queue_relid, queue_id))
+	{
+		e->gen++;
+		e->valid = false;
+	}
+	SpinLockRelease(&e->mutex);
+}
+
+/* Commit callback: too many queues changed to name them: forget them all. */
+void
+queue_cache_invalidate_all(Oid queue_relid)
+{
+	int			i;
+
+	if (shared_entries == NULL)
+		return;
+	for (i = 0; i < QUEUE_CACHE_SIZE; i++)
+	{
+		SharedQueueEntry *e = &shared_entries[i];
+
+		SpinLockAcquire(&e->mutex);
+		if (e->dboid == MyDatabaseId && e->queue_relid == queue_relid)
+		{
+			e->gen++;
+			e->valid = false;
+		}
+		SpinLockRelease(&e->mutex);
+	}
+}
+
+/*
+ * Trigger after UPDATE or DELETE on pgque.queue, for each row: invalidate
+ * the queue's shared entry when this transaction commits.
+ */
+Datum
+pgque_queue_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+	bool		isnull;
+	Datum		id;
+	int			attno;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "pgque._queue_changed must be called as a trigger");
+	attno = SPI_fnumber(RelationGetDescr(trigdata->tg_relation), "queue_id");
+	id = heap_getattr(trigdata->tg_trigtuple, attno,
+					  RelationGetDescr(trigdata->tg_relation), &isnull);
+	if (!isnull)
+		pgque_note_queue_changed(RelationGetRelid(trigdata->tg_relation),
+								 DatumGetInt32(id));
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * SQL: pgque._cache_current(queue_id int4, cur_table int4) -> bool
+ *
+ * False while some backend may still use a cached copy that shows an older
+ * current table as valid; rotation step 2 waits for true.
+ */
+Datum
+pgque_cache_current(PG_FUNCTION_ARGS)
+{
+	SharedQueueEntry *e;
+	bool		ok = true;
+	Oid			queue_relid;
+
+	if (shared_entries == NULL || PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(true);
+	queue_relid = pgque_relation_oid("queue");
+	e = find_entry(queue_relid, PG_GETARG_INT32(0), false);
+	if (e == NULL)
+		PG_RETURN_BOOL(true);
+	SpinLockAcquire(&e->mutex);
+	if (key_is(e, MyDatabaseId, queue_relid, PG_GETARG_INT32(0)) && e->valid)
+		ok = e->cur_table == PG_GETARG_INT32(1);
+	SpinLockRelease(&e->mutex);
+	PG_RETURN_BOOL(ok);
+}
