@@ -231,8 +231,11 @@ sub_state_required(int32 sub_id, Snapshot snap, BatchRow *b)
 /*
  * Choose the window after tick pos. With max_events > 0 the window covers
  * as many following ticks as fit about max_events events by the ticks'
- * event sequence (always at least one tick); otherwise exactly one tick.
- * Returns false when no tick follows pos.
+ * event sequence (always at least one tick, at most WINDOW_MAX_TICKS);
+ * otherwise exactly one tick. Returns false when no tick follows pos.
+ *
+ * Ticks are read in growing chunks and only as far as needed: a consumer
+ * far behind must not read its whole backlog of ticks on every call.
  */
 static bool
 choose_window(int32 queue_id, int64 pos, int max_events, Snapshot snap,
@@ -241,36 +244,53 @@ choose_window(int32 queue_id, int64 pos, int max_events, Snapshot snap,
 	static const Oid types[] = {INT4OID, INT8OID, INT8OID};
 	Datum		args[3];
 	bool		isnull;
-	int64		base_seq;
-	uint64		i;
+	int64		base_seq = 0;
+	int64		from = pos;
+	int64		chunk = max_events > 0 ? 8 : 2;
+	int			seen = 0;
+	bool		found = false;
 
-	args[0] = Int32GetDatum(queue_id);
-	args[1] = Int64GetDatum(pos);
-	args[2] = Int64GetDatum(max_events > 0 ? WINDOW_MAX_TICKS : 2);
-	if (SPI_execute_snapshot(pgque_plan(&plan_ticks_from,
-										"select tick_id, tick_event_seq from pgque.tick"
-										" where tick_queue = $1 and tick_id >= $2"
-										" order by tick_id limit $3",
-										3, types),
-							 args, NULL, snap, InvalidSnapshot, true, false, 0) != SPI_OK_SELECT)
-		elog(ERROR, "could not read ticks");
-	if (SPI_processed == 0 || DatumGetInt64(col(0, 1, &isnull)) != pos)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("tick " INT64_FORMAT " of queue %d is missing", pos, queue_id),
-				 errdetail("The consumer's position refers to a tick that rotation removed.")));
-	if (SPI_processed < 2)
-		return false;
-
-	base_seq = DatumGetInt64(col(0, 2, &isnull));
-	*next_tick = DatumGetInt64(col(1, 1, &isnull));
-	for (i = 2; i < SPI_processed; i++)
+	for (;;)
 	{
-		if (DatumGetInt64(col(i, 2, &isnull)) - base_seq > max_events)
-			break;
-		*next_tick = DatumGetInt64(col(i, 1, &isnull));
+		uint64		i;
+		uint64		n;
+
+		args[0] = Int32GetDatum(queue_id);
+		args[1] = Int64GetDatum(from);
+		args[2] = Int64GetDatum(chunk);
+		if (SPI_execute_snapshot(pgque_plan(&plan_ticks_from,
+											"select tick_id, tick_event_seq from pgque.tick"
+											" where tick_queue = $1 and tick_id >= $2"
+											" order by tick_id limit $3",
+											3, types),
+								 args, NULL, snap, InvalidSnapshot, true, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read ticks");
+		n = SPI_processed;
+		if (n == 0 || DatumGetInt64(col(0, 1, &isnull)) != from)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("tick " INT64_FORMAT " of queue %d is missing", from, queue_id),
+					 errdetail("The consumer's position refers to a tick that rotation removed.")));
+		if (from == pos)
+			base_seq = DatumGetInt64(col(0, 2, &isnull));
+
+		/* row 0 is "from": the position, or the last tick already taken */
+		for (i = 1; i < n; i++)
+		{
+			int64		seq = DatumGetInt64(col(i, 2, &isnull));
+
+			if (found && seq - base_seq > max_events)
+				return true;
+			*next_tick = DatumGetInt64(col(i, 1, &isnull));
+			found = true;
+			if (max_events <= 0 || ++seen >= WINDOW_MAX_TICKS)
+				return true;
+		}
+		if (n < (uint64) chunk)
+			return found;		/* no more ticks */
+		from = *next_tick;
+		chunk = Min(chunk * 4, WINDOW_MAX_TICKS);
 	}
-	return true;
 }
 
 /* Insert a batch row; returns its id. */
