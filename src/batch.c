@@ -12,7 +12,10 @@
  *	   prev.xmax lowered to take in transactions of prev.xip that finished
  *	   shortly before it, and
  *	 - one index equality probe per remaining prev.xip transaction that cur
- *	   sees as finished.
+ *	   sees as finished,
+ *
+ * collecting heap TIDs only, then reading the heap in block order, one pin
+ * and lock per page (much like a bitmap heap scan).
  *
  * Which tables a window can touch follows from the rotation bookkeeping in
  * pgque.queue (switch_step1/step2); extension/70_maint.sql says why that is exact.
@@ -33,6 +36,7 @@
 #include "access/tableam.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
+#include "storage/bufmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/rel.h"
@@ -112,21 +116,26 @@ typedef struct Collector
 	int			cap;
 } Collector;
 
-/* Keep the row in slot if the window wants it. */
+/* Keep the visible row tup if the window wants it. */
 static void
-collect_row(Collector *c, TupleTableSlot *slot)
+collect_row(Collector *c, TupleDesc desc, HeapTuple tup)
 {
 	bool		isnull;
 	int64		ev_id;
 	Datum		owner;
+	FullTransactionId xid;
 	BatchEvents *out = c->out;
 
-	ev_id = DatumGetInt64(slot_getattr(slot, EV_ID + 1, &isnull));
+	xid = DatumGetFullTransactionId(heap_getattr(tup, EV_TXID + 1, desc, &isnull));
+	if (!tick_snapshot_sees(c->w->cur_snap, xid) ||
+		tick_snapshot_sees(c->w->prev_snap, xid))
+		return;
+	ev_id = DatumGetInt64(heap_getattr(tup, EV_ID + 1, desc, &isnull));
 	if (c->only_ev != 0 && ev_id != c->only_ev)
 		return;
 	if (c->w->has_start_ev && ev_id <= c->w->start_ev)
 		return;
-	owner = slot_getattr(slot, EV_OWNER + 1, &isnull);
+	owner = heap_getattr(tup, EV_OWNER + 1, desc, &isnull);
 	if (!isnull && DatumGetInt32(owner) != c->w->sub_id)
 		return;
 
@@ -138,7 +147,7 @@ collect_row(Collector *c, TupleTableSlot *slot)
 			repalloc_huge(out->events, sizeof(BatchEvent) * c->cap);
 	}
 	out->events[out->n].ev_id = ev_id;
-	out->events[out->n].tuple = ExecCopySlotHeapTuple(slot);
+	out->events[out->n].tuple = heap_copytuple(tup);
 	out->n++;
 }
 
@@ -163,7 +172,45 @@ txid_index_of(Relation rel)
 	return InvalidOid;
 }
 
-/* Scan one event table for the window's rows. */
+typedef struct TidList
+{
+	ItemPointerData *tids;
+	int			n;
+	int			cap;
+} TidList;
+
+/* Append every heap TID the index scan returns (no heap access). */
+static void
+collect_tids(IndexScanDesc scan, TidList *l)
+{
+	ItemPointer tid;
+
+	while ((tid = index_getnext_tid(scan, ForwardScanDirection)) != NULL)
+	{
+		if (l->n == l->cap)
+		{
+			l->cap = l->cap == 0 ? 1024 : l->cap * 2;
+			l->tids = l->tids == NULL ?
+				palloc(sizeof(ItemPointerData) * l->cap) :
+				repalloc_huge(l->tids, sizeof(ItemPointerData) * l->cap);
+		}
+		l->tids[l->n++] = *tid;
+	}
+}
+
+static int
+cmp_tid(const void *a, const void *b)
+{
+	return ItemPointerCompare((ItemPointer) a, (ItemPointer) b);
+}
+
+/*
+ * Scan one event table for the window's rows: first the TIDs from the
+ * ev_txid index (the range and the probes), then the heap in block order,
+ * each page pinned and locked once for all its rows -- a batch is usually
+ * a run of consecutive pages, and fetching row by row through the index
+ * cost more than everything else in reading it.
+ */
 static void
 read_table(Collector *c, Oid relid, Snapshot snap, FullTransactionId lo,
 		   FullTransactionId *probes, int nprobes)
@@ -171,13 +218,17 @@ read_table(Collector *c, Oid relid, Snapshot snap, FullTransactionId lo,
 	const BatchWindow *w = c->w;
 	Relation	rel = table_open(relid, AccessShareLock);
 	Relation	idx = index_open(txid_index_of(rel), AccessShareLock);
-	TupleTableSlot *slot = table_slot_create(rel, NULL);
+	TupleDesc	desc = RelationGetDescr(rel);
 	IndexScanDesc scan;
 	ScanKeyData keys[2];
+	TidList		l = {NULL, 0, 0};
+	Buffer		buf = InvalidBuffer;
+	BlockNumber blk = InvalidBlockNumber;
+	bool		sorted = true;
 	int			i;
 
 	if (c->out->desc == NULL)
-		c->out->desc = CreateTupleDescCopy(RelationGetDescr(rel));
+		c->out->desc = CreateTupleDescCopy(desc);
 
 	ScanKeyInit(&keys[0], 1, BTGreaterEqualStrategyNumber, F_XID8GE,
 				FullTransactionIdGetDatum(lo));
@@ -185,16 +236,7 @@ read_table(Collector *c, Oid relid, Snapshot snap, FullTransactionId lo,
 				FullTransactionIdGetDatum(w->cur_snap->xmax));
 	scan = index_beginscan(rel, idx, snap, 2, 0);
 	index_rescan(scan, keys, 2, NULL, 0);
-	while (index_getnext_slot(scan, ForwardScanDirection, slot))
-	{
-		bool		isnull;
-		FullTransactionId xid =
-			DatumGetFullTransactionId(slot_getattr(slot, EV_TXID + 1, &isnull));
-
-		if (tick_snapshot_sees(w->cur_snap, xid) &&
-			!tick_snapshot_sees(w->prev_snap, xid))
-			collect_row(c, slot);
-	}
+	collect_tids(scan, &l);
 	index_endscan(scan);
 
 	/* Transactions open at prev that cur sees finished, below lo. */
@@ -204,12 +246,37 @@ read_table(Collector *c, Oid relid, Snapshot snap, FullTransactionId lo,
 					FullTransactionIdGetDatum(probes[i]));
 		scan = index_beginscan(rel, idx, snap, 1, 0);
 		index_rescan(scan, keys, 1, NULL, 0);
-		while (index_getnext_slot(scan, ForwardScanDirection, slot))
-			collect_row(c, slot);
+		collect_tids(scan, &l);
 		index_endscan(scan);
 	}
 
-	ExecDropSingleTupleTableSlot(slot);
+	for (i = 1; i < l.n && sorted; i++)
+		sorted = ItemPointerCompare(&l.tids[i - 1], &l.tids[i]) < 0;
+	if (!sorted)
+		qsort(l.tids, l.n, sizeof(ItemPointerData), cmp_tid);
+
+	for (i = 0; i < l.n; i++)
+	{
+		ItemPointerData tid = l.tids[i];
+		HeapTupleData tup;
+
+		if (ItemPointerGetBlockNumber(&tid) != blk)
+		{
+			if (BufferIsValid(buf))
+				LockBuffer(buf, BUFFER_LOCK_UNLOCK);
+			blk = ItemPointerGetBlockNumber(&tid);
+			buf = ReleaseAndReadBuffer(buf, rel, blk);
+			LockBuffer(buf, BUFFER_LOCK_SHARE);
+		}
+		/* visibility with snap: skips aborted and unfinished inserts */
+		if (heap_hot_search_buffer(&tid, rel, buf, snap, &tup, NULL, true))
+			collect_row(c, desc, &tup);
+	}
+	if (BufferIsValid(buf))
+		UnlockReleaseBuffer(buf);
+	if (l.tids != NULL)
+		pfree(l.tids);
+
 	index_close(idx, NoLock);
 	table_close(rel, NoLock);
 }
