@@ -1,0 +1,2 @@
+-- pgque: one event per transaction
+select pgque.send('bench_q', :payload::text);
