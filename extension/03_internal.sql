@@ -38,6 +38,11 @@ returns setof record
 create function pgque._next_xid() returns xid8
     language c volatile as 'MODULE_PATHNAME', 'pgque_next_xid';
 
+-- EXPLAIN (COSTS OFF) of a statement as pgque plans its own (src/plans.c):
+-- metadata tables planned as if large. For tests; superuser only.
+create function pgque._explain(sql text) returns setof text
+    language c volatile as 'MODULE_PATHNAME', 'pgque_explain';
+
 -- The producers' shared cache of pgque.queue (src/queue_cache.c): every
 -- committed change of a queue row invalidates it; step 2 of a rotation waits
 -- until no backend can still read the old current table from it.

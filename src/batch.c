@@ -72,9 +72,12 @@ batch_window_load(BatchWindow *w, int32 queue_id, int32 sub_id,
 	args[0] = Int32GetDatum(queue_id);
 	args[1] = Int64GetDatum(prev_tick_id);
 	args[2] = Int64GetDatum(next_tick_id);
-	if (SPI_execute_snapshot(pgque_plan(&plan_tick_snapshots,
+	if (pgque_execute_snapshot(pgque_plan(&plan_tick_snapshots,
 										"select tick_id, tick_snapshot from pgque.tick"
-										" where tick_queue = $1 and tick_id in ($2, $3)",
+										" where tick_queue = $1 and tick_id = $2"
+										" union all "
+										"select tick_id, tick_snapshot from pgque.tick"
+										" where tick_queue = $1 and tick_id = $3",
 										3, types),
 							 args, NULL, snap, InvalidSnapshot, true, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ticks of queue %d", queue_id);

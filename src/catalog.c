@@ -100,26 +100,6 @@ pgque_sequence_last_value(Oid seqoid)
 	return fcinfo->isnull ? 0 : DatumGetInt64(result);
 }
 
-/*
- * Prepare sql once per backend and keep the plan. The plan cache replans on
- * its own when the objects it references change (DROP/CREATE EXTENSION).
- */
-SPIPlanPtr
-pgque_plan(SPIPlanPtr *cache, const char *sql, int nargs, const Oid *argtypes)
-{
-	if (*cache == NULL)
-	{
-		SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
-
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
-				 SPI_result_code_string(SPI_result));
-		SPI_keepplan(plan);
-		*cache = plan;
-	}
-	return *cache;
-}
-
 void
 pgque_error_queue_missing(const char *queue_name)
 {

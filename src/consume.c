@@ -107,7 +107,7 @@ sub_lookup(const char *queue_name, const char *consumer_name, Snapshot snap,
 
 	args[0] = CStringGetTextDatum(queue_name);
 	args[1] = CStringGetTextDatum(consumer_name);
-	if (SPI_execute_snapshot(pgque_plan(&plan_sub,
+	if (pgque_execute_snapshot(pgque_plan(&plan_sub,
 										"select s.sub_queue, s.sub_id"
 										"  from pgque.subscriber s"
 										"  join pgque.queue q on q.queue_id = s.sub_queue"
@@ -123,7 +123,7 @@ sub_lookup(const char *queue_name, const char *consumer_name, Snapshot snap,
 		return;
 	}
 
-	if (SPI_execute_snapshot(pgque_plan(&plan_queue_exists,
+	if (pgque_execute_snapshot(pgque_plan(&plan_queue_exists,
 										"select 1 from pgque.queue where queue_name = $1",
 										1, types),
 							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
@@ -188,7 +188,7 @@ sub_state(int32 sub_id, Snapshot snap, BatchRow *b)
 	Datum		args[1];
 
 	args[0] = Int32GetDatum(sub_id);
-	if (SPI_execute_snapshot(pgque_plan(&plan_state,
+	if (pgque_execute_snapshot(pgque_plan(&plan_state,
 										"select " BATCH_COLUMNS
 										" where b.batch_sub = $1 order by b.batch_id desc limit 1",
 										1, types),
@@ -207,7 +207,7 @@ batch_fetch(int64 batch_id, Snapshot snap, BatchRow *b)
 	Datum		args[1];
 
 	args[0] = Int64GetDatum(batch_id);
-	if (SPI_execute_snapshot(pgque_plan(&plan_batch,
+	if (pgque_execute_snapshot(pgque_plan(&plan_batch,
 										"select " BATCH_COLUMNS " where b.batch_id = $1",
 										1, types),
 							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
@@ -258,7 +258,7 @@ choose_window(int32 queue_id, int64 pos, int max_events, Snapshot snap,
 		args[0] = Int32GetDatum(queue_id);
 		args[1] = Int64GetDatum(from);
 		args[2] = Int64GetDatum(chunk);
-		if (SPI_execute_snapshot(pgque_plan(&plan_ticks_from,
+		if (pgque_execute_snapshot(pgque_plan(&plan_ticks_from,
 											"select tick_id, tick_event_seq from pgque.tick"
 											" where tick_queue = $1 and tick_id >= $2"
 											" order by tick_id limit $3",
@@ -315,7 +315,7 @@ batch_insert(int32 sub_id, int64 prev_tick, int64 next_tick,
 	nulls[4] = has_end_ev ? ' ' : 'n';
 	args[5] = CharGetDatum(state);
 	args[6] = TimestampTzGetDatum(now);
-	if (SPI_execute_snapshot(pgque_plan(&plan_insert_batch,
+	if (pgque_execute_snapshot(pgque_plan(&plan_insert_batch,
 										"insert into pgque.batch (batch_id, batch_sub,"
 										" batch_prev_tick, batch_next_tick, batch_start_ev,"
 										" batch_end_ev, batch_state, batch_opened, batch_closed)"
@@ -338,7 +338,7 @@ batch_close(int64 batch_id, char state, Snapshot snap)
 	args[0] = Int64GetDatum(batch_id);
 	args[1] = CharGetDatum(state);
 	args[2] = TimestampTzGetDatum(GetCurrentTimestamp());
-	if (SPI_execute_snapshot(pgque_plan(&plan_close_batch,
+	if (pgque_execute_snapshot(pgque_plan(&plan_close_batch,
 										"update pgque.batch set batch_state = $2, batch_closed = $3"
 										" where batch_id = $1",
 										3, types),
@@ -355,7 +355,7 @@ batch_set_end(int64 batch_id, int64 end_ev, Snapshot snap)
 
 	args[0] = Int64GetDatum(batch_id);
 	args[1] = Int64GetDatum(end_ev);
-	if (SPI_execute_snapshot(pgque_plan(&plan_set_end,
+	if (pgque_execute_snapshot(pgque_plan(&plan_set_end,
 										"update pgque.batch set batch_end_ev = $2 where batch_id = $1",
 										2, types),
 							 args, NULL, snap, InvalidSnapshot, false, true, 0) != SPI_OK_UPDATE)
@@ -578,7 +578,7 @@ pgque_next_batch_custom(PG_FUNCTION_ARGS)
 		nulls[3] = PG_ARGISNULL(4) ? 'n' : ' ';
 		args[4] = PG_ARGISNULL(2) ? (Datum) 0 : PG_GETARG_DATUM(2);
 		nulls[4] = PG_ARGISNULL(2) ? 'n' : ' ';
-		if (SPI_execute_snapshot(pgque_plan(&plan_custom_tick,
+		if (pgque_execute_snapshot(pgque_plan(&plan_custom_tick,
 											"select t.tick_id from pgque.tick p, pgque.tick t"
 											" where p.tick_queue = $1 and p.tick_id = $2"
 											"   and t.tick_queue = $1 and t.tick_id > $2"
@@ -612,9 +612,12 @@ pgque_next_batch_custom(PG_FUNCTION_ARGS)
 		args[0] = Int32GetDatum(sub.queue_id);
 		args[1] = Int64GetDatum(b.prev_tick);
 		args[2] = Int64GetDatum(b.next_tick);
-		if (SPI_execute_snapshot(pgque_plan(&plan_ticks,
+		if (pgque_execute_snapshot(pgque_plan(&plan_ticks,
 											"select tick_id, tick_time, tick_event_seq from pgque.tick"
-											" where tick_queue = $1 and tick_id in ($2, $3)",
+											" where tick_queue = $1 and tick_id = $2"
+											" union all "
+											"select tick_id, tick_time, tick_event_seq from pgque.tick"
+											" where tick_queue = $1 and tick_id = $3",
 											3, ttypes),
 								 args, NULL, snap, InvalidSnapshot, true, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read ticks");
@@ -728,7 +731,7 @@ pgque_open_batch(PG_FUNCTION_ARGS)
 	open_batch_required(batch_id, snap, &b);
 
 	args[0] = Int32GetDatum(b.sub_id);
-	if (SPI_execute_snapshot(pgque_plan(&plan_owner,
+	if (pgque_execute_snapshot(pgque_plan(&plan_owner,
 										"select s.sub_consumer, q.queue_max_retries"
 										"  from pgque.subscriber s"
 										"  join pgque.queue q on q.queue_id = s.sub_queue"

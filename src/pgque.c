@@ -24,6 +24,7 @@ void		_PG_init(void);
 void
 _PG_init(void)
 {
+	pgque_plans_init();
 	pgque_worker_init();
 	pgque_wakeup_init();
 	queue_cache_init();

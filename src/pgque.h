@@ -77,8 +77,17 @@ extern void pgque_queue_lookup(const char *queue_name, Snapshot snapshot,
 							   PgqueQueue *q);
 extern void pgque_error_queue_missing(const char *queue_name) pg_attribute_noreturn();
 extern int64 pgque_sequence_last_value(Oid seqoid);
+
+/* plans.c */
 extern SPIPlanPtr pgque_plan(SPIPlanPtr *cache, const char *sql, int nargs,
 							 const Oid *argtypes);
+extern int	pgque_execute_snapshot(SPIPlanPtr plan, Datum *values, const char *nulls,
+								   Snapshot snapshot, Snapshot crosscheck,
+								   bool read_only, bool fire_triggers, long tcount);
+extern int	pgque_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls,
+							   bool read_only, long tcount);
+extern int	pgque_execute(const char *sql, bool read_only, long tcount);
+extern void pgque_plans_init(void);
 
 /* ticker.c */
 typedef enum PgqueTickMode

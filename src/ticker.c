@@ -105,7 +105,7 @@ pgque_tick_queue(int32 queue_id, PgqueTickMode mode)
 	}
 
 	args[0] = Int32GetDatum(queue_id);
-	if (SPI_execute_snapshot(pgque_plan(&plan_last_tick,
+	if (pgque_execute_snapshot(pgque_plan(&plan_last_tick,
 										"select tick_time, tick_event_seq,"
 										" pg_catalog.pg_snapshot_xmin(tick_snapshot)"
 										"   < pg_catalog.pg_snapshot_xmax(tick_snapshot)"
@@ -153,7 +153,7 @@ pgque_tick_queue(int32 queue_id, PgqueTickMode mode)
 	args[2] = TimestampTzGetDatum(now);
 	args[3] = PointerGetDatum(tick_snap);
 	args[4] = Int64GetDatum(cur_seq);
-	if (SPI_execute_plan(pgque_plan(&plan_insert_tick,
+	if (pgque_execute_plan(pgque_plan(&plan_insert_tick,
 									"insert into pgque.tick (tick_queue, tick_id, tick_time,"
 									" tick_snapshot, tick_event_seq) values ($1, $2, $3, $4, $5)",
 									5, insert_types),
@@ -163,7 +163,7 @@ pgque_tick_queue(int32 queue_id, PgqueTickMode mode)
 	if (q.tick_forced)
 	{
 		args[0] = Int32GetDatum(queue_id);
-		if (SPI_execute_snapshot(pgque_plan(&plan_clear_forced,
+		if (pgque_execute_snapshot(pgque_plan(&plan_clear_forced,
 											"update pgque.queue set queue_tick_forced = false"
 											" where queue_id = $1 and queue_tick_forced",
 											1, last_types),
@@ -191,7 +191,7 @@ pgque_tick_all(void)
 	uint64		n;
 	uint64		i;
 
-	if (SPI_execute_plan(pgque_plan(&plan_tickable_queues,
+	if (pgque_execute_plan(pgque_plan(&plan_tickable_queues,
 									"select queue_id from pgque.queue"
 									" where not queue_external_ticker and not queue_ticker_paused"
 									" order by queue_name",

@@ -335,7 +335,7 @@ step_tick_woken(void *arg)
 		uint64		n;
 		int32	   *ids;
 
-		if (SPI_execute_plan(pgque_plan(&plan, "select queue_id from pgque.queue order by queue_name",
+		if (pgque_execute_plan(pgque_plan(&plan, "select queue_id from pgque.queue order by queue_name",
 										0, NULL),
 							 NULL, NULL, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not list queues");
@@ -381,7 +381,7 @@ step_next_retry(void *arg)
 	bool		isnull;
 	Datum		d;
 
-	if (SPI_execute_plan(pgque_plan(&plan, "select min(ev_retry_after) from pgque.retry_queue",
+	if (pgque_execute_plan(pgque_plan(&plan, "select min(ev_retry_after) from pgque.retry_queue",
 									0, NULL),
 						 NULL, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read pgque.retry_queue");
@@ -392,7 +392,7 @@ step_next_retry(void *arg)
 static void
 step_sql(void *arg)
 {
-	if (SPI_execute((const char *) arg, false, 0) < 0)
+	if (pgque_execute((const char *) arg, false, 0) < 0)
 		elog(ERROR, "could not run %s", (const char *) arg);
 }
 
@@ -526,7 +526,7 @@ pgque_worker_main(Datum arg)
 
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
-		if (SPI_execute("select worker_enabled from pgque.config", true, 1) == SPI_OK_SELECT &&
+		if (pgque_execute("select worker_enabled from pgque.config", true, 1) == SPI_OK_SELECT &&
 			SPI_processed == 1)
 		{
 			bool		isnull;
