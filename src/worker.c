@@ -638,8 +638,23 @@ pgque_worker_main(Datum arg)
 		now = GetCurrentTimestamp();
 		wait_ms = Min(wait_ms, Max((next_due_pass - now) / 1000, 0));
 		wait_ms = Min(wait_ms, Max((next_maint - now) / 1000, 0));
-		rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-					   Max(wait_ms, 0), PG_WAIT_EXTENSION);
+
+		/*
+		 * A queue waiting out its tick_period ticks when that ends, whatever
+		 * commits meanwhile: sleep without watching the latch. Otherwise a
+		 * busy queue's every commit would wake us (thousands of times a
+		 * second, each a signal and a context switch) only to wait again.
+		 * Senders' commits still set the latch and record their queues;
+		 * the next pass picks them up. Other queues wait at most that long.
+		 */
+		if (nwaiting > 0 && !waiting_all && wait_ms <= pgque_tick_period)
+			rc = WaitLatch(MyLatch, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						   Max(wait_ms, 1), PG_WAIT_EXTENSION);
+		else
+			rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						   Max(wait_ms, 0), PG_WAIT_EXTENSION);
+		if (MyLatch->is_set)
+			rc |= WL_LATCH_SET;
 		ResetLatch(MyLatch);
 
 		/*
