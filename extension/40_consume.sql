@@ -46,8 +46,18 @@ begin
                   hint = 'Run pgque.ticker() once.';
     end if;
 
-    insert into pgque.consumer (co_name) values (consumer) on conflict (co_name) do nothing;
-    select c.co_id into v_co from pgque.consumer c where c.co_name = consumer;
+    -- Hold the consumer row (key share) until commit, so that an unsubscribe
+    -- of its last other subscription cannot delete it under us; if such an
+    -- unsubscribe deleted it first, make a new one.
+    loop
+        select c.co_id into v_co from pgque.consumer c where c.co_name = consumer
+           for key share;
+        exit when found;
+        insert into pgque.consumer (co_name) values (consumer)
+        on conflict (co_name) do nothing
+        returning co_id into v_co;
+        exit when v_co is not null;
+    end loop;
 
     insert into pgque.subscriber (sub_queue, sub_consumer) values (v_queue, v_co)
     on conflict (sub_queue, sub_consumer) do nothing
@@ -113,9 +123,13 @@ begin
         return 0;   -- a concurrent unsubscribe won
     end if;
     delete from pgque.dead_letter where dl_queue_id = v_queue and dl_consumer_id = v_co;
-    delete from pgque.consumer c
-     where c.co_id = v_co
-       and not exists (select from pgque.subscriber s where s.sub_consumer = v_co);
+    begin
+        delete from pgque.consumer c
+         where c.co_id = v_co
+           and not exists (select from pgque.subscriber s where s.sub_consumer = v_co);
+    exception when foreign_key_violation then
+        null;   -- a concurrent subscribe to another queue committed: keep it
+    end;
     return 1;
 end
 $$;
