@@ -34,26 +34,20 @@ select pgque.ack((select batch_id from pgque.receive('q_recv', 'r', 10) limit 1)
 -- ticks are read in chunks: 45 one-event ticks (each send and tick its own
 -- transaction) span several chunks and still come as one batch; a smaller
 -- max_return takes only the ticks that fit it
-do $$ begin
-    for i in 1..45 loop
+create procedure pg_temp.send_ticked(n int) language plpgsql as $$ begin
+    for i in 1..n loop
         perform pgque.send('q_recv', 'k' || i);
         commit;
         perform pgque.ticker('q_recv');
         commit;
     end loop;
 end $$;
+call pg_temp.send_ticked(45);
 select count(distinct batch_id) as batches, count(*) as events,
        min(substr(payload, 2)::int), max(substr(payload, 2)::int)
   from pgque.receive('q_recv', 'r', 100);
 select pgque.ack((select batch_id from pgque.receive('q_recv', 'r', 100) limit 1));
-do $$ begin
-    for i in 1..45 loop
-        perform pgque.send('q_recv', 'k' || i);
-        commit;
-        perform pgque.ticker('q_recv');
-        commit;
-    end loop;
-end $$;
+call pg_temp.send_ticked(45);
 create temp table small as select * from pgque.receive('q_recv', 'r', 5);
 select count(*) as events, min(substr(payload, 2)::int), max(substr(payload, 2)::int) from small;
 select pgque.ack((select distinct batch_id from small));
