@@ -176,13 +176,20 @@ done
 
 fi
 
-units() {   # path -> how many operations the difference divides by, and their name
+ops() {   # path, divisor (1: the N run, 10: the N/10 run) -> operations and their name
     case $1 in
-        raw | send | pgq_insert) echo "$((N - N / 10)) transaction" ;;
-        raw_batch | send_batch | pgq_batch) echo "$(((N / 10 - N / 100) * 100)) row" ;;
-        drain_*) echo "$(((DRAIN_TICKS - DRAIN_SMALL) * 10000)) event" ;;
-        small_batches) echo "$((SMALL - SMALL / 10)) batch" ;;
+        raw | send | pgq_insert) echo "$((N / $2)) transaction" ;;
+        raw_batch | send_batch | pgq_batch) echo "$((N / 10 / $2 * 100)) row" ;;
+        drain_*) echo "$((DRAIN_TICKS / $2 * 10000)) event" ;;
+        small_batches) echo "$((SMALL / $2)) batch" ;;
     esac
+}
+
+units() {   # path -> how many operations the difference divides by, and their name
+    local big small unit
+    read -r big unit <<<"$(ops "$1" 1)"
+    read -r small _ <<<"$(ops "$1" 10)"
+    echo "$((big - small)) $unit"
 }
 total_ir() { awk '/^summary:|^totals:/ { print $2; exit }' "$1"; }
 op_ir() {   # path -> Ir per operation
@@ -237,12 +244,9 @@ calltree() {   # path function n
             }' | head -16 || true
 }
 big_ops() {   # path -> operations in the N run
-    case $1 in
-        raw | send | pgq_insert) echo "$N" ;;
-        raw_batch | send_batch | pgq_batch) echo "$((N * 10))" ;;
-        drain_*) echo "$((DRAIN_TICKS * 10000))" ;;
-        small_batches) echo "$SMALL" ;;
-    esac
+    local n _
+    read -r n _ <<<"$(ops "$1" 1)"
+    echo "$n"
 }
 trees_of() {
     case $1 in
