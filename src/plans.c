@@ -67,36 +67,39 @@ pgque_plans_init(void)
 }
 
 /*
- * Prepare sql once per backend and keep the plan. The plan cache replans on
- * its own when the objects it references change (DROP/CREATE EXTENSION,
- * ANALYZE); that happens inside the wrappers below too.
+ * Preparing only parses: the planner runs when a plan is executed (below),
+ * and again whenever the plan cache replans (DROP/CREATE EXTENSION,
+ * ANALYZE), so only execution needs the rule in force.
  */
+static SPIPlanPtr
+prepare(const char *sql, int nargs, const Oid *argtypes)
+{
+	SPIPlanPtr	plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
+
+	if (plan == NULL)
+		elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
+			 SPI_result_code_string(SPI_result));
+	return plan;
+}
+
+/* Prepare sql once per backend and keep the plan. */
 SPIPlanPtr
 pgque_plan(SPIPlanPtr *cache, const char *sql, int nargs, const Oid *argtypes)
 {
 	if (*cache == NULL)
 	{
-		SPIPlanPtr	plan;
+		SPIPlanPtr	plan = prepare(sql, nargs, argtypes);
 
-		internal_depth++;
-		PG_TRY();
-		{
-			plan = SPI_prepare(sql, nargs, (Oid *) argtypes);
-		}
-		PG_FINALLY();
-		{
-			internal_depth--;
-		}
-		PG_END_TRY();
-		if (plan == NULL)
-			elog(ERROR, "SPI_prepare failed for \"%s\": %s", sql,
-				 SPI_result_code_string(SPI_result));
 		SPI_keepplan(plan);
 		*cache = plan;
 	}
 	return *cache;
 }
 
+/*
+ * SPI_execute_snapshot with pgque's planning rule in force; every other
+ * entry point below comes through here.
+ */
 int
 pgque_execute_snapshot(SPIPlanPtr plan, Datum *values, const char *nulls,
 					   Snapshot snapshot, Snapshot crosscheck,
@@ -118,40 +121,24 @@ pgque_execute_snapshot(SPIPlanPtr plan, Datum *values, const char *nulls,
 	return rc;
 }
 
+/* SPI_execute_plan: the same without a snapshot of our own */
 int
 pgque_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls,
 				   bool read_only, long tcount)
 {
-	int			rc;
-
-	internal_depth++;
-	PG_TRY();
-	{
-		rc = SPI_execute_plan(plan, values, nulls, read_only, tcount);
-	}
-	PG_FINALLY();
-	{
-		internal_depth--;
-	}
-	PG_END_TRY();
-	return rc;
+	return pgque_execute_snapshot(plan, values, nulls, InvalidSnapshot,
+								  InvalidSnapshot, read_only, true, tcount);
 }
 
+/* SPI_execute: sql run once, not kept */
 int
 pgque_execute(const char *sql, bool read_only, long tcount)
 {
+	SPIPlanPtr	plan = prepare(sql, 0, NULL);
 	int			rc;
 
-	internal_depth++;
-	PG_TRY();
-	{
-		rc = SPI_execute(sql, read_only, tcount);
-	}
-	PG_FINALLY();
-	{
-		internal_depth--;
-	}
-	PG_END_TRY();
+	rc = pgque_execute_plan(plan, NULL, NULL, read_only, tcount);
+	SPI_freeplan(plan);
 	return rc;
 }
 
