@@ -560,7 +560,8 @@ pgque_worker_main(Datum arg)
 		TickWork	work;
 		bool		retries_changed;
 		long		wait_ms;
-		int			rc;
+		bool		coalesce;
+		bool		woken;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -646,22 +647,21 @@ pgque_worker_main(Datum arg)
 		 * second, each a signal and a context switch) only to wait again.
 		 * Senders' commits still set the latch and record their queues;
 		 * the next pass picks them up. Other queues wait at most that long.
+		 * (At least 1 ms then: a period ending within the millisecond would
+		 * otherwise spin.)
 		 */
-		if (nwaiting > 0 && !waiting_all && wait_ms <= pgque_tick_period)
-			rc = WaitLatch(MyLatch, WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						   Max(wait_ms, 1), PG_WAIT_EXTENSION);
-		else
-			rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						   Max(wait_ms, 0), PG_WAIT_EXTENSION);
-		if (MyLatch->is_set)
-			rc |= WL_LATCH_SET;
+		coalesce = nwaiting > 0 && !waiting_all && wait_ms <= pgque_tick_period;
+		(void) WaitLatch(MyLatch,
+						 (coalesce ? 0 : WL_LATCH_SET) | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 Max(wait_ms, coalesce ? 1 : 0), PG_WAIT_EXTENSION);
+		woken = MyLatch->is_set;
 		ResetLatch(MyLatch);
 
 		/*
 		 * Without shared memory a sender's commit only sets our latch; it
 		 * cannot say which queue, so look at all of them.
 		 */
-		if ((rc & WL_LATCH_SET) && my_slot == NULL)
+		if (woken && my_slot == NULL)
 			waiting_all = true;
 	}
 }
