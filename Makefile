@@ -14,11 +14,21 @@
 EXTENSION   = pgque
 EXTVERSION := $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" pgque.control)
 
+# The install script is the parts of extension/ in order. 02_schema.sql
+# creates tables and types and runs on a fresh install only; every other
+# part holds code (functions, views, grants) written to be run again, so an
+# upgrade script is its own migration (extension/upgrade/A--B.sql) followed
+# by those parts. Released scripts are frozen copies in extension/
+# (pgque--A.sql, pgque--A--B.sql) and never change. docs/upgrading.md.
+PARTS       = $(sort $(wildcard extension/[0-9]*.sql))
+CODE_PARTS  = $(filter-out extension/00_header.sql extension/02_schema.sql,$(PARTS))
+UPGRADES    = $(patsubst extension/upgrade/%.sql,pgque--%.sql,$(wildcard extension/upgrade/*--$(EXTVERSION).sql))
+
 MODULE_big  = pgque
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
-DATA_built  = pgque--$(EXTVERSION).sql
-DATA        = $(sort $(wildcard extension/pgque--*--*.sql))
-PG_CPPFLAGS = -I$(srcdir)/src
+DATA_built  = pgque--$(EXTVERSION).sql $(UPGRADES)
+DATA        = $(sort $(wildcard extension/pgque--*.sql extension/pgque--*.control))
+PG_CPPFLAGS = -I$(srcdir)/src -DPGQUE_VERSION='"$(EXTVERSION)"'
 PG_CFLAGS   = -Wall -Wmissing-prototypes
 
 REGRESS     = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
@@ -41,8 +51,11 @@ all install installcheck:
 	@exit 1
 endif
 
-$(DATA_built): $(sort $(wildcard extension/[0-9]*.sql)) pgque.control
-	cat $(sort $(wildcard extension/[0-9]*.sql)) > $@
+pgque--$(EXTVERSION).sql: $(PARTS) pgque.control
+	cat $(PARTS) > $@
+
+pgque--%--$(EXTVERSION).sql: extension/upgrade/%--$(EXTVERSION).sql $(CODE_PARTS)
+	cat $^ > $@
 
 .PHONY: deps client test demo bench soak
 

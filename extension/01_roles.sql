@@ -21,5 +21,3 @@ begin
     end if;
 end
 $roles$;
-
-grant usage on schema pgque to pgque_reader, pgque_writer, pgque_admin;

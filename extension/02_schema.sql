@@ -1,3 +1,19 @@
+-- The schema belongs to the extension: DROP EXTENSION pgque CASCADE removes
+-- it with every queue's tables. Installing into a schema someone created
+-- beforehand would let its owner plant objects that pgque's SECURITY
+-- DEFINER functions might resolve, so an existing schema is refused.
+do $schema$
+begin
+    if exists (select from pg_catalog.pg_namespace where nspname = 'pgque') then
+        raise exception 'schema "pgque" already exists'
+            using errcode = 'duplicate_schema',
+                  detail = 'pgque creates its schema itself and does not install into an existing one.',
+                  hint = 'Drop or rename the schema "pgque", then run CREATE EXTENSION pgque again.';
+    end if;
+end
+$schema$;
+create schema pgque;
+
 -- Metadata tables. Names and columns follow PgQ so that monitoring queries
 -- written for PgQ and PgQue keep working. Per-message work never updates a
 -- metadata row: events are appended to the rotating event tables, ticks are

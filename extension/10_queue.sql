@@ -1,6 +1,6 @@
 -- Queues: create, drop, configure.
 
-create function pgque.create_queue(queue text) returns integer
+create or replace function pgque.create_queue(queue text) returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
@@ -38,7 +38,7 @@ begin
 end
 $$;
 
-create function pgque.drop_queue(queue text, force boolean default false) returns integer
+create or replace function pgque.drop_queue(queue text, force boolean default false) returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
@@ -86,7 +86,7 @@ begin
 end
 $$;
 
-create function pgque.set_queue_config(queue text, param text, value text) returns integer
+create or replace function pgque.set_queue_config(queue text, param text, value text) returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$

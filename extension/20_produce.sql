@@ -3,27 +3,27 @@
 -- event tables directly, so EXECUTE (granted to pgque_writer) is the only
 -- permission they need.
 
-create function pgque.send(queue_name text, payload text) returns bigint
+create or replace function pgque.send(queue_name text, payload text) returns bigint
     language c volatile as 'MODULE_PATHNAME', 'pgque_send_text';
-create function pgque.send(queue_name text, payload jsonb) returns bigint
+create or replace function pgque.send(queue_name text, payload jsonb) returns bigint
     language c volatile as 'MODULE_PATHNAME', 'pgque_send_jsonb';
-create function pgque.send(queue_name text, type_name text, payload text) returns bigint
+create or replace function pgque.send(queue_name text, type_name text, payload text) returns bigint
     language c volatile as 'MODULE_PATHNAME', 'pgque_send_text';
-create function pgque.send(queue_name text, type_name text, payload jsonb) returns bigint
+create or replace function pgque.send(queue_name text, type_name text, payload jsonb) returns bigint
     language c volatile as 'MODULE_PATHNAME', 'pgque_send_jsonb';
 
-create function pgque.send_batch(queue_name text, payloads text[]) returns bigint[]
+create or replace function pgque.send_batch(queue_name text, payloads text[]) returns bigint[]
     language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_text';
-create function pgque.send_batch(queue_name text, payloads jsonb[]) returns bigint[]
+create or replace function pgque.send_batch(queue_name text, payloads jsonb[]) returns bigint[]
     language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_jsonb';
-create function pgque.send_batch(queue_name text, type_name text, payloads text[]) returns bigint[]
+create or replace function pgque.send_batch(queue_name text, type_name text, payloads text[]) returns bigint[]
     language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_text';
-create function pgque.send_batch(queue_name text, type_name text, payloads jsonb[]) returns bigint[]
+create or replace function pgque.send_batch(queue_name text, type_name text, payloads jsonb[]) returns bigint[]
     language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_jsonb';
 
-create function pgque.insert_event(queue_name text, ev_type text, ev_data text) returns bigint
+create or replace function pgque.insert_event(queue_name text, ev_type text, ev_data text) returns bigint
     language c volatile as 'MODULE_PATHNAME', 'pgque_insert_event';
-create function pgque.insert_event(queue_name text, ev_type text, ev_data text,
+create or replace function pgque.insert_event(queue_name text, ev_type text, ev_data text,
                                    ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text)
 returns bigint
     language c volatile as 'MODULE_PATHNAME', 'pgque_insert_event';

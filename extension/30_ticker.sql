@@ -1,19 +1,19 @@
 -- Ticks (src/ticker.c). Manual calls are safe while the worker runs: tickers
 -- of one queue serialize on a lock and take their snapshot after it.
 
-create function pgque.ticker(queue text) returns bigint
+create or replace function pgque.ticker(queue text) returns bigint
     language c volatile security definer
     set search_path = pg_catalog, pgque, pg_temp
     as 'MODULE_PATHNAME', 'pgque_ticker_queue';
 
-create function pgque.ticker() returns bigint
+create or replace function pgque.ticker() returns bigint
     language c volatile security definer
     set search_path = pg_catalog, pgque, pg_temp
     as 'MODULE_PATHNAME', 'pgque_ticker_all';
 
 -- Make the next ticker pass tick this queue even below its thresholds.
 -- Returns the queue's current last tick id (PgQ's force_tick contract).
-create function pgque.force_next_tick(queue text) returns bigint
+create or replace function pgque.force_next_tick(queue text) returns bigint
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
@@ -30,7 +30,7 @@ begin
 end
 $$;
 
-create function pgque.force_tick(queue text) returns bigint
+create or replace function pgque.force_tick(queue text) returns bigint
     language sql security definer
     set search_path = pg_catalog, pgque, pg_temp
     return pgque.force_next_tick(queue);

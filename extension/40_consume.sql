@@ -4,7 +4,7 @@
 -- Register consumer on queue with its cursor at tick_id (NULL = newest tick).
 -- Returns 1 for a new subscription, 0 if it existed (then, with a tick_id,
 -- the cursor is moved there and any open batch is cancelled).
-create function pgque.register_consumer_at(queue text, consumer text, tick_id bigint)
+create or replace function pgque.register_consumer_at(queue text, consumer text, tick_id bigint)
 returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
@@ -83,12 +83,12 @@ begin
 end
 $$;
 
-create function pgque.register_consumer(queue text, consumer text) returns integer
+create or replace function pgque.register_consumer(queue text, consumer text) returns integer
     language sql security definer
     set search_path = pg_catalog, pgque, pg_temp
     return pgque.register_consumer_at(queue, consumer, null);
 
-create function pgque.subscribe(queue text, consumer text) returns integer
+create or replace function pgque.subscribe(queue text, consumer text) returns integer
     language sql security definer
     set search_path = pg_catalog, pgque, pg_temp
     return pgque.register_consumer_at(queue, consumer, null);
@@ -96,7 +96,7 @@ create function pgque.subscribe(queue text, consumer text) returns integer
 -- Returns 1 if the subscription was removed, 0 if there was none. Pending
 -- retries of the subscription go with it; so does the consumer, and its
 -- dead letters, once it has no subscription left.
-create function pgque.unsubscribe(queue text, consumer text) returns integer
+create or replace function pgque.unsubscribe(queue text, consumer text) returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
@@ -134,12 +134,12 @@ begin
 end
 $$;
 
-create function pgque.unregister_consumer(queue text, consumer text) returns integer
+create or replace function pgque.unregister_consumer(queue text, consumer text) returns integer
     language sql security definer
     set search_path = pg_catalog, pgque, pg_temp
     return pgque.unsubscribe(queue, consumer);
 
-create function pgque.next_batch_custom(queue text, consumer text,
+create or replace function pgque.next_batch_custom(queue text, consumer text,
     min_lag interval, min_count int4, min_interval interval,
     out batch_id bigint, out cur_tick_id bigint, out prev_tick_id bigint,
     out cur_tick_time timestamptz, out prev_tick_time timestamptz,
@@ -148,7 +148,7 @@ create function pgque.next_batch_custom(queue text, consumer text,
     set search_path = pg_catalog, pgque, pg_temp
     as 'MODULE_PATHNAME', 'pgque_next_batch_custom';
 
-create function pgque.next_batch_info(queue text, consumer text,
+create or replace function pgque.next_batch_info(queue text, consumer text,
     out batch_id bigint, out cur_tick_id bigint, out prev_tick_id bigint,
     out cur_tick_time timestamptz, out prev_tick_time timestamptz,
     out cur_tick_event_seq bigint, out prev_tick_event_seq bigint)
@@ -158,14 +158,14 @@ as $$
     select * from pgque.next_batch_custom(queue, consumer, null, null, null)
 $$;
 
-create function pgque.next_batch(queue text, consumer text) returns bigint
+create or replace function pgque.next_batch(queue text, consumer text) returns bigint
     language sql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
     select batch_id from pgque.next_batch_custom(queue, consumer, null, null, null)
 $$;
 
-create function pgque.get_batch_events(batch_id bigint,
+create or replace function pgque.get_batch_events(batch_id bigint,
     out ev_id bigint, out ev_time timestamptz, out ev_txid xid8, out ev_retry int4,
     out ev_type text, out ev_data text,
     out ev_extra1 text, out ev_extra2 text, out ev_extra3 text, out ev_extra4 text)
@@ -174,17 +174,17 @@ returns setof record
     set search_path = pg_catalog, pgque, pg_temp
     as 'MODULE_PATHNAME', 'pgque_get_batch_events';
 
-create function pgque.finish_batch(batch_id bigint) returns integer
+create or replace function pgque.finish_batch(batch_id bigint) returns integer
     language c volatile security definer
     set search_path = pg_catalog, pgque, pg_temp
     as 'MODULE_PATHNAME', 'pgque_ack';
 
-create function pgque.ack(batch_id bigint) returns integer
+create or replace function pgque.ack(batch_id bigint) returns integer
     language c volatile security definer
     set search_path = pg_catalog, pgque, pg_temp
     as 'MODULE_PATHNAME', 'pgque_ack';
 
-create function pgque.receive(queue text, consumer text, max_return int default 100)
+create or replace function pgque.receive(queue text, consumer text, max_return int default 100)
 returns setof pgque.message
     language c volatile security definer
     set search_path = pg_catalog, pgque, pg_temp

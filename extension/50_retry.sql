@@ -4,7 +4,7 @@
 
 -- Schedule one event of an open batch for redelivery at retry_time.
 -- 1 when scheduled, 0 when it already was.
-create function pgque.event_retry(batch_id bigint, event_id bigint, retry_time timestamptz)
+create or replace function pgque.event_retry(batch_id bigint, event_id bigint, retry_time timestamptz)
 returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
@@ -37,7 +37,7 @@ begin
 end
 $$;
 
-create function pgque.event_retry(batch_id bigint, event_id bigint, retry_seconds integer)
+create or replace function pgque.event_retry(batch_id bigint, event_id bigint, retry_seconds integer)
 returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
@@ -54,7 +54,7 @@ $$;
 
 -- Schedule every remaining event of an open batch for redelivery.
 -- Returns how many were newly scheduled.
-create function pgque.batch_retry(batch_id bigint, retry_seconds integer) returns integer
+create or replace function pgque.batch_retry(batch_id bigint, retry_seconds integer) returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
@@ -86,7 +86,7 @@ $$;
 -- retry_after, or, once it has been retried max_retries times, move it to
 -- the dead-letter table with the reason. Only msg.msg_id is trusted; the
 -- event is re-read from the batch. Does not finish the batch.
-create function pgque.nack(batch_id bigint, msg pgque.message,
+create or replace function pgque.nack(batch_id bigint, msg pgque.message,
                            retry_after interval default '60 seconds', reason text default null)
 returns integer
     language plpgsql security definer
@@ -135,7 +135,7 @@ $$;
 
 -- Move every due retry back into its queue. Returns how many moved.
 -- Concurrent callers do not duplicate: each row is deleted exactly once.
-create function pgque.maint_retry_events() returns integer
+create or replace function pgque.maint_retry_events() returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$

@@ -2,7 +2,7 @@
 -- to that subscriber only (ev_owner), with its original id and a fresh
 -- retry count, so other subscribers do not see it twice.
 
-create function pgque.dlq_inspect(queue text, limit_count int default 100)
+create or replace function pgque.dlq_inspect(queue text, limit_count int default 100)
 returns setof pgque.dead_letter
     language plpgsql stable security definer
     set search_path = pg_catalog, pgque, pg_temp
@@ -23,7 +23,7 @@ begin
 end
 $$;
 
-create function pgque.dlq_replay(dead_letter_id bigint) returns bigint
+create or replace function pgque.dlq_replay(dead_letter_id bigint) returns bigint
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
@@ -58,7 +58,7 @@ begin
 end
 $$;
 
-create function pgque.dlq_replay_all(queue text,
+create or replace function pgque.dlq_replay_all(queue text,
     out replayed bigint, out failed bigint, out first_error text)
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
@@ -85,7 +85,7 @@ begin
 end
 $$;
 
-create function pgque.dlq_purge(queue text, older_than interval default '30 days')
+create or replace function pgque.dlq_purge(queue text, older_than interval default '30 days')
 returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp

@@ -35,7 +35,7 @@
 -- Step 1: if the rotation period has passed and every subscriber's cursor
 -- is past the previous switch, TRUNCATE the oldest event table and make it
 -- current. Returns 1 if the queue rotated.
-create function pgque.maint_rotate_tables_step1(queue text) returns integer
+create or replace function pgque.maint_rotate_tables_step1(queue text) returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
@@ -95,7 +95,7 @@ $$;
 -- visibility test keeps a row that step 1 committed during our statement
 -- from being taken). Not in step 1's own transaction. Returns how many
 -- queues it completed.
-create function pgque.maint_rotate_tables_step2() returns integer
+create or replace function pgque.maint_rotate_tables_step2() returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
@@ -118,7 +118,7 @@ $$;
 -- queues that are due (step 1), and trim consumer history. A rotation
 -- started here is completed by the next call. Returns the number of
 -- rotation steps taken.
-create function pgque.maint() returns integer
+create or replace function pgque.maint() returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$

@@ -1,6 +1,6 @@
 -- Observability. Column names follow PgQ/PgQue so existing dashboards work.
 
-create function pgque.get_queue_info(queue text,
+create or replace function pgque.get_queue_info(queue text,
     out queue_name text, out queue_ntables integer, out queue_cur_table integer,
     out queue_rotation_period interval, out queue_switch_time timestamptz,
     out queue_external_ticker boolean, out queue_ticker_paused boolean,
@@ -46,7 +46,7 @@ begin
 end
 $$;
 
-create function pgque.get_queue_info(
+create or replace function pgque.get_queue_info(
     out queue_name text, out queue_ntables integer, out queue_cur_table integer,
     out queue_rotation_period interval, out queue_switch_time timestamptz,
     out queue_external_ticker boolean, out queue_ticker_paused boolean,
@@ -59,7 +59,7 @@ returns setof record
     set search_path = pg_catalog, pgque, pg_temp
 as $$ select * from pgque.get_queue_info(null::text) $$;
 
-create function pgque.get_consumer_info(queue text, consumer text,
+create or replace function pgque.get_consumer_info(queue text, consumer text,
     out queue_name text, out consumer_name text, out lag interval, out last_seen interval,
     out last_tick bigint, out current_batch bigint, out next_tick bigint,
     out pending_events bigint)
@@ -105,7 +105,7 @@ begin
 end
 $$;
 
-create function pgque.get_consumer_info(queue text,
+create or replace function pgque.get_consumer_info(queue text,
     out queue_name text, out consumer_name text, out lag interval, out last_seen interval,
     out last_tick bigint, out current_batch bigint, out next_tick bigint,
     out pending_events bigint)
@@ -114,7 +114,7 @@ returns setof record
     set search_path = pg_catalog, pgque, pg_temp
 as $$ select * from pgque.get_consumer_info(queue, null::text) $$;
 
-create function pgque.get_consumer_info(
+create or replace function pgque.get_consumer_info(
     out queue_name text, out consumer_name text, out lag interval, out last_seen interval,
     out last_tick bigint, out current_batch bigint, out next_tick bigint,
     out pending_events bigint)
@@ -123,7 +123,7 @@ returns setof record
     set search_path = pg_catalog, pgque, pg_temp
 as $$ select * from pgque.get_consumer_info(null::text, null::text) $$;
 
-create function pgque.get_batch_info(batch_id bigint,
+create or replace function pgque.get_batch_info(batch_id bigint,
     out queue_name text, out consumer_name text, out batch_start timestamptz,
     out batch_end timestamptz, out prev_tick_id bigint, out tick_id bigint,
     out lag interval, out seq_start bigint, out seq_end bigint)
@@ -153,7 +153,7 @@ begin
 end
 $$;
 
-create function pgque.version() returns text
+create or replace function pgque.version() returns text
     language sql stable security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$ select extversion from pg_catalog.pg_extension where extname = 'pgque' $$;

@@ -1,27 +1,27 @@
 -- The background worker (src/worker.c, src/launcher.c): start, stop, state.
 
-create function pgque._start() returns text
+create or replace function pgque._start() returns text
     language c volatile as 'MODULE_PATHNAME', 'pgque_start';
-create function pgque._stop() returns text
+create or replace function pgque._stop() returns text
     language c volatile as 'MODULE_PATHNAME', 'pgque_stop';
-create function pgque._worker_status(
+create or replace function pgque._worker_status(
     out mode text, out state text, out pid int4, out started_at timestamptz,
     out last_tick timestamptz, out last_pass timestamptz, out ticks int8,
     out last_error text, out last_error_at timestamptz, out launcher_pid int4)
     language c volatile as 'MODULE_PATHNAME', 'pgque_worker_status';
 -- wake the launcher / the worker when the calling transaction commits
-create function pgque._note_launcher() returns void
+create or replace function pgque._note_launcher() returns void
     language c volatile as 'MODULE_PATHNAME', 'pgque_note_launcher_sql';
-create function pgque._note_retries() returns void
+create or replace function pgque._note_retries() returns void
     language c volatile as 'MODULE_PATHNAME', 'pgque_note_retries_sql';
-create function pgque._wake_ticker(queue_id int4) returns void
+create or replace function pgque._wake_ticker(queue_id int4) returns void
     language c volatile as 'MODULE_PATHNAME', 'pgque_wake_ticker';
 
 -- Start the worker for this database. With pgque in shared_preload_libraries
 -- the launcher starts it when this transaction commits, and it survives
 -- restarts; otherwise a worker starts right away and lasts until the next
 -- server restart.
-create function pgque.start() returns text
+create or replace function pgque.start() returns text
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
@@ -33,7 +33,7 @@ $$;
 
 -- Stop the worker for this database and wait until it is gone. With the
 -- launcher, it stays stopped (also across restarts) until pgque.start().
-create function pgque.stop() returns text
+create or replace function pgque.stop() returns text
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
@@ -49,7 +49,7 @@ $$;
 -- events may still be in the old table), so it is named first; otherwise a
 -- consumer behind the newest tick. A consumer at the newest tick is only
 -- waiting for the next tick, which is no problem.
-create function pgque._rotation_blocker(queue_id int4) returns text
+create or replace function pgque._rotation_blocker(queue_id int4) returns text
     language plpgsql stable
     set search_path = pg_catalog, pgque, pg_temp
 as $$

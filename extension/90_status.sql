@@ -1,6 +1,6 @@
 -- status(): one row per component, meant for humans and health checks.
 
-create function pgque.status() returns table (component text, status text, detail text)
+create or replace function pgque.status() returns table (component text, status text, detail text)
     language plpgsql stable security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$

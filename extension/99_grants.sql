@@ -1,6 +1,8 @@
 -- Privileges. Nothing is executable by PUBLIC; every function is granted to
 -- the role whose job it is. pgque_admin inherits reader and writer.
 
+grant usage on schema pgque to pgque_reader, pgque_writer, pgque_admin;
+
 revoke all on all functions in schema pgque from public;
 revoke all on all tables in schema pgque from public;
 revoke all on all sequences in schema pgque from public;
