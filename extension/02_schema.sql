@@ -49,14 +49,19 @@ create table pgque.queue (
     queue_max_retries           integer     not null default 5,
     -- set by force_tick(): the next ticker pass ticks regardless of thresholds
     queue_tick_forced           boolean     not null default false,
+    -- only roles granted access with pgque.grant_queue() may produce to or
+    -- consume from the queue (extension/15_access.sql)
+    queue_restricted            boolean     not null default false,
 
+    -- the ranges set_queue_config() accepts (see there)
     constraint queue_ntables_check check (queue_ntables = 3),
     constraint queue_cur_table_check check (queue_cur_table between 0 and queue_ntables - 1),
-    constraint queue_max_retries_check check (queue_max_retries >= 0),
-    constraint queue_ticker_max_count_check check (queue_ticker_max_count > 0),
-    constraint queue_ticker_max_lag_check check (queue_ticker_max_lag >= '0'),
-    constraint queue_ticker_idle_period_check check (queue_ticker_idle_period > '0'),
-    constraint queue_rotation_period_check check (queue_rotation_period >= '0')
+    constraint queue_max_retries_check check (queue_max_retries between 0 and 10000),
+    constraint queue_ticker_max_count_check check (queue_ticker_max_count between 1 and 1000000000),
+    constraint queue_ticker_max_lag_check check (queue_ticker_max_lag between '0' and '1 day'),
+    constraint queue_ticker_idle_period_check
+        check (queue_ticker_idle_period > '0' and queue_ticker_idle_period <= '1 day'),
+    constraint queue_rotation_period_check check (queue_rotation_period between '0' and '365 days')
 );
 
 create table pgque.consumer (
@@ -70,6 +75,9 @@ create table pgque.subscriber (
     sub_queue       int4        not null references pgque.queue (queue_id),
     sub_consumer    int4        not null references pgque.consumer (co_id),
     sub_created     timestamptz not null default pg_catalog.now(),
+    -- the role that subscribed: on a restricted queue only its members (and
+    -- pgque_admin) may use the subscription
+    sub_owner       regrole,
     unique (sub_queue, sub_consumer)
 );
 
@@ -184,6 +192,17 @@ create table pgque.dead_letter (
 );
 create index dl_queue_time_idx on pgque.dead_letter (dl_queue_id, dl_time);
 
+-- Who may produce to / consume from a restricted queue (15_access.sql).
+-- Roles are stored as regrole: pg_dump writes their names, pg_upgrade keeps
+-- their OIDs.
+create table pgque.queue_grant (
+    qg_queue        int4        not null references pgque.queue (queue_id) on delete cascade,
+    qg_role         regrole     not null,
+    qg_privilege    text        not null,
+    primary key (qg_queue, qg_role, qg_privilege),
+    constraint qg_privilege_check check (qg_privilege in ('consume', 'produce'))
+);
+
 -- Per-database settings of the extension (one row).
 create table pgque.config (
     singleton       boolean     primary key default true check (singleton),
@@ -213,6 +232,7 @@ select pg_catalog.pg_extension_config_dump('pgque.tick', '');
 select pg_catalog.pg_extension_config_dump('pgque.batch', '');
 select pg_catalog.pg_extension_config_dump('pgque.retry_queue', '');
 select pg_catalog.pg_extension_config_dump('pgque.dead_letter', '');
+select pg_catalog.pg_extension_config_dump('pgque.queue_grant', '');
 select pg_catalog.pg_extension_config_dump('pgque.queue_queue_id_seq', '');
 select pg_catalog.pg_extension_config_dump('pgque.consumer_co_id_seq', '');
 select pg_catalog.pg_extension_config_dump('pgque.subscriber_sub_id_seq', '');

@@ -41,7 +41,7 @@ create or replace function pgque._next_xid() returns xid8
 -- EXPLAIN (COSTS OFF) of a statement as pgque plans its own (src/plans.c):
 -- metadata tables planned as if large. For tests; superuser only.
 create or replace function pgque._explain(sql text) returns setof text
-    language c volatile as 'MODULE_PATHNAME', 'pgque_explain';
+    language c volatile strict as 'MODULE_PATHNAME', 'pgque_explain';
 
 -- The producers' shared cache of pgque.queue (src/queue_cache.c): every
 -- committed change of a queue row invalidates it; step 2 of a rotation waits
@@ -53,7 +53,8 @@ create or replace trigger queue_changed after update or delete on pgque.queue
 create or replace function pgque._cache_current(queue_id int4, cur_table int4) returns bool
     language c volatile as 'MODULE_PATHNAME', 'pgque_cache_current';
 
--- Raises the standard "queue does not exist" error (42704).
+-- Raises the standard missing-queue error (42704, "queue not found: <name>",
+-- the text PgQue's clients match).
 create or replace function pgque._queue_id(queue text) returns int4
     language plpgsql stable
     set search_path = pg_catalog, pgque, pg_temp
@@ -64,7 +65,7 @@ begin
     perform pgque._check_queue_name(queue);
     select q.queue_id into v_id from pgque.queue q where q.queue_name = _queue_id.queue;
     if not found then
-        raise exception 'queue "%" does not exist', queue
+        raise exception 'queue not found: %', queue
             using errcode = 'undefined_object', schema = 'pgque', table = 'queue',
                   hint = 'Create it with pgque.create_queue().';
     end if;

@@ -11,11 +11,16 @@ declare
 begin
     perform pgque._check_queue_name(queue);
 
-    v_id := nextval('pgque.queue_queue_id_seq');
+    v_id := pg_catalog.nextval('pgque.queue_queue_id_seq'::pg_catalog.regclass);
     v_pfx := 'event_' || v_id;
-    insert into pgque.queue (queue_id, queue_name, queue_data_pfx, queue_event_seq, queue_tick_seq)
+    -- queue_switch_step2: no switch has happened, the other two tables are
+    -- empty, so the first rotation need wait for no cursor (the creating
+    -- transaction's own xid would otherwise hold it: the first tick lists
+    -- it as running, see src/snapshot.c)
+    insert into pgque.queue (queue_id, queue_name, queue_data_pfx, queue_event_seq, queue_tick_seq,
+                             queue_switch_step2)
     values (v_id, queue, 'pgque.' || v_pfx, 'pgque.' || v_pfx || '_id_seq',
-            'pgque.' || v_pfx || '_tick_seq')
+            'pgque.' || v_pfx || '_tick_seq', '3'::pg_catalog.xid8)
     on conflict (queue_name) do nothing;
     if not found then
         return 0;
@@ -55,7 +60,7 @@ begin
 
     select * into q from pgque.queue where queue_name = drop_queue.queue for update;
     if not found then
-        raise exception 'queue "%" does not exist', queue
+        raise exception 'queue not found: %', queue
             using errcode = 'undefined_object', schema = 'pgque', table = 'queue';
     end if;
 
@@ -95,6 +100,7 @@ declare
     v_param text;
     v_type  text;
     v_check text;
+    v_hint  text;
 begin
     v_id := pgque._queue_id(queue);
     if param is null then
@@ -103,19 +109,31 @@ begin
 
     -- PgQ accepts the names with or without the queue_ prefix
     v_param := regexp_replace(lower(param), '^queue_', '');
+    -- the ranges are also the table's check constraints (02_schema.sql)
     case v_param
-        when 'ticker_max_count' then v_type := 'int4'; v_check := '$1 > 0';
-        when 'max_retries' then v_type := 'int4'; v_check := '$1 >= 0';
-        when 'ticker_max_lag' then v_type := 'interval'; v_check := '$1 >= interval ''0''';
-        when 'ticker_idle_period' then v_type := 'interval'; v_check := '$1 > interval ''0''';
-        when 'rotation_period' then v_type := 'interval'; v_check := '$1 >= interval ''0''';
-        when 'ticker_paused' then v_type := 'bool'; v_check := '$1 is not null';
-        when 'external_ticker' then v_type := 'bool'; v_check := '$1 is not null';
+        when 'ticker_max_count' then
+            v_type := 'int4'; v_check := '$1 between 1 and 1000000000';
+            v_hint := 'Expected an integer from 1 to 1000000000.';
+        when 'max_retries' then
+            v_type := 'int4'; v_check := '$1 between 0 and 10000';
+            v_hint := 'Expected an integer from 0 to 10000.';
+        when 'ticker_max_lag' then
+            v_type := 'interval'; v_check := '$1 between interval ''0'' and interval ''1 day''';
+            v_hint := 'Expected an interval from 0 to 1 day, such as ''3 seconds''.';
+        when 'ticker_idle_period' then
+            v_type := 'interval'; v_check := '$1 > interval ''0'' and $1 <= interval ''1 day''';
+            v_hint := 'Expected an interval greater than 0 and at most 1 day, such as ''1 minute''.';
+        when 'rotation_period' then
+            v_type := 'interval'; v_check := '$1 between interval ''0'' and interval ''365 days''';
+            v_hint := 'Expected an interval from 0 to 365 days, such as ''2 hours''.';
+        when 'ticker_paused', 'external_ticker', 'restricted' then
+            v_type := 'bool'; v_check := '$1 is not null';
+            v_hint := 'Expected true or false.';
         else
             raise exception 'unknown queue parameter "%"', param
                 using errcode = 'invalid_parameter_value',
                       hint = 'Valid parameters: ticker_max_count, ticker_max_lag, ticker_idle_period, '
-                             'ticker_paused, rotation_period, external_ticker, max_retries.';
+                             'ticker_paused, rotation_period, external_ticker, max_retries, restricted.';
     end case;
 
     if value is null then
@@ -133,15 +151,7 @@ begin
     end;
     if v_check is distinct from 'true' then
         raise exception 'invalid value "%" for queue parameter "%"', value, v_param
-            using errcode = 'invalid_parameter_value',
-                  hint = case v_type
-                      when 'int4' then 'Expected an integer' ||
-                          case when v_param = 'max_retries' then ' >= 0.' else ' > 0.' end
-                      when 'interval' then
-                          case when v_param = 'ticker_idle_period'
-                               then 'Expected an interval greater than zero, such as ''1 minute''.'
-                               else 'Expected a non-negative interval, such as ''3 seconds''.' end
-                      else 'Expected true or false.' end;
+            using errcode = 'invalid_parameter_value', hint = v_hint;
     end if;
 
     execute format('update pgque.queue set %I = $1::%s where queue_id = $2',

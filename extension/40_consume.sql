@@ -18,12 +18,23 @@ begin
     perform pgque._check_queue_name(queue);
     perform pgque._check_consumer_name(consumer);
 
+    -- an existing subscription stays as it is: nothing to write, no lock to
+    -- hold (a caller's open transaction must not hold rotation back)
+    if tick_id is null and exists (
+            select from pgque.subscriber s
+              join pgque.queue q on q.queue_id = s.sub_queue
+              join pgque.consumer c on c.co_id = s.sub_consumer
+             where q.queue_name = register_consumer_at.queue
+               and c.co_name = register_consumer_at.consumer) then
+        return 0;
+    end if;
+
     -- share lock: rotation (which takes it for update) cannot delete the
     -- tick we position at while we do it
     select q.queue_id into v_queue from pgque.queue q
      where q.queue_name = register_consumer_at.queue for share;
     if not found then
-        raise exception 'queue "%" does not exist', queue
+        raise exception 'queue not found: %', queue
             using errcode = 'undefined_object', schema = 'pgque', table = 'queue',
                   hint = 'Create it with pgque.create_queue().';
     end if;
@@ -45,6 +56,7 @@ begin
             using errcode = 'object_not_in_prerequisite_state',
                   hint = 'Run pgque.ticker() once.';
     end if;
+    perform pgque._check_access(v_queue, 'consume');
 
     -- Hold the consumer row (key share) until commit, so that an unsubscribe
     -- of its last other subscription cannot delete it under us; if such an
@@ -59,25 +71,27 @@ begin
         exit when v_co is not null;
     end loop;
 
-    insert into pgque.subscriber (sub_queue, sub_consumer) values (v_queue, v_co)
+    insert into pgque.subscriber (sub_queue, sub_consumer, sub_owner)
+    values (v_queue, v_co, pgque._caller())
     on conflict (sub_queue, sub_consumer) do nothing
     returning sub_id into v_sub;
     if v_sub is not null then
         insert into pgque.batch (batch_id, batch_sub, batch_next_tick, batch_state,
                                  batch_opened, batch_closed)
-        values (nextval('pgque.batch_id_seq'), v_sub, v_tick, 'd', now(), now());
+        values (pg_catalog.nextval('pgque.batch_id_seq'::pg_catalog.regclass), v_sub, v_tick, 'd', now(), now());
         return 1;
     end if;
 
     if tick_id is not null then
         select s.sub_id into v_sub from pgque.subscriber s
          where s.sub_queue = v_queue and s.sub_consumer = v_co;
+        perform pgque._check_access(v_queue, 'consume', v_sub);
         perform pgque._lock_subscriber(v_sub);
         update pgque.batch set batch_state = 'c', batch_closed = now()
          where batch_sub = v_sub and batch_state = 'o';
         insert into pgque.batch (batch_id, batch_sub, batch_next_tick, batch_state,
                                  batch_opened, batch_closed)
-        values (nextval('pgque.batch_id_seq'), v_sub, v_tick, 'd', now(), now());
+        values (pg_catalog.nextval('pgque.batch_id_seq'::pg_catalog.regclass), v_sub, v_tick, 'd', now(), now());
     end if;
     return 0;
 end
@@ -115,6 +129,7 @@ begin
         return 0;
     end if;
 
+    perform pgque._check_access(v_queue, 'consume', v_sub);
     perform pgque._lock_subscriber(v_sub);
     delete from pgque.retry_queue where ev_owner = v_sub;
     delete from pgque.batch where batch_sub = v_sub;

@@ -142,10 +142,15 @@ as $$
 declare
     v_cnt integer;
 begin
+    -- skip locked: rows a caller's open transaction holds (unsubscribe)
+    -- wait for the next call
     with due as (
-        delete from pgque.retry_queue
-         where ev_retry_after <= clock_timestamp()
-        returning *
+        delete from pgque.retry_queue r
+         where (r.ev_owner, r.ev_id) in (
+                select d.ev_owner, d.ev_id from pgque.retry_queue d
+                 where d.ev_retry_after <= clock_timestamp()
+                   for update skip locked)
+        returning r.*
     )
     select count(pgque._insert_event_raw(ev_queue, ev_id, ev_time, ev_owner, ev_retry,
                                          ev_type, ev_data,

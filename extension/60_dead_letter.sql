@@ -15,9 +15,17 @@ begin
                         coalesce(limit_count::text, 'null')
             using errcode = 'invalid_parameter_value';
     end if;
+    perform pgque._check_access(v_queue, 'consume');
+    -- on a restricted queue, only the dead letters of subscriptions the
+    -- caller may use (all of them for pgque_admin)
     return query
         select dl.* from pgque.dead_letter dl
          where dl.dl_queue_id = v_queue
+           and (not exists (select from pgque.queue q where q.queue_id = v_queue and q.queue_restricted)
+                or pg_has_role(pgque._caller(), 'pgque_admin', 'USAGE')
+                or exists (select from pgque.subscriber s
+                            where s.sub_queue = v_queue and s.sub_consumer = dl.dl_consumer_id
+                              and (s.sub_owner is null or pg_has_role(pgque._caller(), s.sub_owner, 'USAGE'))))
          order by dl.dl_time desc, dl.dl_id desc
          limit limit_count;
 end
@@ -50,6 +58,7 @@ begin
             using errcode = 'object_not_in_prerequisite_state', schema = 'pgque', table = 'consumer',
                   hint = 'Subscribe the consumer again, or remove the entry with pgque.dlq_purge().';
     end if;
+    perform pgque._check_access(dl.dl_queue_id, 'consume', v_sub);
     v_ev := pgque._insert_event_raw(dl.dl_queue_id, dl.ev_id, dl.ev_time, v_sub, null,
                                     dl.ev_type, dl.ev_data,
                                     dl.ev_extra1, dl.ev_extra2, dl.ev_extra3, dl.ev_extra4);

@@ -46,7 +46,14 @@ declare
     v_tbl       text;
 begin
     perform pgque._queue_id(queue);
-    select * into q from pgque.queue where queue_name = maint_rotate_tables_step1.queue for update;
+    -- skip locked: a caller holding the row (subscribe, set_queue_config in
+    -- an open transaction) delays this queue's rotation, never the caller of
+    -- maint() -- the worker must not wait for users
+    select * into q from pgque.queue where queue_name = maint_rotate_tables_step1.queue
+       for update skip locked;
+    if not found then
+        return 0;
+    end if;
 
     if q.queue_switch_step2 is null                  -- step 2 of the last switch pending
        or q.queue_switch_time + q.queue_rotation_period > now() then
@@ -104,11 +111,14 @@ declare
 begin
     update pgque.queue
        set queue_switch_step2 = pgque._next_xid()
-     where queue_switch_step2 is null
-       and queue_switch_step1 is distinct from pg_current_xact_id_if_assigned()
-       and pg_visible_in_snapshot(queue_switch_step1, pg_current_snapshot())
-       -- no producer may still take the old table from the shared cache
-       and pgque._cache_current(queue_id, queue_cur_table);
+     where queue_id in (
+            select q.queue_id from pgque.queue q
+             where q.queue_switch_step2 is null
+               and q.queue_switch_step1 is distinct from pg_current_xact_id_if_assigned()
+               and pg_visible_in_snapshot(q.queue_switch_step1, pg_current_snapshot())
+               -- no producer may still take the old table from the shared cache
+               and pgque._cache_current(q.queue_id, q.queue_cur_table)
+               for no key update skip locked);
     get diagnostics v_cnt = row_count;
     return v_cnt;
 end
@@ -133,10 +143,13 @@ begin
 
     -- closed batches are history once a newer row of the subscriber exists
     delete from pgque.batch b
-     where b.batch_state <> 'o'
-       and b.batch_closed < now() - interval '10 minutes'
-       and exists (select from pgque.batch n
-                    where n.batch_sub = b.batch_sub and n.batch_id > b.batch_id);
+     where b.batch_id in (
+            select h.batch_id from pgque.batch h
+             where h.batch_state <> 'o'
+               and h.batch_closed < now() - interval '10 minutes'
+               and exists (select from pgque.batch n
+                            where n.batch_sub = h.batch_sub and n.batch_id > h.batch_id)
+               for update skip locked);
     return v_cnt;
 end
 $$;

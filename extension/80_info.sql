@@ -24,7 +24,7 @@ begin
            case when top.tick_time > old.tick_time
                 then (top.tick_event_seq - old.tick_event_seq)
                      / extract(epoch from top.tick_time - old.tick_time)::float8 end,
-           greatest(coalesce(pg_sequence_last_value(format('pgque.%I', 'event_' || q.queue_id || '_id_seq')::regclass), 0)
+           greatest(coalesce(pg_sequence_last_value(format('pgque.%I', 'event_' || q.queue_id || '_id_seq')::pg_catalog.regclass), 0)
                     - top.tick_event_seq, 0),
            top.tick_id,
            top.tick_time,
@@ -79,10 +79,10 @@ begin
                         where c.co_name = consumer
                           and (get_consumer_info.queue is null or q.queue_name = get_consumer_info.queue)) then
             if queue is null then
-                raise exception 'consumer "%" is not subscribed to any queue', consumer
+                raise exception 'consumer not found: "%" is not subscribed to any queue', consumer
                     using errcode = 'undefined_object', schema = 'pgque', table = 'consumer';
             end if;
-            raise exception 'consumer "%" is not subscribed to queue "%"', consumer, queue
+            raise exception 'consumer not found: "%" is not subscribed to queue "%"', consumer, queue
                 using errcode = 'undefined_object', schema = 'pgque', table = 'consumer';
         end if;
     end if;
@@ -147,7 +147,7 @@ begin
       left join pgque.tick cur on cur.tick_queue = s.sub_queue and cur.tick_id = b.batch_next_tick
      where b.batch_id = get_batch_info.batch_id and b.batch_prev_tick is not null;
     if not found then
-        raise exception 'batch % does not exist', batch_id
+        raise exception 'batch not found: %', batch_id
             using errcode = 'undefined_object', schema = 'pgque', table = 'batch';
     end if;
 end

@@ -57,13 +57,24 @@ declare
     q       record;
     c       record;
     t       record;
+    v_lock  text;
 begin
     select * into q from pgque.queue where queue.queue_id = _rotation_blocker.queue_id;
     if not found or q.queue_switch_time + q.queue_rotation_period > now() then
         return null;
     end if;
+    -- rotation takes the queue's row, skipping it while a transaction holds
+    -- a row lock on pgque.queue (subscribe, set_queue_config) -- maybe that one
+    select format('a row lock of pid %s on pgque.queue (transaction open for %s)',
+                  a.pid, date_trunc('second', now() - a.xact_start))
+      into v_lock
+      from pg_locks l join pg_stat_activity a on a.pid = l.pid
+     where l.locktype = 'relation' and l.relation = 'pgque.queue'::regclass
+       and l.mode in ('RowShareLock', 'RowExclusiveLock') and l.granted
+       and l.pid <> pg_backend_pid()
+     order by a.xact_start limit 1;
     if q.queue_switch_step2 is null then
-        return 'rotation step 2 is pending';
+        return 'rotation step 2 is pending' || coalesce(', maybe for ' || v_lock, '');
     end if;
     select co.co_name, now() - tk.tick_time as lag,
            tk.tick_id = (select max(t2.tick_id) from pgque.tick t2 where t2.tick_queue = q.queue_id)
@@ -76,7 +87,7 @@ begin
        and pg_snapshot_xmin(tk.tick_snapshot) <= q.queue_switch_step2
      order by tk.tick_id limit 1;
     if not found then
-        return null;
+        return v_lock;   -- every cursor is past the switch
     end if;
     select a.pid, now() - a.xact_start as running into t
       from pg_stat_activity a

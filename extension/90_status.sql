@@ -9,7 +9,7 @@ declare
 begin
     select * into w from pgque._worker_status();
 
-    return query select 'pgque'::text, 'ok'::text, 'version ' || pgque.version();
+    return query select 'pgque'::text, 'ok'::text, pgque.version();
     return query select 'postgresql'::text,
         case when pg_is_in_recovery() then 'standby' else 'ok' end,
         current_setting('server_version')

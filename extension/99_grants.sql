@@ -31,14 +31,18 @@ grant execute on function
     pgque.get_consumer_info(text),
     pgque.get_consumer_info(text, text),
     pgque.get_batch_info(bigint),
+    pgque.get_queue_grants(text),
     pgque.dlq_inspect(text, int),
     pgque.status(),
     pgque.version()
 to pgque_reader;
 
+-- metadata for monitoring; payloads (dead_letter, retry_queue) only through
+-- the functions, which check access to the queue (docs/security.md)
 grant select on pgque.queue, pgque.consumer, pgque.subscriber, pgque.subscription,
-                pgque.tick, pgque.batch, pgque.retry_queue, pgque.dead_letter, pgque.config
+                pgque.tick, pgque.batch, pgque.config, pgque.queue_grant
 to pgque_reader;
+grant select on pgque.retry_queue, pgque.dead_letter to pgque_admin;
 
 -- produce + replay
 grant execute on function
@@ -62,6 +66,8 @@ grant execute on function
     pgque.create_queue(text),
     pgque.drop_queue(text, boolean),
     pgque.set_queue_config(text, text, text),
+    pgque.grant_queue(text, text, text),
+    pgque.revoke_queue(text, text, text),
     pgque.ticker(),
     pgque.ticker(text),
     pgque.force_tick(text),

@@ -47,6 +47,18 @@ select pgque.set_queue_config('q_basic', 'ticker_max_lag', '-1 second');
 select pgque.set_queue_config('q_basic', 'ticker_idle_period', '0');
 select pgque.set_queue_config('q_basic', 'ticker_paused', 'maybe');
 select pgque.set_queue_config('q_basic', 'max_retries', '-1');
+-- ranges: values that would overflow time arithmetic are refused
+select pgque.set_queue_config('q_basic', 'rotation_period', '100000000 years');
+select pgque.set_queue_config('q_basic', 'rotation_period', '366 days');
+select pgque.set_queue_config('q_basic', 'ticker_idle_period', '1000 years');
+select pgque.set_queue_config('q_basic', 'ticker_max_lag', '2 days');
+select pgque.set_queue_config('q_basic', 'max_retries', '10001');
+select pgque.set_queue_config('q_basic', 'ticker_max_count', '1000000001');
+select pgque.set_queue_config('q_basic', 'rotation_period', '365 days');
+select pgque.set_queue_config('q_basic', 'ticker_idle_period', '1 day');
+select pgque.maint() >= 0 as maint_works, count(*) > 0 as status_works from pgque.status();
+select pgque.set_queue_config('q_basic', 'rotation_period', null);
+select pgque.set_queue_config('q_basic', 'ticker_idle_period', null);
 select pgque.set_queue_config('q_basic', 'queue_name', 'other');
 select pgque.set_queue_config('q_basic', null, '1');
 select pgque.set_queue_config('nope', 'max_retries', '1');

@@ -68,7 +68,10 @@ select pg_temp.drain('slow');
 select array_agg(payload order by payload) as slow_has from slow_got;
 
 -- many rotations with events in every table, in separate transactions:
--- both consumers get every event exactly once
+-- both consumers get every event exactly once. Rotations are counted: each
+-- step 1 that switched tables.
+create temp table rotations (n int);
+insert into rotations values (0);
 do $$
 declare i int;
 begin
@@ -85,28 +88,39 @@ begin
         commit;
         perform pgque.ticker('q_rot');
         commit;
-        perform pgque.maint();
+        perform pgque.maint_rotate_tables_step2();
         commit;
-        perform pgque.maint();
+        update rotations set n = n + pgque.maint_rotate_tables_step1('q_rot');
+        commit;
+        perform pgque.maint_rotate_tables_step2();
         commit;
     end loop;
 end $$;
+-- slow reads only every third round, and a table is recycled only once
+-- both have read past the switch before: 9 rounds, this many rotations
+select n as rotations from rotations;
 select pg_temp.drain('fast') as fast_rest, pg_temp.drain('slow') as slow_rest;
 select count(*) as fast_total, count(distinct payload) as distinct_payloads from fast_got;
 select count(*) as slow_total, count(distinct payload) as distinct_payloads from slow_got;
 select (select array_agg(payload order by payload) from fast_got) =
        (select array_agg(payload order by payload) from slow_got) as same_events;
 select (select count(*) from pgque.batch b join pgque.subscriber s on s.sub_id = b.batch_sub
-         join pgque.queue q on q.queue_id = s.sub_queue where q.queue_name = 'q_rot') > 0 as has_history,
-       (select queue_switch_step1 from pgque.queue where queue_name = 'q_rot') <> '0' as rotated_many;
+         join pgque.queue q on q.queue_id = s.sub_queue where q.queue_name = 'q_rot') > 0 as has_history;
 -- truncated tables keep the queue small, ticks of old windows are gone
 select event_count('q_rot') < 30 as old_tables_truncated,
        event_count('q_rot', (select queue_cur_table from pgque.queue where queue_name = 'q_rot')) = 0 as current_empty;
 select count(*) < 20 as ticks_trimmed from pgque.tick t join pgque.queue q on q.queue_id = t.tick_queue
  where q.queue_name = 'q_rot';
 
--- rotation_period is respected
+-- rotation_period is respected: with both consumers caught up and step 2
+-- done, only the period keeps the queue from rotating
+select pgque.send('q_rot', 'e1');
+select pgque.ticker('q_rot') is not null;
+select pg_temp.drain('fast') as fast_e1, pg_temp.drain('slow') as slow_e1;
+select pgque.maint_rotate_tables_step2() >= 0 as step2;
+select queue_switch_step2 is not null as step2_done from pgque.queue where queue_name = 'q_rot';
 select pgque.set_queue_config('q_rot', 'rotation_period', '1 hour');
-select pgque.maint_rotate_tables_step2();
 select pgque.maint_rotate_tables_step1('q_rot') as too_soon;
+select pgque.set_queue_config('q_rot', 'rotation_period', '0');
+select pgque.maint_rotate_tables_step1('q_rot') as rotates_when_due;
 select try($$select pgque.maint_rotate_tables_step1('nope')$$);

@@ -36,7 +36,7 @@ select c.co_name, s.sub_batch is null as idle, s.sub_last_tick is not null as po
 
 -- status: truthful about ticking
 select component, status from pgque.status() where component in ('pgque', 'postgresql', 'launcher', 'worker', 'queue q_info');
-select detail like 'version %' from pgque.status() where component = 'pgque';
+select detail = pgque.version() as detail_is_version from pgque.status() where component = 'pgque';
 
 select try($$select * from pgque.get_queue_info('nope')$$);
 select try($$select * from pgque.get_consumer_info('nope')$$);

@@ -74,20 +74,22 @@ batch_window_load(BatchWindow *w, int32 queue_id, int32 sub_id,
 	args[2] = Int64GetDatum(next_tick_id);
 	if (pgque_execute_snapshot(pgque_plan(&plan_tick_snapshots,
 										"select tick_id, tick_snapshot from pgque.tick"
-										" where tick_queue = $1 and tick_id = $2"
+										" where tick_queue OPERATOR(pg_catalog.=) $1 and tick_id OPERATOR(pg_catalog.=) $2"
 										" union all "
 										"select tick_id, tick_snapshot from pgque.tick"
-										" where tick_queue = $1 and tick_id = $3",
+										" where tick_queue OPERATOR(pg_catalog.=) $1 and tick_id OPERATOR(pg_catalog.=) $3",
 										3, types),
 							 args, NULL, snap, InvalidSnapshot, true, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ticks of queue %d", queue_id);
+	if (SPI_gettypeid(SPI_tuptable->tupdesc, 2) != PG_SNAPSHOTOID)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("column pgque.tick.tick_snapshot has been altered"),
+				 errhint("pgque's tables must keep the layout the extension created.")));
 	for (i = 0; i < SPI_processed; i++)
 	{
-		bool		isnull;
-		int64		id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i],
-													 SPI_tuptable->tupdesc, 1, &isnull));
-		TickSnapshot *s = DatumGetTickSnapshot(SPI_getbinval(SPI_tuptable->vals[i],
-															 SPI_tuptable->tupdesc, 2, &isnull));
+		int64		id = DatumGetInt64(pgque_spi_value(i, 1));
+		TickSnapshot *s = DatumGetTickSnapshot(pgque_spi_value(i, 2));
 
 		if (id == prev_tick_id)
 			w->prev_snap = s;
@@ -230,6 +232,7 @@ read_table(Collector *c, Oid relid, Snapshot snap, FullTransactionId lo,
 	bool		sorted = true;
 	int			i;
 
+	event_table_check(rel);
 	if (c->out->desc == NULL)
 		c->out->desc = CreateTupleDescCopy(desc);
 
@@ -308,7 +311,7 @@ batch_window_read(const BatchWindow *w, Snapshot snap, int64 only_ev,
 	if (!pgque_queue_fetch(NULL, w->queue_id, snap, &q))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("queue with id %d does not exist", w->queue_id),
+				 errmsg("queue not found: id %d", w->queue_id),
 				 errpgqueobject("queue")));
 
 	/*

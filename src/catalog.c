@@ -21,12 +21,14 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_type.h"
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/fmgroids.h"
+#include "utils/inval.h"
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -105,7 +107,7 @@ pgque_error_queue_missing(const char *queue_name)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_UNDEFINED_OBJECT),
-			 errmsg("queue \"%s\" does not exist", queue_name),
+			 errmsg("queue not found: %s", queue_name),
 			 errpgqueobject("queue"),
 			 errhint("Create it with pgque.create_queue().")));
 }
@@ -115,7 +117,18 @@ enum
 {
 	QA_ID, QA_NAME, QA_NTABLES, QA_CUR_TABLE, QA_STEP1, QA_STEP2,
 	QA_EXTERNAL, QA_DISABLE, QA_PAUSED, QA_FORCED, QA_MAX_COUNT,
-	QA_MAX_LAG, QA_IDLE, QA_MAX_RETRIES, QA_COUNT
+	QA_MAX_LAG, QA_IDLE, QA_MAX_RETRIES,
+	/* since 0.2.0: missing while a database still has the 0.1.0 tables */
+	QA_RESTRICTED,
+	QA_COUNT
+};
+#define QA_FIRST_OPTIONAL	QA_RESTRICTED
+
+/* and their types */
+static const Oid queue_column_types[QA_COUNT] = {
+	INT4OID, TEXTOID, INT4OID, INT4OID, XID8OID, XID8OID, BOOLOID,
+	BOOLOID, BOOLOID, BOOLOID, INT4OID, INTERVALOID, INTERVALOID, INT4OID,
+	BOOLOID
 };
 
 static const char *const queue_columns[QA_COUNT] = {
@@ -123,12 +136,29 @@ static const char *const queue_columns[QA_COUNT] = {
 	"queue_switch_step1", "queue_switch_step2", "queue_external_ticker",
 	"queue_disable_insert", "queue_ticker_paused", "queue_tick_forced",
 	"queue_ticker_max_count", "queue_ticker_max_lag",
-	"queue_ticker_idle_period", "queue_max_retries"
+	"queue_ticker_idle_period", "queue_max_retries", "queue_restricted"
 };
 
-/* attnums of queue_columns in the pgque.queue with OID queue_attnums_rel */
+/*
+ * attnums of queue_columns in the pgque.queue with OID queue_attnums_rel;
+ * forgotten whenever that table changes (ALTER EXTENSION UPDATE adds
+ * columns to it).
+ */
 static Oid	queue_attnums_rel = InvalidOid;
 static AttrNumber queue_attnums[QA_COUNT];
+
+static void
+catalog_reset(Datum arg, Oid relid)
+{
+	if (!OidIsValid(relid) || relid == queue_attnums_rel)
+		queue_attnums_rel = InvalidOid;
+}
+
+void
+pgque_catalog_init(void)
+{
+	CacheRegisterRelcacheCallback(catalog_reset, (Datum) 0);
+}
 
 static void
 load_queue_attnums(Oid relid)
@@ -140,8 +170,15 @@ load_queue_attnums(Oid relid)
 	for (i = 0; i < QA_COUNT; i++)
 	{
 		queue_attnums[i] = get_attnum(relid, queue_columns[i]);
-		if (queue_attnums[i] == InvalidAttrNumber)
-			elog(ERROR, "column pgque.queue.%s is missing", queue_columns[i]);
+		if (queue_attnums[i] == InvalidAttrNumber && i >= QA_FIRST_OPTIONAL)
+			continue;
+		if (queue_attnums[i] == InvalidAttrNumber ||
+			get_atttype(relid, queue_attnums[i]) != queue_column_types[i])
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("column pgque.queue.%s is missing or has been altered",
+							queue_columns[i]),
+					 errhint("pgque's tables must keep the layout the extension created.")));
 	}
 	queue_attnums_rel = relid;
 }
@@ -217,6 +254,8 @@ pgque_queue_fetch(const char *queue_name, int32 queue_id, Snapshot snapshot,
 		q->ticker_max_lag = interval_usecs(COL(QA_MAX_LAG));
 		q->ticker_idle_period = interval_usecs(COL(QA_IDLE));
 		q->max_retries = DatumGetInt32(COL(QA_MAX_RETRIES));
+		q->restricted = queue_attnums[QA_RESTRICTED] != InvalidAttrNumber &&
+			DatumGetBool(COL(QA_RESTRICTED));
 #undef COL
 	}
 	index_endscan(scan);

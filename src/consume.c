@@ -64,6 +64,8 @@ typedef struct SubRef
 {
 	int32		queue_id;
 	int32		sub_id;
+	const char *queue_name;
+	const char *consumer_name;
 } SubRef;
 
 /* A pgque.batch row. */
@@ -91,10 +93,25 @@ static SPIPlanPtr plan_insert_batch;
 static SPIPlanPtr plan_close_batch;
 static SPIPlanPtr plan_set_end;
 
-static inline Datum
-col(int row, int colno, bool *isnull)
+/* Consuming from a restricted queue needs a grant and the subscription's role. */
+static void
+check_consume(int32 queue_id, int32 sub_id, Snapshot snap)
 {
-	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, colno, isnull);
+	PgqueQueue	q;
+
+	if (pgque_queue_fetch(NULL, queue_id, snap, &q) && q.restricted)
+		pgque_check_access(queue_id, "consume", sub_id);
+}
+
+static void
+error_not_subscribed(const char *queue_name, const char *consumer_name)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_UNDEFINED_OBJECT),
+			 errmsg("consumer not found: \"%s\" is not subscribed to queue \"%s\"",
+					consumer_name, queue_name),
+			 errpgqueobject("consumer"),
+			 errhint("Subscribe it with pgque.subscribe().")));
 }
 
 static void
@@ -103,39 +120,37 @@ sub_lookup(const char *queue_name, const char *consumer_name, Snapshot snap,
 {
 	static const Oid types[] = {TEXTOID, TEXTOID};
 	Datum		args[2];
-	bool		isnull;
 
 	args[0] = CStringGetTextDatum(queue_name);
 	args[1] = CStringGetTextDatum(consumer_name);
 	if (pgque_execute_snapshot(pgque_plan(&plan_sub,
 										"select s.sub_queue, s.sub_id"
 										"  from pgque.subscriber s"
-										"  join pgque.queue q on q.queue_id = s.sub_queue"
-										"  join pgque.consumer c on c.co_id = s.sub_consumer"
-										" where q.queue_name = $1 and c.co_name = $2",
+										"  join pgque.queue q on q.queue_id OPERATOR(pg_catalog.=) s.sub_queue"
+										"  join pgque.consumer c on c.co_id OPERATOR(pg_catalog.=) s.sub_consumer"
+										" where q.queue_name OPERATOR(pg_catalog.=) $1"
+										"   and c.co_name OPERATOR(pg_catalog.=) $2",
 										2, types),
 							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not look up subscription");
+	sub->queue_name = queue_name;
+	sub->consumer_name = consumer_name;
 	if (SPI_processed == 1)
 	{
-		sub->queue_id = DatumGetInt32(col(0, 1, &isnull));
-		sub->sub_id = DatumGetInt32(col(0, 2, &isnull));
+		sub->queue_id = DatumGetInt32(pgque_spi_value(0, 1));
+		sub->sub_id = DatumGetInt32(pgque_spi_value(0, 2));
+		check_consume(sub->queue_id, sub->sub_id, snap);
 		return;
 	}
 
 	if (pgque_execute_snapshot(pgque_plan(&plan_queue_exists,
-										"select 1 from pgque.queue where queue_name = $1",
+										"select 1 from pgque.queue where queue_name OPERATOR(pg_catalog.=) $1",
 										1, types),
 							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not look up queue");
 	if (SPI_processed == 0)
 		pgque_error_queue_missing(queue_name);
-	ereport(ERROR,
-			(errcode(ERRCODE_UNDEFINED_OBJECT),
-			 errmsg("consumer \"%s\" is not subscribed to queue \"%s\"",
-					consumer_name, queue_name),
-			 errpgqueobject("consumer"),
-			 errhint("Subscribe it with pgque.subscribe().")));
+	error_not_subscribed(queue_name, consumer_name);
 }
 
 static void
@@ -160,25 +175,25 @@ fill_batch_row(BatchRow *b, int row)
 	bool		isnull;
 	Datum		d;
 
-	b->batch_id = DatumGetInt64(col(row, 1, &isnull));
-	b->state = DatumGetChar(col(row, 2, &isnull));
-	d = col(row, 3, &isnull);
+	b->batch_id = DatumGetInt64(pgque_spi_value(row, 1));
+	b->state = DatumGetChar(pgque_spi_value(row, 2));
+	d = pgque_spi_value_opt(row, 3, &isnull);
 	b->prev_tick = isnull ? 0 : DatumGetInt64(d);
-	b->next_tick = DatumGetInt64(col(row, 4, &isnull));
-	d = col(row, 5, &isnull);
+	b->next_tick = DatumGetInt64(pgque_spi_value(row, 4));
+	d = pgque_spi_value_opt(row, 5, &isnull);
 	b->has_start_ev = !isnull;
 	b->start_ev = isnull ? 0 : DatumGetInt64(d);
-	d = col(row, 6, &isnull);
+	d = pgque_spi_value_opt(row, 6, &isnull);
 	b->has_end_ev = !isnull;
 	b->end_ev = isnull ? 0 : DatumGetInt64(d);
-	b->sub_id = DatumGetInt32(col(row, 7, &isnull));
-	b->queue_id = DatumGetInt32(col(row, 8, &isnull));
+	b->sub_id = DatumGetInt32(pgque_spi_value(row, 7));
+	b->queue_id = DatumGetInt32(pgque_spi_value(row, 8));
 }
 
 #define BATCH_COLUMNS \
 	"b.batch_id, b.batch_state, b.batch_prev_tick, b.batch_next_tick," \
 	" b.batch_start_ev, b.batch_end_ev, b.batch_sub, s.sub_queue" \
-	" from pgque.batch b join pgque.subscriber s on s.sub_id = b.batch_sub"
+	" from pgque.batch b join pgque.subscriber s on s.sub_id OPERATOR(pg_catalog.=) b.batch_sub"
 
 /* The newest batch row of a subscriber; false if it has none. */
 static bool
@@ -190,7 +205,7 @@ sub_state(int32 sub_id, Snapshot snap, BatchRow *b)
 	args[0] = Int32GetDatum(sub_id);
 	if (pgque_execute_snapshot(pgque_plan(&plan_state,
 										"select " BATCH_COLUMNS
-										" where b.batch_sub = $1 order by b.batch_id desc limit 1",
+										" where b.batch_sub OPERATOR(pg_catalog.=) $1 order by b.batch_id desc limit 1",
 										1, types),
 							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read consumer state");
@@ -208,7 +223,7 @@ batch_fetch(int64 batch_id, Snapshot snap, BatchRow *b)
 
 	args[0] = Int64GetDatum(batch_id);
 	if (pgque_execute_snapshot(pgque_plan(&plan_batch,
-										"select " BATCH_COLUMNS " where b.batch_id = $1",
+										"select " BATCH_COLUMNS " where b.batch_id OPERATOR(pg_catalog.=) $1",
 										1, types),
 							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read batch");
@@ -218,14 +233,15 @@ batch_fetch(int64 batch_id, Snapshot snap, BatchRow *b)
 	return true;
 }
 
-/* The state of a subscriber that must have one (every subscribe writes it). */
+/*
+ * The state of a subscriber, read after taking its lock. Every subscribe
+ * writes one, so none means that an unsubscribe committed while we waited.
+ */
 static void
-sub_state_required(int32 sub_id, Snapshot snap, BatchRow *b)
+sub_state_required(const SubRef *sub, Snapshot snap, BatchRow *b)
 {
-	if (!sub_state(sub_id, snap, b))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("subscription %d has no position", sub_id)));
+	if (!sub_state(sub->sub_id, snap, b))
+		error_not_subscribed(sub->queue_name, sub->consumer_name);
 }
 
 /*
@@ -243,7 +259,6 @@ choose_window(int32 queue_id, int64 pos, int max_events, Snapshot snap,
 {
 	static const Oid types[] = {INT4OID, INT8OID, INT8OID};
 	Datum		args[3];
-	bool		isnull;
 	int64		base_seq = 0;
 	int64		from = pos;
 	int64		chunk = max_events > 0 ? 8 : 2;
@@ -260,28 +275,28 @@ choose_window(int32 queue_id, int64 pos, int max_events, Snapshot snap,
 		args[2] = Int64GetDatum(chunk);
 		if (pgque_execute_snapshot(pgque_plan(&plan_ticks_from,
 											"select tick_id, tick_event_seq from pgque.tick"
-											" where tick_queue = $1 and tick_id >= $2"
+											" where tick_queue OPERATOR(pg_catalog.=) $1 and tick_id OPERATOR(pg_catalog.>=) $2"
 											" order by tick_id limit $3",
 											3, types),
 								 args, NULL, snap, InvalidSnapshot, true, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read ticks");
 		n = SPI_processed;
-		if (n == 0 || DatumGetInt64(col(0, 1, &isnull)) != from)
+		if (n == 0 || DatumGetInt64(pgque_spi_value(0, 1)) != from)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_CORRUPTED),
 					 errmsg("tick " INT64_FORMAT " of queue %d is missing", from, queue_id),
 					 errdetail("The consumer's position refers to a tick that rotation removed.")));
 		if (from == pos)
-			base_seq = DatumGetInt64(col(0, 2, &isnull));
+			base_seq = DatumGetInt64(pgque_spi_value(0, 2));
 
 		/* row 0 is "from": the position, or the last tick already taken */
 		for (i = 1; i < n; i++)
 		{
-			int64		seq = DatumGetInt64(col(i, 2, &isnull));
+			int64		seq = DatumGetInt64(pgque_spi_value(i, 2));
 
 			if (found && seq - base_seq > max_events)
 				return true;
-			*next_tick = DatumGetInt64(col(i, 1, &isnull));
+			*next_tick = DatumGetInt64(pgque_spi_value(i, 1));
 			found = true;
 			if (max_events <= 0 || ++seen >= WINDOW_MAX_TICKS)
 				return true;
@@ -304,7 +319,6 @@ batch_insert(int32 sub_id, int64 prev_tick, int64 next_tick,
 	Datum		args[7];
 	char		nulls[7] = "       ";
 	TimestampTz now = GetCurrentTimestamp();
-	bool		isnull;
 
 	args[0] = Int32GetDatum(sub_id);
 	args[1] = Int64GetDatum(prev_tick);
@@ -319,14 +333,14 @@ batch_insert(int32 sub_id, int64 prev_tick, int64 next_tick,
 										"insert into pgque.batch (batch_id, batch_sub,"
 										" batch_prev_tick, batch_next_tick, batch_start_ev,"
 										" batch_end_ev, batch_state, batch_opened, batch_closed)"
-										" values (pg_catalog.nextval('pgque.batch_id_seq'),"
+										" values (pg_catalog.nextval('pgque.batch_id_seq'::pg_catalog.regclass),"
 										" $1, $2, $3, $4, $5, $6, $7,"
-										" case when $6 = 'o' then null else $7 end)"
+										" case when $6 OPERATOR(pg_catalog.=) 'o' then null else $7 end)"
 										" returning batch_id",
 										7, types),
 							 args, nulls, snap, InvalidSnapshot, false, true, 0) != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not insert batch");
-	return DatumGetInt64(col(0, 1, &isnull));
+	return DatumGetInt64(pgque_spi_value(0, 1));
 }
 
 static void
@@ -340,7 +354,7 @@ batch_close(int64 batch_id, char state, Snapshot snap)
 	args[2] = TimestampTzGetDatum(GetCurrentTimestamp());
 	if (pgque_execute_snapshot(pgque_plan(&plan_close_batch,
 										"update pgque.batch set batch_state = $2, batch_closed = $3"
-										" where batch_id = $1",
+										" where batch_id OPERATOR(pg_catalog.=) $1",
 										3, types),
 							 args, NULL, snap, InvalidSnapshot, false, true, 0) != SPI_OK_UPDATE ||
 		SPI_processed != 1)
@@ -356,7 +370,7 @@ batch_set_end(int64 batch_id, int64 end_ev, Snapshot snap)
 	args[0] = Int64GetDatum(batch_id);
 	args[1] = Int64GetDatum(end_ev);
 	if (pgque_execute_snapshot(pgque_plan(&plan_set_end,
-										"update pgque.batch set batch_end_ev = $2 where batch_id = $1",
+										"update pgque.batch set batch_end_ev = $2 where batch_id OPERATOR(pg_catalog.=) $1",
 										2, types),
 							 args, NULL, snap, InvalidSnapshot, false, true, 0) != SPI_OK_UPDATE)
 		elog(ERROR, "could not update batch " INT64_FORMAT, batch_id);
@@ -466,7 +480,7 @@ pgque_receive(PG_FUNCTION_ARGS)
 		int			nret;
 		int			i;
 
-		sub_state_required(sub.sub_id, snap, &b);
+		sub_state_required(&sub, snap, &b);
 		is_new = (b.state != 'o');
 		if (!is_new && b.has_end_ev)
 		{
@@ -556,13 +570,12 @@ pgque_next_batch_custom(PG_FUNCTION_ARGS)
 	sub_lock(sub.sub_id);
 	snap = refresh_snapshot(snap);
 
-	sub_state_required(sub.sub_id, snap, &b);
+	sub_state_required(&sub, snap, &b);
 	have_batch = (b.state == 'o');
 	if (!have_batch)
 	{
 		Datum		args[5];
 		char		nulls[5] = "     ";
-		bool		isnull;
 		int64		pos = b.next_tick;
 
 		/*
@@ -580,20 +593,21 @@ pgque_next_batch_custom(PG_FUNCTION_ARGS)
 		nulls[4] = PG_ARGISNULL(2) ? 'n' : ' ';
 		if (pgque_execute_snapshot(pgque_plan(&plan_custom_tick,
 											"select t.tick_id from pgque.tick p, pgque.tick t"
-											" where p.tick_queue = $1 and p.tick_id = $2"
-											"   and t.tick_queue = $1 and t.tick_id > $2"
+											" where p.tick_queue OPERATOR(pg_catalog.=) $1 and p.tick_id OPERATOR(pg_catalog.=) $2"
+											"   and t.tick_queue OPERATOR(pg_catalog.=) $1 and t.tick_id OPERATOR(pg_catalog.>) $2"
 											"   and (($3 is null and $4::interval is null)"
-											"        or t.tick_event_seq - p.tick_event_seq >= $3"
-											"        or t.tick_time - p.tick_time >= $4)"
+											"        or t.tick_event_seq OPERATOR(pg_catalog.-) p.tick_event_seq OPERATOR(pg_catalog.>=) $3"
+											"        or t.tick_time OPERATOR(pg_catalog.-) p.tick_time OPERATOR(pg_catalog.>=) $4)"
 											"   and ($5::interval is null"
-											"        or pg_catalog.clock_timestamp() - t.tick_time >= $5::interval)"
+											"        or pg_catalog.clock_timestamp() OPERATOR(pg_catalog.-) t.tick_time"
+											"           OPERATOR(pg_catalog.>=) $5::interval)"
 											" order by t.tick_id limit 1",
 											5, types),
 								 args, nulls, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not read ticks");
 		if (SPI_processed == 1)
 		{
-			b.next_tick = DatumGetInt64(col(0, 1, &isnull));
+			b.next_tick = DatumGetInt64(pgque_spi_value(0, 1));
 			b.prev_tick = pos;
 			b.batch_id = batch_insert(sub.sub_id, pos, b.next_tick, false, 0,
 									  false, 0, 'o', snap);
@@ -614,10 +628,10 @@ pgque_next_batch_custom(PG_FUNCTION_ARGS)
 		args[2] = Int64GetDatum(b.next_tick);
 		if (pgque_execute_snapshot(pgque_plan(&plan_ticks,
 											"select tick_id, tick_time, tick_event_seq from pgque.tick"
-											" where tick_queue = $1 and tick_id = $2"
+											" where tick_queue OPERATOR(pg_catalog.=) $1 and tick_id OPERATOR(pg_catalog.=) $2"
 											" union all "
 											"select tick_id, tick_time, tick_event_seq from pgque.tick"
-											" where tick_queue = $1 and tick_id = $3",
+											" where tick_queue OPERATOR(pg_catalog.=) $1 and tick_id OPERATOR(pg_catalog.=) $3",
 											3, ttypes),
 								 args, NULL, snap, InvalidSnapshot, true, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read ticks");
@@ -625,15 +639,14 @@ pgque_next_batch_custom(PG_FUNCTION_ARGS)
 		outnull[0] = false;
 		for (i = 0; i < SPI_processed; i++)
 		{
-			bool		isnull;
-			int64		id = DatumGetInt64(col(i, 1, &isnull));
+			int64		id = DatumGetInt64(pgque_spi_value(i, 1));
 			int			slot = (id == b.next_tick) ? 0 : 1;	/* cur, prev */
 
 			out[1 + slot] = Int64GetDatum(id);
 			outnull[1 + slot] = false;
-			out[3 + slot] = col(i, 2, &isnull);
+			out[3 + slot] = pgque_spi_value(i, 2);
 			outnull[3 + slot] = false;
-			out[5 + slot] = col(i, 3, &isnull);
+			out[5 + slot] = pgque_spi_value(i, 3);
 			outnull[5 + slot] = false;
 		}
 	}
@@ -656,7 +669,7 @@ report_not_open(int elevel, int64 batch_id, const BatchRow *b)
 	{
 		ereport(elevel,
 				(errcode(elevel == ERROR ? ERRCODE_UNDEFINED_OBJECT : ERRCODE_WARNING),
-				 errmsg("batch " INT64_FORMAT " does not exist", batch_id),
+				 errmsg("batch not found: " INT64_FORMAT, batch_id),
 				 errpgqueobject("batch")));
 		return;
 	}
@@ -686,6 +699,7 @@ open_batch_required(int64 batch_id, Snapshot snap, BatchRow *b)
 {
 	if (!batch_fetch(batch_id, snap, b))
 		report_not_open(ERROR, batch_id, NULL);
+	check_consume(b->queue_id, b->sub_id, snap);
 	if (b->state != 'o')
 		report_not_open(ERROR, batch_id, b);
 }
@@ -710,7 +724,6 @@ pgque_open_batch(PG_FUNCTION_ARGS)
 	Datum		out[4];
 	bool		outnull[4] = {false, false, false, false};
 	Datum		args[1];
-	bool		isnull;
 	int64		batch_id;
 
 	if (PG_ARGISNULL(0))
@@ -734,16 +747,16 @@ pgque_open_batch(PG_FUNCTION_ARGS)
 	if (pgque_execute_snapshot(pgque_plan(&plan_owner,
 										"select s.sub_consumer, q.queue_max_retries"
 										"  from pgque.subscriber s"
-										"  join pgque.queue q on q.queue_id = s.sub_queue"
-										" where s.sub_id = $1",
+										"  join pgque.queue q on q.queue_id OPERATOR(pg_catalog.=) s.sub_queue"
+										" where s.sub_id OPERATOR(pg_catalog.=) $1",
 										1, types),
 							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		elog(ERROR, "subscription %d of batch " INT64_FORMAT " is missing", b.sub_id, batch_id);
 	out[0] = Int32GetDatum(b.sub_id);
 	out[1] = Int32GetDatum(b.queue_id);
-	out[2] = col(0, 1, &isnull);
-	out[3] = col(0, 2, &isnull);
+	out[2] = pgque_spi_value(0, 1);
+	out[3] = pgque_spi_value(0, 2);
 	UnregisterSnapshot(snap);
 	SPI_finish();
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), out, outnull)));
@@ -841,6 +854,8 @@ pgque_ack(PG_FUNCTION_ARGS)
 	SPI_connect();
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	found = batch_fetch(batch_id, snap, &b);
+	if (found)
+		check_consume(b.queue_id, b.sub_id, snap);
 	if (found && b.state == 'o')
 	{
 		sub_lock(b.sub_id);

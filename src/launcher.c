@@ -12,13 +12,20 @@
  * decides from that reason whether and when to start another:
  *
  *	 - not installed, or pgque.stop(): not until CREATE EXTENSION or
- *	   pgque.start() wakes the launcher (wakeup.c);
+ *	   pgque.start() puts the database on the wanted list (wakeup.c). The
+ *	   launcher remembers "not installed" itself and frees the slot, so
+ *	   databases without pgque use none;
  *	 - the database was being dropped or copied: after a few seconds;
  *	 - an error or a kill: with exponential backoff, 1 s up to 60 s.
  *
  * It looks at pg_database every few seconds (new databases created from a
  * template that has pgque) and whenever its latch is set: by a worker's
  * start or exit (bgw_notify_pid) or by the wakeups above.
+ *
+ * After crash restarts in a row (PgqueShared.fast_restarts), it holds all
+ * workers back, 2 s doubling up to 5 minutes: a worker that crashes the
+ * server at once (a bug, or a trap laid for it) must not keep every
+ * database of the cluster in crash recovery.
  *
  * Duplicates are impossible by construction of the worker (advisory lock),
  * so a restarted launcher may simply start workers for databases whose
@@ -53,6 +60,7 @@
 #define BACKOFF_MAX_MS		60000
 #define BUSY_RETRY_MS		5000
 #define DUPLICATE_RETRY_MS	10000
+#define CRASH_HOLD_MAX_MS	(5 * 60 * 1000)
 
 /* what this launcher knows about one database */
 typedef struct LaunchedDb
@@ -63,12 +71,14 @@ typedef struct LaunchedDb
 	TimestampTz retry_at;
 	int			failures;
 	bool		seen;			/* still in pg_database at the last scan */
+	bool		parked;			/* pgque is not installed: wait to be wanted */
 } LaunchedDb;
 
 static LaunchedDb *dbs = NULL;
 static int	ndbs = 0;
 static int	max_dbs = 0;
 static TimestampTz no_slot_warned = 0;
+static TimestampTz hold_until = 0;
 
 void
 pgque_launcher_register(void)
@@ -152,7 +162,11 @@ candidate_databases(void)
 	return result;
 }
 
-/* Mark (or unmark) a launch in flight, so that pgque.stop() waits for it. */
+/*
+ * Mark (or unmark) a launch in flight, so that pgque.stop() waits for it.
+ * A database seen for the first time takes a slot for it; if it turns out
+ * to have no pgque, consider() frees it again.
+ */
 static void
 set_launching(Oid dboid, bool launching)
 {
@@ -227,6 +241,8 @@ consider(LaunchedDb *ldb, TimestampTz now)
 	}
 	if (running)
 		return 0;
+	if (slot == NULL && ldb->parked)
+		return 0;				/* until the database is wanted */
 
 	/*
 	 * A worker we launched that never reached its slot (it failed while
@@ -242,8 +258,13 @@ consider(LaunchedDb *ldb, TimestampTz now)
 	switch (reason)
 	{
 		case PGQUE_EXIT_NO_EXTENSION:
+			/* remember it here and give the slot to databases with pgque */
+			ldb->parked = true;
+			if (slot != NULL)
+				pgque_slot_release(slot);
+			return 0;
 		case PGQUE_EXIT_DISABLED:
-			return 0;			/* until CREATE EXTENSION / pgque.start() */
+			return 0;			/* until pgque.start() */
 		case PGQUE_EXIT_DUPLICATE:
 			if (ldb->retry_at <= ldb->launched_at)
 				ldb->retry_at = TimestampTzPlusMilliseconds(now, DUPLICATE_RETRY_MS);
@@ -272,8 +293,36 @@ consider(LaunchedDb *ldb, TimestampTz now)
 
 	if (ldb->retry_at > now)
 		return ldb->retry_at;
+	if (hold_until > now)
+		return hold_until;
 	launch(ldb, now);
 	return ldb->handle == NULL ? ldb->retry_at : 0;
+}
+
+/* Databases that installed pgque or called pgque.start(): launch them now. */
+static void
+take_wanted(void)
+{
+	Oid			wanted[PGQUE_WANTED_MAX];
+	bool		all;
+	int			n = pgque_take_wanted(wanted, PGQUE_WANTED_MAX, &all);
+	int			i;
+
+	for (i = 0; i < ndbs; i++)
+	{
+		LaunchedDb *ldb = &dbs[i];
+		bool		want = all;
+		int			k;
+
+		for (k = 0; k < n && !want; k++)
+			want = wanted[k] == ldb->dboid;
+		if (!want)
+			continue;
+		ldb->parked = false;
+		ldb->launched_at = 0;
+		ldb->retry_at = 0;
+		ldb->failures = 0;
+	}
 }
 
 /* One look at all databases; returns the earliest time to look again. */
@@ -287,6 +336,7 @@ launcher_pass(void)
 	int			i;
 
 	pgque_shared->rescan = false;
+	take_wanted();
 	candidates = candidate_databases();
 
 	for (i = 0; i < ndbs; i++)
@@ -334,6 +384,19 @@ pgque_launcher_main(Datum arg)
 	pgque_shared->launcher_pgprocno = MyProc->pgprocno;
 	before_shmem_exit(launcher_cleanup, (Datum) 0);
 	ereport(LOG, (errmsg("pgque launcher started")));
+
+	if (pgque_shared->fast_restarts > 0)
+	{
+		int64		hold_ms = Min((int64) 1000 << Min(pgque_shared->fast_restarts, 20),
+								  CRASH_HOLD_MAX_MS);
+
+		hold_until = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), hold_ms);
+		pgque_shared->workers_held_until = hold_until;
+		ereport(WARNING,
+				(errmsg("pgque launcher: the server restarted %d times in a row after crashes; workers start in %lld s",
+						pgque_shared->fast_restarts, (long long) (hold_ms / 1000)),
+				 errhint("See the server log for the process that crashed.")));
+	}
 
 	for (;;)
 	{

@@ -16,10 +16,24 @@
  */
 #include "pgque.h"
 
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
 PG_FUNCTION_INFO_V1(pgque_check_queue_name_sql);
 PG_FUNCTION_INFO_V1(pgque_check_consumer_name_sql);
+
+/* At most max bytes of name, cut at a character boundary, "..." if cut. */
+static char *
+shortened(const char *name, int max)
+{
+	int			len = strlen(name);
+	int			cut;
+
+	if (len <= max)
+		return pstrdup(name);
+	cut = pg_mbcliplen(name, len, max);
+	return psprintf("%.*s...", cut, name);
+}
 
 static void
 check_name(const char *kind, const char *name)
@@ -38,7 +52,8 @@ check_name(const char *kind, const char *name)
 	if (len > PGQUE_NAME_MAX)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("%s name \"%s\" is too long", kind, name),
+				 errmsg("%s name \"%s\" is too long (%zu bytes, max %d)", kind,
+						shortened(name, 64), len, PGQUE_NAME_MAX),
 				 errdetail("Names are limited to %d bytes so that the notification channel \"%s<name>\" fits in %d bytes.",
 						   PGQUE_NAME_MAX, PGQUE_CHANNEL_PREFIX, NAMEDATALEN - 1)));
 }

@@ -63,6 +63,7 @@ typedef struct PgqueQueue
 	int64		ticker_max_lag;		/* microseconds */
 	int64		ticker_idle_period; /* microseconds */
 	int32		max_retries;
+	bool		restricted;		/* only granted roles may use it (15_access.sql) */
 } PgqueQueue;
 
 /* catalog.c */
@@ -77,6 +78,10 @@ extern void pgque_queue_lookup(const char *queue_name, Snapshot snapshot,
 							   PgqueQueue *q);
 extern void pgque_error_queue_missing(const char *queue_name) pg_attribute_noreturn();
 extern int64 pgque_sequence_last_value(Oid seqoid);
+extern void pgque_catalog_init(void);
+
+/* access.c */
+extern void pgque_check_access(int32 queue_id, const char *privilege, int32 sub_id);
 
 /* plans.c */
 extern SPIPlanPtr pgque_plan(SPIPlanPtr *cache, const char *sql, int nargs,
@@ -87,6 +92,8 @@ extern int	pgque_execute_snapshot(SPIPlanPtr plan, Datum *values, const char *nu
 extern int	pgque_execute_plan(SPIPlanPtr plan, Datum *values, const char *nulls,
 							   bool read_only, long tcount);
 extern int	pgque_execute(const char *sql, bool read_only, long tcount);
+extern Datum pgque_spi_value(uint64 row, int colno);
+extern Datum pgque_spi_value_opt(uint64 row, int colno, bool *isnull);
 extern void pgque_plans_init(void);
 
 /* ticker.c */
@@ -97,12 +104,11 @@ typedef enum PgqueTickMode
 	PGQUE_TICK_NOW				/* unless paused or ticked externally */
 } PgqueTickMode;
 
-extern int64 pgque_tick_queue(int32 queue_id, PgqueTickMode mode);
-extern int	pgque_tick_all(void);
+extern int64 pgque_tick_queue(int32 queue_id, PgqueTickMode mode, bool by_worker);
+extern int	pgque_tick_all(bool by_worker);
 
 /* wakeup.c */
 extern void pgque_note_event_insert(int32 queue_id);
-extern bool pgque_xact_wrote_events(void);
 extern void pgque_note_queue_changed(Oid queue_relid, int32 queue_id);
 
 #endif							/* PGQUE_H */

@@ -143,6 +143,37 @@ pgque_execute(const char *sql, bool read_only, long tcount)
 }
 
 /*
+ * Column colno of result row `row` of the last SPI statement. pgque's own
+ * statements return no NULL where these are used; if one does anyway (a
+ * damaged table, an object someone planted), fail cleanly rather than read
+ * garbage.
+ */
+Datum
+pgque_spi_value(uint64 row, int colno)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_tuptable == NULL || row >= SPI_processed)
+		elog(ERROR, "pgque: expected a row %llu from SPI, got %llu",
+			 (unsigned long long) row, (unsigned long long) SPI_processed);
+	d = SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, colno, &isnull);
+	if (isnull)
+		elog(ERROR, "pgque: unexpected NULL in column %d of an internal query", colno);
+	return d;
+}
+
+/* The same for a column that may be NULL. */
+Datum
+pgque_spi_value_opt(uint64 row, int colno, bool *isnull)
+{
+	if (SPI_tuptable == NULL || row >= SPI_processed)
+		elog(ERROR, "pgque: expected a row %llu from SPI, got %llu",
+			 (unsigned long long) row, (unsigned long long) SPI_processed);
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, colno, isnull);
+}
+
+/*
  * SQL: pgque._explain(sql text) -> setof text
  * EXPLAIN (COSTS OFF) of sql as pgque plans its own statements; for tests.
  */

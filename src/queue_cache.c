@@ -65,6 +65,7 @@ typedef struct SharedQueueEntry
 	bool		valid;
 	int32		cur_table;
 	bool		disable_insert;
+	bool		restricted;
 } SharedQueueEntry;
 
 static SharedQueueEntry *shared_entries = NULL;
@@ -252,6 +253,7 @@ queue_cache_lookup(const char *queue_name, PgqueQueue *q, Oid *table_oid,
 			hit = true;
 			q->cur_table = e->cur_table;
 			q->disable_insert = e->disable_insert;
+			q->restricted = e->restricted;
 		}
 	}
 	SpinLockRelease(&e->mutex);
@@ -300,6 +302,7 @@ queue_cache_store(const PgqueQueue *q, const Oid *table_oid, Oid seq_oid,
 		e->valid = true;
 		e->cur_table = q->cur_table;
 		e->disable_insert = q->disable_insert;
+		e->restricted = q->restricted;
 	}
 	SpinLockRelease(&e->mutex);
 }

@@ -37,6 +37,7 @@
 #include "storage/lmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -53,6 +54,40 @@ PG_FUNCTION_INFO_V1(pgque_send_batch_text);
 PG_FUNCTION_INFO_V1(pgque_send_batch_jsonb);
 PG_FUNCTION_INFO_V1(pgque_insert_event);
 PG_FUNCTION_INFO_V1(pgque_insert_event_raw);
+
+/*
+ * Event tables are read and written column by column in C: refuse one
+ * whose layout is not event_template's (someone altered it), rather than
+ * misread its rows.
+ */
+void
+event_table_check(Relation rel)
+{
+	static const Oid types[EV_NATTS] = {
+		INT8OID, TIMESTAMPTZOID, XID8OID, INT4OID, INT4OID,
+		TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID
+	};
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			i;
+
+	for (i = 0; i < Max(desc->natts, EV_NATTS); i++)
+	{
+		Form_pg_attribute att = i < desc->natts ? TupleDescAttr(desc, i) : NULL;
+
+		if (att != NULL && i < EV_NATTS && !att->attisdropped && att->atttypid == types[i])
+			continue;
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("event table \"%s\" has been altered", RelationGetRelationName(rel)),
+				 i >= desc->natts || i >= EV_NATTS ?
+				 errdetail("It has %d columns, counting dropped ones; pgque expects %d.",
+						   desc->natts, EV_NATTS) :
+				 errdetail("Column %d is %s, pgque expects %s.", i + 1,
+						   att->attisdropped ? "dropped" : format_type_be(att->atttypid),
+						   format_type_be(types[i])),
+				 errhint("Event tables must keep the layout of pgque.event_template.")));
+	}
+}
 
 /*
  * Start writing events into a queue, given by name or (name NULL) by id.
@@ -86,7 +121,7 @@ event_writer_begin(EventWriter *w, const char *queue_name, int32 queue_id)
 				pgque_error_queue_missing(queue_name);
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
-					 errmsg("queue with id %d does not exist", queue_id),
+					 errmsg("queue not found: id %d", queue_id),
 					 errpgqueobject("queue")));
 		}
 		UnregisterSnapshot(snap);
@@ -109,10 +144,7 @@ event_writer_begin(EventWriter *w, const char *queue_name, int32 queue_id)
 				 errdetail("pgque.queue.queue_disable_insert is set for this queue.")));
 
 	w->rel = table_open(relid, RowExclusiveLock);
-	if (RelationGetDescr(w->rel)->natts != EV_NATTS)
-		elog(ERROR, "event table \"%s\" has %d columns, expected %d",
-			 RelationGetRelationName(w->rel), RelationGetDescr(w->rel)->natts,
-			 EV_NATTS);
+	event_table_check(w->rel);
 
 	indexes = RelationGetIndexList(w->rel);
 	w->nindexes = list_length(indexes);
@@ -208,6 +240,14 @@ event_writer_end(EventWriter *w)
 	table_close(w->rel, NoLock);
 }
 
+/* Producing to a restricted queue needs a 'produce' grant (access.c). */
+static inline void
+check_produce(EventWriter *w)
+{
+	if (w->queue.restricted)
+		pgque_check_access(w->queue.queue_id, "produce", 0);
+}
+
 /* A payload argument as text: jsonb is stored in its canonical text form. */
 static Datum
 payload_arg(FunctionCallInfo fcinfo, int argno, bool is_jsonb, bool *isnull)
@@ -256,6 +296,7 @@ send_common(FunctionCallInfo fcinfo, bool is_jsonb)
 	values[EV_DATA] = payload_arg(fcinfo, payload_arg_no, is_jsonb, &nulls[EV_DATA]);
 
 	event_writer_begin(&w, queue_name, 0);
+	check_produce(&w);
 	ev_id = event_writer_insert(&w, values, nulls);
 	event_writer_end(&w);
 	PG_RETURN_INT64(ev_id);
@@ -323,6 +364,7 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
 
 	ids = palloc(sizeof(Datum) * n);
 	event_writer_begin(&w, queue_name, 0);
+	check_produce(&w);
 	for (i = 0; i < n; i++)
 	{
 		event_values_init(values, nulls);
@@ -387,6 +429,7 @@ pgque_insert_event(PG_FUNCTION_ARGS)
 	}
 
 	event_writer_begin(&w, queue_name, 0);
+	check_produce(&w);
 	ev_id = event_writer_insert(&w, values, nulls);
 	event_writer_end(&w);
 	PG_RETURN_INT64(ev_id);

@@ -34,6 +34,7 @@ typedef struct EventWriter
 	TimestampTz now;
 } EventWriter;
 
+extern void event_table_check(Relation rel);
 extern void event_writer_begin(EventWriter *w, const char *queue_name, int32 queue_id);
 extern int64 event_writer_insert(EventWriter *w, Datum *values, bool *nulls);
 extern void event_writer_end(EventWriter *w);

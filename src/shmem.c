@@ -3,9 +3,11 @@
  * shmem.c
  *		Shared memory: one slot per database served by a pgque worker.
  *
- * Exists only when pgque is in shared_preload_libraries. A slot is
- * allocated (dboid set) and freed under PgqueShared->lock in exclusive
- * mode; dboid is read without it, since an Oid store is atomic and a stale
+ * Exists only when pgque is in shared_preload_libraries. There are
+ * pgque.max_databases slots; a database holds one while its worker runs or
+ * the launcher needs to remember why it stopped, not while it merely lacks
+ * pgque (the launcher frees those). A slot is allocated (dboid set) and
+ * freed under PgqueShared->lock in exclusive mode; dboid is read without it, since an Oid store is atomic and a stale
  * read only costs a missed or spurious wakeup. Every other slot field is
  * protected by the slot's spinlock, held only for a few instructions and
  * never across anything that can fail, so backends may use it from their
@@ -17,6 +19,8 @@
 
 #include "miscadmin.h"
 #include "postmaster/bgworker.h"
+#include "utils/guc.h"
+#include "utils/timestamp.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/proc.h"
@@ -25,15 +29,30 @@
 #include "queue_cache.h"
 
 PgqueShared *pgque_shared = NULL;
+int			pgque_max_databases = 64;
 
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
+/* postmaster-local: survives the crash restarts that reset shared memory */
+static TimestampTz pm_last_init = 0;
+static int	pm_fast_restarts = 0;
+
+void
+pgque_shmem_settings_init(void)
+{
+	DefineCustomIntVariable("pgque.max_databases",
+							"Number of databases pgque workers can serve at once.",
+							"Each database with pgque needs a slot in shared memory; "
+							"one left without a slot is not ticked (pgque.status() says so).",
+							&pgque_max_databases, 64, 1, 10000, PGC_POSTMASTER, 0,
+							NULL, NULL, NULL);
+}
+
 static int
 slot_count(void)
 {
-	/* every served database needs a background worker */
-	return Max(max_worker_processes, 1);
+	return pgque_max_databases;
 }
 
 static Size
@@ -60,6 +79,18 @@ pgque_shmem_startup(void)
 	if (prev_shmem_startup_hook)
 		prev_shmem_startup_hook();
 
+	/* in the postmaster: count restarts in a row (see PgqueShared) */
+	if (!IsUnderPostmaster)
+	{
+		TimestampTz now = GetCurrentTimestamp();
+
+		if (pm_last_init != 0 && now - pm_last_init < PGQUE_FAST_RESTART)
+			pm_fast_restarts++;
+		else
+			pm_fast_restarts = 0;
+		pm_last_init = now;
+	}
+
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
 	pgque_shared = ShmemInitStruct("pgque", shared_size(), &found);
 	if (!found)
@@ -67,6 +98,7 @@ pgque_shmem_startup(void)
 		int			i;
 
 		memset(pgque_shared, 0, shared_size());
+		pgque_shared->fast_restarts = pm_fast_restarts;
 		pgque_shared->lock = &(GetNamedLWLockTranche("pgque"))->lock;
 		pgque_shared->launcher_pgprocno = -1;
 		pgque_shared->nslots = slot_count();
@@ -149,6 +181,64 @@ pgque_slot_release(PgqueDbSlot *slot)
 	LWLockAcquire(pgque_shared->lock, LW_EXCLUSIVE);
 	slot->dboid = InvalidOid;
 	LWLockRelease(pgque_shared->lock);
+}
+
+/* How many slots are taken (a hint: read without the lock). */
+int
+pgque_slots_used(void)
+{
+	int			i;
+	int			n = 0;
+
+	if (pgque_shared == NULL)
+		return 0;
+	for (i = 0; i < pgque_shared->nslots; i++)
+		if (OidIsValid(pgque_shared->slots[i].dboid))
+			n++;
+	return n;
+}
+
+/*
+ * A database installed pgque or re-enabled its worker: the launcher must
+ * look at it again, whatever it remembers. Called from a commit callback:
+ * cannot fail.
+ */
+void
+pgque_want_database(Oid dboid)
+{
+	int			i;
+
+	if (pgque_shared == NULL)
+		return;
+	LWLockAcquire(pgque_shared->lock, LW_EXCLUSIVE);
+	for (i = 0; i < pgque_shared->nwanted; i++)
+		if (pgque_shared->wanted[i] == dboid)
+			break;
+	if (i == pgque_shared->nwanted)
+	{
+		if (pgque_shared->nwanted < PGQUE_WANTED_MAX)
+			pgque_shared->wanted[pgque_shared->nwanted++] = dboid;
+		else
+			pgque_shared->wanted_all = true;
+	}
+	LWLockRelease(pgque_shared->lock);
+	pgque_wake_launcher();
+}
+
+/* The launcher takes the wanted list (at most max entries; *all on overflow). */
+int
+pgque_take_wanted(Oid *dboids, int max, bool *all)
+{
+	int			n;
+
+	LWLockAcquire(pgque_shared->lock, LW_EXCLUSIVE);
+	n = Min(pgque_shared->nwanted, max);
+	memcpy(dboids, pgque_shared->wanted, sizeof(Oid) * n);
+	*all = pgque_shared->wanted_all || pgque_shared->nwanted > max;
+	pgque_shared->nwanted = 0;
+	pgque_shared->wanted_all = false;
+	LWLockRelease(pgque_shared->lock);
+	return n;
 }
 
 /* Set the latch of the process with this pgprocno (safe if it is gone). */

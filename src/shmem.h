@@ -16,6 +16,8 @@
 
 /* queues remembered per database between two worker passes */
 #define PGQUE_DIRTY_MAX		64
+/* databases whose CREATE EXTENSION / pgque.start() the launcher has not seen */
+#define PGQUE_WANTED_MAX	64
 
 /* Why a worker last stopped; tells the launcher whether to start another. */
 typedef enum PgqueExit
@@ -55,18 +57,43 @@ typedef struct PgqueDbSlot
 
 typedef struct PgqueShared
 {
-	LWLock	   *lock;			/* held to allocate or free slots */
+	LWLock	   *lock;			/* held to allocate or free slots, and for
+								 * the wanted list */
 	pid_t		launcher_pid;
 	int			launcher_pgprocno;
 	bool		rescan;			/* launcher: look at pg_database now */
-	int			nslots;
+
+	/*
+	 * How many times in a row the server restarted after a crash within
+	 * PGQUE_FAST_RESTART of the previous start; set by the postmaster when
+	 * it (re)creates shared memory, read-only afterwards. The launcher holds
+	 * workers back after such restarts (launcher.c).
+	 */
+	int			fast_restarts;
+	/* written by the launcher only; read by status() as an unlocked hint */
+	TimestampTz workers_held_until;
+
+	/* protected by lock: */
+	int			nwanted;
+	bool		wanted_all;		/* the list overflowed: look at every database */
+	Oid			wanted[PGQUE_WANTED_MAX];
+
+	int			nslots;			/* pgque.max_databases; fixed */
 	PgqueDbSlot slots[FLEXIBLE_ARRAY_MEMBER];
 } PgqueShared;
 
+/* a restart within this long of the previous start counts as "in a row" */
+#define PGQUE_FAST_RESTART	(5 * 60 * USECS_PER_SEC)
+
 /* NULL unless the library is in shared_preload_libraries */
 extern PgqueShared *pgque_shared;
+extern int	pgque_max_databases;
 
 extern void pgque_shmem_init(void);
+extern void pgque_shmem_settings_init(void);
+extern int	pgque_slots_used(void);
+extern void pgque_want_database(Oid dboid);
+extern int	pgque_take_wanted(Oid *dboids, int max, bool *all);
 extern PgqueDbSlot *pgque_slot_find(Oid dboid);
 extern PgqueDbSlot *pgque_slot_acquire(Oid dboid);
 extern void pgque_slot_release(PgqueDbSlot *slot);

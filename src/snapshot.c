@@ -87,18 +87,23 @@ pgque_next_xid(PG_FUNCTION_ARGS)
  * in the tick's tick_event_seq, and the next ticker must know that the tick
  * did not cover them. So the tick lists every xid from the snapshot's xmax
  * up to next (ReadNextFullTransactionId(), read after the caller read the
- * event sequence) as running, and raises xmax to next. The current
- * transaction counts as running only if it sent events; otherwise the
- * worker's own tick transactions would look like activity.
+ * event sequence) as running, and raises xmax to next.
+ *
+ * The current transaction, if it has an xid, counts as running too when
+ * own_may_send: a transaction that ticks and then sends (create_queue() and
+ * send() in one transaction, or ticker() then send()) must not have its
+ * events before the tick that saw it "finished" -- a consumer would have
+ * read that window already. The worker passes false: its tick transactions
+ * never send, and listing them would make each tick look like activity.
  *
  * An xid listed although it never wrote an event (or is a subtransaction)
  * only costs an extra tick; one left out could cost an event its delivery.
  */
 TickSnapshot *
-tick_snapshot_take(Snapshot cur, FullTransactionId next)
+tick_snapshot_take(Snapshot cur, FullTransactionId next, bool own_may_send)
 {
 	FullTransactionId own = GetTopFullTransactionIdIfAny();
-	bool		own_counts = FullTransactionIdIsValid(own) && pgque_xact_wrote_events();
+	bool		own_counts = FullTransactionIdIsValid(own) && own_may_send;
 	FullTransactionId snap_xmax = widen_xid(next, cur->xmax);
 	uint64		gap = U64FromFullTransactionId(next) - U64FromFullTransactionId(snap_xmax);
 	TickSnapshot *snap;

@@ -26,6 +26,7 @@ typedef struct TickSnapshot
 #define DatumGetTickSnapshot(d) ((TickSnapshot *) PG_DETOAST_DATUM(d))
 
 extern bool tick_snapshot_sees(const TickSnapshot *snap, FullTransactionId xid);
-extern TickSnapshot *tick_snapshot_take(Snapshot cur, FullTransactionId next);
+extern TickSnapshot *tick_snapshot_take(Snapshot cur, FullTransactionId next,
+										bool own_may_send);
 
 #endif							/* PGQUE_SNAPSHOT_H */

@@ -15,6 +15,12 @@
  * its snapshot after this tick has committed. That is what makes concurrent
  * ticker() calls safe, which PgQ could not promise.
  *
+ * The worker (by_worker) never waits for a lock a user may hold (a manual
+ * ticker() in an open transaction, a row lock on pgque.queue): it skips a
+ * queue whose tick lock is taken and leaves queue_tick_forced set when the
+ * queue row is locked (the next pass ticks again). And its tick
+ * transactions never send events (see tick_snapshot_take).
+ *
  * Every tick sends NOTIFY pgque_<queue> with the tick id as payload; it is
  * delivered when the ticking transaction commits.
  *
@@ -73,7 +79,7 @@ tick_due(const PgqueQueue *q, PgqueTickMode mode, bool have_last,
  * called inside SPI_connect().
  */
 int64
-pgque_tick_queue(int32 queue_id, PgqueTickMode mode)
+pgque_tick_queue(int32 queue_id, PgqueTickMode mode, bool by_worker)
 {
 	static const Oid last_types[] = {INT4OID};
 	static const Oid insert_types[] = {INT4OID, INT8OID, TIMESTAMPTZOID, PG_SNAPSHOTOID, INT8OID};
@@ -93,7 +99,11 @@ pgque_tick_queue(int32 queue_id, PgqueTickMode mode)
 	char		channel[NAMEDATALEN];
 	char		payload[32];
 
-	LockDatabaseObject(pgque_relation_oid("queue"), queue_id, 0, ExclusiveLock);
+	if (!by_worker)
+		LockDatabaseObject(pgque_relation_oid("queue"), queue_id, 0, ExclusiveLock);
+	else if (!ConditionalLockDatabaseObject(pgque_relation_oid("queue"), queue_id, 0,
+											ExclusiveLock))
+		return 0;
 
 	/* Everything below is read after the lock, with a fresh snapshot. */
 	snap = RegisterSnapshot(GetLatestSnapshot());
@@ -108,23 +118,18 @@ pgque_tick_queue(int32 queue_id, PgqueTickMode mode)
 	if (pgque_execute_snapshot(pgque_plan(&plan_last_tick,
 										"select tick_time, tick_event_seq,"
 										" pg_catalog.pg_snapshot_xmin(tick_snapshot)"
-										"   < pg_catalog.pg_snapshot_xmax(tick_snapshot)"
+										"   OPERATOR(pg_catalog.<) pg_catalog.pg_snapshot_xmax(tick_snapshot)"
 										" from pgque.tick"
-										" where tick_queue = $1 order by tick_id desc limit 1",
+										" where tick_queue OPERATOR(pg_catalog.=) $1 order by tick_id desc limit 1",
 										1, last_types),
 							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the last tick of queue %d", queue_id);
 	if (SPI_processed == 1)
 	{
-		bool		isnull;
-
 		have_last = true;
-		last_time = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[0],
-													  SPI_tuptable->tupdesc, 1, &isnull));
-		last_seq = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-											   SPI_tuptable->tupdesc, 2, &isnull));
-		last_saw_running = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-													  SPI_tuptable->tupdesc, 3, &isnull));
+		last_time = DatumGetTimestampTz(pgque_spi_value(0, 1));
+		last_seq = DatumGetInt64(pgque_spi_value(0, 2));
+		last_saw_running = DatumGetBool(pgque_spi_value(0, 3));
 	}
 
 	event_seq = pgque_event_seq_oid(queue_id);
@@ -146,7 +151,7 @@ pgque_tick_queue(int32 queue_id, PgqueTickMode mode)
 	 */
 	cur_snap = GetLatestSnapshot();
 	cur_seq = pgque_sequence_last_value(event_seq);
-	tick_snap = tick_snapshot_take(cur_snap, ReadNextFullTransactionId());
+	tick_snap = tick_snapshot_take(cur_snap, ReadNextFullTransactionId(), !by_worker);
 
 	args[0] = Int32GetDatum(queue_id);
 	args[1] = Int64GetDatum(tick_id);
@@ -163,9 +168,13 @@ pgque_tick_queue(int32 queue_id, PgqueTickMode mode)
 	if (q.tick_forced)
 	{
 		args[0] = Int32GetDatum(queue_id);
+		/* skip locked: a row lock a user holds must not stall us */
 		if (pgque_execute_snapshot(pgque_plan(&plan_clear_forced,
 											"update pgque.queue set queue_tick_forced = false"
-											" where queue_id = $1 and queue_tick_forced",
+											" where queue_id OPERATOR(pg_catalog.=)"
+											"   (select queue_id from pgque.queue"
+											"     where queue_id OPERATOR(pg_catalog.=) $1 and queue_tick_forced"
+											"       for no key update skip locked)",
 											1, last_types),
 								 args, NULL, GetLatestSnapshot(), InvalidSnapshot,
 								 false, true, 0) != SPI_OK_UPDATE)
@@ -184,7 +193,7 @@ pgque_tick_queue(int32 queue_id, PgqueTickMode mode)
  * Returns how many queues ticked. Must be called inside SPI_connect().
  */
 int
-pgque_tick_all(void)
+pgque_tick_all(bool by_worker)
 {
 	int			ticked = 0;
 	int32	   *ids;
@@ -201,14 +210,9 @@ pgque_tick_all(void)
 	n = SPI_processed;
 	ids = palloc(sizeof(int32) * Max(n, 1));
 	for (i = 0; i < n; i++)
-	{
-		bool		isnull;
-
-		ids[i] = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
-											 SPI_tuptable->tupdesc, 1, &isnull));
-	}
+		ids[i] = DatumGetInt32(pgque_spi_value(i, 1));
 	for (i = 0; i < n; i++)
-		if (pgque_tick_queue(ids[i], PGQUE_TICK_IF_DUE) != 0)
+		if (pgque_tick_queue(ids[i], PGQUE_TICK_IF_DUE, by_worker) != 0)
 			ticked++;
 	pfree(ids);
 	return ticked;
@@ -237,7 +241,7 @@ pgque_ticker_queue(PG_FUNCTION_ARGS)
 				 errhint("Set ticker_paused to false with pgque.set_queue_config().")));
 
 	SPI_connect();
-	tick_id = pgque_tick_queue(q.queue_id, PGQUE_TICK_IF_DUE);
+	tick_id = pgque_tick_queue(q.queue_id, PGQUE_TICK_IF_DUE, false);
 	SPI_finish();
 	if (tick_id == 0)
 		PG_RETURN_NULL();
@@ -251,7 +255,7 @@ pgque_ticker_all(PG_FUNCTION_ARGS)
 	int			ticked;
 
 	SPI_connect();
-	ticked = pgque_tick_all();
+	ticked = pgque_tick_all(false);
 	SPI_finish();
 	PG_RETURN_INT64(ticked);
 }

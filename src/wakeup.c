@@ -93,13 +93,6 @@ pgque_note_queue_changed(Oid queue_relid, int32 queue_id)
 		changed_overflow = true;
 }
 
-/* Did this transaction write events (as far as we have been told)? */
-bool
-pgque_xact_wrote_events(void)
-{
-	return npending > 0 || pending_overflow;
-}
-
 /* This transaction scheduled retries: the worker should re-plan. */
 void
 pgque_note_retries(void)
@@ -155,17 +148,17 @@ deliver(void)
 
 	if (pending_launcher && pgque_shared != NULL)
 	{
-		PgqueDbSlot *slot = pgque_slot_acquire(MyDatabaseId);
+		PgqueDbSlot *slot = pgque_slot_find(MyDatabaseId);
 
 		/* CREATE EXTENSION or pgque.start(): let the launcher try again */
 		if (slot != NULL)
 		{
 			SpinLockAcquire(&slot->mutex);
-			if (slot->pid == 0)
+			if (slot->pid == 0 && slot->dboid == MyDatabaseId)
 				slot->exit_reason = PGQUE_EXIT_NONE;
 			SpinLockRelease(&slot->mutex);
 		}
-		pgque_wake_launcher();
+		pgque_want_database(MyDatabaseId);
 	}
 	if (npending == 0 && !pending_overflow && !pending_retries)
 		return;

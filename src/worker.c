@@ -20,9 +20,19 @@
  * Each step runs in its own transaction; an error is logged, rolled back
  * and remembered for pgque.status(), and the worker carries on.
  *
- * Exactly one worker per database: a worker takes a session-level advisory
- * lock on (PGQUE_LOCK_CLASS, 1) in its database and leaves if it cannot,
- * whoever started it. It also leaves, without blocking anyone, when DROP
+ * Exactly one worker per database: a worker takes a session-level lock on
+ * a user lock tag (PGQUE_LOCK_CLASS, 1) in its database and leaves if it
+ * cannot, whoever started it. User locks cannot be taken from SQL (unlike
+ * advisory locks), so nobody can keep the worker from starting.
+ *
+ * The worker is a superuser in a database whose owner need not be one, so
+ * it gives the database's own settings (ALTER DATABASE ... SET) no say over
+ * what its SQL means: it pins search_path, role, timeouts and transaction
+ * defaults before running any (pin_settings), every statement it runs
+ * qualifies operators and functions, and every value it reads may be NULL
+ * or missing (pgque_spi_value). It waits for no lock a user can hold
+ * (nowait ticks, SKIP LOCKED in maintenance), and lock_timeout bounds any
+ * wait nobody foresaw. It also leaves, without blocking anyone, when DROP
  * DATABASE or CREATE DATABASE ... TEMPLATE wants its database: it probes
  * the database object with a conditional RowExclusiveLock on every wake,
  * and those commands hold a conflicting lock while they wait for sessions
@@ -126,7 +136,6 @@ pgque_worker_init(void)
 							NULL,
 							&pgque_maint_period, 30, 1, 86400, PGC_SIGHUP, GUC_UNIT_S,
 							NULL, NULL, NULL);
-	MarkGUCPrefixReserved("pgque");
 }
 
 void
@@ -195,14 +204,55 @@ database_wanted(void)
 	return false;
 }
 
-/* Take the per-database guard lock for the whole session. */
+/*
+ * Take the per-database guard lock for the whole session. A user lock (the
+ * lock type of the old contrib/userlock, which PostgreSQL keeps reserved):
+ * pg_locks shows it as "userlock", and no SQL function can take one.
+ */
 static bool
 take_guard_lock(void)
 {
 	LOCKTAG		tag;
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, PGQUE_LOCK_CLASS, 1, 2);
+	tag.locktag_field1 = MyDatabaseId;
+	tag.locktag_field2 = PGQUE_LOCK_CLASS;
+	tag.locktag_field3 = 1;
+	tag.locktag_field4 = 0;
+	tag.locktag_type = LOCKTAG_USERLOCK;
+	tag.locktag_lockmethodid = USER_LOCKMETHOD;
 	return LockAcquire(&tag, ExclusiveLock, true, true) != LOCKACQUIRE_NOT_AVAIL;
+}
+
+/*
+ * Settings a database owner may set for the database, which would change
+ * what the worker's SQL means or who runs it: pin them, whatever
+ * ALTER DATABASE ... SET says (PGC_S_OVERRIDE beats database settings).
+ */
+static void
+pin_settings(void)
+{
+	static const char *const pinned[][2] = {
+		{"search_path", "pg_catalog, pgque, pg_temp"},
+		{"role", "none"},
+		{"default_transaction_isolation", "read committed"},
+		{"default_transaction_read_only", "off"},
+		{"default_transaction_deferrable", "off"},
+		{"session_replication_role", "origin"},
+		{"statement_timeout", "0"},
+		{"idle_in_transaction_session_timeout", "0"},
+		{"exit_on_error", "off"},
+		/* never wait long for a lock: ticks are taken again next pass */
+		{"lock_timeout", "1s"},
+		/* ticks need no WAL flush before their NOTIFY (see file header) */
+		{"synchronous_commit", "off"},
+		{"plpgsql.variable_conflict", "error"},
+		{"plpgsql.extra_errors", "none"},
+		{"plpgsql.extra_warnings", "none"},
+	};
+	int			i;
+
+	for (i = 0; i < lengthof(pinned); i++)
+		SetConfigOption(pinned[i][0], pinned[i][1], PGC_SUSET, PGC_S_OVERRIDE);
 }
 
 static TimestampTz
@@ -342,14 +392,9 @@ step_tick_woken(void *arg)
 		n = SPI_processed;
 		ids = palloc(sizeof(int32) * Max(n, 1));
 		for (i = 0; i < (int) n; i++)
-		{
-			bool		isnull;
-
-			ids[i] = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[i],
-												 SPI_tuptable->tupdesc, 1, &isnull));
-		}
+			ids[i] = DatumGetInt32(pgque_spi_value(i, 1));
 		for (i = 0; i < (int) n; i++)
-			if (pgque_tick_queue(ids[i], PGQUE_TICK_IF_ACTIVITY) != 0)
+			if (pgque_tick_queue(ids[i], PGQUE_TICK_IF_ACTIVITY, true) != 0)
 			{
 				track_tick(ids[i], GetCurrentTimestamp());
 				work->ticked++;
@@ -357,7 +402,7 @@ step_tick_woken(void *arg)
 		return;
 	}
 	for (i = 0; i < work->n; i++)
-		if (pgque_tick_queue(work->ids[i], PGQUE_TICK_NOW) != 0)
+		if (pgque_tick_queue(work->ids[i], PGQUE_TICK_NOW, true) != 0)
 		{
 			track_tick(work->ids[i], GetCurrentTimestamp());
 			work->ticked++;
@@ -369,7 +414,7 @@ step_tick_due(void *arg)
 {
 	int		   *ticked = arg;
 
-	*ticked = pgque_tick_all();
+	*ticked = pgque_tick_all(true);
 }
 
 /* When is the next retry due? 0 = none scheduled. */
@@ -381,11 +426,11 @@ step_next_retry(void *arg)
 	bool		isnull;
 	Datum		d;
 
-	if (pgque_execute_plan(pgque_plan(&plan, "select min(ev_retry_after) from pgque.retry_queue",
+	if (pgque_execute_plan(pgque_plan(&plan, "select pg_catalog.min(ev_retry_after) from pgque.retry_queue",
 									0, NULL),
 						 NULL, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read pgque.retry_queue");
-	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	d = pgque_spi_value_opt(0, 1, &isnull);
 	*next = isnull ? 0 : DatumGetTimestampTz(d);
 }
 
@@ -464,6 +509,7 @@ pgque_worker_main(Datum arg)
 	TimestampTz last_maint = 0;
 	TimestampTz next_retry = 0;
 	bool		check_retries = true;
+	bool		installed;
 
 	my_dynamic = self->bgw_extra[0] != 0;
 
@@ -471,19 +517,36 @@ pgque_worker_main(Datum arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(dboid, InvalidOid, 0);
+	pin_settings();
 	pgstat_report_appname(PGQUE_WORKER_TYPE);
+
+	StartTransactionCommand();
+	strlcpy(my_dbname, get_database_name(MyDatabaseId), sizeof(my_dbname));
+	installed = OidIsValid(get_extension_oid("pgque", true));
+	CommitTransactionCommand();
 
 	if (pgque_shared != NULL)
 	{
 		my_slot = pgque_slot_acquire(dboid);
 		if (my_slot == NULL)
+		{
+			if (!installed)
+				proc_exit(0);	/* nothing to serve; the launcher asks again */
 			ereport(ERROR,
 					(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-					 errmsg("no free pgque slot for database %u", dboid),
-					 errhint("Raise max_worker_processes.")));
+					 errmsg("no free pgque slot for database \"%s\"", my_dbname),
+					 errdetail("All %d slots are taken by other databases.", pgque_shared->nslots),
+					 errhint("Raise pgque.max_databases.")));
+		}
+		/* tells the launcher that what the slot says next is ours */
+		SpinLockAcquire(&my_slot->mutex);
+		my_slot->started_at = GetCurrentTimestamp();
+		SpinLockRelease(&my_slot->mutex);
 	}
 	before_shmem_exit(worker_cleanup, (Datum) 0);
 
+	if (!installed)
+		worker_exit(PGQUE_EXIT_NO_EXTENSION, "pgque is not installed in this database");
 	if (!take_guard_lock())
 		worker_exit(PGQUE_EXIT_DUPLICATE, "another pgque worker serves this database");
 
@@ -501,7 +564,6 @@ pgque_worker_main(Datum arg)
 			my_slot->pgprocno = MyProc->pgprocno;
 			my_slot->dynamic = my_dynamic;
 			my_slot->exit_reason = PGQUE_EXIT_NONE;
-			my_slot->started_at = GetCurrentTimestamp();
 			my_slot->exited_at = 0;
 		}
 		SpinLockRelease(&my_slot->mutex);
@@ -509,40 +571,28 @@ pgque_worker_main(Datum arg)
 			worker_exit(PGQUE_EXIT_DISABLED, "stopped by pgque.stop()");
 	}
 
-	/* ticks need no WAL flush before their NOTIFY (see file header) */
-	SetConfigOption("synchronous_commit", "off", PGC_SUSET, PGC_S_OVERRIDE);
-
-	/* is pgque installed here, and (for the launcher) wanted? */
-	StartTransactionCommand();
-	strlcpy(my_dbname, get_database_name(MyDatabaseId), sizeof(my_dbname));
-	if (!OidIsValid(get_extension_oid("pgque", true)))
-	{
-		CommitTransactionCommand();
-		worker_exit(PGQUE_EXIT_NO_EXTENSION, "pgque is not installed in this database");
-	}
+	/* (for the launcher) is the worker wanted? */
 	if (!my_dynamic)
 	{
 		bool		enabled = true;
 
+		StartTransactionCommand();
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
 		if (pgque_execute("select worker_enabled from pgque.config", true, 1) == SPI_OK_SELECT &&
 			SPI_processed == 1)
 		{
 			bool		isnull;
+			Datum		d = pgque_spi_value_opt(0, 1, &isnull);
 
-			enabled = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0],
-												 SPI_tuptable->tupdesc, 1, &isnull));
+			enabled = isnull || DatumGetBool(d);
 		}
 		PopActiveSnapshot();
 		SPI_finish();
+		CommitTransactionCommand();
 		if (!enabled)
-		{
-			CommitTransactionCommand();
 			worker_exit(PGQUE_EXIT_DISABLED, "stopped by pgque.stop()");
-		}
 	}
-	CommitTransactionCommand();
 
 	ereport(LOG, (errmsg("pgque worker started for database \"%s\"%s",
 						 my_dbname, my_dynamic ? " by pgque.start()" : "")));
@@ -887,8 +937,17 @@ pgque_worker_status(PG_FUNCTION_ARGS)
 			reason = slot->exit_reason;
 			SpinLockRelease(&slot->mutex);
 		}
-		v[1] = CStringGetTextDatum(pgque_shared == NULL ? "not running" :
-								   psprintf("stopped: %s", exit_reason_text(reason)));
+		if (pgque_shared == NULL)
+			v[1] = CStringGetTextDatum("not running");
+		else if (pgque_shared->workers_held_until > GetCurrentTimestamp())
+			v[1] = CStringGetTextDatum(psprintf("waiting: the server restarted %d times in a row after crashes; workers start at %s",
+												pgque_shared->fast_restarts,
+												timestamptz_to_str(pgque_shared->workers_held_until)));
+		else if (slot == NULL && pgque_slots_used() >= pgque_shared->nslots)
+			v[1] = CStringGetTextDatum(psprintf("not served: all %d slots are taken by other databases; raise pgque.max_databases",
+												pgque_shared->nslots));
+		else
+			v[1] = CStringGetTextDatum(psprintf("stopped: %s", exit_reason_text(reason)));
 		n[1] = false;
 	}
 

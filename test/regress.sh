@@ -10,7 +10,7 @@ tests=("$@")
 if [ ${#tests[@]} -eq 0 ]; then
     for f in sql/*.sql; do tests+=("$(basename "$f" .sql)"); done
 fi
-out=build/regress
+out=${REGRESS_OUT:-build/regress}
 rm -rf "$out"
 mkdir -p "$out"
 PGHOST=$(cluster_dir "$name") PGPORT=$(cluster_port "$name") PGUSER=postgres \

@@ -12,15 +12,24 @@ passed=0
 failed=0
 failures=()
 
-# count "ok" / "FAILED" lines of a pg_regress-style log
-count_regress() {
-    local suite=$1 log=$2 ok bad
+# Count a pg_regress-style log: "ok" and "FAILED" lines. Every test that
+# should have run must show up as one of them (a test without an expected
+# file, or a suite that did not start, shows up as neither), and a non-zero
+# exit status with nothing failed is a failure too.
+count_regress() {   # suite log exit_status expected_tests
+    local suite=$1 log=$2 rc=$3 want=$4 ok bad missing
     ok=$(grep -cE '^(ok|test|    ) .* \.\.\. ok' "$log" || true)
     bad=$(grep -cE '\.\.\. FAILED' "$log" || true)
+    missing=$((want - ok - bad))
+    [ "$missing" -lt 0 ] && missing=0
+    if [ "$rc" -ne 0 ] && [ "$bad" -eq 0 ] && [ "$missing" -eq 0 ]; then
+        missing=1
+    fi
     passed=$((passed + ok))
-    failed=$((failed + bad))
+    failed=$((failed + bad + missing))
     [ "$bad" -gt 0 ] && failures+=("$suite: $(grep -E '\.\.\. FAILED' "$log" | awk '{print $2}' | tr '\n' ' ')")
-    echo "== $suite: $ok passed, $bad failed"
+    [ "$missing" -gt 0 ] && failures+=("$suite: $missing of $want tests did not report a result, exit status $rc (see $log)")
+    echo "== $suite: $ok passed, $((bad + missing)) failed"
 }
 
 # a suite that is one script: pass or fail as a whole, or that prints
@@ -67,9 +76,9 @@ cluster_start test || { echo "0 passed, 1 failed"; exit 1; }
 trap 'cluster_stop test' EXIT
 
 test/regress.sh test >build/logs/regress.log 2>&1
-count_regress "pg_regress" build/logs/regress.log
+count_regress "pg_regress" build/logs/regress.log $? "$(ls sql/*.sql | wc -l)"
 test/isolation.sh test >build/logs/isolation.log 2>&1
-count_regress "isolation" build/logs/isolation.log
+count_regress "isolation" build/logs/isolation.log $? "$(ls test/isolation/specs/*.spec | wc -l)"
 
 # the C++ client: unit, integration (against this cluster), find_package
 run_script client client/run_tests.sh "$(cluster_dsn test)"

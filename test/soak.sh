@@ -5,7 +5,9 @@
 #   test/soak.sh [SECONDS]          (make soak: 600; make test: 60)
 #
 # Producers (pgbench) record every payload in the same transaction as its
-# send, so soak_sent is exactly the set of committed events. One producer
+# send, so soak_sent is exactly the set of committed events. Another
+# producer sends batches and rolls them back, counting the rows with a
+# sequence (which a rollback does not undo). One producer
 # sends from REPEATABLE READ transactions that sleep across rotations. Three
 # consumers process and ack transactionally; each fails 5% of first
 # deliveries with nack (retried after 1 s); c3 sleeps 8 s between catch-ups,
@@ -31,6 +33,8 @@ q "create extension pgque"
 q "select pgque.create_queue('soak')" >/dev/null
 q "select pgque.set_queue_config('soak', 'rotation_period', '3 seconds')" >/dev/null
 q "create sequence soak_seq; create table soak_sent (payload text not null)"
+q "create sequence soak_aborted"
+q "create extension pgstattuple"
 for c in c1 c2 c3; do
     q "select pgque.subscribe('soak', '$c')" >/dev/null
     q "create table soak_got_$c (payload text, retry_count int)"
@@ -95,6 +99,13 @@ with p as (insert into soak_sent select 'r' || nextval('soak_seq') from generate
 select pgque.send_batch('soak', 'old snapshot', array_agg(payload)) from p;
 commit;
 EOF
+cat >"$work/produce_aborted.sql" <<'EOF'
+\set n random(1, 20)
+begin;
+select count(nextval('soak_aborted')) from generate_series(1, :n);
+select pgque.send_batch('soak', 'aborted', array(select 'x' || g from generate_series(1, :n) g));
+rollback;
+EOF
 for c in c1 c2; do echo "select soak_consume('$c', 500);" >"$work/consume_$c.sql"; done
 # c3 lags: it sleeps for several rotation periods, then catches up at once
 cat >"$work/consume_c3.sql" <<'EOF2'
@@ -108,6 +119,7 @@ pg() {   # pgbench args...
 pg -c 2 -R 100 -f "$work/produce_batch.sql" &
 pg -c 2 -R 200 -f "$work/produce_single.sql" &
 pg -c 2 -f "$work/produce_old_snapshot.sql" &
+pg -c 1 -R 20 -f "$work/produce_aborted.sql" &
 pg -c 1 -f "$work/consume_c1.sql" &
 pg -c 1 -R 20 -f "$work/consume_c2.sql" &
 pg -c 1 -f "$work/consume_c3.sql" &
@@ -159,9 +171,27 @@ check "the event tables stayed bounded (45 s of events at most)" \
     test "$max_rows" -lt $((total * 45 / DURATION))
 left=$(q "select soak_event_rows()")
 echo "# event tables after the drain: $left live rows"
-q "select pg_stat_force_next_flush()" >/dev/null
-sleep 1
-check_eq "no dead tuples in the event tables" 0 \
-    "$(q "select coalesce(sum(n_dead_tup), 0) from pg_stat_user_tables where schemaname = 'pgque' and relname like 'event\_%'")"
+
+# Dead tuples, counted exactly (pgstattuple). pgque never updates or deletes
+# an event row: the only dead rows in event tables are those of sends that
+# rolled back, and rotation's TRUNCATE removes them with their table.
+dead_tuples() {
+    q "select coalesce(sum((pgstattuple(c.oid)).dead_tuple_count), 0) from pg_class c
+        where c.relnamespace = 'pgque'::regnamespace and c.relname ~ '^event_[0-9]+_[0-9]+\$'"
+}
+aborted=$(q "select last_value from soak_aborted")
+dead=$(dead_tuples)
+echo "# rows of rolled-back sends: $aborted; dead tuples in the event tables now: $dead"
+check "rolled-back sends happened" test "$aborted" -gt 0
+check "every dead tuple in the event tables is a row of a rolled-back send" test "$dead" -le "$aborted"
+check_eq "nothing of a rolled-back send was delivered" 0 \
+    "$(q "select (select count(*) from soak_got_c1 where payload like 'x%') + (select count(*) from soak_got_c2 where payload like 'x%') + (select count(*) from soak_got_c3 where payload like 'x%')")"
+# once every table has been truncated since the last rollback, none is left
+gone() {
+    q "select pgque.force_tick('soak')" >/dev/null   # keep ticking without events
+    for c in c1 c2 c3; do q "select soak_consume('$c', 5000)" >/dev/null; done
+    [ "$(dead_tuples)" = 0 ]
+}
+wait_until "no dead tuples left in the event tables after rotation" 60 gone
 echo "# dead tuples in metadata tables: $(q "select string_agg(relname || ' ' || n_dead_tup, ', ' order by relname) from pg_stat_user_tables where schemaname = 'pgque' and relname not like 'event\_%'")"
 finish

@@ -137,7 +137,7 @@ TEST_F(CliTest, QueueLifecycleSendAndTail) {
     EXPECT_EQ(dropped.exit_code, 0) << dropped.err;
     auto gone = cli({"queues", q});
     EXPECT_EQ(gone.exit_code, 2);
-    EXPECT_TRUE(contains(gone.err, "does not exist"));
+    EXPECT_TRUE(contains(gone.err, "queue not found: "));
     auto gone_json = cli({"--json", "send", q, "x"});
     EXPECT_EQ(gone_json.exit_code, 2);
     EXPECT_TRUE(contains(gone_json.err, "\"sqlstate\":\"42704\""));

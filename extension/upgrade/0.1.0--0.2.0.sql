@@ -26,3 +26,42 @@ begin
             'pg_catalog.pg_extension'::pg_catalog.regclass, v_ext, 0, 'e');
 end
 $schema$;
+
+-- Settings are range-checked now (an out-of-range rotation_period broke
+-- maint(), status() and get_queue_info() for every queue): bring values set
+-- before into range, then check them as a fresh install does.
+update pgque.queue set
+    queue_max_retries = least(queue_max_retries, 10000),
+    queue_ticker_max_count = least(queue_ticker_max_count, 1000000000),
+    queue_ticker_max_lag = least(queue_ticker_max_lag, interval '1 day'),
+    queue_ticker_idle_period = least(queue_ticker_idle_period, interval '1 day'),
+    queue_rotation_period = least(queue_rotation_period, interval '365 days')
+ where queue_max_retries > 10000 or queue_ticker_max_count > 1000000000
+    or queue_ticker_max_lag > interval '1 day' or queue_ticker_idle_period > interval '1 day'
+    or queue_rotation_period > interval '365 days';
+alter table pgque.queue
+    drop constraint queue_max_retries_check,
+    drop constraint queue_ticker_max_count_check,
+    drop constraint queue_ticker_max_lag_check,
+    drop constraint queue_ticker_idle_period_check,
+    drop constraint queue_rotation_period_check,
+    add constraint queue_max_retries_check check (queue_max_retries between 0 and 10000),
+    add constraint queue_ticker_max_count_check check (queue_ticker_max_count between 1 and 1000000000),
+    add constraint queue_ticker_max_lag_check check (queue_ticker_max_lag between '0' and '1 day'),
+    add constraint queue_ticker_idle_period_check
+        check (queue_ticker_idle_period > '0' and queue_ticker_idle_period <= '1 day'),
+    add constraint queue_rotation_period_check check (queue_rotation_period between '0' and '365 days');
+
+-- Access per queue and per subscription (extension/15_access.sql).
+alter table pgque.queue add column queue_restricted boolean not null default false;
+alter table pgque.subscriber add column sub_owner regrole;
+create table pgque.queue_grant (
+    qg_queue        int4        not null references pgque.queue (queue_id) on delete cascade,
+    qg_role         regrole     not null,
+    qg_privilege    text        not null,
+    primary key (qg_queue, qg_role, qg_privilege),
+    constraint qg_privilege_check check (qg_privilege in ('consume', 'produce'))
+);
+select pg_catalog.pg_extension_config_dump('pgque.queue_grant', '');
+-- payloads are no longer readable by every pgque_reader (docs/security.md)
+revoke select on pgque.dead_letter, pgque.retry_queue from pgque_reader;

@@ -49,7 +49,7 @@ check_eq "a re-created queue is written through fresh OIDs" "t" \
 
 # DROP and CREATE EXTENSION in the same session: the cache starts over
 check_eq "after DROP and CREATE EXTENSION the same session still sends" "t" \
-    "$(s -c "select pgque.send('cq', 'a') > 0" -c "drop extension pgque" -c "create extension pgque" \
+    "$(s -c "select pgque.send('cq', 'a') > 0" -c "drop extension pgque cascade" -c "create extension pgque" \
          -c "select pgque.stop() is not null" -c "select pgque.create_queue('cq')" \
          -c "select pgque.send('cq', 'b') > 0" -c "select pgque.send('cq', 'c') > 0" \
          -c "select count(*) = 2 from pgque.event_1_0" | tail -1)"

@@ -21,7 +21,9 @@ pc=$(find "$prefix" -name pgque.pc | head -1)
 [ -n "$pc" ] || { echo "no pgque.pc installed"; exit 1; }
 
 echo "== find_package(pgque)"
-"$cmake" -S "$src" -B "$work/build" -DCMAKE_PREFIX_PATH="$prefix" >"$work/configure.log" ||
+version=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" "$src/../../../pgque.control")
+"$cmake" -S "$src" -B "$work/build" -DCMAKE_PREFIX_PATH="$prefix" -DPGQUE_EXPECTED_VERSION="$version" \
+    >"$work/configure.log" ||
     { cat "$work/configure.log"; exit 1; }
 "$cmake" --build "$work/build" >"$work/build.log" || { cat "$work/build.log"; exit 1; }
 "$work/build/fp_consumer"
