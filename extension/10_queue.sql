@@ -10,6 +10,10 @@ declare
     i       int;
 begin
     perform pgque._check_queue_name(queue);
+    -- an existing queue changes nothing, not even the id sequence
+    if exists (select from pgque.queue q where q.queue_name = create_queue.queue) then
+        return 0;
+    end if;
 
     v_id := pg_catalog.nextval('pgque.queue_queue_id_seq'::pg_catalog.regclass);
     v_pfx := 'event_' || v_id;

@@ -16,6 +16,10 @@ create or replace function pgque._note_retries() returns void
     language c volatile as 'MODULE_PATHNAME', 'pgque_note_retries_sql';
 create or replace function pgque._wake_ticker(queue_id int4) returns void
     language c volatile as 'MODULE_PATHNAME', 'pgque_wake_ticker';
+-- For tests: start a dynamic worker for this database without looking
+-- whether one runs already (it must then leave on its own). Returns its pid.
+create or replace function pgque._launch_worker() returns int4
+    language c volatile as 'MODULE_PATHNAME', 'pgque_launch_worker';
 
 -- Start the worker for this database. With pgque in shared_preload_libraries
 -- the launcher starts it when this transaction commits, and it survives

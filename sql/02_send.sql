@@ -45,8 +45,8 @@ select pgque.ack((select distinct batch_id from got));
 
 -- bad input changes nothing
 select state_digest() as before \gset
-select pgque.send('q_send', '{"broken": '::jsonb);
-select pgque.send_batch('q_send', array['{"ok":1}', '{nope']::jsonb[]);
+select pgque.send('no_such_queue', '{"ok": 1}'::jsonb);
+select pgque.send_batch('no_such_queue', 't', array['{"ok": 1}']::jsonb[]);
 select pgque.send_batch('q_send', null::text[]);
 select pgque.send_batch('q_send', 't', null::jsonb[]);
 select pgque.send('no_such_queue', 'x');

@@ -35,7 +35,7 @@ insert into cases (sql) values
     ($$select pgque.subscribe('nope', 'c')$$),
     ($$select pgque.unsubscribe('nope', 'c')$$),
     ($$select pgque.send('nope', 'x')$$),
-    ($$select pgque.send('nope', 't', 'x'::jsonb)$$),
+    ($$select pgque.send('nope', 't', '"x"'::jsonb)$$),
     ($$select pgque.send_batch('nope', 't', array['x'])$$),
     ($$select pgque.insert_event('nope', 't', 'x', 'a', 'b', 'c', 'd')$$),
     ($$select * from pgque.receive('nope', 'c')$$),
@@ -69,10 +69,10 @@ insert into cases (sql) values
     ($$select pgque.event_retry(1, 1, null::int)$$),
     ($$select pgque.event_retry(1, 1, null::timestamptz)$$),
     ($$select pgque.batch_retry(1, -1)$$),
--- invalid JSON for the jsonb overloads
-    ($$select pgque.send('q_bad', '{x'::jsonb)$$),
-    ($$select pgque.send('q_bad', 't', 'nul'::jsonb)$$),
-    ($$select pgque.send_batch('q_bad', array['[1,'::jsonb])$$),
+-- the jsonb overloads (invalid JSON never reaches them: the cast rejects it)
+    ($$select pgque.send('nope', '{}'::jsonb)$$),
+    ($$select pgque.send(null, 't', '{}'::jsonb)$$),
+    ($$select pgque.send_batch('', array['[1]'::jsonb])$$),
 -- the rest of the API, once each
     ($$select pgque.register_consumer(null, 'c')$$),
     ($$select pgque.unregister_consumer('nope', 'c')$$),

@@ -80,6 +80,7 @@ PG_FUNCTION_INFO_V1(pgque_worker_status);
 PG_FUNCTION_INFO_V1(pgque_note_launcher_sql);
 PG_FUNCTION_INFO_V1(pgque_note_retries_sql);
 PG_FUNCTION_INFO_V1(pgque_wake_ticker);
+PG_FUNCTION_INFO_V1(pgque_launch_worker);
 
 /* advisory lock class that guards "one worker per database" */
 #define PGQUE_LOCK_CLASS	0x70677175	/* 'pgqu' */
@@ -749,6 +750,36 @@ find_worker_pid(void)
 	return p != NULL ? p->pid : 0;
 }
 
+/* Start a dynamic worker for this database now and wait until it runs. */
+static pid_t
+launch_dynamic_worker(void)
+{
+	BackgroundWorker bgw;
+	BackgroundWorkerHandle *handle;
+	pid_t		pid;
+
+	pgque_fill_worker(&bgw, MyDatabaseId, true);
+	bgw.bgw_notify_pid = MyProcPid;
+	if (!RegisterDynamicBackgroundWorker(&bgw, &handle))
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("could not start the pgque worker: no free background worker slot"),
+				 errhint("Raise max_worker_processes.")));
+	if (WaitForBackgroundWorkerStartup(handle, &pid) != BGWH_STARTED)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
+				 errmsg("could not start the pgque worker"),
+				 errhint("See the server log.")));
+	return pid;
+}
+
+/* SQL: pgque._launch_worker() -> int4; for tests (see 85_worker.sql) */
+Datum
+pgque_launch_worker(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_INT32((int32) launch_dynamic_worker());
+}
+
 /*
  * SQL: pgque._start() -> text
  *
@@ -759,8 +790,6 @@ find_worker_pid(void)
 Datum
 pgque_start(PG_FUNCTION_ARGS)
 {
-	BackgroundWorker bgw;
-	BackgroundWorkerHandle *handle;
 	pid_t		pid;
 
 	if (RecoveryInProgress())
@@ -782,18 +811,7 @@ pgque_start(PG_FUNCTION_ARGS)
 	if (pid != 0)
 		PG_RETURN_TEXT_P(cstring_to_text(psprintf("worker already running (pid %d)", (int) pid)));
 
-	pgque_fill_worker(&bgw, MyDatabaseId, true);
-	bgw.bgw_notify_pid = MyProcPid;
-	if (!RegisterDynamicBackgroundWorker(&bgw, &handle))
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("could not start the pgque worker: no free background worker slot"),
-				 errhint("Raise max_worker_processes.")));
-	if (WaitForBackgroundWorkerStartup(handle, &pid) != BGWH_STARTED)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("could not start the pgque worker"),
-				 errhint("See the server log.")));
+	pid = launch_dynamic_worker();
 	PG_RETURN_TEXT_P(cstring_to_text(psprintf("worker started (pid %d); it will not survive a server restart "
 											  "unless pgque is in shared_preload_libraries",
 											  (int) pid)));

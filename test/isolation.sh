@@ -10,7 +10,7 @@ specs=("$@")
 if [ ${#specs[@]} -eq 0 ]; then
     for f in test/isolation/specs/*.spec; do specs+=("$(basename "$f" .spec)"); done
 fi
-out=build/isolation
+out=${ISOLATION_OUT:-build/isolation}
 rm -rf "$out"
 mkdir -p "$out"
 PGHOST=$(cluster_dir "$name") PGPORT=$(cluster_port "$name") PGUSER=postgres \

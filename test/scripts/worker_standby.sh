@@ -37,7 +37,7 @@ sleep 3
 check_eq "no pgque launcher or worker on the standby" 0 "$(pgque_procs)"
 tick_before=$(qs app "select count(*) from pgque.tick")
 check_eq "status() on the standby says so" "standby" "$(qs app "select status from pgque.status() where component = 'postgresql'")"
-check "pgque.start() refuses on a standby" bash -c "! psql -X -At -h '$sdir' -p 54354 -U postgres -d app -c 'select pgque._start()' >/dev/null 2>&1"
+check "pgque.start() refuses on a standby (25006)" bash -c "psql -X -At -v VERBOSITY=verbose -h '$sdir' -p 54354 -U postgres -d app -c 'select pgque._start()' 2>&1 | grep -q '25006: cannot start the pgque worker during recovery'"
 
 as_postgres "$PGBIN/pg_ctl" -D "$sdir/data" -w promote >/dev/null
 check_eq "promoted" "f" "$(qs postgres "select pg_is_in_recovery()")"
