@@ -180,8 +180,9 @@ as $$
     select batch_id from pgque.next_batch_custom(queue, consumer, null, null, null)
 $$;
 
+-- ev_txid is bigint, as in PgQ and PgQue (the event tables store xid8).
 create or replace function pgque.get_batch_events(batch_id bigint,
-    out ev_id bigint, out ev_time timestamptz, out ev_txid xid8, out ev_retry int4,
+    out ev_id bigint, out ev_time timestamptz, out ev_txid bigint, out ev_retry int4,
     out ev_type text, out ev_data text,
     out ev_extra1 text, out ev_extra2 text, out ev_extra3 text, out ev_extra4 text)
 returns setof record

@@ -21,11 +21,12 @@ begin
            q.queue_switch_time, q.queue_external_ticker, q.queue_ticker_paused,
            q.queue_ticker_max_count, q.queue_ticker_max_lag, q.queue_ticker_idle_period,
            now() - top.tick_time,
-           case when top.tick_time > old.tick_time
-                then (top.tick_event_seq - old.tick_event_seq)
-                     / extract(epoch from top.tick_time - old.tick_time)::float8 end,
-           greatest(coalesce(pg_sequence_last_value(format('pgque.%I', 'event_' || q.queue_id || '_id_seq')::pg_catalog.regclass), 0)
-                    - top.tick_event_seq, 0),
+           -- events sent since the 20th-newest tick, over the time since then
+           -- (up to now: the rate of a queue that went idle falls off)
+           case when now() > old.tick_time
+                then (seq.last_value - old.tick_event_seq)
+                     / extract(epoch from now() - old.tick_time)::float8 end,
+           greatest(seq.last_value - top.tick_event_seq, 0),
            top.tick_id,
            top.tick_time,
            case when q.queue_ticker_paused then 'paused'
@@ -41,6 +42,9 @@ begin
       left join lateral (select t.tick_time, t.tick_event_seq from pgque.tick t
                           where t.tick_queue = q.queue_id and t.tick_id >= top.tick_id - 20
                           order by t.tick_id limit 1) old on true
+      cross join lateral (select coalesce(pg_sequence_last_value(
+                                     format('pgque.%I', 'event_' || q.queue_id || '_id_seq')::pg_catalog.regclass),
+                                 0) as last_value) seq
      where get_queue_info.queue is null or q.queue_name = get_queue_info.queue
      order by q.queue_name;
 end
@@ -62,7 +66,7 @@ as $$ select * from pgque.get_queue_info(null::text) $$;
 create or replace function pgque.get_consumer_info(queue text, consumer text,
     out queue_name text, out consumer_name text, out lag interval, out last_seen interval,
     out last_tick bigint, out current_batch bigint, out next_tick bigint,
-    out pending_events bigint)
+    out pending_events bigint, out pending_age interval)
 returns setof record
     language plpgsql stable security definer
     set search_path = pg_catalog, pgque, pg_temp
@@ -91,7 +95,8 @@ begin
            now() - t.tick_time,
            now() - s.sub_active,
            s.sub_last_tick, s.sub_batch, s.sub_next_tick,
-           greatest(top.tick_event_seq - t.tick_event_seq, 0)
+           greatest(top.tick_event_seq - t.tick_event_seq, 0),
+           now() - first_pending.tick_time
       from pgque.subscription s
       join pgque.queue q on q.queue_id = s.sub_queue
       join pgque.consumer c on c.co_id = s.sub_consumer
@@ -99,6 +104,12 @@ begin
       left join lateral (select tt.tick_event_seq from pgque.tick tt
                           where tt.tick_queue = q.queue_id
                           order by tt.tick_id desc limit 1) top on true
+      -- the first tick after the cursor that brought events: the oldest
+      -- pending event has waited to be read since then
+      left join lateral (select tt.tick_time from pgque.tick tt
+                          where tt.tick_queue = s.sub_queue and tt.tick_id > s.sub_last_tick
+                            and tt.tick_event_seq > t.tick_event_seq
+                          order by tt.tick_id limit 1) first_pending on true
      where (get_consumer_info.queue is null or q.queue_name = get_consumer_info.queue)
        and (get_consumer_info.consumer is null or c.co_name = get_consumer_info.consumer)
      order by q.queue_name, c.co_name;
@@ -108,7 +119,7 @@ $$;
 create or replace function pgque.get_consumer_info(queue text,
     out queue_name text, out consumer_name text, out lag interval, out last_seen interval,
     out last_tick bigint, out current_batch bigint, out next_tick bigint,
-    out pending_events bigint)
+    out pending_events bigint, out pending_age interval)
 returns setof record
     language sql stable security definer
     set search_path = pg_catalog, pgque, pg_temp
@@ -117,7 +128,7 @@ as $$ select * from pgque.get_consumer_info(queue, null::text) $$;
 create or replace function pgque.get_consumer_info(
     out queue_name text, out consumer_name text, out lag interval, out last_seen interval,
     out last_tick bigint, out current_batch bigint, out next_tick bigint,
-    out pending_events bigint)
+    out pending_events bigint, out pending_age interval)
 returns setof record
     language sql stable security definer
     set search_path = pg_catalog, pgque, pg_temp

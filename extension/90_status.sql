@@ -51,6 +51,11 @@ begin
                    format('%s subscriber(s)', (select count(*) from pgque.subscriber s where s.sub_queue = q.queue_id)),
                    format('%s pending retries', (select count(*) from pgque.retry_queue r where r.ev_queue = q.queue_id)),
                    format('%s dead letters', (select count(*) from pgque.dead_letter d where d.dl_queue_id = q.queue_id)),
+                   (select format('oldest pending event waiting %s (consumer "%s")',
+                                  date_trunc('second', ci.pending_age), ci.consumer_name)
+                      from pgque.get_consumer_info(q.queue_name) ci
+                     where ci.pending_age is not null
+                     order by ci.pending_age desc limit 1),
                    'rotation blocked by ' || pgque._rotation_blocker(q.queue_id))
           from pgque.queue q
           left join lateral (select t.tick_time from pgque.tick t where t.tick_queue = q.queue_id

@@ -70,6 +70,7 @@ grant execute on function
     pgque.revoke_queue(text, text, text),
     pgque.ticker(),
     pgque.ticker(text),
+    pgque.ticker(text, bigint, timestamptz, bigint),
     pgque.force_tick(text),
     pgque.force_next_tick(text),
     pgque.maint(),

@@ -58,3 +58,17 @@ select pgque.send('', 'x');
 select pgque.send(repeat('q', 58), 'x');
 select state_digest() = :'before' as unchanged;
 select pgque.ticker('q_send') is null as nothing_new;
+
+-- send() needs a type; only insert_event(), PgQ's primitive, takes NULL
+select try($$select pgque.send('q_send', null::text, 'x')$$);
+select try($$select pgque.send_batch('q_send', null::text, array['x'])$$);
+select pgque.insert_event('q_send', null, 'untyped') > 0 as insert_event_takes_null;
+
+-- a transaction sees its own changes to pgque.queue, also when the
+-- producers' shared cache of the queue is warm
+select pgque.send('q_send', 'warm 1') > 0, pgque.send('q_send', 'warm 2') > 0;
+begin;
+update pgque.queue set queue_disable_insert = true where queue_name = 'q_send';
+select try($$select pgque.send('q_send', 'refused')$$);
+rollback;
+select pgque.send('q_send', 'accepted again') > 0 as sent;

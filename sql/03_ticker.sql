@@ -7,6 +7,10 @@ select pgque.set_queue_config('q_tick', 'ticker_idle_period', '1 hour');
 create temp view q_tick_ticks as
     select t.* from pgque.tick t join pgque.queue q on q.queue_id = t.tick_queue
      where q.queue_name = 'q_tick';
+-- past its creation tick (a queue with only that one ticks as soon as it
+-- has events: see manual mode below), the thresholds decide
+select pgque.force_tick('q_tick') is not null as forced;
+select pgque.ticker('q_tick') is not null as second_tick;
 
 -- nothing new, idle period not reached: no tick
 select pgque.ticker('q_tick') as idle;
@@ -36,6 +40,9 @@ select queue_tick_forced from pgque.queue where queue_name = 'q_tick';
 select pgque.ticker('q_tick') is not null as forced;
 select queue_tick_forced from pgque.queue where queue_name = 'q_tick';
 select pgque.ticker('q_tick') as not_forced_again;
+-- (first let ticker() tick whatever earlier tests left due, so that the
+-- counts below are this test's own)
+select pgque.ticker() >= 0 as earlier_tests_flushed;
 select pgque.force_next_tick('q_tick') is not null as force_next_tick;
 select pgque.ticker() as queues_ticked;
 select pgque.ticker() as queues_ticked_again;
@@ -45,9 +52,10 @@ select pgque.create_queue('q_tick2');
 select pgque.force_tick('q_tick') is not null, pgque.force_tick('q_tick2') is not null;
 select pgque.ticker() as queues_ticked;
 
--- paused queues do not tick; ticker(queue) says why
+-- paused queues do not tick; ticker(queue) and force_tick() say why (55000)
+select pgque.force_tick('q_tick') is not null as forced_before_the_pause;
 select pgque.set_queue_config('q_tick', 'ticker_paused', 'true');
-select pgque.force_tick('q_tick') is not null;
+select try($$select pgque.force_tick('q_tick')$$);
 select try($$select pgque.ticker('q_tick')$$);
 select pgque.ticker() as paused_skipped;
 select pgque.set_queue_config('q_tick', 'ticker_paused', 'false');
@@ -55,7 +63,7 @@ select pgque.ticker() as resumed;
 
 -- externally ticked queues are left alone
 select pgque.set_queue_config('q_tick2', 'external_ticker', 'true');
-select pgque.force_tick('q_tick2') is not null;
+select try($$select pgque.force_next_tick('q_tick2')$$);
 select try($$select pgque.ticker('q_tick2')$$);
 select pgque.ticker() as external_skipped;
 
@@ -100,3 +108,32 @@ select pgque.set_queue_config('q_tick', 'ticker_max_lag', '0');
 select try($$select pgque.ticker('nope')$$);
 select try($$select pgque.ticker(null)$$);
 select try($$select pgque.force_tick('nope')$$);
+
+-- manual mode: a new queue ticks as soon as it has events (PgQ and PgQue
+-- tick a queue that has only its creation tick), so send, ticker, receive
+-- works at once
+select pgque.create_queue('q_manual');
+select pgque.subscribe('q_manual', 'c');
+select pgque.send('q_manual', 'right away') > 0 as sent;
+select pgque.ticker() >= 1 as ticked;
+select payload from pgque.receive('q_manual', 'c');
+select pgque.send('q_manual', 'later') > 0 as sent;
+select pgque.ticker('q_manual') is null as not_due_after_the_first_tick;
+select try($$select pgque.ticker('no_such_queue')$$);
+
+-- the external ticker (PgQ's 4-argument ticker): ids up, sequence not back
+select pgque.set_queue_config('q_manual', 'external_ticker', 'true');
+select tick_id as ext_last, tick_event_seq as ext_seq from pgque.tick t
+  join pgque.queue q on q.queue_id = t.tick_queue
+ where q.queue_name = 'q_manual' order by tick_id desc limit 1 \gset
+select pgque.ticker('q_manual', :ext_last + 10, '2026-01-01 00:00:00+00', :ext_seq + 5) = :ext_last + 10 as external_tick;
+select tick_time = '2026-01-01 00:00:00+00' as time_as_given, tick_event_seq = :ext_seq + 5 as seq_as_given
+  from pgque.tick t join pgque.queue q on q.queue_id = t.tick_queue
+ where q.queue_name = 'q_manual' order by tick_id desc limit 1;
+select try(format($$select pgque.ticker('q_manual', %s, now(), %s)$$, :ext_last + 10, :ext_seq + 5));
+select try(format($$select pgque.ticker('q_manual', %s, now(), %s)$$, :ext_last + 11, :ext_seq + 4));
+select try($$select pgque.ticker('nope', 1, now(), 1)$$);
+select try($$select pgque.ticker('q_manual', null, now(), 1)$$);
+select pgque.set_queue_config('q_manual', 'external_ticker', 'false');
+select try($$select pgque.ticker('q_manual', 100000, now(), 1000000)$$);
+select pgque.drop_queue('q_manual', true);

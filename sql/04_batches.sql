@@ -68,3 +68,10 @@ select pgque.unregister_consumer('q_batch', 'c3');
 select pgque.unsubscribe('q_batch', 'c3') as again;
 select count(*) from pgque.consumer where co_name = 'c3';
 select try($$select pgque.next_batch('q_batch', 'c3')$$);
+
+-- get_batch_events gives ev_txid as bigint, as PgQ and PgQue do
+select pgque.subscribe('q_batch', 'c_typed');
+select pgque.send('q_batch', 'typed') > 0 as sent;
+select pgque.force_tick('q_batch') is not null, pgque.ticker('q_batch') is not null;
+select pg_typeof(ev_txid) as ev_txid_type, ev_txid > 0 as positive
+  from pgque.get_batch_events(pgque.next_batch('q_batch', 'c_typed')) where ev_data = 'typed';

@@ -125,3 +125,27 @@ select try($$select * from pgque.receive('q_recv', 'nobody')$$);
 select try($$select * from pgque.receive('nope', 'r')$$);
 select try($$select pgque.ack(null)$$);
 select pgque.ack(-1) as unknown_batch;
+
+-- a lagging consumer with max_return = 2147483647 (clients' default) gets
+-- at most about pgque.max_batch_events per batch, merged from whole ticks
+select pgque.create_queue('q_merge');
+select pgque.subscribe('q_merge', 'm');
+select pgque.set_queue_config('q_merge', 'ticker_max_lag', '0');
+do $$
+declare i int;
+begin
+    for i in 1..5 loop
+        perform pgque.send_batch('q_merge', array(select 't' || i || '-' || g from generate_series(1, 4) g));
+        commit;
+        perform pgque.ticker('q_merge');
+        commit;
+    end loop;
+end $$;
+set pgque.max_batch_events = 10;
+select count(*) as merged, count(distinct batch_id) as batches, min(batch_id) as merged_batch
+  from pgque.receive('q_merge', 'm', 2147483647) \gset
+select :merged as merged, :batches as batches;
+select pgque.ack(:merged_batch);
+reset pgque.max_batch_events;
+select count(*) as rest from pgque.receive('q_merge', 'm', 2147483647);
+select pgque.drop_queue('q_merge', true);

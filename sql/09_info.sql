@@ -26,7 +26,17 @@ select queue_name, consumer_name, batch_start <= batch_end as times, tick_id > p
        lag >= '0' as lag, seq_end - seq_start as events
   from pgque.get_batch_info(:b);
 select pgque.finish_batch(:b);
-select pending_events as caught_up from pgque.get_consumer_info('q_info', 'i1');
+select pending_events as caught_up, pending_age is null as nothing_waits
+  from pgque.get_consumer_info('q_info', 'i1');
+-- pending_age: how long the oldest unread event has been available
+select pgque.send('q_info', 'waiting') > 0 as sent;
+select pgque.force_tick('q_info') is not null, pgque.ticker('q_info') is not null;
+select pending_events as one_pending, pending_age >= '0' and pending_age < '1 minute' as waiting_since_the_tick
+  from pgque.get_consumer_info('q_info', 'i1');
+select detail like '%oldest pending event waiting%(consumer "i_")%' as status_names_it
+  from pgque.status() where component = 'queue q_info';
+-- ev_per_sec counts up to now: an idle queue's rate falls off
+select ev_per_sec < 1000 as rate_over_time from pgque.get_queue_info('q_info');
 
 -- the PgQ view of the cursors
 select c.co_name, s.sub_batch is null as idle, s.sub_last_tick is not null as positioned

@@ -38,8 +38,10 @@
 #include "funcapi.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/guc.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/xid8.h"
 
 #include "batch.h"
 #include "send.h"
@@ -57,6 +59,24 @@ PG_FUNCTION_INFO_V1(pgque_open_batch);
 
 /* a window may grow over at most this many ticks */
 #define WINDOW_MAX_TICKS	1000
+
+/*
+ * pgque.max_batch_events: receive merges ticks into one batch while it
+ * stays about this small, whatever max_return is -- clients pass
+ * max_return = 2147483647, and a lagging consumer must not get its whole
+ * backlog in one transaction. One tick is never split.
+ */
+static int	max_batch_events = 10000;
+
+void
+pgque_consume_init(void)
+{
+	DefineCustomIntVariable("pgque.max_batch_events",
+							"Largest batch, in events, that receive() builds by merging ticks.",
+							"A single tick with more events is still one batch.",
+							&max_batch_events, 10000, 1, INT_MAX, PGC_USERSET, 0,
+							NULL, NULL, NULL);
+}
 /* receive skips at most this many empty windows before returning nothing */
 #define RECEIVE_MAX_EMPTY	16
 
@@ -439,6 +459,9 @@ emit_event(ReturnSetInfo *rsinfo, const BatchEvents *ev, int i)
 		v[k] = e[cols[k]];
 		n[k] = en[cols[k]];
 	}
+	/* get_batch_events returns ev_txid as bigint (PgQ's type) */
+	if (TupleDescAttr(rsinfo->setDesc, 2)->atttypid == INT8OID)
+		v[2] = Int64GetDatum((int64) U64FromFullTransactionId(DatumGetFullTransactionId(v[2])));
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 }
 
@@ -493,7 +516,8 @@ pgque_receive(PG_FUNCTION_ARGS)
 		{
 			int64		pos = b.next_tick;
 
-			if (!choose_window(sub.queue_id, pos, max_return, snap, &b.next_tick))
+			if (!choose_window(sub.queue_id, pos, Min(max_return, max_batch_events),
+							   snap, &b.next_tick))
 				break;
 			b.batch_id = 0;
 			b.prev_tick = pos;

@@ -27,6 +27,7 @@ _PG_init(void)
 {
 	pgque_plans_init();
 	pgque_catalog_init();
+	pgque_consume_init();
 	pgque_worker_init();
 	pgque_wakeup_init();
 	queue_cache_init();

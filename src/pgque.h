@@ -80,6 +80,9 @@ extern void pgque_error_queue_missing(const char *queue_name) pg_attribute_noret
 extern int64 pgque_sequence_last_value(Oid seqoid);
 extern void pgque_catalog_init(void);
 
+/* consume.c */
+extern void pgque_consume_init(void);
+
 /* access.c */
 extern void pgque_check_access(int32 queue_id, const char *privilege, int32 sub_id);
 
@@ -109,6 +112,5 @@ extern int	pgque_tick_all(bool by_worker);
 
 /* wakeup.c */
 extern void pgque_note_event_insert(int32 queue_id);
-extern void pgque_note_queue_changed(Oid queue_relid, int32 queue_id);
 
 #endif							/* PGQUE_H */

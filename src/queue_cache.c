@@ -13,13 +13,17 @@
  *	   callback then empties the cache.
  *
  *	 - in shared memory (preloaded only): per queue, the current event
- *	   table and queue_disable_insert, with a generation number. A row
- *	   trigger on pgque.queue notes every UPDATE or DELETE of a queue, and
- *	   the commit callback (wakeup.c) marks the entry invalid and bumps the
- *	   generation once the change is committed and visible. A producer that
- *	   finds the entry invalid reads pgque.queue with a fresh snapshot, as
- *	   without the cache, and stores what it read only if the generation it
- *	   saw before taking that snapshot is still current.
+ *	   table, queue_disable_insert and queue_restricted, with a generation
+ *	   number. A row trigger on pgque.queue notes every UPDATE or DELETE of
+ *	   a queue, and this module's commit callback marks the entry invalid
+ *	   and bumps the generation once the change is committed and visible. A
+ *	   producer that finds the entry invalid reads pgque.queue with a fresh
+ *	   snapshot, as without the cache, and stores what it read only if the
+ *	   generation it saw before taking that snapshot is still current.
+ *
+ * A transaction that changed a queue's row itself never uses the shared
+ * entry of that queue (nor stores into it): it must see its own change
+ * (say, queue_disable_insert), which no other backend may see yet.
  *
  * Why rotation stays safe (see extension/70_maint.sql): a producer uses the
  * shared entry only after its xid is assigned. If it still writes the old
@@ -39,6 +43,7 @@
 #include "shmem.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
 #include "storage/shmem.h"
@@ -81,6 +86,16 @@ typedef struct LocalQueue
 
 static HTAB *local_queues = NULL;
 static Oid	local_queue_relid = InvalidOid;
+
+static void queue_cache_invalidate(Oid queue_relid, int32 queue_id);
+static void queue_cache_invalidate_all(Oid queue_relid);
+
+/* queues whose pgque.queue row this transaction changed (the trigger) */
+#define CHANGED_MAX	16
+static Oid	changed_relid = InvalidOid;
+static int32 changed[CHANGED_MAX];
+static int	nchanged = 0;
+static bool changed_overflow = false;
 
 Size
 queue_cache_shmem_size(void)
@@ -196,10 +211,66 @@ local_reset(Datum arg, Oid relid)
 	local_queue_relid = InvalidOid;
 }
 
+/* Did this transaction change queue_id's row of pgque.queue? */
+static bool
+changed_here(int32 queue_id)
+{
+	int			i;
+
+	if (changed_overflow)
+		return true;
+	for (i = 0; i < nchanged; i++)
+		if (changed[i] == queue_id)
+			return true;
+	return false;
+}
+
+static void
+note_changed(Oid queue_relid, int32 queue_id)
+{
+	changed_relid = queue_relid;
+	if (changed_here(queue_id))
+		return;
+	if (nchanged < CHANGED_MAX)
+		changed[nchanged++] = queue_id;
+	else
+		changed_overflow = true;
+}
+
+/*
+ * At commit, after the change is visible to new snapshots: invalidate the
+ * shared entries of the queues this transaction changed. Cannot fail.
+ */
+static void
+xact_callback(XactEvent event, void *arg)
+{
+	int			i;
+
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			for (i = 0; i < nchanged; i++)
+				queue_cache_invalidate(changed_relid, changed[i]);
+			if (changed_overflow)
+				queue_cache_invalidate_all(changed_relid);
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+		case XACT_EVENT_PREPARE:
+			break;
+		default:
+			return;
+	}
+	nchanged = 0;
+	changed_overflow = false;
+}
+
 void
 queue_cache_init(void)
 {
 	CacheRegisterRelcacheCallback(local_reset, (Datum) 0);
+	RegisterXactCallback(xact_callback, NULL);
 }
 
 static HTAB *
@@ -237,8 +308,8 @@ queue_cache_lookup(const char *queue_name, PgqueQueue *q, Oid *table_oid,
 	if (shared_entries == NULL || strlen(queue_name) >= NAMEDATALEN)
 		return false;
 	lq = hash_search(local_table(), queue_name, HASH_FIND, NULL);
-	if (lq == NULL)
-		return false;
+	if (lq == NULL || changed_here(lq->queue_id))
+		return false;			/* unknown, or our own change must be seen */
 	e = find_entry(local_queue_relid, lq->queue_id, true);
 	if (e == NULL)
 		return false;
@@ -291,7 +362,7 @@ queue_cache_store(const PgqueQueue *q, const Oid *table_oid, Oid seq_oid,
 		lq->table_oid[k] = table_oid[k];
 	lq->seq_oid = seq_oid;
 
-	if (!have_gen)
+	if (!have_gen || changed_here(q->queue_id))
 		return;					/* next time: read the generation first */
 	e = find_entry(local_queue_relid, q->queue_id, false);
 	if (e == NULL)
@@ -308,7 +379,7 @@ queue_cache_store(const PgqueQueue *q, const Oid *table_oid, Oid seq_oid,
 }
 
 /* Commit callback: a change of this queue is committed and visible. */
-void
+static void
 queue_cache_invalidate(Oid queue_relid, int32 queue_id)
 {
 	SharedQueueEntry *e = find_entry(queue_relid, queue_id, false);
@@ -325,7 +396,7 @@ queue_cache_invalidate(Oid queue_relid, int32 queue_id)
 }
 
 /* Commit callback: too many queues changed to name them: forget them all. */
-void
+static void
 queue_cache_invalidate_all(Oid queue_relid)
 {
 	int			i;
@@ -364,8 +435,7 @@ pgque_queue_changed(PG_FUNCTION_ARGS)
 	id = heap_getattr(trigdata->tg_trigtuple, attno,
 					  RelationGetDescr(trigdata->tg_relation), &isnull);
 	if (!isnull)
-		pgque_note_queue_changed(RelationGetRelid(trigdata->tg_relation),
-								 DatumGetInt32(id));
+		note_changed(RelationGetRelid(trigdata->tg_relation), DatumGetInt32(id));
 	return PointerGetDatum(NULL);
 }
 

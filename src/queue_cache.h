@@ -18,7 +18,5 @@ extern bool queue_cache_lookup(const char *queue_name, PgqueQueue *q,
 							   uint32 *gen, bool *have_gen);
 extern void queue_cache_store(const PgqueQueue *q, const Oid *table_oid,
 							  Oid seq_oid, bool have_gen, uint32 gen);
-extern void queue_cache_invalidate(Oid queue_relid, int32 queue_id);
-extern void queue_cache_invalidate_all(Oid queue_relid);
 
 #endif							/* PGQUE_QUEUE_CACHE_H */

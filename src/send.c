@@ -240,6 +240,17 @@ event_writer_end(EventWriter *w)
 	table_close(w->rel, NoLock);
 }
 
+/* send's type_name: NULL only through insert_event(), PgQ's primitive */
+static void
+type_arg_check(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("type_name must not be null"),
+				 errhint("Leave the type out to send type 'default', or use pgque.insert_event() for an event without a type.")));
+}
+
 /* Producing to a restricted queue needs a 'produce' grant (access.c). */
 static inline void
 check_produce(EventWriter *w)
@@ -284,9 +295,9 @@ send_common(FunctionCallInfo fcinfo, bool is_jsonb)
 	event_values_init(values, nulls);
 	if (PG_NARGS() == 3)
 	{
-		nulls[EV_TYPE] = PG_ARGISNULL(1);
-		if (!nulls[EV_TYPE])
-			values[EV_TYPE] = PointerGetDatum(PG_GETARG_TEXT_PP(1));
+		type_arg_check(fcinfo);
+		values[EV_TYPE] = PointerGetDatum(PG_GETARG_TEXT_PP(1));
+		nulls[EV_TYPE] = false;
 	}
 	else
 	{
@@ -340,8 +351,9 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
 				 errhint("Pass an empty array to send nothing.")));
 	if (PG_NARGS() == 3)
 	{
-		type_null = PG_ARGISNULL(1);
-		type_value = type_null ? (Datum) 0 : PointerGetDatum(PG_GETARG_TEXT_PP(1));
+		type_arg_check(fcinfo);
+		type_null = false;
+		type_value = PointerGetDatum(PG_GETARG_TEXT_PP(1));
 	}
 	else
 	{

@@ -33,6 +33,7 @@
 #include "commands/sequence.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -40,27 +41,68 @@
 
 PG_FUNCTION_INFO_V1(pgque_ticker_queue);
 PG_FUNCTION_INFO_V1(pgque_ticker_all);
+PG_FUNCTION_INFO_V1(pgque_ticker_external);
 
 static SPIPlanPtr plan_last_tick;
 static SPIPlanPtr plan_insert_tick;
 static SPIPlanPtr plan_clear_forced;
 static SPIPlanPtr plan_tickable_queues;
 
+/* The newest tick of a queue, as the next ticker needs it. */
+typedef struct LastTick
+{
+	bool		exists;
+	int64		id;
+	TimestampTz time;
+	int64		seq;
+	bool		saw_running;	/* transactions were running at it */
+} LastTick;
+
+/* Read the newest tick of queue_id with snap. */
+static void
+last_tick_read(int32 queue_id, Snapshot snap, LastTick *last)
+{
+	static const Oid types[] = {INT4OID};
+	Datum		args[1];
+
+	args[0] = Int32GetDatum(queue_id);
+	if (pgque_execute_snapshot(pgque_plan(&plan_last_tick,
+										"select tick_id, tick_time, tick_event_seq,"
+										" pg_catalog.pg_snapshot_xmin(tick_snapshot)"
+										"   OPERATOR(pg_catalog.<) pg_catalog.pg_snapshot_xmax(tick_snapshot)"
+										" from pgque.tick"
+										" where tick_queue OPERATOR(pg_catalog.=) $1 order by tick_id desc limit 1",
+										1, types),
+							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read the last tick of queue %d", queue_id);
+	memset(last, 0, sizeof(*last));
+	if (SPI_processed == 1)
+	{
+		last->exists = true;
+		last->id = DatumGetInt64(pgque_spi_value(0, 1));
+		last->time = DatumGetTimestampTz(pgque_spi_value(0, 2));
+		last->seq = DatumGetInt64(pgque_spi_value(0, 3));
+		last->saw_running = DatumGetBool(pgque_spi_value(0, 4));
+	}
+}
+
 /* Is a tick due by the queue's thresholds (PgQ's rules), or the mode? */
 static bool
-tick_due(const PgqueQueue *q, PgqueTickMode mode, bool have_last,
-		 TimestampTz last_time, int64 last_seq, bool last_saw_running,
+tick_due(const PgqueQueue *q, PgqueTickMode mode, const LastTick *last,
 		 int64 cur_seq, TimestampTz now)
 {
-	int64		new_events = cur_seq - last_seq;
-	int64		lag = now - last_time;
+	int64		new_events = cur_seq - last->seq;
+	int64		lag = now - last->time;
 
-	if (mode == PGQUE_TICK_NOW || !have_last || q->tick_forced)
+	if (mode == PGQUE_TICK_NOW || !last->exists || q->tick_forced)
 		return true;
 	/* a transaction running at the last tick may have committed events */
-	if (mode == PGQUE_TICK_IF_ACTIVITY && (new_events > 0 || last_saw_running))
+	if (mode == PGQUE_TICK_IF_ACTIVITY && (new_events > 0 || last->saw_running))
 		return true;
 	if (new_events >= q->ticker_max_count)
+		return true;
+	/* a queue with only its creation tick ticks as soon as it has events */
+	if (last->id == 1 && new_events > 0)
 		return true;
 
 	/*
@@ -68,9 +110,67 @@ tick_due(const PgqueQueue *q, PgqueTickMode mode, bool have_last,
 	 * may have sent events (counted by that tick's sequence value already)
 	 * and committed since.
 	 */
-	if ((new_events > 0 || last_saw_running) && lag >= q->ticker_max_lag)
+	if ((new_events > 0 || last->saw_running) && lag >= q->ticker_max_lag)
 		return true;
 	return lag >= q->ticker_idle_period;
+}
+
+/*
+ * Insert tick tick_id of queue q: its snapshot is taken now, after the
+ * caller took the tick lock. seq is the tick's event sequence value; when
+ * it is negative the event sequence is read after the snapshot. Sends the
+ * NOTIFY (delivered at commit). Must be called inside SPI_connect().
+ */
+static void
+insert_tick(const PgqueQueue *q, int64 tick_id, TimestampTz time, int64 seq,
+			bool own_may_send)
+{
+	static const Oid types[] = {INT4OID, INT8OID, TIMESTAMPTZOID, PG_SNAPSHOTOID, INT8OID};
+	TickSnapshot *tick_snap;
+	Snapshot	cur_snap;
+	Datum		args[5];
+	char		channel[NAMEDATALEN];
+	char		payload[32];
+
+	/*
+	 * Order matters (see tick_snapshot_take): the snapshot, then the event
+	 * sequence, then the next xid. An event counted in tick_event_seq got
+	 * its xid before the sequence value (send.c assigns it first), so it is
+	 * either visible in the tick or listed as running in it.
+	 */
+	cur_snap = GetLatestSnapshot();
+	if (seq < 0)
+		seq = pgque_sequence_last_value(pgque_event_seq_oid(q->queue_id));
+	tick_snap = tick_snapshot_take(cur_snap, ReadNextFullTransactionId(), own_may_send);
+
+	args[0] = Int32GetDatum(q->queue_id);
+	args[1] = Int64GetDatum(tick_id);
+	args[2] = TimestampTzGetDatum(time);
+	args[3] = PointerGetDatum(tick_snap);
+	args[4] = Int64GetDatum(seq);
+	if (pgque_execute_plan(pgque_plan(&plan_insert_tick,
+									"insert into pgque.tick (tick_queue, tick_id, tick_time,"
+									" tick_snapshot, tick_event_seq) values ($1, $2, $3, $4, $5)",
+									5, types),
+						 args, NULL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not insert tick for queue %d", q->queue_id);
+
+	snprintf(channel, sizeof(channel), "%s%s", PGQUE_CHANNEL_PREFIX, q->queue_name);
+	snprintf(payload, sizeof(payload), INT64_FORMAT, tick_id);
+	Async_Notify(channel, payload);
+}
+
+/* Take the tick lock of a queue (see the file header); false if nowait and taken. */
+static bool
+tick_lock(int32 queue_id, bool nowait)
+{
+	if (!nowait)
+	{
+		LockDatabaseObject(pgque_relation_oid("queue"), queue_id, 0, ExclusiveLock);
+		return true;
+	}
+	return ConditionalLockDatabaseObject(pgque_relation_oid("queue"), queue_id, 0,
+										 ExclusiveLock);
 }
 
 /*
@@ -81,28 +181,15 @@ tick_due(const PgqueQueue *q, PgqueTickMode mode, bool have_last,
 int64
 pgque_tick_queue(int32 queue_id, PgqueTickMode mode, bool by_worker)
 {
-	static const Oid last_types[] = {INT4OID};
-	static const Oid insert_types[] = {INT4OID, INT8OID, TIMESTAMPTZOID, PG_SNAPSHOTOID, INT8OID};
+	static const Oid id_types[] = {INT4OID};
 	PgqueQueue	q;
 	Snapshot	snap;
-	bool		have_last = false;
-	TimestampTz last_time = 0;
-	int64		last_seq = 0;
-	bool		last_saw_running = false;
-	Oid			event_seq;
+	LastTick	last;
 	TimestampTz now;
 	int64		tick_id;
-	TickSnapshot *tick_snap;
-	Snapshot	cur_snap;
-	int64		cur_seq;
-	Datum		args[5];
-	char		channel[NAMEDATALEN];
-	char		payload[32];
+	Datum		args[1];
 
-	if (!by_worker)
-		LockDatabaseObject(pgque_relation_oid("queue"), queue_id, 0, ExclusiveLock);
-	else if (!ConditionalLockDatabaseObject(pgque_relation_oid("queue"), queue_id, 0,
-											ExclusiveLock))
+	if (!tick_lock(queue_id, by_worker))
 		return 0;
 
 	/* Everything below is read after the lock, with a fresh snapshot. */
@@ -113,57 +200,17 @@ pgque_tick_queue(int32 queue_id, PgqueTickMode mode, bool by_worker)
 		UnregisterSnapshot(snap);
 		return 0;
 	}
-
-	args[0] = Int32GetDatum(queue_id);
-	if (pgque_execute_snapshot(pgque_plan(&plan_last_tick,
-										"select tick_time, tick_event_seq,"
-										" pg_catalog.pg_snapshot_xmin(tick_snapshot)"
-										"   OPERATOR(pg_catalog.<) pg_catalog.pg_snapshot_xmax(tick_snapshot)"
-										" from pgque.tick"
-										" where tick_queue OPERATOR(pg_catalog.=) $1 order by tick_id desc limit 1",
-										1, last_types),
-							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read the last tick of queue %d", queue_id);
-	if (SPI_processed == 1)
-	{
-		have_last = true;
-		last_time = DatumGetTimestampTz(pgque_spi_value(0, 1));
-		last_seq = DatumGetInt64(pgque_spi_value(0, 2));
-		last_saw_running = DatumGetBool(pgque_spi_value(0, 3));
-	}
-
-	event_seq = pgque_event_seq_oid(queue_id);
+	last_tick_read(queue_id, snap, &last);
 	now = GetCurrentTimestamp();
-	if (!tick_due(&q, mode, have_last, last_time, last_seq, last_saw_running,
-				  pgque_sequence_last_value(event_seq), now))
+	if (!tick_due(&q, mode, &last,
+				  pgque_sequence_last_value(pgque_event_seq_oid(queue_id)), now))
 	{
 		UnregisterSnapshot(snap);
 		return 0;
 	}
 
 	tick_id = nextval_internal(pgque_tick_seq_oid(queue_id), false);
-
-	/*
-	 * Order matters (see tick_snapshot_take): the snapshot, then the event
-	 * sequence, then the next xid. An event counted in tick_event_seq got
-	 * its xid before the sequence value (send.c assigns it first), so it is
-	 * either visible in the tick or listed as running in it.
-	 */
-	cur_snap = GetLatestSnapshot();
-	cur_seq = pgque_sequence_last_value(event_seq);
-	tick_snap = tick_snapshot_take(cur_snap, ReadNextFullTransactionId(), !by_worker);
-
-	args[0] = Int32GetDatum(queue_id);
-	args[1] = Int64GetDatum(tick_id);
-	args[2] = TimestampTzGetDatum(now);
-	args[3] = PointerGetDatum(tick_snap);
-	args[4] = Int64GetDatum(cur_seq);
-	if (pgque_execute_plan(pgque_plan(&plan_insert_tick,
-									"insert into pgque.tick (tick_queue, tick_id, tick_time,"
-									" tick_snapshot, tick_event_seq) values ($1, $2, $3, $4, $5)",
-									5, insert_types),
-						 args, NULL, false, 0) != SPI_OK_INSERT)
-		elog(ERROR, "could not insert tick for queue %d", queue_id);
+	insert_tick(&q, tick_id, now, -1, !by_worker);
 
 	if (q.tick_forced)
 	{
@@ -175,16 +222,12 @@ pgque_tick_queue(int32 queue_id, PgqueTickMode mode, bool by_worker)
 											"   (select queue_id from pgque.queue"
 											"     where queue_id OPERATOR(pg_catalog.=) $1 and queue_tick_forced"
 											"       for no key update skip locked)",
-											1, last_types),
+											1, id_types),
 								 args, NULL, GetLatestSnapshot(), InvalidSnapshot,
 								 false, true, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "could not reset queue_tick_forced of queue %d", queue_id);
 	}
 	UnregisterSnapshot(snap);
-
-	snprintf(channel, sizeof(channel), "%s%s", PGQUE_CHANNEL_PREFIX, q.queue_name);
-	snprintf(payload, sizeof(payload), INT64_FORMAT, tick_id);
-	Async_Notify(channel, payload);
 	return tick_id;
 }
 
@@ -236,7 +279,7 @@ pgque_ticker_queue(PG_FUNCTION_ARGS)
 	if (q.ticker_paused)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("ticker of queue \"%s\" is paused", queue_name),
+				 errmsg("queue \"%s\" is paused", queue_name),
 				 errpgqueobject("queue"),
 				 errhint("Set ticker_paused to false with pgque.set_queue_config().")));
 
@@ -258,4 +301,77 @@ pgque_ticker_all(PG_FUNCTION_ARGS)
 	ticked = pgque_tick_all(false);
 	SPI_finish();
 	PG_RETURN_INT64(ticked);
+}
+
+/*
+ * SQL: pgque.ticker(queue text, tick_id bigint, tick_time timestamptz,
+ *					 event_seq bigint) -> bigint
+ *
+ * PgQ's external ticker: ticks come from elsewhere (say, the origin of a
+ * replicated queue) with their id, time and event sequence value. Only for
+ * queues with external_ticker; tick ids must go up and the event sequence
+ * must not go back. The snapshot is taken here, as for any tick. Returns
+ * tick_id.
+ */
+Datum
+pgque_ticker_external(PG_FUNCTION_ARGS)
+{
+	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
+	PgqueQueue	q;
+	Snapshot	snap;
+	LastTick	last;
+	int64		tick_id;
+	int64		event_seq;
+	Oid			seqoid;
+
+	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tick_id, tick_time and event_seq must not be null")));
+	tick_id = PG_GETARG_INT64(1);
+	event_seq = PG_GETARG_INT64(3);
+
+	pgque_queue_lookup(queue_name, GetLatestSnapshot(), &q);
+	SPI_connect();
+	(void) tick_lock(q.queue_id, false);
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	if (!pgque_queue_fetch(NULL, q.queue_id, snap, &q))
+		pgque_error_queue_missing(queue_name);
+	if (q.ticker_paused)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("queue \"%s\" is paused", queue_name),
+				 errpgqueobject("queue"),
+				 errhint("Set ticker_paused to false with pgque.set_queue_config().")));
+	if (!q.external_ticker)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("queue \"%s\" is not ticked externally", queue_name),
+				 errpgqueobject("queue"),
+				 errhint("Set external_ticker to true with pgque.set_queue_config(), or tick it with pgque.ticker(queue).")));
+	last_tick_read(q.queue_id, snap, &last);
+	if (last.exists && tick_id <= last.id)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tick id " INT64_FORMAT " of queue \"%s\" is not above its last tick " INT64_FORMAT,
+						tick_id, queue_name, last.id)));
+	if (last.exists && event_seq < last.seq)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("event sequence " INT64_FORMAT " of queue \"%s\" is below its last tick's " INT64_FORMAT,
+						event_seq, queue_name, last.seq)));
+
+	insert_tick(&q, tick_id, PG_GETARG_TIMESTAMPTZ(2), event_seq, true);
+
+	/* the queue's own sequences never go back behind what ticks say */
+	seqoid = pgque_tick_seq_oid(q.queue_id);
+	if (pgque_sequence_last_value(seqoid) < tick_id)
+		DirectFunctionCall2(setval_oid, ObjectIdGetDatum(seqoid), Int64GetDatum(tick_id));
+	seqoid = pgque_event_seq_oid(q.queue_id);
+	if (event_seq > 0 && pgque_sequence_last_value(seqoid) < event_seq)
+		DirectFunctionCall2(setval_oid, ObjectIdGetDatum(seqoid), Int64GetDatum(event_seq));
+
+	UnregisterSnapshot(snap);
+	SPI_finish();
+	PG_RETURN_INT64(tick_id);
 }

@@ -30,7 +30,6 @@
 #include "storage/procarray.h"
 #include "utils/timestamp.h"
 
-#include "queue_cache.h"
 #include "worker.h"
 
 #define LOCAL_MAX	16
@@ -41,11 +40,6 @@ static bool pending_overflow = false;
 static bool pending_retries = false;
 static bool pending_launcher = false;
 
-/* queues whose pgque.queue row this transaction changed */
-static Oid	changed_relid = InvalidOid;
-static int32 changed[LOCAL_MAX];
-static int	nchanged = 0;
-static bool changed_overflow = false;
 
 /* without shared memory: the last worker pid found, and when we looked */
 static pid_t dynamic_worker_pid = 0;
@@ -58,8 +52,6 @@ reset_pending(void)
 	pending_overflow = false;
 	pending_retries = false;
 	pending_launcher = false;
-	nchanged = 0;
-	changed_overflow = false;
 }
 
 /* This transaction wrote events into queue_id. */
@@ -77,21 +69,6 @@ pgque_note_event_insert(int32 queue_id)
 		pending_overflow = true;
 }
 
-/* This transaction updated or deleted queue_id's row of pgque.queue. */
-void
-pgque_note_queue_changed(Oid queue_relid, int32 queue_id)
-{
-	int			i;
-
-	changed_relid = queue_relid;
-	for (i = 0; i < nchanged; i++)
-		if (changed[i] == queue_id)
-			return;
-	if (nchanged < LOCAL_MAX)
-		changed[nchanged++] = queue_id;
-	else
-		changed_overflow = true;
-}
 
 /* This transaction scheduled retries: the worker should re-plan. */
 void
@@ -139,12 +116,6 @@ deliver(void)
 	PgqueDbSlot *slot;
 	int			pgprocno = -1;
 	int			i;
-
-	/* first, so that no producer keeps using what changed */
-	for (i = 0; i < nchanged; i++)
-		queue_cache_invalidate(changed_relid, changed[i]);
-	if (changed_overflow)
-		queue_cache_invalidate_all(changed_relid);
 
 	if (pending_launcher && pgque_shared != NULL)
 	{

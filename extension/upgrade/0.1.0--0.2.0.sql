@@ -65,3 +65,9 @@ create table pgque.queue_grant (
 select pg_catalog.pg_extension_config_dump('pgque.queue_grant', '');
 -- payloads are no longer readable by every pgque_reader (docs/security.md)
 revoke select on pgque.dead_letter, pgque.retry_queue from pgque_reader;
+
+-- Functions whose result type changed (created again by the code parts).
+drop function pgque.get_batch_events(bigint);
+drop function pgque.get_consumer_info();
+drop function pgque.get_consumer_info(text);
+drop function pgque.get_consumer_info(text, text);
