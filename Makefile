@@ -7,6 +7,7 @@
 #   make demo               messages flowing through a throwaway cluster
 #   make bench              benchmarks (bench/)
 #   make soak               the long soak test
+#   make diagrams           docs/img/*.png from docs/diagrams/*.dot (graphviz)
 #
 # test, demo, bench and soak install what is missing first (test/deps.sh),
 # so they work on a fresh Debian 12 machine with only the PG 15 server.
@@ -57,7 +58,7 @@ pgque--$(EXTVERSION).sql: $(PARTS) pgque.control
 pgque--%--$(EXTVERSION).sql: extension/upgrade/%--$(EXTVERSION).sql $(CODE_PARTS)
 	cat $^ > $@
 
-.PHONY: deps client test demo bench soak
+.PHONY: deps client test demo bench soak diagrams
 
 deps:
 	test/deps.sh
@@ -77,3 +78,12 @@ bench:
 
 soak:
 	test/soak.sh
+
+DIAGRAMS = $(patsubst docs/diagrams/%.dot,docs/img/%.png,$(wildcard docs/diagrams/*.dot))
+
+diagrams:
+	test/deps.sh --docs
+	$(MAKE) $(DIAGRAMS)
+
+docs/img/%.png: docs/diagrams/%.dot
+	dot -Tpng -Gdpi=96 $< -o $@

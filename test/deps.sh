@@ -9,10 +9,12 @@ packages=(
     postgresql-15 postgresql-client-15 postgresql-server-dev-15
     libpq-dev libgtest-dev libgmock-dev
 )
-# extra packages for the benchmarks (bench/run.sh passes --bench)
-if [ "${1:-}" = "--bench" ]; then
-    packages+=(postgresql-15-pgq3 libbenchmark-dev)
-fi
+# extra packages for the benchmarks (bench/run.sh passes --bench) and the
+# pictures in docs/ (make diagrams passes --docs)
+case "${1:-}" in
+    --bench) packages+=(postgresql-15-pgq3 libbenchmark-dev gnuplot-nox) ;;
+    --docs) packages+=(graphviz gnuplot-nox) ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do
