@@ -81,8 +81,8 @@ std::chrono::microseconds parse_duration(const std::string& text) {
     return std::chrono::microseconds(static_cast<std::int64_t>(std::llround(value * u->second)));
 }
 
-Args parse_args(const std::vector<std::string>& argv) {
-    Args a;
+arguments parse_args(const std::vector<std::string>& argv) {
+    arguments a;
     std::vector<std::pair<std::string, std::string>> flags;  // command flags, checked once the command is known
     std::vector<std::string> words;
     bool options_done = false;

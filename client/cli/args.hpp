@@ -27,7 +27,7 @@ public:
     using std::runtime_error::runtime_error;
 };
 
-struct Args {
+struct arguments {
     // global
     std::optional<std::string> dsn;  // --dsn; else the libpq environment
     bool json = false;               // --json
@@ -51,7 +51,7 @@ struct Args {
 
 // Parses argv[1..]. Throws usage. With help set, the rest is not validated
 // beyond finding the command the help is for.
-[[nodiscard]] Args parse_args(const std::vector<std::string>& argv);
+[[nodiscard]] arguments parse_args(const std::vector<std::string>& argv);
 
 // "30d", "12h", "5m", "10s", "250ms", "1.5" (seconds), "0". Throws usage.
 [[nodiscard]] std::chrono::microseconds parse_duration(const std::string& text);

@@ -27,18 +27,18 @@ std::string opt_duration(const std::optional<std::chrono::microseconds>& v) {
 
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
-struct Context {
-    const Args& args;
+struct command_context {
+    const arguments& args;
     std::istream& in;
     std::ostream& out;
     std::ostream& err;
 
     [[nodiscard]] std::string conninfo() const { return args.dsn.value_or(""); }
 
-    [[nodiscard]] Client connect() const {
-        Client client(conninfo());
+    [[nodiscard]] pgque::client connect() const {
+        pgque::client client(conninfo());
         std::ostream& e = err;
-        client.connection().set_notice_handler([&e](const Notice& n) {
+        client.connection().set_notice_handler([&e](const notice& n) {
             if (n.severity == "WARNING") e << "pgque: warning: " << n.message << '\n';
         });
         return client;
@@ -49,19 +49,19 @@ struct Context {
 
 // ----------------------------------------------------------------- status
 
-int cmd_status(const Context& c) {
-    Client client = c.connect();
+int cmd_status(const command_context& c) {
+    pgque::client client = c.connect();
     auto rows = client.status();
     if (c.args.json) {
         std::vector<std::string> items;
         for (const auto& r : rows) {
-            items.push_back(JsonObject().add("component", r.component).add("status", r.status)
+            items.push_back(json_object().add("component", r.component).add("status", r.status)
                                 .add("detail", r.detail).str());
         }
         c.print_json(json_array(items));
         return exit_ok;
     }
-    Table t({"component", "status", "detail"});
+    text_table t({"component", "status", "detail"});
     for (const auto& r : rows) t.add_row({r.component, r.status, r.detail});
     t.print(c.out);
     return exit_ok;
@@ -69,16 +69,16 @@ int cmd_status(const Context& c) {
 
 // ----------------------------------------------------------------- queues
 
-int cmd_queues(const Context& c) {
-    Client client = c.connect();
-    std::vector<QueueInfo> queues;
+int cmd_queues(const command_context& c) {
+    pgque::client client = c.connect();
+    std::vector<queue_info> queues;
     if (c.args.positional.empty()) queues = client.queue_info();
     else queues.push_back(client.queue_info(c.args.positional[0]));
 
     if (c.args.json) {
         std::vector<std::string> items;
         for (const auto& q : queues) {
-            JsonObject o;
+            json_object o;
             o.add("queue_name", q.queue_name)
                 .add("ntables", q.ntables)
                 .add("cur_table", q.cur_table)
@@ -97,7 +97,7 @@ int cmd_queues(const Context& c) {
         c.print_json(json_array(items));
         return exit_ok;
     }
-    Table t({"queue", "last tick", "tick age", "ev/s", "new", "max lag", "idle period", "paused"});
+    text_table t({"queue", "last tick", "tick age", "ev/s", "new", "max lag", "idle period", "paused"});
     for (const auto& q : queues) {
         std::string rate;
         if (q.ev_per_sec) {
@@ -117,9 +117,9 @@ int cmd_queues(const Context& c) {
 
 // -------------------------------------------------------------- consumers
 
-int cmd_consumers(const Context& c) {
-    Client client = c.connect();
-    std::vector<ConsumerInfo> rows;
+int cmd_consumers(const command_context& c) {
+    pgque::client client = c.connect();
+    std::vector<consumer_info> rows;
     const auto& p = c.args.positional;
     if (p.empty()) rows = client.consumer_info();
     else if (p.size() == 1) rows = client.consumer_info(p[0]);
@@ -128,7 +128,7 @@ int cmd_consumers(const Context& c) {
     if (c.args.json) {
         std::vector<std::string> items;
         for (const auto& r : rows) {
-            JsonObject o;
+            json_object o;
             o.add("queue_name", r.queue_name).add("consumer_name", r.consumer_name);
             if (r.lag) o.add("lag", to_seconds(*r.lag));
             else o.add_null("lag");
@@ -143,7 +143,7 @@ int cmd_consumers(const Context& c) {
         c.print_json(json_array(items));
         return exit_ok;
     }
-    Table t({"queue", "consumer", "lag", "last seen", "pending", "last tick", "open batch"});
+    text_table t({"queue", "consumer", "lag", "last seen", "pending", "last tick", "open batch"});
     for (const auto& r : rows) {
         t.add_row({r.queue_name, r.consumer_name, opt_duration(r.lag), opt_duration(r.last_seen),
                    opt_num(r.pending_events), opt_num(r.last_tick), opt_num(r.current_batch)});
@@ -154,34 +154,34 @@ int cmd_consumers(const Context& c) {
 
 // ------------------------------------------------ create, drop, subscribe
 
-int cmd_create(const Context& c) {
-    Client client = c.connect();
+int cmd_create(const command_context& c) {
+    pgque::client client = c.connect();
     const std::string& queue = c.args.positional[0];
     bool created = client.create_queue(queue);
     if (c.args.json) {
-        c.print_json(JsonObject().add("queue", queue).add("created", created).str());
+        c.print_json(json_object().add("queue", queue).add("created", created).str());
     } else {
         c.out << (created ? "created queue " : "queue already exists: ") << quoted(queue) << '\n';
     }
     return exit_ok;
 }
 
-int cmd_drop(const Context& c) {
-    Client client = c.connect();
+int cmd_drop(const command_context& c) {
+    pgque::client client = c.connect();
     const std::string& queue = c.args.positional[0];
     client.drop_queue(queue, c.args.force);
-    if (c.args.json) c.print_json(JsonObject().add("queue", queue).add("dropped", true).str());
+    if (c.args.json) c.print_json(json_object().add("queue", queue).add("dropped", true).str());
     else c.out << "dropped queue " << quoted(queue) << '\n';
     return exit_ok;
 }
 
-int cmd_subscribe(const Context& c, bool subscribe) {
-    Client client = c.connect();
+int cmd_subscribe(const command_context& c, bool subscribe) {
+    pgque::client client = c.connect();
     const std::string& queue = c.args.positional[0];
     const std::string& consumer = c.args.positional[1];
     bool changed = subscribe ? client.subscribe(queue, consumer) : client.unsubscribe(queue, consumer);
     if (c.args.json) {
-        c.print_json(JsonObject()
+        c.print_json(json_object()
                          .add("queue", queue)
                          .add("consumer", consumer)
                          .add(subscribe ? "subscribed" : "unsubscribed", changed)
@@ -198,7 +198,7 @@ int cmd_subscribe(const Context& c, bool subscribe) {
 
 // ------------------------------------------------------------------- send
 
-int cmd_send(const Context& c) {
+int cmd_send(const command_context& c) {
     const std::string& queue = c.args.positional[0];
     std::vector<std::string> payloads;
     if (c.args.lines) {
@@ -216,7 +216,7 @@ int cmd_send(const Context& c) {
         payloads.push_back(std::move(all));
     }
 
-    Client client = c.connect();
+    pgque::client client = c.connect();
     std::vector<std::int64_t> ids;
     if (c.args.lines) {
         ids = c.args.type ? client.send_batch(queue, *c.args.type, payloads) : client.send_batch(queue, payloads);
@@ -225,7 +225,7 @@ int cmd_send(const Context& c) {
     }
 
     if (c.args.json) {
-        JsonObject o;
+        json_object o;
         o.add("queue", queue);
         if (c.args.lines) {
             std::vector<std::string> raw;
@@ -243,16 +243,16 @@ int cmd_send(const Context& c) {
 
 // ------------------------------------------------------------------- tail
 
-std::atomic<Consumer*> g_tail_consumer{nullptr};
+std::atomic<pgque::consumer*> g_tail_consumer{nullptr};
 
 extern "C" void on_stop_signal(int) {
-    if (Consumer* consumer = g_tail_consumer.load()) consumer->stop();
+    if (pgque::consumer* consumer = g_tail_consumer.load()) consumer->stop();
 }
 
 // Installs the stop handlers for the lifetime of one tail command.
-class SignalScope {
+class signal_scope {
 public:
-    explicit SignalScope(Consumer& consumer) {
+    explicit signal_scope(pgque::consumer& consumer) {
         g_tail_consumer.store(&consumer);
         struct sigaction sa {};
         sa.sa_handler = on_stop_signal;
@@ -264,9 +264,9 @@ public:
         sigemptyset(&ign.sa_mask);
         sigaction(SIGPIPE, &ign, &m_old_pipe);  // a closed stdout stops the tail instead
     }
-    SignalScope(const SignalScope&) = delete;
-    SignalScope& operator=(const SignalScope&) = delete;
-    ~SignalScope() {
+    signal_scope(const signal_scope&) = delete;
+    signal_scope& operator=(const signal_scope&) = delete;
+    ~signal_scope() {
         sigaction(SIGINT, &m_old_int, nullptr);
         sigaction(SIGTERM, &m_old_term, nullptr);
         sigaction(SIGPIPE, &m_old_pipe, nullptr);
@@ -279,8 +279,8 @@ private:
     struct sigaction m_old_pipe {};
 };
 
-std::string message_json(const Message& m) {
-    return JsonObject()
+std::string message_json(const message& m) {
+    return json_object()
         .add("msg_id", m.msg_id)
         .add("batch_id", m.batch_id)
         .add("type", m.type)
@@ -294,10 +294,10 @@ std::string message_json(const Message& m) {
         .str();
 }
 
-int cmd_tail(const Context& c) {
+int cmd_tail(const command_context& c) {
     const std::string& queue = c.args.positional[0];
     const std::string& name = c.args.positional[1];
-    ConsumerOptions options;
+    consumer_options options;
     options.batch_size = c.args.batch_size;
     options.max_messages = c.args.count;
     options.unknown_types = unknown_type_policy::nack;  // unreachable: "*" takes everything
@@ -307,8 +307,8 @@ int cmd_tail(const Context& c) {
             err << "pgque: " << to_string(level) << ": " << message << '\n';
         }
     };
-    Consumer consumer(c.conninfo(), queue, name, options);
-    consumer.on("*", [&](const Message& m) {
+    pgque::consumer consumer(c.conninfo(), queue, name, options);
+    consumer.on("*", [&](const message& m) {
         if (c.args.json) {
             c.out << message_json(m) << '\n';
         } else {
@@ -321,7 +321,7 @@ int cmd_tail(const Context& c) {
         if (!c.out) consumer.stop();
     });
 
-    SignalScope signals(consumer);
+    signal_scope signals(consumer);
     run_result result = c.args.timeout ? consumer.run_for(*c.args.timeout) : consumer.run();
     if (result == run_result::timed_out && c.args.count != 0) {
         c.err << "pgque: timeout: " << consumer.stats().handled << " of " << c.args.count
@@ -333,13 +333,13 @@ int cmd_tail(const Context& c) {
 
 // -------------------------------------------------------------------- dlq
 
-int cmd_dlq_list(const Context& c) {
-    Client client = c.connect();
+int cmd_dlq_list(const command_context& c) {
+    pgque::client client = c.connect();
     auto rows = client.dlq_inspect(c.args.positional[0], c.args.limit);
     if (c.args.json) {
         std::vector<std::string> items;
         for (const auto& d : rows) {
-            items.push_back(JsonObject()
+            items.push_back(json_object()
                                 .add("dl_id", d.dl_id)
                                 .add("consumer", d.consumer_name)
                                 .add("dl_time", iso_time(d.dl_time))
@@ -358,7 +358,7 @@ int cmd_dlq_list(const Context& c) {
         c.print_json(json_array(items));
         return exit_ok;
     }
-    Table t({"id", "consumer", "time", "event", "retries", "type", "reason", "payload"});
+    text_table t({"id", "consumer", "time", "event", "retries", "type", "reason", "payload"});
     for (const auto& d : rows) {
         t.add_row({std::to_string(d.dl_id), d.consumer_name, iso_time(d.dl_time), std::to_string(d.ev_id),
                    opt_num(d.ev_retry), opt_str(d.ev_type), shorten(one_line(opt_str(d.reason)), 40),
@@ -368,13 +368,13 @@ int cmd_dlq_list(const Context& c) {
     return exit_ok;
 }
 
-int cmd_dlq_replay(const Context& c) {
-    Client client = c.connect();
+int cmd_dlq_replay(const command_context& c) {
+    pgque::client client = c.connect();
     if (c.args.all) {
         const std::string& queue = c.args.positional[0];
-        ReplayResult r = client.dlq_replay_all(queue);
+        replay_result r = client.dlq_replay_all(queue);
         if (c.args.json) {
-            c.print_json(JsonObject()
+            c.print_json(json_object()
                              .add("queue", queue)
                              .add("replayed", r.replayed)
                              .add("failed", r.failed)
@@ -393,23 +393,23 @@ int cmd_dlq_replay(const Context& c) {
     for (const auto& id_text : c.args.positional) {
         std::int64_t id = std::stoll(id_text);
         std::int64_t ev = client.dlq_replay(id);
-        if (c.args.json) items.push_back(JsonObject().add("dl_id", id).add("ev_id", ev).str());
+        if (c.args.json) items.push_back(json_object().add("dl_id", id).add("ev_id", ev).str());
         else c.out << "replayed dead letter " << id << " as event " << ev << '\n';
     }
     if (c.args.json) c.print_json(json_array(items));
     return exit_ok;
 }
 
-int cmd_dlq_purge(const Context& c) {
-    Client client = c.connect();
+int cmd_dlq_purge(const command_context& c) {
+    pgque::client client = c.connect();
     const std::string& queue = c.args.positional[0];
     int n = client.dlq_purge(queue, c.args.older_than);
-    if (c.args.json) c.print_json(JsonObject().add("queue", queue).add("purged", n).str());
+    if (c.args.json) c.print_json(json_object().add("queue", queue).add("purged", n).str());
     else c.out << "purged " << n << " dead letter" << (n == 1 ? "" : "s") << '\n';
     return exit_ok;
 }
 
-int dispatch(const Context& c) {
+int dispatch(const command_context& c) {
     const std::string& cmd = c.args.command;
     if (cmd == "status") return cmd_status(c);
     if (cmd == "queues") return cmd_queues(c);
@@ -428,10 +428,10 @@ int dispatch(const Context& c) {
     throw usage("unknown command \"" + cmd + "\"");
 }
 
-void report(const Context& c, const char* kind, const std::string& message, const sql_error* e,
+void report(const command_context& c, const char* kind, const std::string& message, const sql_error* e,
             const std::string& sqlstate = {}) {
     if (c.args.json) {
-        JsonObject o;
+        json_object o;
         o.add("kind", kind).add("message", message);
         if (e != nullptr) {
             o.add("sqlstate", e->sqlstate());
@@ -441,7 +441,7 @@ void report(const Context& c, const char* kind, const std::string& message, cons
         } else if (!sqlstate.empty()) {
             o.add("sqlstate", sqlstate);
         }
-        c.err << JsonObject().add_raw("error", o.str()).str() << '\n';
+        c.err << json_object().add_raw("error", o.str()).str() << '\n';
         return;
     }
     c.err << "pgque: " << kind << ": " << message << '\n';
@@ -454,7 +454,7 @@ void report(const Context& c, const char* kind, const std::string& message, cons
 }  // namespace
 
 int run(const std::vector<std::string>& argv, std::istream& in, std::ostream& out, std::ostream& err) {
-    Args args;
+    arguments args;
     try {
         args = parse_args(argv);
     } catch (const usage& e) {
@@ -470,7 +470,7 @@ int run(const std::vector<std::string>& argv, std::istream& in, std::ostream& ou
         return exit_ok;
     }
 
-    Context c{args, in, out, err};
+    command_context c{args, in, out, err};
     try {
         return dispatch(c);
     } catch (const usage& e) {

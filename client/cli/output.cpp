@@ -35,15 +35,15 @@ std::string json_quote(std::string_view text) {
     return out;
 }
 
-JsonObject& JsonObject::add(const std::string& key, std::string_view value) {
+json_object& json_object::add(const std::string& key, std::string_view value) {
     return add_raw(key, json_quote(value));
 }
 
-JsonObject& JsonObject::add(const std::string& key, std::int64_t value) {
+json_object& json_object::add(const std::string& key, std::int64_t value) {
     return add_raw(key, std::to_string(value));
 }
 
-JsonObject& JsonObject::add(const std::string& key, double value) {
+json_object& json_object::add(const std::string& key, double value) {
     if (!std::isfinite(value)) return add_null(key);
     char buf[64];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
@@ -51,16 +51,16 @@ JsonObject& JsonObject::add(const std::string& key, double value) {
     return add_raw(key, std::string(buf, end));
 }
 
-JsonObject& JsonObject::add(const std::string& key, bool value) { return add_raw(key, value ? "true" : "false"); }
+json_object& json_object::add(const std::string& key, bool value) { return add_raw(key, value ? "true" : "false"); }
 
-JsonObject& JsonObject::add_null(const std::string& key) { return add_raw(key, "null"); }
+json_object& json_object::add_null(const std::string& key) { return add_raw(key, "null"); }
 
-JsonObject& JsonObject::add_raw(const std::string& key, std::string raw_json) {
+json_object& json_object::add_raw(const std::string& key, std::string raw_json) {
     m_fields.emplace_back(key, std::move(raw_json));
     return *this;
 }
 
-std::string JsonObject::str() const {
+std::string json_object::str() const {
     std::string out = "{";
     bool first = true;
     for (const auto& [k, v] : m_fields) {
@@ -124,15 +124,15 @@ std::string shorten(std::string_view text, std::size_t max_width) {
     return out + "...";
 }
 
-Table::Table(std::vector<std::string> headers) : m_headers(std::move(headers)) {}
+text_table::text_table(std::vector<std::string> headers) : m_headers(std::move(headers)) {}
 
-void Table::add_row(std::vector<std::string> cells) {
+void text_table::add_row(std::vector<std::string> cells) {
     cells.resize(m_headers.size());
     for (auto& c : cells) c = one_line(c);
     m_rows.push_back(std::move(cells));
 }
 
-void Table::print(std::ostream& out) const {
+void text_table::print(std::ostream& out) const {
     std::vector<std::size_t> width(m_headers.size());
     for (std::size_t i = 0; i < m_headers.size(); ++i) width[i] = display_width(m_headers[i]);
     for (const auto& row : m_rows) {

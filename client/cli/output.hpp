@@ -18,19 +18,19 @@ namespace pgque::cli {
 [[nodiscard]] std::string json_quote(std::string_view text);
 
 // One JSON object, fields in insertion order.
-class JsonObject {
+class json_object {
 public:
-    JsonObject& add(const std::string& key, std::string_view value);
-    JsonObject& add(const std::string& key, const char* value) { return add(key, std::string_view(value)); }
-    JsonObject& add(const std::string& key, const std::string& value) { return add(key, std::string_view(value)); }
-    JsonObject& add(const std::string& key, std::int64_t value);
-    JsonObject& add(const std::string& key, int value) { return add(key, static_cast<std::int64_t>(value)); }
-    JsonObject& add(const std::string& key, double value);  // NaN/inf -> null
-    JsonObject& add(const std::string& key, bool value);
-    JsonObject& add_null(const std::string& key);
-    JsonObject& add_raw(const std::string& key, std::string raw_json);
+    json_object& add(const std::string& key, std::string_view value);
+    json_object& add(const std::string& key, const char* value) { return add(key, std::string_view(value)); }
+    json_object& add(const std::string& key, const std::string& value) { return add(key, std::string_view(value)); }
+    json_object& add(const std::string& key, std::int64_t value);
+    json_object& add(const std::string& key, int value) { return add(key, static_cast<std::int64_t>(value)); }
+    json_object& add(const std::string& key, double value);  // NaN/inf -> null
+    json_object& add(const std::string& key, bool value);
+    json_object& add_null(const std::string& key);
+    json_object& add_raw(const std::string& key, std::string raw_json);
     template <typename T>
-    JsonObject& add(const std::string& key, const std::optional<T>& value) {
+    json_object& add(const std::string& key, const std::optional<T>& value) {
         return value ? add(key, *value) : add_null(key);
     }
     [[nodiscard]] std::string str() const;
@@ -42,9 +42,9 @@ private:
 [[nodiscard]] std::string json_array(const std::vector<std::string>& raw_items);
 
 // A text table with a header row, columns padded to the widest cell.
-class Table {
+class text_table {
 public:
-    explicit Table(std::vector<std::string> headers);
+    explicit text_table(std::vector<std::string> headers);
     void add_row(std::vector<std::string> cells);
     void print(std::ostream& out) const;
     [[nodiscard]] std::size_t rows() const noexcept { return m_rows.size(); }

@@ -14,7 +14,7 @@
 
 namespace {
 
-pgque::Consumer* g_consumer = nullptr;
+pgque::consumer* g_consumer = nullptr;
 
 extern "C" void on_signal(int) {
     if (g_consumer != nullptr) g_consumer->stop();  // async-signal-safe
@@ -51,18 +51,18 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    pgque::ConsumerOptions options;
+    pgque::consumer_options options;
     options.max_messages = static_cast<std::uint64_t>(count);
     options.retry_after = std::chrono::seconds(5);
     options.logger = [](pgque::log_level level, const std::string& message) {
         if (level != pgque::log_level::debug) std::cerr << "[" << pgque::to_string(level) << "] " << message << '\n';
     };
 
-    pgque::Consumer consumer(dsn, queue, name, options);
-    consumer.on("order.created", [](const pgque::Message& m) {
+    pgque::consumer consumer(dsn, queue, name, options);
+    consumer.on("order.created", [](const pgque::message& m) {
         std::cout << "handled " << m.msg_id << " order.created " << m.payload_or_empty() << std::endl;
     });
-    consumer.on("*", [](const pgque::Message& m) {
+    consumer.on("*", [](const pgque::message& m) {
         std::cout << "handled " << m.msg_id << ' ' << m.type << ' ' << m.payload_or_empty() << std::endl;
     });
 
@@ -85,7 +85,7 @@ int main(int argc, char** argv) {
     } catch (const pgque::not_found& e) {
         std::cerr << e.what() << '\n';
         return 2;
-    } catch (const pgque::error& e) {
+    } catch (const pgque::error& e) {  // anything else the library throws
         std::cerr << "error: " << e.what() << '\n';
         return 4;
     }

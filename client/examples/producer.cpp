@@ -35,7 +35,7 @@ int main(int argc, char** argv) {
     }
 
     try {
-        pgque::Client client(dsn);  // "" = libpq environment (PGHOST, PGDATABASE, ...)
+        pgque::client client(dsn);  // "" = libpq environment (PGHOST, PGDATABASE, ...)
         for (long n = 1; n <= count; ++n) {
             std::string payload = "{\"order\": " + std::to_string(n) + "}";
             std::int64_t id = client.send(queue, type, payload);  // autocommit: visible after the next tick
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
     } catch (const pgque::queue_not_found& e) {
         std::cerr << e.what() << " (create it with: pgque create " << queue << ")\n";
         return 2;
-    } catch (const pgque::error& e) {
+    } catch (const pgque::error& e) {  // anything else the library throws
         std::cerr << "error: " << e.what() << '\n';
         return 4;
     }

@@ -1,9 +1,11 @@
 // Sends an event inside the application's own transaction: the event exists
 // if and only if the application's write commits. The application owns the
-// PGconn; pgque::Client only wraps it.
+// PGconn; pgque::client only wraps it.
 //
 //   pgque-example-transactional-send --dsn DSN --queue QUEUE
+#include <cstdint>
 #include <iostream>
+#include <stdexcept>
 #include <string>
 
 #include <libpq-fe.h>
@@ -42,7 +44,7 @@ int main(int argc, char** argv) {
     int rc = 0;
     try {
         exec_or_throw(conn, "create temp table orders (id serial primary key, item text)");
-        pgque::Client queue_client(conn);  // does not take ownership
+        pgque::client queue_client(conn);  // does not take ownership
 
         // 1. committed: the order row and its event become visible together
         exec_or_throw(conn, "begin");

@@ -1,4 +1,4 @@
-// Client: typed wrappers of the pgque.* SQL functions.
+// client: typed wrappers of the pgque.* SQL functions.
 //
 // Every parameter carries an explicit cast ($1::text, $3::text[]) so the
 // server never has to choose between overloads (send_batch exists for
@@ -49,22 +49,22 @@ constexpr statement k_nack{
     " row($2::int8, $1::int8, null, null, null, null, null, null, null, null)::pgque.message,"
     " $3::int8 * interval '1 millisecond', $4::text)"};
 
-Result run(Connection& conn, const statement& st, const params& values) {
+result run(pgque::connection& conn, const statement& st, const params& values) {
     return conn.exec_prepared(st.name, st.sql, values);
 }
 
-std::int64_t single_int64(const Result& r) {
-    if (r.rows() != 1 || r.columns() < 1) throw error("pgque: expected one row from the server");
+std::int64_t single_int64(const result& r) {
+    if (r.rows() != 1 || r.columns() < 1) throw failure("pgque: expected one row from the server");
     return r.get_int64(0, 0);
 }
 
-std::optional<std::chrono::microseconds> micros(const Result& r, int row, int col) {
+std::optional<std::chrono::microseconds> micros(const result& r, int row, int col) {
     auto v = r.get_optional_int64(row, col);
     if (!v) return std::nullopt;
     return std::chrono::microseconds(*v);
 }
 
-std::optional<std::int32_t> int32_opt(const Result& r, int row, int col) {
+std::optional<std::int32_t> int32_opt(const result& r, int row, int col) {
     auto v = r.get_optional_int64(row, col);
     if (!v) return std::nullopt;
     return static_cast<std::int32_t>(*v);
@@ -77,11 +77,11 @@ constexpr const char* k_queue_info_columns =
     PGQUE_MICROS("queue_ticker_idle_period") ", " PGQUE_MICROS("ticker_lag") ","
     " ev_per_sec, ev_new, last_tick_id";
 
-std::vector<QueueInfo> queue_info_rows(const Result& r) {
-    std::vector<QueueInfo> out;
+std::vector<queue_info> queue_info_rows(const result& r) {
+    std::vector<queue_info> out;
     out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
-        QueueInfo q;
+        queue_info q;
         q.queue_name = std::string(r.get(i, 0));
         q.ntables = static_cast<int>(r.get_int64(i, 1));
         q.cur_table = static_cast<int>(r.get_int64(i, 2));
@@ -105,149 +105,11 @@ constexpr const char* k_consumer_info_columns =
     "select queue_name, consumer_name, " PGQUE_MICROS("lag") ", " PGQUE_MICROS("last_seen") ","
     " last_tick, current_batch, next_tick, pending_events";
 
-}  // namespace
-
-Client::Client(const std::string& conninfo) : m_conn(conninfo) {}
-
-Client::Client(PGconn* conn) : m_conn(Connection::wrap(conn)) {}
-
-Client::Client(Connection conn) noexcept : m_conn(std::move(conn)) {}
-
-// ------------------------------------------------------------- produce
-
-std::int64_t Client::send(std::string_view queue, std::string_view payload) {
-    return single_int64(run(m_conn, k_send, {str(queue), str(payload)}));
-}
-
-std::int64_t Client::send(std::string_view queue, std::string_view type, std::string_view payload) {
-    return single_int64(run(m_conn, k_send_typed, {str(queue), str(type), str(payload)}));
-}
-
-std::int64_t Client::send_json(std::string_view queue, std::string_view type, std::string_view json) {
-    return single_int64(run(m_conn, k_send_json, {str(queue), str(type), str(json)}));
-}
-
-namespace {
-
-std::vector<std::int64_t> id_array(const Result& r) {
-    if (r.rows() != 1 || r.is_null(0, 0)) throw error("pgque: expected an id array from the server");
-    return detail::parse_int64_array(r.get(0, 0));
-}
-
-}  // namespace
-
-std::vector<std::int64_t> Client::send_batch(std::string_view queue, const std::vector<std::string>& payloads) {
-    return id_array(run(m_conn, k_send_batch, {str(queue), detail::array_literal(payloads)}));
-}
-
-std::vector<std::int64_t> Client::send_batch(std::string_view queue, std::string_view type,
-                                             const std::vector<std::string>& payloads) {
-    return id_array(run(m_conn, k_send_batch_typed, {str(queue), str(type), detail::array_literal(payloads)}));
-}
-
-std::vector<std::int64_t> Client::send_batch_json(std::string_view queue, std::string_view type,
-                                                  const std::vector<std::string>& payloads) {
-    return id_array(run(m_conn, k_send_batch_json, {str(queue), str(type), detail::array_literal(payloads)}));
-}
-
-// ------------------------------------------------------------- consume
-
-bool Client::subscribe(std::string_view queue, std::string_view consumer) {
-    return single_int64(m_conn.exec("select pgque.subscribe($1::text, $2::text)", {str(queue), str(consumer)})) == 1;
-}
-
-bool Client::unsubscribe(std::string_view queue, std::string_view consumer) {
-    return single_int64(m_conn.exec("select pgque.unsubscribe($1::text, $2::text)", {str(queue), str(consumer)})) == 1;
-}
-
-Batch Client::receive(std::string_view queue, std::string_view consumer, int max_messages) {
-    Result r = run(m_conn, k_receive, {str(queue), str(consumer), num(max_messages)});
-    Batch batch;
-    batch.messages.reserve(static_cast<std::size_t>(r.rows()));
-    for (int i = 0; i < r.rows(); ++i) {
-        Message m;
-        m.msg_id = r.get_int64(i, 0);
-        m.batch_id = r.get_int64(i, 1);
-        m.type = std::string(r.get(i, 2));
-        m.payload = r.get_optional(i, 3);
-        m.retry_count = int32_opt(r, i, 4);
-        m.created_at = from_epoch_micros(r.get_int64(i, 5));
-        m.extra1 = r.get_optional(i, 6);
-        m.extra2 = r.get_optional(i, 7);
-        m.extra3 = r.get_optional(i, 8);
-        m.extra4 = r.get_optional(i, 9);
-        batch.messages.push_back(std::move(m));
-    }
-    if (!batch.messages.empty()) batch.id = batch.messages.front().batch_id;
-    return batch;
-}
-
-bool Client::ack(std::int64_t batch_id) {
-    return single_int64(run(m_conn, k_ack, {num(batch_id)})) == 1;
-}
-
-void Client::nack(std::int64_t batch_id, const Message& msg, std::chrono::milliseconds retry_after,
-                  std::optional<std::string_view> reason) {
-    nack(batch_id, msg.msg_id, retry_after, reason);
-}
-
-void Client::nack(std::int64_t batch_id, std::int64_t msg_id, std::chrono::milliseconds retry_after,
-                  std::optional<std::string_view> reason) {
-    std::optional<std::string> why;
-    if (reason) why = str(*reason);
-    static_cast<void>(run(m_conn, k_nack, {num(batch_id), num(msg_id), num(retry_after.count()), why}));
-}
-
-// -------------------------------------------------------------- admin
-
-bool Client::create_queue(std::string_view queue) {
-    return single_int64(m_conn.exec("select pgque.create_queue($1::text)", {str(queue)})) == 1;
-}
-
-void Client::drop_queue(std::string_view queue, bool force) {
-    static_cast<void>(m_conn.exec("select pgque.drop_queue($1::text, $2::bool)",
-                                  {str(queue), std::string(force ? "true" : "false")}));
-}
-
-void Client::set_queue_config(std::string_view queue, std::string_view param,
-                              std::optional<std::string_view> value) {
-    std::optional<std::string> v;
-    if (value) v = str(*value);
-    static_cast<void>(m_conn.exec("select pgque.set_queue_config($1::text, $2::text, $3::text)",
-                                  {str(queue), str(param), v}));
-}
-
-std::int64_t Client::ticker() { return single_int64(m_conn.exec("select pgque.ticker()")); }
-
-std::optional<std::int64_t> Client::ticker(std::string_view queue) {
-    Result r = m_conn.exec("select pgque.ticker($1::text)", {str(queue)});
-    return r.get_optional_int64(0, 0);
-}
-
-int Client::maint_retry_events() {
-    return static_cast<int>(single_int64(m_conn.exec("select pgque.maint_retry_events()")));
-}
-
-int Client::maint() { return static_cast<int>(single_int64(m_conn.exec("select pgque.maint()"))); }
-
-// ------------------------------------------------------------ observe
-
-std::vector<QueueInfo> Client::queue_info() {
-    return queue_info_rows(m_conn.exec(std::string(k_queue_info_columns) + " from pgque.get_queue_info()"));
-}
-
-QueueInfo Client::queue_info(std::string_view queue) {
-    auto rows = queue_info_rows(
-        m_conn.exec(std::string(k_queue_info_columns) + " from pgque.get_queue_info($1::text)", {str(queue)}));
-    if (rows.size() != 1) throw error("pgque: get_queue_info returned " + std::to_string(rows.size()) + " rows");
-    return std::move(rows.front());
-}
-
-std::vector<ConsumerInfo> Client::consumer_info_rows(const Result& r) const {
-    std::vector<ConsumerInfo> out;
+std::vector<consumer_info> consumer_info_rows(const result& r) {
+    std::vector<consumer_info> out;
     out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
-        ConsumerInfo c;
+        consumer_info c;
         c.queue_name = std::string(r.get(i, 0));
         c.consumer_name = std::string(r.get(i, 1));
         c.lag = micros(r, i, 2);
@@ -261,44 +123,182 @@ std::vector<ConsumerInfo> Client::consumer_info_rows(const Result& r) const {
     return out;
 }
 
-std::vector<ConsumerInfo> Client::consumer_info() {
+}  // namespace
+
+client::client(const std::string& conninfo) : m_conn(conninfo) {}
+
+client::client(PGconn* conn) : m_conn(pgque::connection::wrap(conn)) {}
+
+client::client(pgque::connection conn) noexcept : m_conn(std::move(conn)) {}
+
+// ------------------------------------------------------------- produce
+
+std::int64_t client::send(std::string_view queue, std::string_view payload) {
+    return single_int64(run(m_conn, k_send, {str(queue), str(payload)}));
+}
+
+std::int64_t client::send(std::string_view queue, std::string_view type, std::string_view payload) {
+    return single_int64(run(m_conn, k_send_typed, {str(queue), str(type), str(payload)}));
+}
+
+std::int64_t client::send_json(std::string_view queue, std::string_view type, std::string_view json) {
+    return single_int64(run(m_conn, k_send_json, {str(queue), str(type), str(json)}));
+}
+
+namespace {
+
+std::vector<std::int64_t> id_array(const result& r) {
+    if (r.rows() != 1 || r.is_null(0, 0)) throw failure("pgque: expected an id array from the server");
+    return detail::parse_int64_array(r.get(0, 0));
+}
+
+}  // namespace
+
+std::vector<std::int64_t> client::send_batch(std::string_view queue, const std::vector<std::string>& payloads) {
+    return id_array(run(m_conn, k_send_batch, {str(queue), detail::array_literal(payloads)}));
+}
+
+std::vector<std::int64_t> client::send_batch(std::string_view queue, std::string_view type,
+                                             const std::vector<std::string>& payloads) {
+    return id_array(run(m_conn, k_send_batch_typed, {str(queue), str(type), detail::array_literal(payloads)}));
+}
+
+std::vector<std::int64_t> client::send_batch_json(std::string_view queue, std::string_view type,
+                                                  const std::vector<std::string>& payloads) {
+    return id_array(run(m_conn, k_send_batch_json, {str(queue), str(type), detail::array_literal(payloads)}));
+}
+
+// ------------------------------------------------------------- consume
+
+bool client::subscribe(std::string_view queue, std::string_view consumer) {
+    return single_int64(m_conn.exec("select pgque.subscribe($1::text, $2::text)", {str(queue), str(consumer)})) == 1;
+}
+
+bool client::unsubscribe(std::string_view queue, std::string_view consumer) {
+    return single_int64(m_conn.exec("select pgque.unsubscribe($1::text, $2::text)", {str(queue), str(consumer)})) == 1;
+}
+
+batch client::receive(std::string_view queue, std::string_view consumer, int max_messages) {
+    result r = run(m_conn, k_receive, {str(queue), str(consumer), num(max_messages)});
+    batch out;
+    out.messages.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+        message m;
+        m.msg_id = r.get_int64(i, 0);
+        m.batch_id = r.get_int64(i, 1);
+        m.type = std::string(r.get(i, 2));
+        m.payload = r.get_optional(i, 3);
+        m.retry_count = int32_opt(r, i, 4);
+        m.created_at = from_epoch_micros(r.get_int64(i, 5));
+        m.extra1 = r.get_optional(i, 6);
+        m.extra2 = r.get_optional(i, 7);
+        m.extra3 = r.get_optional(i, 8);
+        m.extra4 = r.get_optional(i, 9);
+        out.messages.push_back(std::move(m));
+    }
+    if (!out.messages.empty()) out.id = out.messages.front().batch_id;
+    return out;
+}
+
+bool client::ack(std::int64_t batch_id) {
+    return single_int64(run(m_conn, k_ack, {num(batch_id)})) == 1;
+}
+
+void client::nack(std::int64_t batch_id, const message& msg, std::chrono::milliseconds retry_after,
+                  std::optional<std::string_view> reason) {
+    nack(batch_id, msg.msg_id, retry_after, reason);
+}
+
+void client::nack(std::int64_t batch_id, std::int64_t msg_id, std::chrono::milliseconds retry_after,
+                  std::optional<std::string_view> reason) {
+    std::optional<std::string> why;
+    if (reason) why = str(*reason);
+    static_cast<void>(run(m_conn, k_nack, {num(batch_id), num(msg_id), num(retry_after.count()), why}));
+}
+
+// -------------------------------------------------------------- admin
+
+bool client::create_queue(std::string_view queue) {
+    return single_int64(m_conn.exec("select pgque.create_queue($1::text)", {str(queue)})) == 1;
+}
+
+void client::drop_queue(std::string_view queue, bool force) {
+    static_cast<void>(m_conn.exec("select pgque.drop_queue($1::text, $2::bool)",
+                                  {str(queue), std::string(force ? "true" : "false")}));
+}
+
+void client::set_queue_config(std::string_view queue, std::string_view param,
+                              std::optional<std::string_view> value) {
+    std::optional<std::string> v;
+    if (value) v = str(*value);
+    static_cast<void>(m_conn.exec("select pgque.set_queue_config($1::text, $2::text, $3::text)",
+                                  {str(queue), str(param), v}));
+}
+
+std::int64_t client::ticker() { return single_int64(m_conn.exec("select pgque.ticker()")); }
+
+std::optional<std::int64_t> client::ticker(std::string_view queue) {
+    result r = m_conn.exec("select pgque.ticker($1::text)", {str(queue)});
+    return r.get_optional_int64(0, 0);
+}
+
+int client::maint_retry_events() {
+    return static_cast<int>(single_int64(m_conn.exec("select pgque.maint_retry_events()")));
+}
+
+int client::maint() { return static_cast<int>(single_int64(m_conn.exec("select pgque.maint()"))); }
+
+// ------------------------------------------------------------ observe
+
+std::vector<queue_info> client::queue_info() {
+    return queue_info_rows(m_conn.exec(std::string(k_queue_info_columns) + " from pgque.get_queue_info()"));
+}
+
+queue_info client::queue_info(std::string_view queue) {
+    auto rows = queue_info_rows(
+        m_conn.exec(std::string(k_queue_info_columns) + " from pgque.get_queue_info($1::text)", {str(queue)}));
+    if (rows.size() != 1) throw failure("pgque: get_queue_info returned " + std::to_string(rows.size()) + " rows");
+    return std::move(rows.front());
+}
+
+std::vector<consumer_info> client::consumer_info() {
     return consumer_info_rows(m_conn.exec(std::string(k_consumer_info_columns) + " from pgque.get_consumer_info()"));
 }
 
-std::vector<ConsumerInfo> Client::consumer_info(std::string_view queue) {
+std::vector<consumer_info> client::consumer_info(std::string_view queue) {
     return consumer_info_rows(m_conn.exec(
         std::string(k_consumer_info_columns) + " from pgque.get_consumer_info($1::text)", {str(queue)}));
 }
 
-ConsumerInfo Client::consumer_info(std::string_view queue, std::string_view consumer) {
+consumer_info client::consumer_info(std::string_view queue, std::string_view consumer) {
     auto rows = consumer_info_rows(
         m_conn.exec(std::string(k_consumer_info_columns) + " from pgque.get_consumer_info($1::text, $2::text)",
                     {str(queue), str(consumer)}));
     if (rows.size() != 1) {
-        throw error("pgque: get_consumer_info returned " + std::to_string(rows.size()) + " rows");
+        throw failure("pgque: get_consumer_info returned " + std::to_string(rows.size()) + " rows");
     }
     return std::move(rows.front());
 }
 
-std::vector<StatusRow> Client::status() {
-    Result r = m_conn.exec("select component, status, detail from pgque.status()");
-    std::vector<StatusRow> out;
+std::vector<status_row> client::status() {
+    result r = m_conn.exec("select component, status, detail from pgque.status()");
+    std::vector<status_row> out;
     for (int i = 0; i < r.rows(); ++i) {
         out.push_back({std::string(r.get(i, 0)), std::string(r.get(i, 1)), std::string(r.get(i, 2))});
     }
     return out;
 }
 
-std::string Client::version() {
-    Result r = m_conn.exec("select pgque.version()");
-    if (r.rows() != 1) throw error("pgque: expected one row from pgque.version()");
+std::string client::version() {
+    result r = m_conn.exec("select pgque.version()");
+    if (r.rows() != 1) throw failure("pgque: expected one row from pgque.version()");
     return std::string(r.get(0, 0));
 }
 
 // -------------------------------------------------------- dead letters
 
-std::vector<DeadLetter> Client::dlq_inspect(std::string_view queue, int limit) {
-    Result r = m_conn.exec(
+std::vector<dead_letter> client::dlq_inspect(std::string_view queue, int limit) {
+    result r = m_conn.exec(
         "select d.dl_id, c.co_name, " PGQUE_MICROS("d.dl_time") ", d.dl_reason, d.ev_id, "
         PGQUE_MICROS("d.ev_time") ", d.ev_retry, d.ev_type, d.ev_data,"
         " d.ev_extra1, d.ev_extra2, d.ev_extra3, d.ev_extra4"
@@ -306,10 +306,10 @@ std::vector<DeadLetter> Client::dlq_inspect(std::string_view queue, int limit) {
         " left join pgque.consumer c on c.co_id = d.dl_consumer_id"
         " order by d.ordinality",
         {str(queue), num(limit)});
-    std::vector<DeadLetter> out;
+    std::vector<dead_letter> out;
     out.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
-        DeadLetter d;
+        dead_letter d;
         d.dl_id = r.get_int64(i, 0);
         d.consumer_name = std::string(r.get(i, 1));
         d.dl_time = from_epoch_micros(r.get_int64(i, 2));
@@ -328,21 +328,21 @@ std::vector<DeadLetter> Client::dlq_inspect(std::string_view queue, int limit) {
     return out;
 }
 
-std::int64_t Client::dlq_replay(std::int64_t dead_letter_id) {
+std::int64_t client::dlq_replay(std::int64_t dead_letter_id) {
     return single_int64(m_conn.exec("select pgque.dlq_replay($1::int8)", {num(dead_letter_id)}));
 }
 
-ReplayResult Client::dlq_replay_all(std::string_view queue) {
-    Result r = m_conn.exec("select replayed, failed, first_error from pgque.dlq_replay_all($1::text)", {str(queue)});
-    if (r.rows() != 1) throw error("pgque: expected one row from pgque.dlq_replay_all()");
-    ReplayResult out;
+replay_result client::dlq_replay_all(std::string_view queue) {
+    result r = m_conn.exec("select replayed, failed, first_error from pgque.dlq_replay_all($1::text)", {str(queue)});
+    if (r.rows() != 1) throw failure("pgque: expected one row from pgque.dlq_replay_all()");
+    replay_result out;
     out.replayed = r.get_int64(0, 0);
     out.failed = r.get_int64(0, 1);
     out.first_error = r.get_optional(0, 2);
     return out;
 }
 
-int Client::dlq_purge(std::string_view queue, std::chrono::microseconds older_than) {
+int client::dlq_purge(std::string_view queue, std::chrono::microseconds older_than) {
     return static_cast<int>(single_int64(
         m_conn.exec("select pgque.dlq_purge($1::text, $2::int8 * interval '1 microsecond')",
                     {str(queue), num(older_than.count())})));

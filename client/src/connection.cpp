@@ -1,13 +1,10 @@
-// Connection, Result, Transaction: RAII over libpq, and the translation of
-// libpq failures into the pgque exception hierarchy.
+// connection: RAII over libpq's PGconn, and the translation of libpq
+// failures into the pgque exception hierarchy.
 #include <pgque/connection.hpp>
 #include <pgque/error.hpp>
 #include <pgque/result.hpp>
-#include <pgque/transaction.hpp>
 
 #include <libpq-fe.h>
-
-#include "text.hpp"
 
 namespace pgque {
 
@@ -15,7 +12,6 @@ namespace {
 
 void finish_conn(PGconn* conn) { PQfinish(conn); }
 void keep_conn(PGconn*) {}
-void clear_result(PGresult* res) { PQclear(res); }
 
 std::string field(const PGresult* res, int code) {
     const char* v = PQresultErrorField(res, code);
@@ -35,86 +31,14 @@ constexpr const char* k_statement_prefix = "pgque_";
 
 }  // namespace
 
-// ---------------------------------------------------------------- Result
-
-Result::Result() noexcept : m_res(nullptr, &clear_result) {}
-
-Result::Result(PGresult* res) noexcept : m_res(res, &clear_result) {}
-
-int Result::rows() const noexcept { return m_res ? PQntuples(m_res.get()) : 0; }
-
-int Result::columns() const noexcept { return m_res ? PQnfields(m_res.get()) : 0; }
-
-int Result::column(std::string_view name) const {
-    for (int i = 0; i < columns(); ++i) {
-        if (name == PQfname(m_res.get(), i)) return i;
-    }
-    throw error("pgque: result has no column \"" + std::string(name) + "\"");
-}
-
-std::string Result::column_name(int col) const {
-    if (col < 0 || col >= columns()) throw error("pgque: column index out of range");
-    return PQfname(m_res.get(), col);
-}
-
-void Result::check_cell(int row, int col) const {
-    if (row < 0 || row >= rows() || col < 0 || col >= columns()) {
-        throw error("pgque: result cell (" + std::to_string(row) + ", " + std::to_string(col) +
-                    ") out of range");
-    }
-}
-
-bool Result::is_null(int row, int col) const {
-    check_cell(row, col);
-    return PQgetisnull(m_res.get(), row, col) != 0;
-}
-
-std::string_view Result::get(int row, int col) const {
-    check_cell(row, col);
-    return std::string_view(PQgetvalue(m_res.get(), row, col),
-                            static_cast<std::size_t>(PQgetlength(m_res.get(), row, col)));
-}
-
-std::optional<std::string> Result::get_optional(int row, int col) const {
-    if (is_null(row, col)) return std::nullopt;
-    return std::string(get(row, col));
-}
-
-std::int64_t Result::get_int64(int row, int col) const {
-    if (is_null(row, col)) {
-        throw error("pgque: unexpected NULL in column \"" + column_name(col) + "\"");
-    }
-    return detail::parse_int64(get(row, col));
-}
-
-std::optional<std::int64_t> Result::get_optional_int64(int row, int col) const {
-    if (is_null(row, col)) return std::nullopt;
-    return detail::parse_int64(get(row, col));
-}
-
-bool Result::get_bool(int row, int col) const {
-    if (is_null(row, col)) {
-        throw error("pgque: unexpected NULL in column \"" + column_name(col) + "\"");
-    }
-    return detail::parse_bool(get(row, col));
-}
-
-std::int64_t Result::affected_rows() const {
-    if (!m_res) return 0;
-    const char* n = PQcmdTuples(m_res.get());
-    return (n == nullptr || *n == '\0') ? 0 : detail::parse_int64(n);
-}
-
-// ------------------------------------------------------------ Connection
-
-struct Connection::NoticeSink {
-    std::function<void(const Notice&)> handler;
+struct connection::notice_sink {
+    std::function<void(const notice&)> handler;
 
     static void receive(void* arg, const PGresult* res) noexcept {
-        auto* sink = static_cast<NoticeSink*>(arg);
+        auto* sink = static_cast<notice_sink*>(arg);
         if (sink == nullptr || !sink->handler) return;
         try {
-            Notice n;
+            notice n;
             n.severity = field(res, PG_DIAG_SEVERITY_NONLOCALIZED);
             if (n.severity.empty()) n.severity = field(res, PG_DIAG_SEVERITY);
             n.sqlstate = field(res, PG_DIAG_SQLSTATE);
@@ -127,27 +51,29 @@ struct Connection::NoticeSink {
     }
 };
 
-Connection::Connection(const std::string& conninfo)
-    : m_notice(std::make_unique<NoticeSink>()), m_conn(nullptr, &finish_conn), m_owned(true) {
+connection::connection(const std::string& conninfo)
+    : m_notice(std::make_unique<notice_sink>()), m_conn(nullptr, &finish_conn), m_owned(true) {
     m_conn.reset(PQconnectdb(conninfo.c_str()));
     if (!m_conn) throw connection_error("pgque: out of memory while connecting");
     if (PQstatus(m_conn.get()) != CONNECTION_OK) {
         throw connection_error(trimmed(PQerrorMessage(m_conn.get())));
     }
-    PQsetNoticeReceiver(m_conn.get(), &NoticeSink::receive, m_notice.get());
+    PQsetNoticeReceiver(m_conn.get(), &notice_sink::receive, m_notice.get());
 }
 
-Connection::Connection(PGconn* conn, bool owned)
-    : m_notice(std::make_unique<NoticeSink>()),
+connection::connection(PGconn* conn, bool owned)
+    : m_notice(std::make_unique<notice_sink>()),
       m_conn(conn, owned ? &finish_conn : &keep_conn),
       m_owned(owned) {}
 
-Connection Connection::wrap(PGconn* conn) {
+connection connection::wrap(PGconn* conn) {
     if (conn == nullptr) throw usage_error("pgque: cannot wrap a null PGconn");
-    return Connection(conn, false);
+    return connection(conn, false);
 }
 
-Connection::Connection(Connection&& other) noexcept
+// m_transaction is not moved: a transaction object refers to `other` (and
+// must not be open while its connection is moved, see connection.hpp).
+connection::connection(connection&& other) noexcept
     : m_notice(std::move(other.m_notice)),
       m_conn(std::move(other.m_conn)),
       m_owned(other.m_owned),
@@ -156,56 +82,57 @@ Connection::Connection(Connection&& other) noexcept
     other.m_conn = std::unique_ptr<PGconn, void (*)(PGconn*)>(nullptr, &keep_conn);
 }
 
-Connection& Connection::operator=(Connection&& other) noexcept {
+connection& connection::operator=(connection&& other) noexcept {
     if (this != &other) {
-        Connection old(std::move(*this));  // closed (if owned) when it leaves scope
+        connection old(std::move(*this));  // closed (if owned) when it leaves scope
         m_notice = std::move(other.m_notice);
         m_conn = std::move(other.m_conn);
         m_owned = other.m_owned;
         m_statements_loaded = other.m_statements_loaded;
         m_prepared = std::move(other.m_prepared);
+        m_transaction = nullptr;
         other.m_conn = std::unique_ptr<PGconn, void (*)(PGconn*)>(nullptr, &keep_conn);
     }
     return *this;
 }
 
-Connection::~Connection() noexcept = default;
+connection::~connection() noexcept = default;
 
-PGconn* Connection::handle() const {
+PGconn* connection::handle() const {
     if (!m_conn) throw usage_error("pgque: connection object was moved from");
     return m_conn.get();
 }
 
-bool Connection::is_open() const noexcept {
+bool connection::is_open() const noexcept {
     return m_conn && PQstatus(m_conn.get()) == CONNECTION_OK;
 }
 
-int Connection::backend_pid() const noexcept { return m_conn ? PQbackendPID(m_conn.get()) : 0; }
+int connection::backend_pid() const noexcept { return m_conn ? PQbackendPID(m_conn.get()) : 0; }
 
-int Connection::socket() const noexcept { return m_conn ? PQsocket(m_conn.get()) : -1; }
+int connection::socket() const noexcept { return m_conn ? PQsocket(m_conn.get()) : -1; }
 
-bool Connection::in_transaction() const noexcept {
+bool connection::in_transaction() const noexcept {
     if (!m_conn) return false;
     auto st = PQtransactionStatus(m_conn.get());
     return st == PQTRANS_INTRANS || st == PQTRANS_INERROR || st == PQTRANS_ACTIVE;
 }
 
-bool Connection::transaction_failed() const noexcept {
+bool connection::transaction_failed() const noexcept {
     return m_conn && PQtransactionStatus(m_conn.get()) == PQTRANS_INERROR;
 }
 
-std::string Connection::error_message() const {
+std::string connection::error_message() const {
     return m_conn ? trimmed(PQerrorMessage(m_conn.get())) : std::string("no connection");
 }
 
-void Connection::throw_error(PGresult* res) const {
-    Result owner(res);  // cleared however we leave
+void connection::throw_error(PGresult* res) const {
+    result owner(res);  // cleared however we leave
     PGconn* conn = m_conn.get();
     bool broken = conn == nullptr || PQstatus(conn) == CONNECTION_BAD;
     if (res == nullptr) {
         std::string msg = trimmed(conn != nullptr ? PQerrorMessage(conn) : "no connection");
         if (broken) throw connection_error(msg);
-        throw error(msg);
+        throw failure(msg);
     }
     sql_error_info info;
     info.sqlstate = field(res, PG_DIAG_SQLSTATE);
@@ -217,25 +144,25 @@ void Connection::throw_error(PGresult* res) const {
     if (info.message.empty()) info.message = trimmed(PQresultErrorMessage(res));
     if (info.message.empty() && conn != nullptr) info.message = trimmed(PQerrorMessage(conn));
     if (broken) throw connection_error(info.message, info.sqlstate);
-    if (info.sqlstate.empty()) throw error(info.message);  // generated by libpq itself
+    if (info.sqlstate.empty()) throw failure(info.message);  // generated by libpq itself
     throw_sql_error(std::move(info));
 }
 
-Result Connection::check(PGresult* res) const {
+result connection::check(PGresult* res) const {
     if (res != nullptr) {
         switch (PQresultStatus(res)) {
             case PGRES_COMMAND_OK:
             case PGRES_TUPLES_OK:
             case PGRES_EMPTY_QUERY:
-                return Result(res);
+                return result(res);
             case PGRES_FATAL_ERROR:
             case PGRES_NONFATAL_ERROR:
             case PGRES_BAD_RESPONSE:
                 break;
             default: {
                 // COPY and friends: not something this client starts
-                Result owner(res);
-                throw error("pgque: unexpected result status " +
+                result owner(res);
+                throw failure("pgque: unexpected result status " +
                             std::string(PQresStatus(PQresultStatus(res))));
             }
         }
@@ -257,35 +184,35 @@ struct param_arrays {
 
 }  // namespace
 
-Result Connection::exec(std::string_view sql, const params& values) {
+result connection::exec(std::string_view sql, const params& values) {
     PGconn* conn = handle();
     std::string text(sql);
     param_arrays p(values);
     return check(PQexecParams(conn, text.c_str(), p.count(), nullptr, p.data(), nullptr, nullptr, 0));
 }
 
-void Connection::load_existing_statements() {
+void connection::load_existing_statements() {
     // A wrapped session may already hold our statements (from an earlier
-    // Client on the same PGconn); preparing them again would fail and abort
+    // client on the same PGconn); preparing them again would fail and abort
     // the caller's transaction, so look first.
-    Result r = exec("select name from pg_catalog.pg_prepared_statements where starts_with(name, $1)",
+    result r = exec("select name from pg_catalog.pg_prepared_statements where starts_with(name, $1)",
                     {std::string(k_statement_prefix)});
     for (int i = 0; i < r.rows(); ++i) m_prepared.emplace(r.get(i, 0));
     m_statements_loaded = true;
 }
 
-void Connection::prepare(const std::string& name, std::string_view sql) {
+void connection::prepare(const std::string& name, std::string_view sql) {
     std::string text(sql);
     check(PQprepare(handle(), name.c_str(), text.c_str(), 0, nullptr));
     m_prepared.insert(name);
 }
 
-Result Connection::run_prepared(const std::string& name, const params& values) {
+result connection::run_prepared(const std::string& name, const params& values) {
     param_arrays p(values);
     return check(PQexecPrepared(handle(), name.c_str(), p.count(), p.data(), nullptr, nullptr, 0));
 }
 
-Result Connection::exec_prepared(const std::string& name, std::string_view sql, const params& values) {
+result connection::exec_prepared(const std::string& name, std::string_view sql, const params& values) {
     if (name.rfind(k_statement_prefix, 0) != 0) {
         throw usage_error("pgque: prepared statement names must start with \"pgque_\"");
     }
@@ -304,27 +231,27 @@ Result Connection::exec_prepared(const std::string& name, std::string_view sql, 
     }
 }
 
-std::string Connection::quote_identifier(std::string_view name) const {
+std::string connection::quote_identifier(std::string_view name) const {
     PGconn* conn = handle();
     char* quoted = PQescapeIdentifier(conn, name.data(), name.size());
-    if (quoted == nullptr) throw error("pgque: " + trimmed(PQerrorMessage(conn)));
+    if (quoted == nullptr) throw failure("pgque: " + trimmed(PQerrorMessage(conn)));
     std::string out(quoted);
     PQfreemem(quoted);
     return out;
 }
 
-void Connection::listen(std::string_view channel) {
+void connection::listen(std::string_view channel) {
     // LISTEN takes no parameters: the channel is quoted as an identifier.
     static_cast<void>(exec("listen " + quote_identifier(channel)));
 }
 
-bool Connection::consume_input() noexcept {
+bool connection::consume_input() noexcept {
     if (!m_conn) return false;
     if (PQconsumeInput(m_conn.get()) == 0) return false;
     return PQstatus(m_conn.get()) == CONNECTION_OK;
 }
 
-std::vector<std::string> Connection::take_notifications() {
+std::vector<std::string> connection::take_notifications() {
     std::vector<std::string> out;
     PGconn* conn = handle();
     while (PGnotify* n = PQnotifies(conn)) {
@@ -334,41 +261,9 @@ std::vector<std::string> Connection::take_notifications() {
     return out;
 }
 
-void Connection::set_notice_handler(std::function<void(const Notice&)> handler) {
+void connection::set_notice_handler(std::function<void(const notice&)> handler) {
     if (!m_notice) return;
     m_notice->handler = std::move(handler);
-}
-
-// ----------------------------------------------------------- Transaction
-
-Transaction::Transaction(Connection& conn) : m_conn(conn) {
-    static_cast<void>(m_conn.exec("begin"));
-}
-
-Transaction::~Transaction() noexcept {
-    if (!m_open) return;
-    try {
-        rollback();
-    } catch (...) {
-        // the connection is gone: so is the transaction
-    }
-}
-
-void Transaction::commit() {
-    if (!m_open) throw usage_error("pgque: transaction already ended");
-    m_open = false;
-    if (m_conn.transaction_failed()) {
-        // COMMIT of a failed transaction "succeeds" as a rollback: say so
-        static_cast<void>(m_conn.exec("rollback"));
-        throw error("pgque: transaction failed earlier and was rolled back");
-    }
-    static_cast<void>(m_conn.exec("commit"));
-}
-
-void Transaction::rollback() {
-    if (!m_open) throw usage_error("pgque: transaction already ended");
-    m_open = false;
-    static_cast<void>(m_conn.exec("rollback"));
 }
 
 }  // namespace pgque

@@ -1,4 +1,4 @@
-// Consumer: the receive / dispatch / nack / ack loop with LISTEN wake-ups.
+// consumer: the receive / dispatch / nack / ack loop with LISTEN wake-ups.
 //
 // Waiting: the loop LISTENs on "pgque_<queue>" before its first receive,
 // so a tick committed after a receive saw nothing always leaves a
@@ -62,31 +62,41 @@ const char* to_string(log_level level) noexcept {
     return "?";
 }
 
-Consumer::Consumer(std::string conninfo, std::string queue, std::string consumer, ConsumerOptions options)
+const char* to_string(run_result result) noexcept {
+    switch (result) {
+        case run_result::stopped: return "stopped";
+        case run_result::max_messages: return "max_messages";
+        case run_result::timed_out: return "timed_out";
+    }
+    return "?";
+}
+
+consumer::consumer(std::string conninfo, std::string queue_name, std::string consumer_name,
+                   consumer_options options)
     : m_conninfo(std::move(conninfo)),
-      m_queue(std::move(queue)),
-      m_consumer(std::move(consumer)),
+      m_queue(std::move(queue_name)),
+      m_consumer(std::move(consumer_name)),
       m_options(std::move(options)) {
     int fds[2];
     if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
-        throw error("pgque: cannot create the consumer's wake-up pipe");
+        throw failure("pgque: cannot create the consumer's wake-up pipe");
     }
     m_wake_read = fds[0];
     m_wake_write = fds[1];
 }
 
-Consumer::~Consumer() noexcept {
+consumer::~consumer() noexcept {
     disconnect();
     if (m_wake_read >= 0) ::close(m_wake_read);
     if (m_wake_write >= 0) ::close(m_wake_write);
 }
 
-Consumer& Consumer::on(const std::string& type, handler fn) {
+consumer& consumer::on(const std::string& type, handler fn) {
     if (!fn) throw usage_error("pgque: empty handler for type \"" + type + "\"");
-    return on(type, context_handler([fn = std::move(fn)](const Message& m, MessageContext&) { fn(m); }));
+    return on(type, context_handler([fn = std::move(fn)](const message& m, message_context&) { fn(m); }));
 }
 
-Consumer& Consumer::on(const std::string& type, context_handler fn) {
+consumer& consumer::on(const std::string& type, context_handler fn) {
     if (!fn) throw usage_error("pgque: empty handler for type \"" + type + "\"");
     if (m_running.load()) throw usage_error("pgque: cannot add handlers while the consumer runs");
     m_handlers[type] = std::move(fn);
@@ -96,7 +106,7 @@ Consumer& Consumer::on(const std::string& type, context_handler fn) {
 // stop() must stay async-signal-safe: no locks behind the flag
 static_assert(std::atomic<bool>::is_always_lock_free, "stop() needs a lock-free atomic<bool>");
 
-void Consumer::stop() noexcept {
+void consumer::stop() noexcept {
     int saved = errno;  // may run in a signal handler
     m_stop.store(true);
     char byte = 1;
@@ -105,32 +115,33 @@ void Consumer::stop() noexcept {
     errno = saved;
 }
 
-ConsumerStats Consumer::stats() const noexcept {
-    ConsumerStats s;
+consumer_stats consumer::stats() const noexcept {
+    consumer_stats s;
     s.handled = m_handled.load();
     s.failed = m_failed.load();
     s.unknown = m_unknown.load();
+    s.dead_lettered = m_dead_lettered.load();
     s.batches = m_batches.load();
     s.reconnects = m_reconnects.load();
     return s;
 }
 
-void Consumer::log(log_level level, const std::string& message) const {
+void consumer::log(log_level level, const std::string& text) const {
     if (!m_options.logger) return;
     try {
-        m_options.logger(level, message);
+        m_options.logger(level, text);
     } catch (...) {
         // a failing logger must not take the consumer down
     }
 }
 
-void Consumer::drain_wakeup_pipe() noexcept {
+void consumer::drain_wakeup_pipe() noexcept {
     char buf[64];
     while (::read(m_wake_read, buf, sizeof buf) > 0) {
     }
 }
 
-void Consumer::run_checks() const {
+void consumer::run_checks() const {
     if (m_options.cooperative) {
         throw usage_error(
             "pgque: cooperative consumers need pgque.receive_coop(), which this version does not have");
@@ -146,34 +157,34 @@ void Consumer::run_checks() const {
     if (m_consumer.empty()) throw usage_error("pgque: consumer name must not be empty");
 }
 
-void Consumer::connect() {
-    Client client(m_conninfo);
-    client.connection().set_notice_handler([this](const Notice& n) {
+void consumer::connect() {
+    pgque::client c(m_conninfo);
+    c.connection().set_notice_handler([this](const notice& n) {
         log(level_of(n.severity), "server " + n.severity + ": " + n.message);
     });
     if (m_options.subscribe) {
-        if (client.subscribe(m_queue, m_consumer)) {
+        if (c.subscribe(m_queue, m_consumer)) {
             log(log_level::info, "subscribed consumer \"" + m_consumer + "\" to queue \"" + m_queue + "\"");
         }
     }
-    client.connection().listen("pgque_" + m_queue);
-    m_backend_pid.store(client.connection().backend_pid());
-    m_client.emplace(std::move(client));
+    c.connection().listen("pgque_" + m_queue);
+    m_backend_pid.store(c.connection().backend_pid());
+    m_client.emplace(std::move(c));
 }
 
-void Consumer::disconnect() noexcept {
+void consumer::disconnect() noexcept {
     m_client.reset();
     m_backend_pid.store(0);
 }
 
-run_result Consumer::run() { return run_until(std::nullopt); }
+run_result consumer::run() { return run_until(std::nullopt); }
 
-run_result Consumer::run_for(milliseconds limit) { return run_until(steady::now() + limit); }
+run_result consumer::run_for(milliseconds limit) { return run_until(steady::now() + limit); }
 
-run_result Consumer::run_until(deadline_t deadline) {
+run_result consumer::run_until(deadline_t deadline) {
     if (m_running.exchange(true)) throw usage_error("pgque: run() is already running");
     struct guard {
-        Consumer& self;
+        consumer& self;
         ~guard() {
             self.disconnect();
             self.m_running.store(false);
@@ -228,6 +239,14 @@ run_result Consumer::run_until(deadline_t deadline) {
             log(log_level::warning, std::string("connection lost (") + e.what() + "); reconnecting in " +
                                         std::to_string(delay.count()) + " ms");
             back_off();
+        } catch (const in_doubt_error& e) {
+            // transactional: the batch's COMMIT (with its ack) may or may not
+            // have happened; either way the next receive is right (a batch
+            // that did not commit comes again, with none of its writes)
+            disconnect();
+            log(log_level::warning, std::string(e.what()) + "; reconnecting in " +
+                                        std::to_string(delay.count()) + " ms");
+            back_off();
         } catch (const sql_error& e) {
             if (!is_transient(e)) {
                 log(log_level::error, std::string("consumer failed: ") + e.what());
@@ -239,8 +258,8 @@ run_result Consumer::run_until(deadline_t deadline) {
     }
 }
 
-Consumer::batch_outcome Consumer::process_batch() {
-    Client& client = *m_client;
+consumer::batch_outcome consumer::process_batch() {
+    pgque::client& c = *m_client;
     int limit = m_options.batch_size;
     if (m_options.max_messages != 0) {
         auto left = m_options.max_messages - std::min(m_processed_this_run, m_options.max_messages);
@@ -248,45 +267,46 @@ Consumer::batch_outcome Consumer::process_batch() {
         if (limit == 0) return batch_outcome::acked;
     }
 
-    std::optional<Transaction> tx;  // rolls back unless committed
-    if (m_options.transactional) tx.emplace(client.connection());
-    Batch batch = client.receive(m_queue, m_consumer, limit);
-    if (batch.empty()) {
+    std::optional<transaction> tx;  // rolls back unless committed
+    if (m_options.transactional) tx.emplace(c.connection());
+    pgque::batch current = c.receive(m_queue, m_consumer, limit);
+    if (current.empty()) {
         if (tx) tx->commit();
         return batch_outcome::empty;
     }
     if (m_options.logger) {
-        log(log_level::debug, "batch " + std::to_string(batch.id) + ": " + std::to_string(batch.size()) + " message(s)");
+        log(log_level::debug,
+            "batch " + std::to_string(current.id) + ": " + std::to_string(current.size()) + " message(s)");
     }
 
-    MessageContext ctx(client, batch, m_options.transactional);
-    for (const Message& msg : batch.messages) {
+    message_context ctx(c, current, m_options.transactional);
+    for (const message& msg : current.messages) {
         if (m_stop.load()) {
-            log(log_level::info, "stop requested: batch " + std::to_string(batch.id) +
+            log(log_level::info, "stop requested: batch " + std::to_string(current.id) +
                                      " left unacknowledged, it will be delivered again");
             return batch_outcome::abandoned;
         }
-        if (!dispatch(batch, msg, ctx)) {
-            log(log_level::error, "batch " + std::to_string(batch.id) +
+        if (!dispatch(current, msg, ctx)) {
+            log(log_level::error, "batch " + std::to_string(current.id) +
                                       " not acknowledged because a nack failed; it will be delivered again");
             return batch_outcome::retry_later;
         }
     }
 
-    bool acked = client.ack(batch.id);
+    bool acked = c.ack(current.id);
     if (tx) tx->commit();
     if (!acked) {
-        log(log_level::warning, "batch " + std::to_string(batch.id) +
+        log(log_level::warning, "batch " + std::to_string(current.id) +
                                     " was no longer open at ack (another receive took it over); its"
                                     " messages will be delivered again");
         return batch_outcome::retry_later;
     }
     m_batches.fetch_add(1);
-    m_processed_this_run += batch.size();
+    m_processed_this_run += current.size();
     return batch_outcome::acked;
 }
 
-bool Consumer::dispatch(const Batch& batch, const Message& msg, MessageContext& ctx) {
+bool consumer::dispatch(const pgque::batch& current, const message& msg, message_context& ctx) {
     auto it = m_handlers.find(msg.type);
     if (it == m_handlers.end()) it = m_handlers.find("*");
     if (it == m_handlers.end()) {
@@ -296,14 +316,14 @@ bool Consumer::dispatch(const Batch& batch, const Message& msg, MessageContext& 
                                       msg.type + "\"");
             return true;
         }
-        return nack_message(batch, msg, "no handler for message type \"" + msg.type + "\"");
+        return nack_message(current, msg, "no handler for message type \"" + msg.type + "\"");
     }
 
-    Connection& conn = m_client->connection();
+    pgque::connection& conn = m_client->connection();
     const bool in_tx = m_options.transactional;
     if (in_tx) static_cast<void>(conn.exec("savepoint pgque_message"));
 
-    std::string failure;
+    std::string why;
     bool ok = false;
     try {
         it->second(msg, ctx);
@@ -311,22 +331,22 @@ bool Consumer::dispatch(const Batch& batch, const Message& msg, MessageContext& 
     } catch (const connection_error&) {
         throw;
     } catch (const std::exception& e) {
-        failure = e.what();
-        if (failure.empty()) failure = "handler failed";
+        why = e.what();
+        if (why.empty()) why = "handler failed";
     } catch (...) {
-        failure = "handler threw a non-standard exception";
+        why = "handler threw a non-standard exception";
     }
     if (!conn.is_open()) throw connection_error("connection lost in a handler: " + conn.error_message());
     if (ok && in_tx && conn.transaction_failed()) {
         ok = false;
-        failure = "handler left the transaction failed (an SQL error was caught and ignored)";
+        why = "handler left the transaction failed (an SQL error was caught and ignored)";
     }
     if (!in_tx && conn.in_transaction()) {
         // the nack and ack below must not join (or be lost with) the handler's transaction
         static_cast<void>(conn.exec("rollback"));
         if (ok) {
             ok = false;
-            failure = "handler left a transaction open on the consumer's connection";
+            why = "handler left a transaction open on the consumer's connection";
         }
     }
     if (ok) {
@@ -338,13 +358,39 @@ bool Consumer::dispatch(const Batch& batch, const Message& msg, MessageContext& 
     m_failed.fetch_add(1);
     if (in_tx) static_cast<void>(conn.exec("rollback to savepoint pgque_message"));
     log(log_level::warning, "handler for message " + std::to_string(msg.msg_id) + " (type \"" + msg.type +
-                                "\") failed: " + failure + "; nacking it");
-    return nack_message(batch, msg, failure);
+                                "\") failed: " + why + "; nacking it");
+    return nack_message(current, msg, why);
 }
 
-bool Consumer::nack_message(const Batch& batch, const Message& msg, const std::string& reason) {
+std::optional<std::int32_t> consumer::max_retries() {
+    result r = m_client->connection().exec_prepared(
+        "pgque_1_consumer_max_retries", "select queue_max_retries from pgque.queue where queue_name = $1::text",
+        {m_queue});
+    if (r.rows() != 1) return std::nullopt;
+    return static_cast<std::int32_t>(r.get_int64(0, 0));
+}
+
+bool consumer::nack_message(const pgque::batch& current, const message& msg, const std::string& reason) {
     try {
-        m_client->nack(batch.id, msg, m_options.retry_after, reason);
+        // The server's nack returns 1 whether it scheduled a retry or
+        // dead-lettered the message. It dead-letters when the event's retry
+        // count (the message's retry_count) has reached the queue's
+        // max_retries: read that first. In transactional mode both run in
+        // the batch's transaction, so a failing lookup fails the nack (the
+        // batch then comes again) instead of leaving a poisoned transaction.
+        std::optional<std::int32_t> limit = max_retries();
+        m_client->nack(current.id, msg, m_options.retry_after, reason);
+        const std::int32_t retries = msg.retry_count.value_or(0);
+        if (limit && retries >= *limit) {
+            m_dead_lettered.fetch_add(1);
+            log(log_level::warning, "message " + std::to_string(msg.msg_id) + " (type \"" + msg.type +
+                                        "\") dead-lettered after " + std::to_string(retries) +
+                                        " retries (max_retries " + std::to_string(*limit) + "): " + reason);
+        } else {
+            log(log_level::debug, "message " + std::to_string(msg.msg_id) + " nacked, retry " +
+                                      std::to_string(retries + 1) + " due in " +
+                                      std::to_string(m_options.retry_after.count()) + " ms");
+        }
         return true;
     } catch (const connection_error&) {
         throw;
@@ -354,8 +400,8 @@ bool Consumer::nack_message(const Batch& batch, const Message& msg, const std::s
     }
 }
 
-void Consumer::wait_for_events(deadline_t deadline) {
-    Connection& conn = m_client->connection();
+void consumer::wait_for_events(deadline_t deadline) {
+    pgque::connection& conn = m_client->connection();
     if (!conn.consume_input()) throw connection_error("connection lost: " + conn.error_message());
     if (!conn.take_notifications().empty()) {
         log(log_level::debug, "notified while busy");
@@ -366,7 +412,7 @@ void Consumer::wait_for_events(deadline_t deadline) {
     int rc = ::poll(fds, 2, poll_timeout_ms(m_options.poll_interval, deadline));
     if (rc < 0) {
         if (errno == EINTR) return;
-        throw error("pgque: poll() failed");
+        throw failure("pgque: poll() failed");
     }
     if (fds[1].revents != 0) drain_wakeup_pipe();
     if (fds[0].revents != 0) {
@@ -378,7 +424,7 @@ void Consumer::wait_for_events(deadline_t deadline) {
     }
 }
 
-bool Consumer::sleep_interruptibly(milliseconds delay, deadline_t deadline) {
+bool consumer::sleep_interruptibly(milliseconds delay, deadline_t deadline) {
     pollfd fd{m_wake_read, POLLIN, 0};
     int rc = ::poll(&fd, 1, poll_timeout_ms(delay, deadline));
     static_cast<void>(rc);

@@ -1,14 +1,11 @@
-// Message helpers and the library version.
+// message helpers.
 #include <pgque/message.hpp>
-#include <pgque/version.hpp>
 
 namespace pgque {
 
-const std::string& Message::payload_or_empty() const noexcept {
+const std::string& message::payload_or_empty() const noexcept {
     static const std::string empty;
     return payload ? *payload : empty;
 }
-
-const char* client_version() noexcept { return PGQUE_CLIENT_VERSION; }
 
 }  // namespace pgque

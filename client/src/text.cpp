@@ -35,7 +35,7 @@ std::int64_t parse_int64(std::string_view text) {
     const char* end = text.data() + text.size();
     auto [ptr, ec] = std::from_chars(text.data(), end, value);
     if (ec != std::errc() || ptr != end || text.empty()) {
-        throw error("pgque: unexpected integer value from the server: \"" + std::string(text) + "\"");
+        throw failure("pgque: unexpected integer value from the server: \"" + std::string(text) + "\"");
     }
     return value;
 }
@@ -47,7 +47,7 @@ double parse_double(std::string_view text) {
     errno = 0;
     double value = std::strtod(copy.c_str(), &end);
     if (copy.empty() || end != copy.c_str() + copy.size()) {
-        throw error("pgque: unexpected float value from the server: \"" + copy + "\"");
+        throw failure("pgque: unexpected float value from the server: \"" + copy + "\"");
     }
     return value;
 }
@@ -55,12 +55,12 @@ double parse_double(std::string_view text) {
 bool parse_bool(std::string_view text) {
     if (text == "t") return true;
     if (text == "f") return false;
-    throw error("pgque: unexpected boolean value from the server: \"" + std::string(text) + "\"");
+    throw failure("pgque: unexpected boolean value from the server: \"" + std::string(text) + "\"");
 }
 
 std::vector<std::int64_t> parse_int64_array(std::string_view text) {
     if (text.size() < 2 || text.front() != '{' || text.back() != '}') {
-        throw error("pgque: unexpected array value from the server: \"" + std::string(text) + "\"");
+        throw failure("pgque: unexpected array value from the server: \"" + std::string(text) + "\"");
     }
     std::vector<std::int64_t> out;
     std::string_view body = text.substr(1, text.size() - 2);
@@ -69,7 +69,7 @@ std::vector<std::int64_t> parse_int64_array(std::string_view text) {
         out.push_back(parse_int64(body.substr(0, comma)));
         if (comma == std::string_view::npos) break;
         body.remove_prefix(comma + 1);
-        if (body.empty()) throw error("pgque: unexpected array value from the server: \"" + std::string(text) + "\"");
+        if (body.empty()) throw failure("pgque: unexpected array value from the server: \"" + std::string(text) + "\"");
     }
     return out;
 }

@@ -13,7 +13,7 @@ namespace pgque::detail {
 // {"a","b\"c"}: a text[] literal; every element quoted, so any text is safe.
 [[nodiscard]] std::string array_literal(const std::vector<std::string>& values);
 
-// "{1,2,3}" -> {1,2,3}. Throws pgque::error on anything else.
+// "{1,2,3}" -> {1,2,3}. Throws pgque::failure on anything else.
 [[nodiscard]] std::vector<std::int64_t> parse_int64_array(std::string_view text);
 
 [[nodiscard]] std::int64_t parse_int64(std::string_view text);

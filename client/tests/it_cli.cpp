@@ -6,16 +6,16 @@
 
 using namespace std::chrono_literals;
 using pgque::test::run_process;
-using pgque::test::TickerThread;
+using pgque::test::ticker_thread;
 using pgque::test::wait_until;
 
 namespace {
 
 const std::string k_cli = PGQUE_CLI_PATH;
 
-class CliTest : public pgque::test::DbTest {
+class CliTest : public pgque::test::db_test {
 protected:
-    pgque::test::ProcessResult cli(std::vector<std::string> args, const std::string& in = {}) {
+    pgque::test::process_result cli(std::vector<std::string> args, const std::string& in = {}) {
         args.insert(args.begin(), {"--dsn", dsn()});
         return run_process(k_cli, args, in);
     }
@@ -201,8 +201,8 @@ TEST_F(CliTest, DeadLetterCommands) {
 
 TEST_F(CliTest, TailFollowsUntilInterrupted) {
     auto q = make_queue("cli_tail");
-    TickerThread ticker(dsn(), {q});
-    pgque::test::BackgroundProcess tail(k_cli, {"--dsn", dsn(), "tail", q, "follower"});
+    ticker_thread ticker(dsn(), {q});
+    pgque::test::background_process tail(k_cli, {"--dsn", dsn(), "tail", q, "follower"});
     // it subscribes when it connects
     ASSERT_TRUE(wait_until([&] { return !admin().consumer_info(q).empty(); }))
         << "tail did not subscribe: " << tail.err();

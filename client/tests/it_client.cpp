@@ -1,4 +1,4 @@
-// Client against a live server (PGQUE_TEST_DSN): produce, consume, errors,
+// pgque::client against a live server (PGQUE_TEST_DSN): produce, consume, errors,
 // wrapped connections, observation and dead letters.
 #include <libpq-fe.h>
 
@@ -9,13 +9,13 @@ using pgque::test::unique_name;
 
 namespace {
 
-class ClientTest : public pgque::test::DbTest {};
+class ClientTest : public pgque::test::db_test {};
 
 // A connection the test owns, for the wrapped-PGconn tests.
-struct RawConn {
+struct raw_connection {
     PGconn* conn;
-    explicit RawConn(const std::string& dsn) : conn(PQconnectdb(dsn.c_str())) {}
-    ~RawConn() { PQfinish(conn); }
+    explicit raw_connection(const std::string& dsn) : conn(PQconnectdb(dsn.c_str())) {}
+    ~raw_connection() { PQfinish(conn); }
     void exec(const char* sql) const {
         PGresult* r = PQexec(conn, sql);
         auto st = PQresultStatus(r);
@@ -41,7 +41,7 @@ TEST_F(ClientTest, RoundTripKeepsEveryField) {
     EXPECT_LT(id2, id3);
     tick(q);
 
-    pgque::Batch batch = admin().receive(q, "reader", 100);
+    pgque::batch batch = admin().receive(q, "reader", 100);
     ASSERT_EQ(batch.size(), 4u);
     EXPECT_GT(batch.id, 0);
     const auto& m = batch.messages;
@@ -97,7 +97,7 @@ TEST_F(ClientTest, SendBatchKeepsOrderAndBytes) {
     auto json_ids = admin().send_batch_json(q, "js", {R"({"k":1})", "[1,2]"});
     ASSERT_EQ(json_ids.size(), 2u);
     EXPECT_TRUE(admin().send_batch(q, "bulk", {}).empty());
-    EXPECT_THROW(static_cast<void>(admin().send_batch_json(q, "js", {"{not json"})), pgque::invalid_argument);
+    EXPECT_THROW(static_cast<void>(admin().send_batch_json(q, "js", {"{not json"})), pgque::data_error);
     tick(q);
 
     auto batch = admin().receive(q, "r", 100);
@@ -145,13 +145,13 @@ TEST_F(ClientTest, ErrorsMapToTheirClasses) {
     EXPECT_THROW(static_cast<void>(admin().consumer_info(q, "nobody")), pgque::consumer_not_found);
     EXPECT_THROW(static_cast<void>(admin().queue_info(missing)), pgque::queue_not_found);
     EXPECT_THROW(admin().nack(999999999, 1), pgque::batch_not_found);
-    EXPECT_THROW(static_cast<void>(admin().create_queue("")), pgque::invalid_argument);
-    EXPECT_THROW(static_cast<void>(admin().create_queue(std::string(58, 'x'))), pgque::invalid_argument);
-    EXPECT_THROW(static_cast<void>(admin().subscribe(q, "a.b")), pgque::invalid_argument);
-    EXPECT_THROW(admin().set_queue_config(q, "no_such_param", "1"), pgque::invalid_argument);
+    EXPECT_THROW(static_cast<void>(admin().create_queue("")), pgque::data_error);
+    EXPECT_THROW(static_cast<void>(admin().create_queue(std::string(58, 'x'))), pgque::data_error);
+    EXPECT_THROW(static_cast<void>(admin().subscribe(q, "a.b")), pgque::data_error);
+    EXPECT_THROW(admin().set_queue_config(q, "no_such_param", "1"), pgque::data_error);
 
     ASSERT_TRUE(admin().subscribe(q, "r"));
-    EXPECT_THROW(static_cast<void>(admin().receive(q, "r", 0)), pgque::invalid_argument);
+    EXPECT_THROW(static_cast<void>(admin().receive(q, "r", 0)), pgque::data_error);
     static_cast<void>(admin().send(q, "x"));
     tick(q);
     auto batch = admin().receive(q, "r");
@@ -188,7 +188,7 @@ TEST_F(ClientTest, PermissionDenied) {
     }
     auto q = make_queue("perm");
     {
-        pgque::Client limited(dsn());
+        pgque::client limited(dsn());
         static_cast<void>(limited.connection().exec("set role pgque_it_noperm"));
         try {
             static_cast<void>(limited.send(q, "x"));
@@ -207,12 +207,12 @@ TEST_F(ClientTest, PermissionDenied) {
 TEST_F(ClientTest, WrappedConnectionJoinsTheCallersTransaction) {
     auto q = make_queue("wrapped");
     ASSERT_TRUE(admin().subscribe(q, "r"));
-    RawConn raw(dsn());
+    raw_connection raw(dsn());
     ASSERT_EQ(PQstatus(raw.conn), CONNECTION_OK);
 
     std::int64_t rolled_back = 0, committed = 0;
     {
-        pgque::Client client(raw.conn);
+        pgque::client client(raw.conn);
         EXPECT_FALSE(client.connection().owns_connection());
         raw.exec("begin");
         rolled_back = client.send(q, "t", "rolled back");
@@ -226,13 +226,13 @@ TEST_F(ClientTest, WrappedConnectionJoinsTheCallersTransaction) {
         EXPECT_TRUE(admin().receive(q, "r").empty());
         raw.exec("commit");
     }
-    // ~Client did not close the caller's connection
+    // ~client did not close the caller's connection
     ASSERT_EQ(PQstatus(raw.conn), CONNECTION_OK);
     raw.exec("select 1");
     {
         // a second wrapper on the same session finds the prepared statements
         // the first one created, inside a transaction, without failing it
-        pgque::Client again(raw.conn);
+        pgque::client again(raw.conn);
         raw.exec("begin");
         std::int64_t third = again.send(q, "t", "third");
         EXPECT_GT(third, committed);
@@ -260,26 +260,135 @@ TEST_F(ClientTest, TransactionRollsBackUnlessCommitted) {
     auto q = make_queue("tx");
     ASSERT_TRUE(admin().subscribe(q, "r"));
     {
-        pgque::Transaction tx(admin().connection());
+        pgque::transaction tx(admin().connection());
         static_cast<void>(admin().send(q, "dropped"));
     }
     EXPECT_FALSE(admin().connection().in_transaction());
     {
-        pgque::Transaction tx(admin().connection());
+        pgque::transaction tx(admin().connection());
         static_cast<void>(admin().send(q, "kept"));
         tx.commit();
     }
     {
-        pgque::Transaction tx(admin().connection());
+        pgque::transaction tx(admin().connection());
         EXPECT_THROW(static_cast<void>(admin().send(unique_name("nope"), "x")), pgque::queue_not_found);
         EXPECT_TRUE(admin().connection().transaction_failed());
-        EXPECT_THROW(tx.commit(), pgque::error);  // says the transaction was lost
+        EXPECT_THROW(tx.commit(), pgque::failure);  // says the transaction was lost
+        EXPECT_FALSE(tx.is_open());
     }
+    EXPECT_FALSE(admin().connection().in_transaction());
     tick(q);
     auto batch = admin().receive(q, "r");
     ASSERT_EQ(batch.size(), 1u);
     EXPECT_EQ(batch.messages[0].payload, "kept");
     EXPECT_TRUE(admin().ack(batch.id));
+}
+
+TEST_F(ClientTest, TransactionsDoNotNest) {
+    auto q = make_queue("nest");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    pgque::connection& conn = admin().connection();
+    {
+        pgque::transaction outer(conn);
+        static_cast<void>(admin().send(q, "t", "outer"));
+        EXPECT_THROW(pgque::transaction inner(conn), pgque::usage_error);
+        EXPECT_THROW(pgque::transaction inner(conn), std::logic_error);
+        // the refused one sent nothing: the outer one is open and healthy,
+        // and its destructor did not roll the outer one back
+        EXPECT_TRUE(outer.is_open());
+        EXPECT_TRUE(conn.in_transaction());
+        EXPECT_FALSE(conn.transaction_failed());
+        static_cast<void>(admin().send(q, "t", "still outer"));
+        outer.commit();
+    }
+    EXPECT_FALSE(conn.in_transaction());
+    {
+        // once it ended, the next one may start
+        pgque::transaction again(conn);
+        EXPECT_TRUE(conn.in_transaction());
+        again.rollback();
+        EXPECT_THROW(again.commit(), pgque::usage_error);  // already ended
+    }
+    // a BEGIN sent through exec() is a transaction block too
+    static_cast<void>(conn.exec("begin"));
+    static_cast<void>(admin().send(q, "t", "raw"));
+    EXPECT_THROW(pgque::transaction inner(conn), pgque::usage_error);
+    EXPECT_TRUE(conn.in_transaction());
+    static_cast<void>(conn.exec("commit"));
+    // and a block ended through exec() behind the transaction's back is refused
+    {
+        pgque::transaction tx(conn);
+        static_cast<void>(conn.exec("rollback"));
+        EXPECT_THROW(tx.commit(), pgque::usage_error);
+    }
+    EXPECT_FALSE(conn.in_transaction());
+
+    tick(q);
+    auto batch = admin().receive(q, "r");
+    ASSERT_EQ(batch.size(), 3u);
+    EXPECT_EQ(batch.messages[0].payload, "outer");
+    EXPECT_EQ(batch.messages[1].payload, "still outer");
+    EXPECT_EQ(batch.messages[2].payload, "raw");
+    EXPECT_TRUE(admin().ack(batch.id));
+}
+
+namespace {
+
+// Terminates the backend and waits until it is gone, so that what the
+// client sends next certainly finds no server.
+void terminate_backend(pgque::client& admin, int pid) {
+    const std::string p = std::to_string(pid);
+    auto r = admin.connection().exec("select pg_terminate_backend($1::int4)", {p});
+    ASSERT_EQ(r.get(0, 0), "t");
+    ASSERT_TRUE(pgque::test::wait_until([&] {
+        return admin.connection().exec("select count(*) from pg_stat_activity where pid = $1::int4", {p})
+                   .get_int64(0, 0) == 0;
+    }));
+}
+
+}  // namespace
+
+TEST_F(ClientTest, CommitOnALostConnectionIsInDoubt) {
+    auto q = make_queue("doubt");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+
+    // lost after BEGIN, noticed only by COMMIT: the client cannot know
+    // whether the server got it, so the outcome is in doubt
+    pgque::client victim(dsn());
+    pgque::transaction tx(victim.connection());
+    static_cast<void>(victim.send(q, "t", "in doubt"));
+    ASSERT_NO_FATAL_FAILURE(terminate_backend(admin(), victim.connection().backend_pid()));
+    try {
+        tx.commit();
+        FAIL() << "commit on a terminated backend succeeded";
+    } catch (const pgque::connection_error& e) {
+        FAIL() << "in-doubt commit reported as a plain connection_error: " << e.what();
+    } catch (const pgque::in_doubt_error& e) {
+        EXPECT_NE(std::string(e.what()).find("COMMIT"), std::string::npos) << e.what();
+    }
+    EXPECT_FALSE(tx.is_open());
+    EXPECT_FALSE(victim.connection().is_open());
+
+    // lost and already noticed before commit(): COMMIT is never sent, so
+    // the transaction certainly did not commit -- a plain connection_error
+    pgque::client known(dsn());
+    pgque::transaction tx2(known.connection());
+    static_cast<void>(known.send(q, "t", "rolled back"));
+    ASSERT_NO_FATAL_FAILURE(terminate_backend(admin(), known.connection().backend_pid()));
+    EXPECT_THROW(static_cast<void>(known.connection().exec("select 1")), pgque::connection_error);
+    ASSERT_FALSE(known.connection().is_open());
+    try {
+        tx2.commit();
+        FAIL() << "commit on a lost connection succeeded";
+    } catch (const pgque::in_doubt_error& e) {
+        FAIL() << "commit that was never sent reported in doubt: " << e.what();
+    } catch (const pgque::connection_error&) {
+    }
+    EXPECT_FALSE(tx2.is_open());
+
+    // neither event exists (here the in-doubt one did not commit either)
+    tick(q);
+    EXPECT_TRUE(admin().receive(q, "r").empty());
 }
 
 TEST_F(ClientTest, QueueConsumerAndStatusInfo) {

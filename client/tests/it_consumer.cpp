@@ -1,5 +1,5 @@
-// Consumer against a live server (PGQUE_TEST_DSN). Each test ticks on its
-// own (a TickerThread or explicit ticks), so a background worker is not
+// pgque::consumer against a live server (PGQUE_TEST_DSN). Each test ticks on its
+// own (a ticker_thread or explicit ticks), so a background worker is not
 // needed, and does not disturb them either.
 #include <future>
 #include <mutex>
@@ -8,22 +8,22 @@
 #include "support.hpp"
 
 using namespace std::chrono_literals;
-using pgque::test::TickerThread;
+using pgque::test::ticker_thread;
 using pgque::test::wait_until;
 
 namespace {
 
-class ConsumerTest : public pgque::test::DbTest {};
+class ConsumerTest : public pgque::test::db_test {};
 
 // Runs a consumer on a thread; stops and joins it on destruction.
-class Running {
+class running_consumer {
 public:
-    explicit Running(pgque::Consumer& c) : m_consumer(c) {
+    explicit running_consumer(pgque::consumer& c) : m_consumer(c) {
         m_future = std::async(std::launch::async, [&c] { return c.run(); });
     }
-    Running(const Running&) = delete;
-    Running& operator=(const Running&) = delete;
-    ~Running() {
+    running_consumer(const running_consumer&) = delete;
+    running_consumer& operator=(const running_consumer&) = delete;
+    ~running_consumer() {
         if (m_future.valid()) {
             m_consumer.stop();
             m_future.wait();
@@ -40,15 +40,15 @@ public:
     }
 
 private:
-    pgque::Consumer& m_consumer;
+    pgque::consumer& m_consumer;
     std::future<pgque::run_result> m_future;
 };
 
 // Thread-safe record of what handlers saw.
-struct Seen {
+struct seen_messages {
     std::mutex mutex;
-    std::vector<pgque::Message> messages;
-    void add(const pgque::Message& m) {
+    std::vector<pgque::message> messages;
+    void add(const pgque::message& m) {
         std::lock_guard<std::mutex> lock(mutex);
         messages.push_back(m);
     }
@@ -56,7 +56,7 @@ struct Seen {
         std::lock_guard<std::mutex> lock(mutex);
         return messages.size();
     }
-    std::vector<pgque::Message> copy() {
+    std::vector<pgque::message> copy() {
         std::lock_guard<std::mutex> lock(mutex);
         return messages;
     }
@@ -67,8 +67,29 @@ struct Seen {
     }
 };
 
-pgque::ConsumerOptions fast_options() {
-    pgque::ConsumerOptions o;
+// Thread-safe record of what a consumer logged.
+struct log_lines {
+    std::mutex mutex;
+    std::vector<std::pair<pgque::log_level, std::string>> lines;
+    pgque::log_function function() {
+        return [this](pgque::log_level level, const std::string& text) {
+            std::lock_guard<std::mutex> lock(mutex);
+            lines.emplace_back(level, text);
+        };
+    }
+    // the lines containing `part`
+    std::vector<std::pair<pgque::log_level, std::string>> with(const std::string& part) {
+        std::lock_guard<std::mutex> lock(mutex);
+        std::vector<std::pair<pgque::log_level, std::string>> out;
+        for (const auto& l : lines) {
+            if (l.second.find(part) != std::string::npos) out.push_back(l);
+        }
+        return out;
+    }
+};
+
+pgque::consumer_options fast_options() {
+    pgque::consumer_options o;
     o.retry_after = 0ms;
     o.reconnect_min_delay = 20ms;
     o.reconnect_max_delay = 200ms;
@@ -80,13 +101,13 @@ pgque::ConsumerOptions fast_options() {
 TEST_F(ConsumerTest, RoundTripDispatchesByType) {
     auto q = make_queue("c_rt");
     ASSERT_TRUE(admin().subscribe(q, "worker"));
-    TickerThread ticker(dsn(), {q});
-    Seen created, other;
+    ticker_thread ticker(dsn(), {q});
+    seen_messages created, other;
     auto opts = fast_options();
     opts.max_messages = 5;
-    pgque::Consumer consumer(dsn(), q, "worker", opts);
-    consumer.on("order.created", [&](const pgque::Message& m) { created.add(m); });
-    consumer.on("*", [&](const pgque::Message& m) { other.add(m); });
+    pgque::consumer consumer(dsn(), q, "worker", opts);
+    consumer.on("order.created", [&](const pgque::message& m) { created.add(m); });
+    consumer.on("*", [&](const pgque::message& m) { other.add(m); });
 
     auto a = admin().send_batch(q, "order.created", {"o1", "o2", "o3"});
     auto b = admin().send(q, "order.shipped", "s1");
@@ -116,13 +137,13 @@ TEST_F(ConsumerTest, FanOutToTwoConsumers) {
     auto q = make_queue("c_fan");
     ASSERT_TRUE(admin().subscribe(q, "left"));
     ASSERT_TRUE(admin().subscribe(q, "right"));
-    TickerThread ticker(dsn(), {q});
-    Seen left, right;
-    pgque::Consumer cl(dsn(), q, "left", fast_options());
-    pgque::Consumer cr(dsn(), q, "right", fast_options());
-    cl.on("*", [&](const pgque::Message& m) { left.add(m); });
-    cr.on("*", [&](const pgque::Message& m) { right.add(m); });
-    Running rl(cl), rr(cr);
+    ticker_thread ticker(dsn(), {q});
+    seen_messages left, right;
+    pgque::consumer cl(dsn(), q, "left", fast_options());
+    pgque::consumer cr(dsn(), q, "right", fast_options());
+    cl.on("*", [&](const pgque::message& m) { left.add(m); });
+    cr.on("*", [&](const pgque::message& m) { right.add(m); });
+    running_consumer rl(cl), rr(cr);
 
     std::vector<std::string> payloads;
     for (int i = 0; i < 20; ++i) payloads.push_back("m" + std::to_string(i));
@@ -139,15 +160,18 @@ TEST_F(ConsumerTest, FanOutToTwoConsumers) {
 TEST_F(ConsumerTest, ThrowingHandlerNacksOnlyThatMessage) {
     auto q = make_queue("c_throw");
     ASSERT_TRUE(admin().subscribe(q, "w"));
-    TickerThread ticker(dsn(), {q}, /*move_retries=*/true);
-    Seen attempts;
-    pgque::Consumer consumer(dsn(), q, "w", fast_options());
-    consumer.on("*", [&](const pgque::Message& m) {
+    ticker_thread ticker(dsn(), {q}, /*move_retries=*/true);
+    seen_messages attempts;
+    log_lines log;
+    auto opts = fast_options();
+    opts.logger = log.function();
+    pgque::consumer consumer(dsn(), q, "w", opts);
+    consumer.on("*", [&](const pgque::message& m) {
         attempts.add(m);
         // fails on the first delivery only
         if (m.payload == "bad" && !m.retry_count) throw std::runtime_error("bad payload");
     });
-    Running run(consumer);
+    running_consumer run(consumer);
     auto ids = admin().send_batch(q, "t", {"good1", "bad", "good2"});
     ASSERT_TRUE(wait_until([&] { return attempts.count_id(ids[1]) >= 2; }));
     ASSERT_TRUE(wait_until([&] { return consumer.stats().handled >= 3; }));
@@ -164,20 +188,27 @@ TEST_F(ConsumerTest, ThrowingHandlerNacksOnlyThatMessage) {
     EXPECT_EQ(consumer.stats().failed, 1u);
     EXPECT_EQ(consumer.stats().handled, 3u);
     EXPECT_TRUE(admin().dlq_inspect(q).empty());
+    // retried (max_retries is 5), not dead-lettered: nothing may say so
+    EXPECT_EQ(consumer.stats().dead_lettered, 0u);
+    EXPECT_TRUE(log.with("dead-lettered").empty());
+    EXPECT_EQ(log.with("failed: bad payload; nacking it").size(), 1u);
 }
 
 TEST_F(ConsumerTest, RetriesEndInTheDeadLetterTableWithTheReason) {
     auto q = make_queue("c_dead");
     admin().set_queue_config(q, "max_retries", "2");
     ASSERT_TRUE(admin().subscribe(q, "w"));
-    TickerThread ticker(dsn(), {q}, /*move_retries=*/true);
-    Seen attempts;
-    pgque::Consumer consumer(dsn(), q, "w", fast_options());
-    consumer.on("job", [&](const pgque::Message& m) {
+    ticker_thread ticker(dsn(), {q}, /*move_retries=*/true);
+    seen_messages attempts;
+    log_lines log;
+    auto opts = fast_options();
+    opts.logger = log.function();
+    pgque::consumer consumer(dsn(), q, "w", opts);
+    consumer.on("job", [&](const pgque::message& m) {
         attempts.add(m);
         throw std::runtime_error("boom " + m.payload_or_empty());
     });
-    Running run(consumer);
+    running_consumer run(consumer);
     auto id = admin().send(q, "job", "p1");
     ASSERT_TRUE(wait_until([&] { return !admin().dlq_inspect(q).empty(); }));
     EXPECT_EQ(run.stop_and_wait(), pgque::run_result::stopped);
@@ -194,17 +225,30 @@ TEST_F(ConsumerTest, RetriesEndInTheDeadLetterTableWithTheReason) {
     EXPECT_FALSE(all[0].retry_count.has_value());
     EXPECT_EQ(all[1].retry_count, 1);
     EXPECT_EQ(all[2].retry_count, 2);
+    // three nacks, the last one dead-lettered: one line says so, at warning
+    EXPECT_EQ(log.with("failed: boom p1; nacking it").size(), 3u);
+    auto dead_lines = log.with("dead-lettered");
+    ASSERT_EQ(dead_lines.size(), 1u);
+    EXPECT_EQ(dead_lines[0].first, pgque::log_level::warning);
+    EXPECT_NE(dead_lines[0].second.find("message " + std::to_string(id)), std::string::npos) << dead_lines[0].second;
+    EXPECT_NE(dead_lines[0].second.find("after 2 retries (max_retries 2)"), std::string::npos) << dead_lines[0].second;
+    EXPECT_NE(dead_lines[0].second.find("boom p1"), std::string::npos) << dead_lines[0].second;
+    EXPECT_EQ(consumer.stats().dead_lettered, 1u);
+    EXPECT_EQ(consumer.stats().failed, 3u);
 }
 
 TEST_F(ConsumerTest, UnknownTypesAreNackedByDefault) {
     auto q = make_queue("c_unk");
     admin().set_queue_config(q, "max_retries", "0");  // the first nack dead-letters
     ASSERT_TRUE(admin().subscribe(q, "w"));
-    TickerThread ticker(dsn(), {q}, true);
-    Seen known;
-    pgque::Consumer consumer(dsn(), q, "w", fast_options());
-    consumer.on("known", [&](const pgque::Message& m) { known.add(m); });
-    Running run(consumer);
+    ticker_thread ticker(dsn(), {q}, true);
+    seen_messages known;
+    log_lines log;
+    auto opts = fast_options();
+    opts.logger = log.function();
+    pgque::consumer consumer(dsn(), q, "w", opts);
+    consumer.on("known", [&](const pgque::message& m) { known.add(m); });
+    running_consumer run(consumer);
     auto mystery = admin().send(q, "mystery", "?");
     auto k = admin().send(q, "known", "!");
     ASSERT_TRUE(wait_until([&] { return known.size() == 1 && !admin().dlq_inspect(q).empty(); }));
@@ -215,19 +259,24 @@ TEST_F(ConsumerTest, UnknownTypesAreNackedByDefault) {
     EXPECT_EQ(dead[0].ev_id, mystery);
     EXPECT_EQ(dead[0].reason, "no handler for message type \"mystery\"");
     EXPECT_EQ(consumer.stats().unknown, 1u);
+    EXPECT_EQ(consumer.stats().dead_lettered, 1u);
+    auto dead_lines = log.with("dead-lettered");
+    ASSERT_EQ(dead_lines.size(), 1u);
+    EXPECT_NE(dead_lines[0].second.find("message " + std::to_string(mystery)), std::string::npos)
+        << dead_lines[0].second;
 }
 
 TEST_F(ConsumerTest, UnknownTypesCanBeSkipped) {
     auto q = make_queue("c_skip");
     admin().set_queue_config(q, "max_retries", "0");
     ASSERT_TRUE(admin().subscribe(q, "w"));
-    TickerThread ticker(dsn(), {q}, true);
-    Seen known;
+    ticker_thread ticker(dsn(), {q}, true);
+    seen_messages known;
     auto opts = fast_options();
     opts.unknown_types = pgque::unknown_type_policy::ack;
     opts.max_messages = 3;
-    pgque::Consumer consumer(dsn(), q, "w", opts);
-    consumer.on("known", [&](const pgque::Message& m) { known.add(m); });
+    pgque::consumer consumer(dsn(), q, "w", opts);
+    consumer.on("known", [&](const pgque::message& m) { known.add(m); });
     static_cast<void>(admin().send(q, "mystery", "?"));
     static_cast<void>(admin().send(q, "known", "1"));
     static_cast<void>(admin().send(q, "other", "?"));
@@ -251,9 +300,9 @@ TEST_F(ConsumerTest, ListenWakesTheConsumerLongBeforeThePollInterval) {
     std::promise<std::chrono::steady_clock::time_point> handled;
     auto opts = fast_options();
     opts.poll_interval = 30s;
-    pgque::Consumer consumer(dsn(), q, "w", opts);
-    consumer.on("*", [&](const pgque::Message&) { handled.set_value(std::chrono::steady_clock::now()); });
-    Running run(consumer);
+    pgque::consumer consumer(dsn(), q, "w", opts);
+    consumer.on("*", [&](const pgque::message&) { handled.set_value(std::chrono::steady_clock::now()); });
+    running_consumer run(consumer);
     // let it connect, receive nothing, and go to sleep on the socket
     ASSERT_TRUE(wait_until([&] { return consumer.backend_pid() != 0; }));
     std::this_thread::sleep_for(300ms);
@@ -278,9 +327,9 @@ TEST_F(ConsumerTest, DrainsABacklogWithoutWaiting) {
     opts.poll_interval = 30s;
     opts.batch_size = 100;
     opts.max_messages = 250;
-    pgque::Consumer consumer(dsn(), q, "w", opts);
+    pgque::consumer consumer(dsn(), q, "w", opts);
     std::atomic<int> n{0};
-    consumer.on("*", [&](const pgque::Message&) { ++n; });
+    consumer.on("*", [&](const pgque::message&) { ++n; });
     auto start = std::chrono::steady_clock::now();
     EXPECT_EQ(consumer.run_for(60s), pgque::run_result::max_messages);
     EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
@@ -294,19 +343,19 @@ TEST_F(ConsumerTest, StopInTheMiddleOfABatchLosesNothing) {
     auto ids = admin().send_batch(q, "t", {"1", "2", "3"});
     tick(q);
 
-    Seen first_run;
+    seen_messages first_run;
     std::promise<void> in_second;
     std::promise<void> release;
     auto release_future = release.get_future().share();
-    pgque::Consumer consumer(dsn(), q, "w", fast_options());
-    consumer.on("*", [&](const pgque::Message& m) {
+    pgque::consumer consumer(dsn(), q, "w", fast_options());
+    consumer.on("*", [&](const pgque::message& m) {
         first_run.add(m);
         if (m.payload == "2") {
             in_second.set_value();
             release_future.wait();
         }
     });
-    Running run(consumer);
+    running_consumer run(consumer);
     ASSERT_EQ(in_second.get_future().wait_for(20s), std::future_status::ready);
     consumer.stop();  // while message 2 is being handled
     release.set_value();
@@ -315,11 +364,11 @@ TEST_F(ConsumerTest, StopInTheMiddleOfABatchLosesNothing) {
     EXPECT_EQ(consumer.stats().batches, 0u);
 
     // the batch was not acked: a new run gets all three again
-    Seen second_run;
+    seen_messages second_run;
     auto opts = fast_options();
     opts.max_messages = 3;
-    pgque::Consumer again(dsn(), q, "w", opts);
-    again.on("*", [&](const pgque::Message& m) { second_run.add(m); });
+    pgque::consumer again(dsn(), q, "w", opts);
+    again.on("*", [&](const pgque::message& m) { second_run.add(m); });
     EXPECT_EQ(again.run_for(20s), pgque::run_result::max_messages);
     auto got = second_run.copy();
     ASSERT_EQ(got.size(), 3u);
@@ -330,8 +379,8 @@ TEST_F(ConsumerTest, StopInTheMiddleOfABatchLosesNothing) {
 TEST_F(ConsumerTest, ReconnectsAfterTheServerKillsTheConnection) {
     auto q = make_queue("c_reconnect");
     ASSERT_TRUE(admin().subscribe(q, "w"));
-    TickerThread ticker(dsn(), {q});
-    Seen seen;
+    ticker_thread ticker(dsn(), {q});
+    seen_messages seen;
     std::mutex log_mutex;
     std::vector<std::string> warnings;
     auto opts = fast_options();
@@ -339,9 +388,9 @@ TEST_F(ConsumerTest, ReconnectsAfterTheServerKillsTheConnection) {
         std::lock_guard<std::mutex> lock(log_mutex);
         if (level == pgque::log_level::warning) warnings.push_back(msg);
     };
-    pgque::Consumer consumer(dsn(), q, "w", opts);
-    consumer.on("*", [&](const pgque::Message& m) { seen.add(m); });
-    Running run(consumer);
+    pgque::consumer consumer(dsn(), q, "w", opts);
+    consumer.on("*", [&](const pgque::message& m) { seen.add(m); });
+    running_consumer run(consumer);
 
     auto first = admin().send(q, "before");
     ASSERT_TRUE(wait_until([&] { return seen.count_id(first) == 1; }));
@@ -374,7 +423,7 @@ TEST_F(ConsumerTest, TransactionalModeCommitsWritesWithTheAck) {
     const std::string qt = admin().connection().quote_identifier(table);
     static_cast<void>(admin().connection().exec("create table " + qt + " (msg_id int8 primary key, payload text)"));
     struct drop_table {
-        pgque::Client& c;
+        pgque::client& c;
         std::string t;
         ~drop_table() {
             try {
@@ -386,11 +435,13 @@ TEST_F(ConsumerTest, TransactionalModeCommitsWritesWithTheAck) {
 
     auto ids = admin().send_batch(q, "t", {"a", "fail", "c"});
     tick(q);
+    log_lines log;
     auto opts = fast_options();
     opts.transactional = true;
     opts.max_messages = 3;
-    pgque::Consumer consumer(dsn(), q, "w", opts);
-    consumer.on("*", [&](const pgque::Message& m, pgque::MessageContext& ctx) {
+    opts.logger = log.function();
+    pgque::consumer consumer(dsn(), q, "w", opts);
+    consumer.on("*", [&](const pgque::message& m, pgque::message_context& ctx) {
         EXPECT_TRUE(ctx.transactional());
         EXPECT_TRUE(ctx.connection().in_transaction());
         static_cast<void>(ctx.connection().exec("insert into " + qt + " values ($1::int8, $2)",
@@ -409,6 +460,8 @@ TEST_F(ConsumerTest, TransactionalModeCommitsWritesWithTheAck) {
     EXPECT_EQ(dead[0].ev_id, ids[1]);
     EXPECT_EQ(dead[0].reason, "after writing");
     EXPECT_EQ(admin().consumer_info(q, "w").pending_events, 0);
+    EXPECT_EQ(consumer.stats().dead_lettered, 1u);
+    EXPECT_EQ(log.with("dead-lettered").size(), 1u);
 }
 
 TEST_F(ConsumerTest, TransactionalStopRollsBackTheWholeBatch) {
@@ -417,7 +470,7 @@ TEST_F(ConsumerTest, TransactionalStopRollsBackTheWholeBatch) {
     const std::string qt = admin().connection().quote_identifier(pgque::test::unique_name("pgque_it_txstop"));
     static_cast<void>(admin().connection().exec("create table " + qt + " (msg_id int8 primary key)"));
     struct drop_table {
-        pgque::Client& c;
+        pgque::client& c;
         std::string t;
         ~drop_table() {
             try {
@@ -429,13 +482,13 @@ TEST_F(ConsumerTest, TransactionalStopRollsBackTheWholeBatch) {
     auto ids = admin().send_batch(q, "t", {"1", "2", "3"});
     tick(q);
 
-    auto writer = [&](const pgque::Message& m, pgque::MessageContext& ctx) {
+    auto writer = [&](const pgque::message& m, pgque::message_context& ctx) {
         static_cast<void>(ctx.connection().exec("insert into " + qt + " values ($1::int8)", {std::to_string(m.msg_id)}));
     };
     auto opts = fast_options();
     opts.transactional = true;
-    pgque::Consumer stopping(dsn(), q, "w", opts);
-    stopping.on("*", [&](const pgque::Message& m, pgque::MessageContext& ctx) {
+    pgque::consumer stopping(dsn(), q, "w", opts);
+    stopping.on("*", [&](const pgque::message& m, pgque::message_context& ctx) {
         writer(m, ctx);
         if (m.payload == "2") stopping.stop();
     });
@@ -443,7 +496,7 @@ TEST_F(ConsumerTest, TransactionalStopRollsBackTheWholeBatch) {
     EXPECT_EQ(admin().connection().exec("select count(*) from " + qt).get_int64(0, 0), 0);
 
     opts.max_messages = 3;
-    pgque::Consumer again(dsn(), q, "w", opts);
+    pgque::consumer again(dsn(), q, "w", opts);
     again.on("*", writer);
     EXPECT_EQ(again.run_for(20s), pgque::run_result::max_messages);
     auto rows = admin().connection().exec("select msg_id from " + qt + " order by msg_id");
@@ -453,8 +506,8 @@ TEST_F(ConsumerTest, TransactionalStopRollsBackTheWholeBatch) {
 
 TEST_F(ConsumerTest, RunForTimesOutOnAnIdleQueue) {
     auto q = make_queue("c_idle");
-    pgque::Consumer consumer(dsn(), q, "w", fast_options());
-    consumer.on("*", [](const pgque::Message&) {});
+    pgque::consumer consumer(dsn(), q, "w", fast_options());
+    consumer.on("*", [](const pgque::message&) {});
     auto start = std::chrono::steady_clock::now();
     EXPECT_EQ(consumer.run_for(300ms), pgque::run_result::timed_out);
     auto took = std::chrono::steady_clock::now() - start;
@@ -468,9 +521,9 @@ TEST_F(ConsumerTest, StopFromAnotherThreadWakesTheWait) {
     auto q = make_queue("c_wake");
     auto opts = fast_options();
     opts.poll_interval = 60s;
-    pgque::Consumer consumer(dsn(), q, "w", opts);
-    consumer.on("*", [](const pgque::Message&) {});
-    Running run(consumer);
+    pgque::consumer consumer(dsn(), q, "w", opts);
+    consumer.on("*", [](const pgque::message&) {});
+    running_consumer run(consumer);
     ASSERT_TRUE(wait_until([&] { return consumer.backend_pid() != 0; }));
     std::this_thread::sleep_for(100ms);
     auto start = std::chrono::steady_clock::now();
@@ -480,8 +533,8 @@ TEST_F(ConsumerTest, StopFromAnotherThreadWakesTheWait) {
 }
 
 TEST_F(ConsumerTest, MissingQueueEndsRunWithQueueNotFound) {
-    pgque::Consumer consumer(dsn(), pgque::test::unique_name("no_such_queue"), "w", fast_options());
-    consumer.on("*", [](const pgque::Message&) {});
+    pgque::consumer consumer(dsn(), pgque::test::unique_name("no_such_queue"), "w", fast_options());
+    consumer.on("*", [](const pgque::message&) {});
     EXPECT_THROW(static_cast<void>(consumer.run_for(5s)), pgque::queue_not_found);
 }
 
@@ -493,9 +546,9 @@ TEST_F(ConsumerTest, HandlerLeavingATransactionOpenIsAFailure) {
     tick(q);
     auto opts = fast_options();
     opts.max_messages = 2;
-    pgque::Consumer consumer(dsn(), q, "w", opts);
-    Seen fine;
-    consumer.on("*", [&](const pgque::Message& m, pgque::MessageContext& ctx) {
+    pgque::consumer consumer(dsn(), q, "w", opts);
+    seen_messages fine;
+    consumer.on("*", [&](const pgque::message& m, pgque::message_context& ctx) {
         if (m.payload == "leaves begin") static_cast<void>(ctx.connection().exec("begin"));
         else fine.add(m);
     });

@@ -6,7 +6,7 @@ using pgque::test::run_process;
 
 namespace {
 
-class ExamplesTest : public pgque::test::DbTest {};
+class ExamplesTest : public pgque::test::db_test {};
 
 }  // namespace
 
@@ -18,7 +18,7 @@ TEST_F(ExamplesTest, ProducerThenConsumer) {
     EXPECT_EQ(std::count(produced.out.begin(), produced.out.end(), '\n'), 3);
     EXPECT_EQ(produced.out.rfind("sent ", 0), 0u);
 
-    pgque::test::TickerThread ticker(dsn(), {q});
+    pgque::test::ticker_thread ticker(dsn(), {q});
     auto consumed = run_process(PGQUE_EXAMPLE_CONSUMER,
                                 {"--dsn", dsn(), "--queue", q, "--consumer", "billing", "--count", "3",
                                  "--timeout", "30"});

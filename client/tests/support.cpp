@@ -31,9 +31,9 @@ bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds tim
     return pred();
 }
 
-TickerThread::TickerThread(std::string dsn, std::vector<std::string> queues, bool move_retries) {
+ticker_thread::ticker_thread(std::string dsn, std::vector<std::string> queues, bool move_retries) {
     m_thread = std::thread([this, dsn = std::move(dsn), queues = std::move(queues), move_retries] {
-        std::optional<Client> client;
+        std::optional<pgque::client> client;
         for (unsigned round = 1; !m_stop.load(); ++round) {
             try {
                 if (!client) client.emplace(dsn);
@@ -54,12 +54,12 @@ TickerThread::TickerThread(std::string dsn, std::vector<std::string> queues, boo
     });
 }
 
-TickerThread::~TickerThread() {
+ticker_thread::~ticker_thread() {
     m_stop.store(true);
     if (m_thread.joinable()) m_thread.join();
 }
 
-void DbTest::SetUp() {
+void db_test::SetUp() {
     auto dsn = test_dsn();
     if (!dsn) GTEST_SKIP() << "PGQUE_TEST_DSN is not set";
     m_dsn = *dsn;
@@ -72,7 +72,7 @@ void DbTest::SetUp() {
     }
 }
 
-void DbTest::TearDown() {
+void db_test::TearDown() {
     if (!m_admin) return;
     for (const auto& q : m_queues) {
         try {
@@ -83,7 +83,7 @@ void DbTest::TearDown() {
     }
 }
 
-std::string DbTest::make_queue(const std::string& base) {
+std::string db_test::make_queue(const std::string& base) {
     std::string name = unique_name(base);
     EXPECT_TRUE(admin().create_queue(name));
     admin().set_queue_config(name, "ticker_max_lag", "0");
@@ -91,7 +91,7 @@ std::string DbTest::make_queue(const std::string& base) {
     return name;
 }
 
-void DbTest::tick(const std::string& queue) {
+void db_test::tick(const std::string& queue) {
     // A concurrent ticker (thread or background worker) may have ticked
     // already; then ticker(queue) returns NULL, which is fine: force it.
     auto id = admin().ticker(queue);
@@ -144,7 +144,7 @@ int decode_status(int status) {
 
 }  // namespace
 
-ProcessResult run_process(const std::string& program, const std::vector<std::string>& args,
+process_result run_process(const std::string& program, const std::vector<std::string>& args,
                           const std::string& stdin_text) {
     std::string in_path = temp_path("in");
     std::string out_path = temp_path("out");
@@ -153,7 +153,7 @@ ProcessResult run_process(const std::string& program, const std::vector<std::str
         std::ofstream f(in_path, std::ios::binary);
         f << stdin_text;
     }
-    ProcessResult r;
+    process_result r;
     int pid = spawn(program, args, in_path, out_path, err_path);
     int status = 0;
     if (pid > 0 && ::waitpid(pid, &status, 0) == pid) r.exit_code = decode_status(status);
@@ -165,12 +165,12 @@ ProcessResult run_process(const std::string& program, const std::vector<std::str
     return r;
 }
 
-BackgroundProcess::BackgroundProcess(const std::string& program, const std::vector<std::string>& args)
+background_process::background_process(const std::string& program, const std::vector<std::string>& args)
     : m_out_path(temp_path("bg_out")), m_err_path(temp_path("bg_err")) {
     m_pid = spawn(program, args, "", m_out_path, m_err_path);
 }
 
-BackgroundProcess::~BackgroundProcess() {
+background_process::~background_process() {
     if (m_pid > 0 && !m_status) {
         ::kill(m_pid, SIGKILL);
         int status = 0;
@@ -180,15 +180,15 @@ BackgroundProcess::~BackgroundProcess() {
     ::unlink(m_err_path.c_str());
 }
 
-std::string BackgroundProcess::out() const { return read_file(m_out_path); }
+std::string background_process::out() const { return read_file(m_out_path); }
 
-std::string BackgroundProcess::err() const { return read_file(m_err_path); }
+std::string background_process::err() const { return read_file(m_err_path); }
 
-void BackgroundProcess::signal(int sig) const {
+void background_process::signal(int sig) const {
     if (m_pid > 0 && !m_status) ::kill(m_pid, sig);
 }
 
-std::optional<int> BackgroundProcess::wait(std::chrono::milliseconds timeout) {
+std::optional<int> background_process::wait(std::chrono::milliseconds timeout) {
     if (m_status) return m_status;
     auto end = std::chrono::steady_clock::now() + timeout;
     do {

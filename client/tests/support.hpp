@@ -35,12 +35,12 @@ bool wait_until(const std::function<bool()>& pred,
 // events" by the event sequence, so an event whose id was drawn before a
 // tick but that committed after it does not make the queue due again (it
 // waits for ticker_idle_period). The forced tick bounds that wait.
-class TickerThread {
+class ticker_thread {
 public:
-    TickerThread(std::string dsn, std::vector<std::string> queues, bool move_retries = false);
-    TickerThread(const TickerThread&) = delete;
-    TickerThread& operator=(const TickerThread&) = delete;
-    ~TickerThread();
+    ticker_thread(std::string dsn, std::vector<std::string> queues, bool move_retries = false);
+    ticker_thread(const ticker_thread&) = delete;
+    ticker_thread& operator=(const ticker_thread&) = delete;
+    ~ticker_thread();
 
 private:
     std::atomic<bool> m_stop{false};
@@ -49,7 +49,7 @@ private:
 
 // Base fixture: skips without PGQUE_TEST_DSN; makes sure the extension
 // exists; creates queues that are dropped (force) at the end of the test.
-class DbTest : public ::testing::Test {
+class db_test : public ::testing::Test {
 protected:
     void SetUp() override;
     void TearDown() override;
@@ -59,31 +59,31 @@ protected:
     std::string make_queue(const std::string& base);
     // admin().ticker(queue) and check that it ticked.
     void tick(const std::string& queue);
-    [[nodiscard]] Client& admin() { return *m_admin; }
+    [[nodiscard]] pgque::client& admin() { return *m_admin; }
     [[nodiscard]] const std::string& dsn() const { return m_dsn; }
 
     std::string m_dsn;
-    std::optional<Client> m_admin;
+    std::optional<pgque::client> m_admin;
     std::vector<std::string> m_queues;
 };
 
-struct ProcessResult {
+struct process_result {
     int exit_code = -1;  // 128+N when killed by signal N
     std::string out;
     std::string err;
 };
 
 // Runs a program with args, stdin_text as its stdin; waits for it.
-ProcessResult run_process(const std::string& program, const std::vector<std::string>& args,
+process_result run_process(const std::string& program, const std::vector<std::string>& args,
                           const std::string& stdin_text = {});
 
 // A program running in the background, its stdout/stderr in files.
-class BackgroundProcess {
+class background_process {
 public:
-    BackgroundProcess(const std::string& program, const std::vector<std::string>& args);
-    BackgroundProcess(const BackgroundProcess&) = delete;
-    BackgroundProcess& operator=(const BackgroundProcess&) = delete;
-    ~BackgroundProcess();
+    background_process(const std::string& program, const std::vector<std::string>& args);
+    background_process(const background_process&) = delete;
+    background_process& operator=(const background_process&) = delete;
+    ~background_process();
 
     [[nodiscard]] std::string out() const;
     [[nodiscard]] std::string err() const;

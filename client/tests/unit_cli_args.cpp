@@ -6,33 +6,33 @@
 #include "args.hpp"
 #include "commands.hpp"
 
-using pgque::cli::Args;
+using pgque::cli::arguments;
 using pgque::cli::parse_args;
 using pgque::cli::usage;
 
 TEST(CliArgs, GlobalOptionsAnywhere) {
-    Args a = parse_args({"--dsn", "host=x", "queues", "--json"});
+    arguments a = parse_args({"--dsn", "host=x", "queues", "--json"});
     EXPECT_EQ(a.command, "queues");
     EXPECT_EQ(a.dsn, "host=x");
     EXPECT_TRUE(a.json);
-    Args b = parse_args({"status", "--dsn=postgres://u@h/db"});
+    arguments b = parse_args({"status", "--dsn=postgres://u@h/db"});
     EXPECT_EQ(b.dsn, "postgres://u@h/db");
     EXPECT_FALSE(b.json);
     EXPECT_FALSE(parse_args({"status"}).dsn.has_value());
 }
 
 TEST(CliArgs, SendForms) {
-    Args a = parse_args({"send", "orders", "{\"id\":1}", "--type", "order.created"});
+    arguments a = parse_args({"send", "orders", "{\"id\":1}", "--type", "order.created"});
     EXPECT_EQ(a.positional, (std::vector<std::string>{"orders", "{\"id\":1}"}));
     EXPECT_EQ(a.type, "order.created");
-    Args b = parse_args({"send", "orders", "--lines"});
+    arguments b = parse_args({"send", "orders", "--lines"});
     EXPECT_TRUE(b.lines);
     EXPECT_EQ(b.positional.size(), 1u);
     // a payload starting with '-' after "--"
-    Args c = parse_args({"send", "orders", "--", "-5"});
+    arguments c = parse_args({"send", "orders", "--", "-5"});
     EXPECT_EQ(c.positional[1], "-5");
     // "-" alone means stdin
-    Args d = parse_args({"send", "orders", "-"});
+    arguments d = parse_args({"send", "orders", "-"});
     EXPECT_EQ(d.positional[1], "-");
     EXPECT_THROW(static_cast<void>(parse_args({"send", "orders", "x", "--lines"})), usage);
     EXPECT_THROW(static_cast<void>(parse_args({"send"})), usage);
@@ -41,7 +41,7 @@ TEST(CliArgs, SendForms) {
 }
 
 TEST(CliArgs, TailOptions) {
-    Args a = parse_args({"tail", "q", "c", "--count", "5", "--timeout", "1.5", "--batch-size=10"});
+    arguments a = parse_args({"tail", "q", "c", "--count", "5", "--timeout", "1.5", "--batch-size=10"});
     EXPECT_EQ(a.count, 5u);
     ASSERT_TRUE(a.timeout.has_value());
     EXPECT_EQ(a.timeout->count(), 1500);
@@ -63,15 +63,15 @@ TEST(CliArgs, FlagsOnlyWhereTheyApply) {
 }
 
 TEST(CliArgs, Dlq) {
-    Args l = parse_args({"dlq", "list", "q", "--limit", "5"});
+    arguments l = parse_args({"dlq", "list", "q", "--limit", "5"});
     EXPECT_EQ(l.command, "dlq");
     EXPECT_EQ(l.subcommand, "list");
     EXPECT_EQ(l.limit, 5);
-    Args r = parse_args({"dlq", "replay", "3", "4"});
+    arguments r = parse_args({"dlq", "replay", "3", "4"});
     EXPECT_EQ(r.positional, (std::vector<std::string>{"3", "4"}));
-    Args all = parse_args({"dlq", "replay", "--all", "q"});
+    arguments all = parse_args({"dlq", "replay", "--all", "q"});
     EXPECT_TRUE(all.all);
-    Args p = parse_args({"dlq", "purge", "q", "--older-than", "7d"});
+    arguments p = parse_args({"dlq", "purge", "q", "--older-than", "7d"});
     EXPECT_EQ(p.older_than, std::chrono::hours(24 * 7));
     EXPECT_EQ(parse_args({"dlq", "purge", "q"}).older_than, std::chrono::hours(24 * 30));
     EXPECT_THROW(static_cast<void>(parse_args({"dlq"})), usage);
@@ -84,10 +84,10 @@ TEST(CliArgs, Dlq) {
 
 TEST(CliArgs, Help) {
     EXPECT_TRUE(parse_args({"--help"}).help);
-    Args a = parse_args({"tail", "--help"});
+    arguments a = parse_args({"tail", "--help"});
     EXPECT_TRUE(a.help);
     EXPECT_EQ(a.command, "tail");
-    Args b = parse_args({"help", "dlq", "purge"});
+    arguments b = parse_args({"help", "dlq", "purge"});
     EXPECT_TRUE(b.help);
     EXPECT_EQ(b.subcommand, "purge");
     // help skips argument validation of the command

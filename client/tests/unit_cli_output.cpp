@@ -23,7 +23,7 @@ TEST(CliOutput, JsonQuoteEscapes) {
 TEST(CliOutput, JsonObjectTypes) {
     std::optional<std::string> none;
     std::optional<std::int64_t> some = 7;
-    std::string o = JsonObject()
+    std::string o = json_object()
                         .add("s", "x")
                         .add("i", std::int64_t{-3})
                         .add("d", 0.25)
@@ -34,13 +34,13 @@ TEST(CliOutput, JsonObjectTypes) {
                         .add_raw("a", json_array({"1", "2"}))
                         .str();
     EXPECT_EQ(o, "{\"s\":\"x\",\"i\":-3,\"d\":0.25,\"nan\":null,\"t\":true,\"n\":null,\"o\":7,\"a\":[1,2]}");
-    EXPECT_EQ(JsonObject().str(), "{}");
+    EXPECT_EQ(json_object().str(), "{}");
     EXPECT_EQ(json_array({}), "[]");
-    EXPECT_EQ(JsonObject().add("k\"ey", "v").str(), "{\"k\\\"ey\":\"v\"}");
+    EXPECT_EQ(json_object().add("k\"ey", "v").str(), "{\"k\\\"ey\":\"v\"}");
 }
 
 TEST(CliOutput, TableAligns) {
-    Table t({"name", "n"});
+    text_table t({"name", "n"});
     t.add_row({"a", "1"});
     t.add_row({"long name", "22"});
     t.add_row({"ü", "3"});
@@ -55,7 +55,7 @@ TEST(CliOutput, TableAligns) {
 }
 
 TEST(CliOutput, TableCellsStayOnOneLine) {
-    Table t({"payload"});
+    text_table t({"payload"});
     t.add_row({"two\nlines\tand tab"});
     std::ostringstream s;
     t.print(s);

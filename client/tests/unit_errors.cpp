@@ -75,10 +75,10 @@ TEST(Errors, BatchNotOpenNeedsBatchKind) {
     }
 }
 
-TEST(Errors, InvalidArgumentAndPermission) {
-    expect_maps_to<pgque::invalid_argument>(info("22023"));
-    expect_maps_to<pgque::invalid_argument>(info("22004"));
-    expect_maps_to<pgque::invalid_argument>(info("22P02"));
+TEST(Errors, DataErrorAndPermission) {
+    expect_maps_to<pgque::data_error>(info("22023"));
+    expect_maps_to<pgque::data_error>(info("22004"));
+    expect_maps_to<pgque::data_error>(info("22P02"));
     expect_maps_to<pgque::permission_denied>(info("42501"));
 }
 
@@ -121,5 +121,60 @@ TEST(Errors, OtherStatesAreSqlErrorsWithAllFields) {
 TEST(Errors, EverythingIsAPgqueError) {
     for (const char* state : {"42704", "55000", "22023", "42501", "08006", "XX000"}) {
         EXPECT_THROW(pgque::throw_sql_error(info(state, "batch")), pgque::error) << state;
+    }
+}
+
+// One handler for whatever the library throws: pgque::error (or
+// std::exception), whichever branch the exception is on.
+template <typename Thrown>
+void expect_caught_as_pgque_error(const Thrown& thrown) {
+    try {
+        throw thrown;
+    } catch (const pgque::error& e) {
+        EXPECT_STREQ(e.what(), thrown.what());
+        EXPECT_STREQ(e.what(), "the text");
+    } catch (...) {
+        ADD_FAILURE() << typeid(Thrown).name() << " not caught as pgque::error";
+    }
+    try {
+        throw thrown;
+    } catch (const std::exception& e) {
+        EXPECT_STREQ(e.what(), "the text");
+    } catch (...) {
+        ADD_FAILURE() << typeid(Thrown).name() << " not caught as std::exception";
+    }
+}
+
+TEST(Errors, PgqueErrorCatchesBothBranches) {
+    expect_caught_as_pgque_error(pgque::usage_error("the text"));
+    expect_caught_as_pgque_error(pgque::failure("the text"));
+    expect_caught_as_pgque_error(pgque::connection_error("the text", "08006"));
+    expect_caught_as_pgque_error(pgque::in_doubt_error("the text"));
+    expect_caught_as_pgque_error(pgque::sql_error(info("XX000", "", "the text")));
+    expect_caught_as_pgque_error(pgque::queue_not_found(info("42704", "queue", "the text")));
+    expect_caught_as_pgque_error(pgque::data_error(info("22023", "", "the text")));
+}
+
+TEST(Errors, UsageErrorIsALogicErrorNotAFailure) {
+    try {
+        throw pgque::usage_error("pgque: misuse");
+    } catch (const pgque::failure&) {
+        FAIL() << "usage_error caught as a run-time failure";
+    } catch (const std::runtime_error&) {
+        FAIL() << "usage_error caught as std::runtime_error";
+    } catch (const std::logic_error& e) {
+        EXPECT_STREQ(e.what(), "pgque: misuse");
+    }
+}
+
+TEST(Errors, InDoubtIsNotAConnectionError) {
+    try {
+        throw pgque::in_doubt_error("commit lost");
+    } catch (const pgque::connection_error&) {
+        FAIL() << "in_doubt_error caught as connection_error";
+    } catch (const pgque::sql_error&) {
+        FAIL() << "in_doubt_error caught as sql_error";
+    } catch (const pgque::failure& e) {
+        EXPECT_STREQ(e.what(), "commit lost");
     }
 }

@@ -6,18 +6,41 @@
 
 #include <pgque/pgque.hpp>
 
-static_assert(!std::is_copy_constructible_v<pgque::Connection>);
-static_assert(std::is_nothrow_move_constructible_v<pgque::Connection>);
-static_assert(std::is_nothrow_move_assignable_v<pgque::Connection>);
-static_assert(!std::is_copy_constructible_v<pgque::Client>);
-static_assert(std::is_nothrow_move_constructible_v<pgque::Client>);
-static_assert(!std::is_copy_constructible_v<pgque::Result>);
-static_assert(std::is_nothrow_destructible_v<pgque::Consumer>);
-static_assert(std::is_nothrow_destructible_v<pgque::Client>);
+static_assert(!std::is_copy_constructible_v<pgque::connection>);
+static_assert(std::is_nothrow_move_constructible_v<pgque::connection>);
+static_assert(std::is_nothrow_move_assignable_v<pgque::connection>);
+static_assert(!std::is_copy_constructible_v<pgque::client>);
+static_assert(std::is_nothrow_move_constructible_v<pgque::client>);
+static_assert(!std::is_copy_constructible_v<pgque::result>);
+static_assert(std::is_nothrow_destructible_v<pgque::consumer>);
+static_assert(std::is_nothrow_destructible_v<pgque::client>);
+static_assert(!std::is_copy_constructible_v<pgque::transaction>);
+static_assert(std::is_nothrow_destructible_v<pgque::transaction>);
 static_assert(std::is_base_of_v<pgque::error, pgque::connection_error>);
 static_assert(!std::is_base_of_v<pgque::sql_error, pgque::connection_error>);
 static_assert(std::is_base_of_v<pgque::not_found, pgque::queue_not_found>);
-static_assert(std::is_base_of_v<std::runtime_error, pgque::error>);
+// run-time failures are std::runtime_errors, through pgque::failure
+static_assert(std::is_base_of_v<std::runtime_error, pgque::failure>);
+static_assert(std::is_base_of_v<pgque::failure, pgque::connection_error>);
+static_assert(std::is_base_of_v<pgque::failure, pgque::in_doubt_error>);
+static_assert(std::is_base_of_v<pgque::failure, pgque::sql_error>);
+// misuse is a std::logic_error, like libpqxx's usage_error, and not a failure
+static_assert(std::is_base_of_v<std::logic_error, pgque::usage_error>);
+static_assert(!std::is_base_of_v<std::runtime_error, pgque::usage_error>);
+static_assert(!std::is_base_of_v<pgque::failure, pgque::usage_error>);
+// pgque::error is the mixin of both branches, itself not a std::exception
+static_assert(std::is_base_of_v<pgque::error, pgque::usage_error>);
+static_assert(std::is_base_of_v<pgque::error, pgque::failure>);
+static_assert(std::is_base_of_v<pgque::error, pgque::in_doubt_error>);
+static_assert(std::is_base_of_v<pgque::error, pgque::permission_denied>);
+static_assert(!std::is_base_of_v<std::exception, pgque::error>);
+// an in-doubt commit must not be retried by code that retries connection errors
+static_assert(!std::is_base_of_v<pgque::connection_error, pgque::in_doubt_error>);
+static_assert(!std::is_base_of_v<pgque::sql_error, pgque::in_doubt_error>);
+// class 22 is a server data exception, not C++'s std::invalid_argument
+static_assert(std::is_base_of_v<pgque::sql_error, pgque::data_error>);
+static_assert(!std::is_base_of_v<std::invalid_argument, pgque::data_error>);
+static_assert(!std::is_base_of_v<std::logic_error, pgque::data_error>);
 
 namespace {
 // nowhere to connect to: a socket directory that does not exist
@@ -30,22 +53,49 @@ TEST(Types, VersionMatchesHeader) {
 }
 
 TEST(Types, ConnectFailureIsConnectionError) {
-    EXPECT_THROW(pgque::Client client(k_nowhere), pgque::connection_error);
+    EXPECT_THROW(pgque::client client(k_nowhere), pgque::connection_error);
 }
 
 TEST(Types, WrapNullIsUsageError) {
-    EXPECT_THROW(pgque::Client client(static_cast<PGconn*>(nullptr)), pgque::usage_error);
+    EXPECT_THROW(pgque::client client(static_cast<PGconn*>(nullptr)), pgque::usage_error);
+}
+
+TEST(Types, RunResultToString) {
+    EXPECT_STREQ(pgque::to_string(pgque::run_result::stopped), "stopped");
+    EXPECT_STREQ(pgque::to_string(pgque::run_result::max_messages), "max_messages");
+    EXPECT_STREQ(pgque::to_string(pgque::run_result::timed_out), "timed_out");
+    EXPECT_STREQ(pgque::to_string(static_cast<pgque::run_result>(42)), "?");
+}
+
+TEST(Types, LogLevelToString) {
+    EXPECT_STREQ(pgque::to_string(pgque::log_level::debug), "debug");
+    EXPECT_STREQ(pgque::to_string(pgque::log_level::info), "info");
+    EXPECT_STREQ(pgque::to_string(pgque::log_level::warning), "warning");
+    EXPECT_STREQ(pgque::to_string(pgque::log_level::error), "error");
+}
+
+TEST(Types, ConsumerStatsStartAtZero) {
+    pgque::consumer c(k_nowhere, "q", "c");
+    auto s = c.stats();
+    EXPECT_EQ(s.handled, 0u);
+    EXPECT_EQ(s.failed, 0u);
+    EXPECT_EQ(s.unknown, 0u);
+    EXPECT_EQ(s.dead_lettered, 0u);
+    EXPECT_EQ(s.batches, 0u);
+    EXPECT_EQ(s.reconnects, 0u);
+    EXPECT_EQ(c.queue_name(), "q");
+    EXPECT_EQ(c.consumer_name(), "c");
 }
 
 TEST(Types, MessagePayloadOrEmpty) {
-    pgque::Message m;
+    pgque::message m;
     EXPECT_EQ(m.payload_or_empty(), "");
     m.payload = "x";
     EXPECT_EQ(m.payload_or_empty(), "x");
 }
 
 TEST(ConsumerOptions, Defaults) {
-    pgque::ConsumerOptions o;
+    pgque::consumer_options o;
     EXPECT_EQ(o.batch_size, 100);
     EXPECT_EQ(o.poll_interval, std::chrono::seconds(30));
     EXPECT_EQ(o.retry_after, std::chrono::seconds(60));
@@ -57,11 +107,11 @@ TEST(ConsumerOptions, Defaults) {
 }
 
 TEST(ConsumerOptions, InvalidOptionsAreRejectedBeforeConnecting) {
-    auto rejects = [](pgque::ConsumerOptions o) {
-        pgque::Consumer c(k_nowhere, "q", "c", std::move(o));
+    auto rejects = [](pgque::consumer_options o) {
+        pgque::consumer c(k_nowhere, "q", "c", std::move(o));
         EXPECT_THROW(static_cast<void>(c.run()), pgque::usage_error);
     };
-    pgque::ConsumerOptions o;
+    pgque::consumer_options o;
     o.batch_size = 0;
     rejects(o);
     o = {};
@@ -72,18 +122,18 @@ TEST(ConsumerOptions, InvalidOptionsAreRejectedBeforeConnecting) {
     o.reconnect_max_delay = std::chrono::seconds(1);
     rejects(o);
     o = {};
-    o.cooperative = pgque::CooperativeOptions{"worker1", {}, {}};
+    o.cooperative = pgque::cooperative_options{"worker1", {}, {}};
     rejects(o);
 }
 
 TEST(ConsumerOptions, FirstConnectFailureThrows) {
-    pgque::Consumer c(k_nowhere, "q", "c");
+    pgque::consumer c(k_nowhere, "q", "c");
     EXPECT_THROW(static_cast<void>(c.run()), pgque::connection_error);
     EXPECT_EQ(c.backend_pid(), 0);
 }
 
 TEST(ConsumerOptions, StopBeforeRunReturnsAtOnceAndIsConsumed) {
-    pgque::Consumer c(k_nowhere, "q", "c");
+    pgque::consumer c(k_nowhere, "q", "c");
     c.stop();
     EXPECT_TRUE(c.stop_requested());
     auto start = std::chrono::steady_clock::now();
@@ -95,8 +145,8 @@ TEST(ConsumerOptions, StopBeforeRunReturnsAtOnceAndIsConsumed) {
 }
 
 TEST(ConsumerOptions, EmptyHandlerIsRejected) {
-    pgque::Consumer c(k_nowhere, "q", "c");
+    pgque::consumer c(k_nowhere, "q", "c");
     EXPECT_THROW(c.on("x", pgque::handler{}), pgque::usage_error);
-    EXPECT_NO_THROW(c.on("x", [](const pgque::Message&) {}));
-    EXPECT_NO_THROW(c.on("*", [](const pgque::Message&, pgque::MessageContext&) {}));
+    EXPECT_NO_THROW(c.on("x", [](const pgque::message&) {}));
+    EXPECT_NO_THROW(c.on("*", [](const pgque::message&, pgque::message_context&) {}));
 }

@@ -1,11 +1,11 @@
 // pgque/client.hpp -- the pgque SQL API as C++ calls.
 //
-// A Client is one connection (its own, or a caller's PGconn wrapped without
+// A client is one connection (its own, or a caller's PGconn wrapped without
 // taking ownership) plus typed wrappers of the pgque.* functions. Values are
 // always bound as parameters. The hot calls (send, send_batch, receive, ack,
 // nack) run as named prepared statements "pgque_*", created on first use.
 //
-// Threading: like its connection, a Client is used by one thread at a time.
+// Threading: like its connection, a client is used by one thread at a time.
 #ifndef PGQUE_CLIENT_HPP
 #define PGQUE_CLIENT_HPP
 
@@ -17,26 +17,31 @@
 #include <vector>
 
 #include <pgque/connection.hpp>
+#include <pgque/export.hpp>
 #include <pgque/info.hpp>
 #include <pgque/message.hpp>
 
 namespace pgque {
 
-class Client {
+// Inside the class, pgque::connection, pgque::queue_info and
+// pgque::consumer_info are spelled qualified: the member functions of the
+// same names hide the types there.
+class PGQUE_EXPORT client {
 public:
     // Connects (libpq conninfo or URI; "" uses the libpq environment).
     // Throws connection_error.
-    explicit Client(const std::string& conninfo);
+    explicit client(const std::string& conninfo);
     // Wraps the caller's connection: calls run on it, inside whatever
-    // transaction the caller has open, and it is not closed by ~Client.
-    explicit Client(PGconn* conn);
-    explicit Client(Connection conn) noexcept;
+    // transaction the caller has open, and it is not closed by ~client.
+    // A null conn is a usage_error.
+    explicit client(PGconn* conn);
+    explicit client(pgque::connection conn) noexcept;
 
-    Client(Client&&) noexcept = default;
-    Client& operator=(Client&&) noexcept = default;
-    Client(const Client&) = delete;
-    Client& operator=(const Client&) = delete;
-    ~Client() noexcept = default;
+    client(client&&) noexcept = default;
+    client& operator=(client&&) noexcept = default;
+    client(const client&) = delete;
+    client& operator=(const client&) = delete;
+    ~client() noexcept = default;
 
     // --- produce (role pgque_writer) -------------------------------------
     // Type "default". Returns the event id.
@@ -44,7 +49,7 @@ public:
     [[nodiscard]] std::int64_t send(std::string_view queue, std::string_view type,
                                     std::string_view payload);
     // The payload is cast to jsonb on the server: invalid JSON throws
-    // invalid_argument (22P02), and the canonical JSON text is stored.
+    // data_error (22P02), and the canonical JSON text is stored.
     [[nodiscard]] std::int64_t send_json(std::string_view queue, std::string_view type,
                                          std::string_view json);
     // One event per payload, in one round trip; ids in input order.
@@ -61,7 +66,7 @@ public:
     [[nodiscard]] bool unsubscribe(std::string_view queue, std::string_view consumer);
     // Opens (or re-opens) the consumer's batch and returns up to max_messages
     // of it. Empty result: nothing new (no ack needed).
-    [[nodiscard]] Batch receive(std::string_view queue, std::string_view consumer,
+    [[nodiscard]] batch receive(std::string_view queue, std::string_view consumer,
                                 int max_messages = 100);
     // true: finished. false: the batch was not open (unknown, already acked,
     // or taken over by a later receive); the server also sends a WARNING.
@@ -69,7 +74,7 @@ public:
     // Schedules msg for redelivery to this consumer after retry_after, or
     // dead-letters it once it was retried max_retries times. reason nullopt
     // = the server's default. Does not finish the batch: ack() afterwards.
-    void nack(std::int64_t batch_id, const Message& msg,
+    void nack(std::int64_t batch_id, const message& msg,
               std::chrono::milliseconds retry_after = std::chrono::seconds(60),
               std::optional<std::string_view> reason = std::nullopt);
     void nack(std::int64_t batch_id, std::int64_t msg_id,
@@ -91,27 +96,26 @@ public:
     [[nodiscard]] int maint();
 
     // --- observe (role pgque_reader) --------------------------------------
-    [[nodiscard]] std::vector<QueueInfo> queue_info();
-    [[nodiscard]] QueueInfo queue_info(std::string_view queue);
-    [[nodiscard]] std::vector<ConsumerInfo> consumer_info();
-    [[nodiscard]] std::vector<ConsumerInfo> consumer_info(std::string_view queue);
-    [[nodiscard]] ConsumerInfo consumer_info(std::string_view queue, std::string_view consumer);
-    [[nodiscard]] std::vector<StatusRow> status();
+    [[nodiscard]] std::vector<pgque::queue_info> queue_info();
+    [[nodiscard]] pgque::queue_info queue_info(std::string_view queue);
+    [[nodiscard]] std::vector<pgque::consumer_info> consumer_info();
+    [[nodiscard]] std::vector<pgque::consumer_info> consumer_info(std::string_view queue);
+    [[nodiscard]] pgque::consumer_info consumer_info(std::string_view queue, std::string_view consumer);
+    [[nodiscard]] std::vector<status_row> status();
     [[nodiscard]] std::string version();
 
     // --- dead letters ------------------------------------------------------
-    [[nodiscard]] std::vector<DeadLetter> dlq_inspect(std::string_view queue, int limit = 100);
+    [[nodiscard]] std::vector<dead_letter> dlq_inspect(std::string_view queue, int limit = 100);
     [[nodiscard]] std::int64_t dlq_replay(std::int64_t dead_letter_id);
-    [[nodiscard]] ReplayResult dlq_replay_all(std::string_view queue);
+    [[nodiscard]] replay_result dlq_replay_all(std::string_view queue);
     [[nodiscard]] int dlq_purge(std::string_view queue,
                                 std::chrono::microseconds older_than = std::chrono::hours(24 * 30));
 
-    [[nodiscard]] Connection& connection() noexcept { return m_conn; }
+    [[nodiscard]] pgque::connection& connection() noexcept { return m_conn; }
     [[nodiscard]] PGconn* native_handle() const noexcept { return m_conn.native_handle(); }
 
 private:
-    [[nodiscard]] std::vector<ConsumerInfo> consumer_info_rows(const Result& res) const;
-    Connection m_conn;
+    pgque::connection m_conn;
 };
 
 }  // namespace pgque

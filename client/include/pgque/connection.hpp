@@ -1,6 +1,6 @@
 // pgque/connection.hpp -- one PostgreSQL connection (RAII over libpq's PGconn).
 //
-// Threading: a Connection, and every Client/Consumer built on it, is used by
+// Threading: a connection, and every client/consumer built on it, is used by
 // one thread at a time (libpq's rule). Use one connection per thread.
 #ifndef PGQUE_CONNECTION_HPP
 #define PGQUE_CONNECTION_HPP
@@ -13,44 +13,51 @@
 #include <unordered_set>
 #include <vector>
 
+#include <pgque/export.hpp>
 #include <pgque/result.hpp>
 
 namespace pgque {
+
+class transaction;
 
 // Text parameters of a query; std::nullopt is SQL NULL. Values are always
 // sent as parameters, never spliced into the SQL text.
 using params = std::vector<std::optional<std::string>>;
 
 // A server notice or warning (e.g. the WARNING of ack() on a closed batch).
-struct Notice {
+struct PGQUE_EXPORT notice {
     std::string severity;  // "WARNING", "NOTICE", ... (not localized)
     std::string sqlstate;
     std::string message;
 };
 
-class Connection {
+class PGQUE_EXPORT connection {
 public:
     // Connects with a libpq conninfo string or URI ("" = libpq environment:
     // PGHOST, PGDATABASE, ...). Throws connection_error.
-    explicit Connection(const std::string& conninfo);
+    explicit connection(const std::string& conninfo);
 
     // Wraps a connection owned by the caller, who keeps it open while this
     // object lives and closes it afterwards. Nothing about the session is
     // changed except named prepared statements "pgque_*" created on demand.
-    [[nodiscard]] static Connection wrap(PGconn* conn);
+    // A null conn is a usage_error.
+    [[nodiscard]] static connection wrap(PGconn* conn);
 
-    Connection(Connection&& other) noexcept;
-    Connection& operator=(Connection&& other) noexcept;
-    Connection(const Connection&) = delete;
-    Connection& operator=(const Connection&) = delete;
-    ~Connection() noexcept;
+    // Do not move a connection while a transaction is open on it: the
+    // transaction keeps a reference to this object.
+    connection(connection&& other) noexcept;
+    connection& operator=(connection&& other) noexcept;
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+    ~connection() noexcept;
 
     [[nodiscard]] PGconn* native_handle() const noexcept { return m_conn.get(); }
     [[nodiscard]] bool owns_connection() const noexcept { return m_owned; }
     [[nodiscard]] bool is_open() const noexcept;
     [[nodiscard]] int backend_pid() const noexcept;
     [[nodiscard]] int socket() const noexcept;
-    // Inside a transaction block (also: a failed one waiting for ROLLBACK).
+    // Inside a transaction block (also: a failed one waiting for ROLLBACK),
+    // whoever opened it: a pgque::transaction or a BEGIN sent through exec().
     [[nodiscard]] bool in_transaction() const noexcept;
     [[nodiscard]] bool transaction_failed() const noexcept;
     // libpq's last error message for this connection.
@@ -58,12 +65,13 @@ public:
 
     // Runs one statement with text parameters ($1, $2, ...). Throws
     // sql_error (or a subclass) if the server rejects it, connection_error
-    // if the connection is lost.
-    Result exec(std::string_view sql, const params& values = {});
+    // if the connection is lost, usage_error on a moved-from connection.
+    result exec(std::string_view sql, const params& values = {});
 
     // Like exec, through a named prepared statement created on first use on
-    // this session. `name` must be unique for `sql` and start with "pgque_".
-    Result exec_prepared(const std::string& name, std::string_view sql, const params& values);
+    // this session. `name` must be unique for `sql` and start with "pgque_"
+    // (else usage_error).
+    result exec_prepared(const std::string& name, std::string_view sql, const params& values);
 
     // "name" -> "\"name\"" with embedded quotes doubled (PQescapeIdentifier).
     [[nodiscard]] std::string quote_identifier(std::string_view name) const;
@@ -79,25 +87,31 @@ public:
     // Called for every NOTICE/WARNING the server sends on a connection this
     // object owns. Without a handler notices are dropped (a wrapped
     // connection keeps the caller's own notice processing).
-    void set_notice_handler(std::function<void(const Notice&)> handler);
+    void set_notice_handler(std::function<void(const notice&)> handler);
 
 private:
-    Connection(PGconn* conn, bool owned);
+    // transaction registers itself here, so that a second one is refused
+    friend class transaction;
+
+    connection(PGconn* conn, bool owned);
     [[nodiscard]] PGconn* handle() const;
     [[noreturn]] void throw_error(PGresult* res) const;
-    Result check(PGresult* res) const;
+    result check(PGresult* res) const;
     void prepare(const std::string& name, std::string_view sql);
-    Result run_prepared(const std::string& name, const params& values);
+    result run_prepared(const std::string& name, const params& values);
     void load_existing_statements();
 
-    struct NoticeSink;
+    struct notice_sink;
     // Declared before m_conn so that it outlives it: libpq calls into the
     // sink until PQfinish.
-    std::unique_ptr<NoticeSink> m_notice;
+    std::unique_ptr<notice_sink> m_notice;
     std::unique_ptr<PGconn, void (*)(PGconn*)> m_conn;
     bool m_owned = true;
     bool m_statements_loaded = false;
     std::unordered_set<std::string> m_prepared;
+    // The transaction object open on this connection, if any (not moved
+    // with the connection).
+    const transaction* m_transaction = nullptr;
 };
 
 }  // namespace pgque

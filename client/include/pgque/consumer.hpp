@@ -9,8 +9,8 @@
 //
 // Delivery is at-least-once: a batch that is not acked (crash, stop() in
 // the middle, failed nack) comes again, under a new batch id. With
-// ConsumerOptions::transactional the batch, the handlers' writes through
-// MessageContext::connection() and the ack commit together: exactly-once.
+// consumer_options::transactional the batch, the handlers' writes through
+// message_context::connection() and the ack commit together: exactly-once.
 //
 // Threading: run() blocks the calling thread and uses the consumer's own
 // connection. stop() may be called from any thread and from a signal handler.
@@ -28,6 +28,7 @@
 
 #include <pgque/client.hpp>
 #include <pgque/connection.hpp>
+#include <pgque/export.hpp>
 #include <pgque/message.hpp>
 
 namespace pgque {
@@ -35,7 +36,7 @@ namespace pgque {
 enum class log_level { debug, info, warning, error };
 using log_function = std::function<void(log_level, const std::string&)>;
 
-[[nodiscard]] const char* to_string(log_level level) noexcept;
+[[nodiscard]] PGQUE_EXPORT const char* to_string(log_level level) noexcept;
 
 // What to do with a message whose type has no handler and no "*" handler.
 enum class unknown_type_policy {
@@ -47,13 +48,13 @@ enum class unknown_type_policy {
 // with its own batch) needs pgque.receive_coop(), which the server does not
 // have yet. The options are reserved here so that adding it changes no
 // existing field; run() rejects them with usage_error for now.
-struct CooperativeOptions {
+struct PGQUE_EXPORT cooperative_options {
     std::string subconsumer;
     std::chrono::milliseconds dead_interval{0};  // 0 = server default
     std::chrono::milliseconds heartbeat{0};      // touch_subconsumer() period
 };
 
-struct ConsumerOptions {
+struct PGQUE_EXPORT consumer_options {
     int batch_size = 100;  // max_return of each receive()
     // Longest wait without a NOTIFY before receive() is tried anyway.
     std::chrono::milliseconds poll_interval = std::chrono::seconds(30);
@@ -61,7 +62,7 @@ struct ConsumerOptions {
     std::chrono::milliseconds retry_after = std::chrono::seconds(60);
     unknown_type_policy unknown_types = unknown_type_policy::nack;
     // Receive, handle, nack and ack each batch in one transaction; handlers
-    // write through MessageContext::connection() so their writes commit with
+    // write through message_context::connection() so their writes commit with
     // the ack. Each message runs in a savepoint: a throwing handler's writes
     // are rolled back and the message is nacked.
     bool transactional = false;
@@ -73,69 +74,96 @@ struct ConsumerOptions {
     // Reconnect backoff after a lost connection: min, doubling up to max.
     std::chrono::milliseconds reconnect_min_delay = std::chrono::milliseconds(100);
     std::chrono::milliseconds reconnect_max_delay = std::chrono::seconds(30);
-    // Log hook (server warnings, nacks, reconnects, ...). Called from run()'s thread.
+    // Log hook (server warnings, nacks, reconnects, ...). Called from run()'s
+    // thread. A nack that moved a message to the dead letters is logged at
+    // warning with "dead-lettered" in the line.
     log_function logger;
-    // Reserved, see CooperativeOptions.
-    std::optional<CooperativeOptions> cooperative;
+    // Reserved, see cooperative_options.
+    std::optional<cooperative_options> cooperative;
 };
 
 // What a handler can reach besides the message.
-class MessageContext {
+class PGQUE_EXPORT message_context {
 public:
     // The consumer's connection. With transactional=true it is inside the
     // batch's transaction (and a savepoint for this message): writes made
     // here commit with the ack. Do not commit or roll back yourself.
-    [[nodiscard]] Connection& connection() noexcept { return m_client.connection(); }
-    [[nodiscard]] Client& client() noexcept { return m_client; }
-    [[nodiscard]] const Batch& batch() const noexcept { return m_batch; }
+    [[nodiscard]] pgque::connection& connection() noexcept { return m_client.connection(); }
+    [[nodiscard]] pgque::client& client() noexcept { return m_client; }
+    [[nodiscard]] const pgque::batch& batch() const noexcept { return m_batch; }
     [[nodiscard]] bool transactional() const noexcept { return m_transactional; }
 
 private:
-    friend class Consumer;
-    MessageContext(Client& client, const Batch& batch, bool transactional) noexcept
-        : m_client(client), m_batch(batch), m_transactional(transactional) {}
-    Client& m_client;
-    const Batch& m_batch;
+    friend class consumer;
+    message_context(pgque::client& c, const pgque::batch& b, bool transactional) noexcept
+        : m_client(c), m_batch(b), m_transactional(transactional) {}
+    pgque::client& m_client;
+    const pgque::batch& m_batch;
     bool m_transactional;
 };
 
-using handler = std::function<void(const Message&)>;
-using context_handler = std::function<void(const Message&, MessageContext&)>;
+using handler = std::function<void(const message&)>;
+using context_handler = std::function<void(const message&, message_context&)>;
 
-struct ConsumerStats {
-    std::uint64_t handled = 0;     // handler returned normally
-    std::uint64_t failed = 0;      // handler threw; nacked
-    std::uint64_t unknown = 0;     // no handler for the type (nacked or skipped by policy)
-    std::uint64_t batches = 0;     // non-empty batches acked
-    std::uint64_t reconnects = 0;  // connections re-established after a loss
+// Counters of a consumer since it was constructed (over all run() calls).
+// Messages are counted per delivery: a message that comes again (retried
+// after a nack, or its whole batch redelivered after a stop, a lost
+// connection or a failed nack) is counted again.
+struct PGQUE_EXPORT consumer_stats {
+    // Messages whose handler returned normally (with transactional: and
+    // whose savepoint was released). Counted before the batch is acked.
+    std::uint64_t handled = 0;
+    // Messages whose handler failed: it threw, left the batch's transaction
+    // failed (transactional), or left a transaction open on the consumer's
+    // connection (not transactional). Each is nacked with retry_after.
+    std::uint64_t failed = 0;
+    // Messages of a type with neither its own handler nor a "*" handler;
+    // nacked or skipped according to consumer_options::unknown_types.
+    std::uint64_t unknown = 0;
+    // Nacks (of failed or unknown messages) that moved the message to the
+    // dead letters, because its retry_count had reached the queue's
+    // max_retries. Each is also logged with "dead-lettered" in the line.
+    // Counted when the nack returns (with transactional: before the batch
+    // commits; a batch that then fails to commit comes again).
+    std::uint64_t dead_lettered = 0;
+    // Non-empty batches acknowledged (ack() returned true; with
+    // transactional, also committed).
+    std::uint64_t batches = 0;
+    // Connections re-established after a lost one (the first connection of
+    // each run() is not counted).
+    std::uint64_t reconnects = 0;
 };
 
 enum class run_result {
     stopped,       // stop() was called
-    max_messages,  // ConsumerOptions::max_messages reached
+    max_messages,  // consumer_options::max_messages reached
     timed_out,     // run_for()'s time limit passed
 };
 
-class Consumer {
+// "stopped", "max_messages", "timed_out".
+[[nodiscard]] PGQUE_EXPORT const char* to_string(run_result result) noexcept;
+
+class PGQUE_EXPORT consumer {
 public:
-    Consumer(std::string conninfo, std::string queue, std::string consumer,
-             ConsumerOptions options = {});
-    Consumer(const Consumer&) = delete;
-    Consumer& operator=(const Consumer&) = delete;
-    Consumer(Consumer&&) = delete;
-    Consumer& operator=(Consumer&&) = delete;
-    ~Consumer() noexcept;
+    consumer(std::string conninfo, std::string queue_name, std::string consumer_name,
+             consumer_options options = {});
+    consumer(const consumer&) = delete;
+    consumer& operator=(const consumer&) = delete;
+    consumer(consumer&&) = delete;
+    consumer& operator=(consumer&&) = delete;
+    ~consumer() noexcept;
 
     // Registers the handler for an event type; "*" catches every type
-    // without its own handler. Not while run() is running.
-    Consumer& on(const std::string& type, handler fn);
-    Consumer& on(const std::string& type, context_handler fn);
+    // without its own handler. Not while run() is running (usage_error).
+    consumer& on(const std::string& type, handler fn);
+    consumer& on(const std::string& type, context_handler fn);
 
     // Runs until stop(), max_messages, or (run_for) the time limit. Connects
     // first: if the very first connection attempt fails, throws
     // connection_error; later losses are retried with backoff. A server
     // error other than a lost connection (e.g. queue_not_found after the
-    // queue was dropped) ends run() with that exception.
+    // queue was dropped) ends run() with that exception. Invalid options
+    // and a run() while another runs throw usage_error.
     run_result run();
     run_result run_for(std::chrono::milliseconds limit);
 
@@ -145,11 +173,11 @@ public:
     void stop() noexcept;
     [[nodiscard]] bool stop_requested() const noexcept { return m_stop.load(); }
 
-    [[nodiscard]] ConsumerStats stats() const noexcept;
+    [[nodiscard]] consumer_stats stats() const noexcept;
     // Server process id of the current connection, 0 when disconnected.
     [[nodiscard]] int backend_pid() const noexcept { return m_backend_pid.load(); }
-    [[nodiscard]] const std::string& queue() const noexcept { return m_queue; }
-    [[nodiscard]] const std::string& consumer() const noexcept { return m_consumer; }
+    [[nodiscard]] const std::string& queue_name() const noexcept { return m_queue; }
+    [[nodiscard]] const std::string& consumer_name() const noexcept { return m_consumer; }
 
 private:
     enum class batch_outcome { empty, acked, abandoned, retry_later };
@@ -161,21 +189,24 @@ private:
     void disconnect() noexcept;
     batch_outcome process_batch();
     // false when the message's nack failed (the batch must not be acked)
-    bool dispatch(const Batch& batch, const Message& msg, MessageContext& ctx);
-    bool nack_message(const Batch& batch, const Message& msg, const std::string& reason);
+    bool dispatch(const pgque::batch& current, const message& msg, message_context& ctx);
+    bool nack_message(const pgque::batch& current, const message& msg, const std::string& reason);
+    // The queue's max_retries (pgque.queue.queue_max_retries), read anew for
+    // every nack; nullopt if the queue is gone.
+    [[nodiscard]] std::optional<std::int32_t> max_retries();
     void wait_for_events(deadline_t deadline);
     // false when stop() interrupted the sleep
     bool sleep_interruptibly(std::chrono::milliseconds delay, deadline_t deadline);
     void drain_wakeup_pipe() noexcept;
-    void log(log_level level, const std::string& message) const;
+    void log(log_level level, const std::string& text) const;
 
     std::string m_conninfo;
     std::string m_queue;
     std::string m_consumer;
-    ConsumerOptions m_options;
+    consumer_options m_options;
     std::map<std::string, context_handler> m_handlers;
 
-    std::optional<Client> m_client;
+    std::optional<pgque::client> m_client;
     std::atomic<bool> m_stop{false};
     std::atomic<bool> m_running{false};
     std::atomic<int> m_backend_pid{0};
@@ -186,6 +217,7 @@ private:
     std::atomic<std::uint64_t> m_handled{0};
     std::atomic<std::uint64_t> m_failed{0};
     std::atomic<std::uint64_t> m_unknown{0};
+    std::atomic<std::uint64_t> m_dead_lettered{0};
     std::atomic<std::uint64_t> m_batches{0};
     std::atomic<std::uint64_t> m_reconnects{0};
 };

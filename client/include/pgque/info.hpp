@@ -10,10 +10,12 @@
 #include <optional>
 #include <string>
 
+#include <pgque/export.hpp>
+
 namespace pgque {
 
 // pgque.get_queue_info()
-struct QueueInfo {
+struct PGQUE_EXPORT queue_info {
     std::string queue_name;
     int ntables = 0;
     int cur_table = 0;
@@ -31,7 +33,7 @@ struct QueueInfo {
 };
 
 // pgque.get_consumer_info()
-struct ConsumerInfo {
+struct PGQUE_EXPORT consumer_info {
     std::string queue_name;
     std::string consumer_name;
     std::optional<std::chrono::microseconds> lag;        // age of the cursor tick
@@ -43,23 +45,41 @@ struct ConsumerInfo {
 };
 
 // pgque.status(): one row per component (pgque, postgresql, ticker, each queue).
-struct StatusRow {
+struct PGQUE_EXPORT status_row {
     std::string component;
     std::string status;  // "ok", "manual", "paused", "stale", "no ticks", ...
     std::string detail;
 };
 
-// pgque.dlq_inspect(): one dead-lettered event, with the consumer's name.
-struct DeadLetter {
+// pgque.dlq_inspect(): one row of pgque.dead_letter, an event that a
+// consumer gave up on (nacked once its retries reached the queue's
+// max_retries), with the consumer's name instead of its id. The ev_*
+// fields are the event as it was when it was dead-lettered.
+struct PGQUE_EXPORT dead_letter {
+    // dl_id: the dead letter's own id, the argument of dlq_replay().
     std::int64_t dl_id = 0;
+    // The consumer (subscription) that dead-lettered the event; replay
+    // delivers it to this consumer only.
     std::string consumer_name;
+    // dl_time: when the event was dead-lettered (the nack's transaction time).
     std::chrono::system_clock::time_point dl_time;
+    // dl_reason: the nack's reason (a consumer's handler exception text), or
+    // "max retries exceeded" when the nack gave none. The column is
+    // nullable, so a row written by hand may have none: nullopt.
     std::optional<std::string> reason;
+    // ev_id: the event id (msg_id); dlq_replay() re-inserts it under the same id.
     std::int64_t ev_id = 0;
+    // ev_time: when the event was originally sent.
     std::chrono::system_clock::time_point ev_time;
+    // ev_retry: how many times it had been retried before it was given up
+    // (the message's retry_count); nullopt if it was dead-lettered on its
+    // first delivery (max_retries 0).
     std::optional<std::int32_t> ev_retry;
+    // ev_type: the event type (message::type); nullopt for a NULL type.
     std::optional<std::string> ev_type;
+    // ev_data: the payload (message::payload); nullopt for a NULL payload.
     std::optional<std::string> ev_data;
+    // ev_extra1..4: the event's extra columns (message::extra1..4).
     std::optional<std::string> ev_extra1;
     std::optional<std::string> ev_extra2;
     std::optional<std::string> ev_extra3;
@@ -67,10 +87,10 @@ struct DeadLetter {
 };
 
 // pgque.dlq_replay_all()
-struct ReplayResult {
-    std::int64_t replayed = 0;
-    std::int64_t failed = 0;
-    std::optional<std::string> first_error;
+struct PGQUE_EXPORT replay_result {
+    std::int64_t replayed = 0;  // dead letters put back into the queue
+    std::int64_t failed = 0;    // dead letters that could not be replayed (they stay)
+    std::optional<std::string> first_error;  // "dead letter <id>: <error>" of the first failure
 };
 
 }  // namespace pgque

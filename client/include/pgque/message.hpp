@@ -8,12 +8,14 @@
 #include <string>
 #include <vector>
 
+#include <pgque/export.hpp>
+
 namespace pgque {
 
 // One row of pgque.message (msg_id, batch_id, type, payload, retry_count,
 // created_at, extra1..4). SQL NULLs are std::nullopt; a NULL type (only
 // possible through insert_event) is the empty string.
-struct Message {
+struct PGQUE_EXPORT message {
     std::int64_t msg_id = 0;
     std::int64_t batch_id = 0;
     std::string type;
@@ -31,9 +33,9 @@ struct Message {
 
 // The messages of one receive() call, all under one batch id. An empty
 // batch (no messages) has id 0 and needs no ack.
-struct Batch {
+struct PGQUE_EXPORT batch {
     std::int64_t id = 0;
-    std::vector<Message> messages;
+    std::vector<message> messages;
 
     [[nodiscard]] bool empty() const noexcept { return messages.empty(); }
     [[nodiscard]] std::size_t size() const noexcept { return messages.size(); }

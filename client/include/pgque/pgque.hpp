@@ -6,6 +6,7 @@
 #include <pgque/connection.hpp>
 #include <pgque/consumer.hpp>
 #include <pgque/error.hpp>
+#include <pgque/export.hpp>
 #include <pgque/info.hpp>
 #include <pgque/message.hpp>
 #include <pgque/result.hpp>

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <pgque/export.hpp>
+
 // libpq's handle types; the same typedefs as in libpq-fe.h, so that this
 // header needs no libpq headers (libpq is a private dependency).
 typedef struct pg_conn PGconn;
@@ -17,28 +19,29 @@ namespace pgque {
 
 // Rows and columns of a successful command, all values in text format.
 // Immutable once created; safe to read from several threads. Move-only.
-class Result {
+class PGQUE_EXPORT result {
 public:
-    Result() noexcept;
-    explicit Result(PGresult* res) noexcept;  // takes ownership
-    Result(Result&&) noexcept = default;
-    Result& operator=(Result&&) noexcept = default;
-    Result(const Result&) = delete;
-    Result& operator=(const Result&) = delete;
-    ~Result() noexcept = default;
+    result() noexcept;
+    explicit result(PGresult* res) noexcept;  // takes ownership
+    result(result&&) noexcept = default;
+    result& operator=(result&&) noexcept = default;
+    result(const result&) = delete;
+    result& operator=(const result&) = delete;
+    ~result() noexcept = default;
 
     [[nodiscard]] int rows() const noexcept;
     [[nodiscard]] int columns() const noexcept;
     [[nodiscard]] bool empty() const noexcept { return rows() == 0; }
-    // Column index by name; throws pgque::error if there is no such column.
+    // Column index by name; throws usage_error if there is no such column.
     [[nodiscard]] int column(std::string_view name) const;
     [[nodiscard]] std::string column_name(int col) const;
 
+    // Row or column out of range: usage_error.
     [[nodiscard]] bool is_null(int row, int col) const;
-    // The text value; empty for NULL. Valid while this Result lives.
+    // The text value; empty for NULL. Valid while this result lives.
     [[nodiscard]] std::string_view get(int row, int col) const;
     [[nodiscard]] std::optional<std::string> get_optional(int row, int col) const;
-    // Typed accessors; throw pgque::error on NULL or a malformed value.
+    // Typed accessors; throw failure on NULL or a malformed value.
     [[nodiscard]] std::int64_t get_int64(int row, int col) const;
     [[nodiscard]] std::optional<std::int64_t> get_optional_int64(int row, int col) const;
     [[nodiscard]] bool get_bool(int row, int col) const;

@@ -16,7 +16,7 @@ int main() {
         return 1;
     }
     try {
-        pgque::Client nowhere("host=/nonexistent/pgque port=1");
+        pgque::client nowhere("host=/nonexistent/pgque port=1");
         std::cerr << "connected to nowhere?\n";
         return 1;
     } catch (const pgque::connection_error&) {
@@ -28,7 +28,7 @@ int main() {
         std::cout << "ok (linked pgque " << pgque::client_version() << ", no database)\n";
         return 0;
     }
-    pgque::Client client(dsn);
+    pgque::client client(dsn);
     try {
         static_cast<void>(client.connection().exec("create extension if not exists pgque"));
     } catch (const pgque::sql_error&) {
@@ -41,7 +41,7 @@ int main() {
     static_cast<void>(client.subscribe(queue, "fp"));
     std::int64_t id = client.send(queue, "hello from an installed pgque");
     static_cast<void>(client.ticker(queue));
-    pgque::Batch batch = client.receive(queue, "fp");
+    pgque::batch batch = client.receive(queue, "fp");
     bool ok = batch.size() == 1 && batch.messages[0].msg_id == id && client.ack(batch.id);
     client.drop_queue(queue, true);
     if (!ok) {
