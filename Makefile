@@ -30,7 +30,7 @@ OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 DATA_built  = pgque--$(EXTVERSION).sql $(UPGRADES)
 DATA        = $(sort $(wildcard extension/pgque--*.sql extension/pgque--*.control))
 PG_CPPFLAGS = -I$(srcdir)/src -DPGQUE_VERSION='"$(EXTVERSION)"'
-PG_CFLAGS   = -Wall -Wmissing-prototypes
+PG_CFLAGS   = -Wall -Wextra -Wno-unused-parameter -Wmissing-prototypes
 
 REGRESS     = $(basename $(notdir $(sort $(wildcard sql/*.sql))))
 ISOLATION   = $(basename $(notdir $(sort $(wildcard test/isolation/specs/*.spec))))

@@ -25,6 +25,8 @@
 #include "parser/parse_func.h"
 #include "utils/builtins.h"
 
+#include "access.h"
+
 PG_FUNCTION_INFO_V1(pgque_caller);
 
 /* SQL: pgque._caller() -> regrole, the role the session acts as */

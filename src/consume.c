@@ -43,7 +43,9 @@
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
 
+#include "access.h"
 #include "batch.h"
+#include "consume.h"
 #include "send.h"
 
 PG_FUNCTION_INFO_V1(pgque_receive);

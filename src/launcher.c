@@ -53,6 +53,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "launcher.h"
 #include "worker.h"
 
 /* how often pg_database is read without being asked */
@@ -80,10 +81,14 @@ static int	max_dbs = 0;
 static TimestampTz no_slot_warned = 0;
 static TimestampTz hold_until = 0;
 
+/* Register the launcher; it exists only when pgque is preloaded. */
 void
-pgque_launcher_register(void)
+pgque_launcher_init(void)
 {
 	BackgroundWorker bgw;
+
+	if (!process_shared_preload_libraries_in_progress)
+		return;
 
 	memset(&bgw, 0, sizeof(bgw));
 	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -362,8 +367,16 @@ launcher_pass(void)
 		if (dbs[i].seen || dbs[i].handle != NULL)
 			continue;
 		slot = pgque_slot_find(dbs[i].dboid);
-		if (slot != NULL && slot->pid == 0)
-			pgque_slot_release(slot);
+		if (slot != NULL)
+		{
+			bool		running;
+
+			SpinLockAcquire(&slot->mutex);
+			running = slot->pid != 0;
+			SpinLockRelease(&slot->mutex);
+			if (!running)
+				pgque_slot_release(slot);
+		}
 		dbs[i] = dbs[--ndbs];
 		i--;
 	}

@@ -80,12 +80,6 @@ extern void pgque_error_queue_missing(const char *queue_name) pg_attribute_noret
 extern int64 pgque_sequence_last_value(Oid seqoid);
 extern void pgque_catalog_init(void);
 
-/* consume.c */
-extern void pgque_consume_init(void);
-
-/* access.c */
-extern void pgque_check_access(int32 queue_id, const char *privilege, int32 sub_id);
-
 /* plans.c */
 extern SPIPlanPtr pgque_plan(SPIPlanPtr *cache, const char *sql, int nargs,
 							 const Oid *argtypes);
@@ -98,19 +92,5 @@ extern int	pgque_execute(const char *sql, bool read_only, long tcount);
 extern Datum pgque_spi_value(uint64 row, int colno);
 extern Datum pgque_spi_value_opt(uint64 row, int colno, bool *isnull);
 extern void pgque_plans_init(void);
-
-/* ticker.c */
-typedef enum PgqueTickMode
-{
-	PGQUE_TICK_IF_DUE,			/* by the queue's thresholds (PgQ's rules) */
-	PGQUE_TICK_IF_ACTIVITY,		/* also if events or transactions may be new */
-	PGQUE_TICK_NOW				/* unless paused or ticked externally */
-} PgqueTickMode;
-
-extern int64 pgque_tick_queue(int32 queue_id, PgqueTickMode mode, bool by_worker);
-extern int	pgque_tick_all(bool by_worker);
-
-/* wakeup.c */
-extern void pgque_note_event_insert(int32 queue_id);
 
 #endif							/* PGQUE_H */

@@ -35,18 +35,22 @@
  *
  * Locking: an entry's key and contents are read and written under its
  * spinlock, held for a few instructions; claiming a free entry also holds
- * PgqueShared->lock. Readers may scan keys without the spinlock and
- * confirm under it.
+ * the cache's LWLock (cache_lock). Readers may scan keys without the
+ * spinlock and confirm under it. The cache requests its own shared memory
+ * and lock (queue_cache_shmem_init), only when pgque is preloaded.
  *
  *-------------------------------------------------------------------------
  */
-#include "shmem.h"
+#include "pgque.h"
 
 #include "access/htup_details.h"
 #include "access/xact.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
+#include "storage/ipc.h"
+#include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "storage/spin.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -74,6 +78,10 @@ typedef struct SharedQueueEntry
 } SharedQueueEntry;
 
 static SharedQueueEntry *shared_entries = NULL;
+static LWLock *cache_lock = NULL;
+
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
 /* backend-local */
 typedef struct LocalQueue
@@ -97,25 +105,49 @@ static int32 changed[CHANGED_MAX];
 static int	nchanged = 0;
 static bool changed_overflow = false;
 
-Size
-queue_cache_shmem_size(void)
+static Size
+cache_size(void)
 {
 	return mul_size(QUEUE_CACHE_SIZE, sizeof(SharedQueueEntry));
 }
 
-void
-queue_cache_shmem_init(void)
+static void
+cache_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(cache_size());
+	RequestNamedLWLockTranche("pgque queue cache", 1);
+}
+
+static void
+cache_shmem_startup(void)
 {
 	bool		found;
 	int			i;
 
-	shared_entries = ShmemInitStruct("pgque queue cache", queue_cache_shmem_size(), &found);
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	shared_entries = ShmemInitStruct("pgque queue cache", cache_size(), &found);
 	if (!found)
 	{
-		memset(shared_entries, 0, queue_cache_shmem_size());
+		memset(shared_entries, 0, cache_size());
 		for (i = 0; i < QUEUE_CACHE_SIZE; i++)
 			SpinLockInit(&shared_entries[i].mutex);
 	}
+	cache_lock = &(GetNamedLWLockTranche("pgque queue cache"))->lock;
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/* The shared part exists only when pgque is preloaded. */
+static void
+queue_cache_shmem_init(void)
+{
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = cache_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = cache_shmem_startup;
 }
 
 static inline uint32
@@ -153,7 +185,7 @@ find_entry(Oid queue_relid, int32 queue_id, bool claim)
 	if (!claim)
 		return NULL;
 
-	LWLockAcquire(pgque_shared->lock, LW_EXCLUSIVE);
+	LWLockAcquire(cache_lock, LW_EXCLUSIVE);
 	for (i = 0; i < QUEUE_CACHE_SIZE; i++)
 	{
 		SharedQueueEntry *e = &shared_entries[(start + i) % QUEUE_CACHE_SIZE];
@@ -175,11 +207,11 @@ find_entry(Oid queue_relid, int32 queue_id, bool claim)
 		SpinLockRelease(&e->mutex);
 		if (mine)
 		{
-			LWLockRelease(pgque_shared->lock);
+			LWLockRelease(cache_lock);
 			return e;
 		}
 	}
-	LWLockRelease(pgque_shared->lock);
+	LWLockRelease(cache_lock);
 	return NULL;
 }
 
@@ -267,10 +299,12 @@ xact_callback(XactEvent event, void *arg)
 }
 
 void
-queue_cache_init(void)
+pgque_queue_cache_init(void)
 {
 	CacheRegisterRelcacheCallback(local_reset, (Datum) 0);
 	RegisterXactCallback(xact_callback, NULL);
+	if (process_shared_preload_libraries_in_progress)
+		queue_cache_shmem_init();
 }
 
 static HTAB *

@@ -10,9 +10,7 @@
 
 #include "pgque.h"
 
-extern Size queue_cache_shmem_size(void);
-extern void queue_cache_shmem_init(void);
-extern void queue_cache_init(void);
+extern void pgque_queue_cache_init(void);
 extern bool queue_cache_lookup(const char *queue_name, PgqueQueue *q,
 							   Oid *table_oid, Oid *seq_oid,
 							   uint32 *gen, bool *have_gen);

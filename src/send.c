@@ -45,8 +45,10 @@
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
 
+#include "access.h"
 #include "queue_cache.h"
 #include "send.h"
+#include "wakeup.h"
 
 PG_FUNCTION_INFO_V1(pgque_send_text);
 PG_FUNCTION_INFO_V1(pgque_send_jsonb);
@@ -469,7 +471,7 @@ pgque_insert_event_raw(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(0))
 		elog(ERROR, "queue id must not be null");
 	event_values_init(values, nulls);
-	for (i = 0; i < lengthof(argmap); i++)
+	for (i = 0; i < (int) lengthof(argmap); i++)
 	{
 		nulls[argmap[i]] = PG_ARGISNULL(i + 1);
 		if (!PG_ARGISNULL(i + 1))

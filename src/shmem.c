@@ -26,7 +26,6 @@
 #include "storage/proc.h"
 #include "storage/shmem.h"
 
-#include "queue_cache.h"
 
 PgqueShared *pgque_shared = NULL;
 int			pgque_max_databases = 64;
@@ -38,8 +37,8 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static TimestampTz pm_last_init = 0;
 static int	pm_fast_restarts = 0;
 
-void
-pgque_shmem_settings_init(void)
+static void
+shmem_settings_init(void)
 {
 	DefineCustomIntVariable("pgque.max_databases",
 							"Number of databases pgque workers can serve at once.",
@@ -67,7 +66,7 @@ pgque_shmem_request(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
-	RequestAddinShmemSpace(add_size(shared_size(), queue_cache_shmem_size()));
+	RequestAddinShmemSpace(shared_size());
 	RequestNamedLWLockTranche("pgque", 1);
 }
 
@@ -108,14 +107,16 @@ pgque_shmem_startup(void)
 			pgque_shared->slots[i].pgprocno = -1;
 		}
 	}
-	queue_cache_shmem_init();
 	LWLockRelease(AddinShmemInitLock);
 }
 
-/* Called from _PG_init while shared_preload_libraries is processed. */
+/* Shared memory and its setting exist only when pgque is preloaded. */
 void
 pgque_shmem_init(void)
 {
+	if (!process_shared_preload_libraries_in_progress)
+		return;
+	shmem_settings_init();		/* PGC_POSTMASTER */
 	prev_shmem_request_hook = shmem_request_hook;
 	shmem_request_hook = pgque_shmem_request;
 	prev_shmem_startup_hook = shmem_startup_hook;

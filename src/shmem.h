@@ -31,37 +31,57 @@ typedef enum PgqueExit
 	PGQUE_EXIT_ERROR			/* anything else: restart with backoff */
 } PgqueExit;
 
+/*
+ * One database served by a worker. Writers are named per field: the worker
+ * (worker.c), the launcher (launcher.c), pgque.stop()/start()
+ * (worker_control.c), committing backends (wakeup.c).
+ */
 typedef struct PgqueDbSlot
 {
+	/*
+	 * Set and cleared under PgqueShared->lock held exclusively (slot_acquire
+	 * / slot_release); read without any lock: an Oid store is atomic and a
+	 * stale read only costs a missed or spurious wakeup.
+	 */
 	Oid			dboid;			/* InvalidOid: the slot is free */
-	slock_t		mutex;			/* protects all fields below */
-	pid_t		pid;			/* the worker, 0 when none runs */
-	int			pgprocno;		/* its PGPROC, for SetLatch; -1 if none */
-	bool		dynamic;		/* started by pgque.start(), not the launcher */
-	bool		launching;		/* the launcher registered a worker that has
-								 * not reached its startup yet */
-	PgqueExit	exit_reason;
-	TimestampTz started_at;
-	TimestampTz exited_at;
-	TimestampTz last_tick;		/* last tick of any queue by the worker */
-	TimestampTz last_pass;		/* last completed worker pass */
-	uint64		ticks;
-	char		last_error[160];
-	TimestampTz last_error_at;
-	/* queues whose senders committed since the worker last looked */
+
+	slock_t		mutex;
+	/* protects following fields only: */
+	pid_t		pid;			/* worker (attach, cleanup); 0 when none runs */
+	int			pgprocno;		/* worker; its PGPROC for SetLatch, -1 if none */
+	bool		dynamic;		/* worker: started by pgque.start(), not the launcher */
+	bool		launching;		/* launcher (set), worker (clear): registered, not
+								 * started yet */
+	PgqueExit	exit_reason;	/* worker; pgque.stop() sets DISABLED, commit of
+								 * start()/CREATE EXTENSION resets it */
+	TimestampTz started_at;		/* worker, at attach */
+	TimestampTz exited_at;		/* worker, at exit */
+	TimestampTz last_tick;		/* worker: last tick of any queue */
+	TimestampTz last_pass;		/* worker: last completed pass */
+	uint64		ticks;			/* worker */
+	char		last_error[160];	/* worker */
+	TimestampTz last_error_at;	/* worker */
+	/* committing senders add, the worker takes: queues to tick */
 	int			ndirty;
 	bool		dirty_all;
 	int32		dirty[PGQUE_DIRTY_MAX];
-	bool		retries_changed;
+	bool		retries_changed;	/* committing nack/retry; the worker clears */
 } PgqueDbSlot;
 
 typedef struct PgqueShared
 {
 	LWLock	   *lock;			/* held to allocate or free slots, and for
-								 * the wanted list */
+								 * the wanted list; set at startup */
+
+	/*
+	 * Written by the launcher only (start, exit); read by others without a
+	 * lock as hints (a stale value costs a missed or spurious wakeup).
+	 */
 	pid_t		launcher_pid;
 	int			launcher_pgprocno;
-	bool		rescan;			/* launcher: look at pg_database now */
+	/* set by anyone, cleared by the launcher; unlocked: a lost set is seen
+	 * at the launcher's next periodic scan */
+	bool		rescan;
 
 	/*
 	 * How many times in a row the server restarted after a crash within
@@ -90,7 +110,6 @@ extern PgqueShared *pgque_shared;
 extern int	pgque_max_databases;
 
 extern void pgque_shmem_init(void);
-extern void pgque_shmem_settings_init(void);
 extern int	pgque_slots_used(void);
 extern void pgque_want_database(Oid dboid);
 extern int	pgque_take_wanted(Oid *dboids, int max, bool *all);

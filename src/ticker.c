@@ -38,6 +38,7 @@
 #include "utils/timestamp.h"
 
 #include "snapshot.h"
+#include "ticker.h"
 
 PG_FUNCTION_INFO_V1(pgque_ticker_queue);
 PG_FUNCTION_INFO_V1(pgque_ticker_all);

@@ -30,9 +30,15 @@
 #include "storage/procarray.h"
 #include "utils/timestamp.h"
 
+#include "utils/guc.h"
+
+#include "wakeup.h"
 #include "worker.h"
 
 #define LOCAL_MAX	16
+
+/* pgque.wake_on_commit */
+static bool wake_on_commit = true;
 
 static int32 pending[LOCAL_MAX];
 static int	npending = 0;
@@ -85,6 +91,32 @@ pgque_note_launcher(void)
 }
 
 /*
+ * The PGPROC of this database's worker, or NULL: found by its background
+ * worker type, so it works with and without shared memory. Read without
+ * ProcArrayLock: a stale answer only costs a missed or spurious wakeup.
+ */
+PGPROC *
+pgque_worker_proc(void)
+{
+	uint32		i;
+
+	for (i = 0; i < ProcGlobal->allProcCount; i++)
+	{
+		PGPROC	   *p = &ProcGlobal->allProcs[i];
+		pid_t		pid = p->pid;
+		const char *type;
+
+		if (pid == 0 || !p->isBackgroundWorker || p->databaseId != MyDatabaseId)
+			continue;
+		type = GetBackgroundWorkerTypeByPid(pid);
+		if (type != NULL && strcmp(type, PGQUE_WORKER_TYPE) == 0)
+			return p;
+	}
+	return NULL;
+}
+
+
+/*
  * Find the worker of this database without shared memory: remember its pid,
  * look it up again at most once a second.
  */
@@ -133,7 +165,7 @@ deliver(void)
 	}
 	if (npending == 0 && !pending_overflow && !pending_retries)
 		return;
-	if (!pgque_wake_on_commit)
+	if (!wake_on_commit)
 		return;
 
 	if (pgque_shared == NULL)
@@ -196,5 +228,10 @@ xact_callback(XactEvent event, void *arg)
 void
 pgque_wakeup_init(void)
 {
+	DefineCustomBoolVariable("pgque.wake_on_commit",
+							 "Wakes the pgque worker when a transaction that sent events commits.",
+							 "When off, the worker finds new events only every pgque.naptime.",
+							 &wake_on_commit, true, PGC_SIGHUP, 0,
+							 NULL, NULL, NULL);
 	RegisterXactCallback(xact_callback, NULL);
 }

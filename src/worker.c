@@ -41,6 +41,11 @@
  * Ticks are never taken on a standby: the launcher starts after recovery
  * ends, and pgque.start() refuses to run during recovery.
  *
+ * Shape: worker_attach() once, then worker_pass() and worker_sleep() for
+ * ever. A pass is a list of named steps (pass_*); new periodic work is a
+ * new step, not a branch in the loop. The SQL functions that start, stop
+ * and report on the worker are in worker_control.c.
+ *
  *-------------------------------------------------------------------------
  */
 #include "shmem.h"
@@ -49,12 +54,9 @@
 #include <unistd.h>
 
 #include "access/xact.h"
-#include "access/xlog.h"
 #include "catalog/pg_database.h"
-#include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
-#include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -64,29 +66,19 @@
 #include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "storage/proc.h"
-#include "storage/procarray.h"
 #include "tcop/tcopprot.h"
-#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "ticker.h"
 #include "worker.h"
 
-PG_FUNCTION_INFO_V1(pgque_start);
-PG_FUNCTION_INFO_V1(pgque_stop);
-PG_FUNCTION_INFO_V1(pgque_worker_status);
-PG_FUNCTION_INFO_V1(pgque_note_launcher_sql);
-PG_FUNCTION_INFO_V1(pgque_note_retries_sql);
-PG_FUNCTION_INFO_V1(pgque_wake_ticker);
-PG_FUNCTION_INFO_V1(pgque_launch_worker);
-
-/* advisory lock class that guards "one worker per database" */
+/* user lock class that guards "one worker per database" */
 #define PGQUE_LOCK_CLASS	0x70677175	/* 'pgqu' */
 
 bool		pgque_enabled = true;
-bool		pgque_wake_on_commit = true;
 int			pgque_tick_period = 2;
 int			pgque_naptime = 250;
 int			pgque_maint_period = 30;
@@ -108,6 +100,16 @@ static int32 waiting[PGQUE_DIRTY_MAX];
 static int	nwaiting = 0;
 static bool waiting_all = false;
 
+/* when each kind of periodic work last ran, and what the next pass must do */
+typedef struct WorkerState
+{
+	TimestampTz last_due_pass;	/* thresholds of every queue */
+	TimestampTz last_maint;		/* rotation */
+	TimestampTz next_retry;		/* the next retry due, 0 if none */
+	bool		check_retries;	/* look at retry_queue again */
+	long		wait_ms;		/* how long the next sleep may be */
+} WorkerState;
+
 void
 pgque_worker_init(void)
 {
@@ -115,11 +117,6 @@ pgque_worker_init(void)
 							 "Runs the pgque background workers.",
 							 "When off, the launcher starts no workers and running ones exit.",
 							 &pgque_enabled, true, PGC_SIGHUP, 0,
-							 NULL, NULL, NULL);
-	DefineCustomBoolVariable("pgque.wake_on_commit",
-							 "Wakes the pgque worker when a transaction that sent events commits.",
-							 "When off, the worker finds new events only every pgque.naptime.",
-							 &pgque_wake_on_commit, true, PGC_SIGHUP, 0,
 							 NULL, NULL, NULL);
 	DefineCustomIntVariable("pgque.tick_period",
 							"Minimum time between two ticks of a queue that keeps receiving events.",
@@ -153,6 +150,7 @@ pgque_fill_worker(BackgroundWorker *bgw, Oid dboid, bool dynamic)
 	bgw->bgw_main_arg = ObjectIdGetDatum(dboid);
 	bgw->bgw_extra[0] = dynamic ? 1 : 0;
 }
+
 
 /* Record in the slot why we leave, unless someone (pgque.stop) already did. */
 static void
@@ -190,6 +188,20 @@ worker_cleanup(int code, Datum arg)
 			my_slot->exit_reason = PGQUE_EXIT_ERROR;
 	}
 	SpinLockRelease(&my_slot->mutex);
+}
+
+/* Has pgque.stop() told us to go? */
+static bool
+stop_requested(void)
+{
+	bool		stop;
+
+	if (my_slot == NULL)
+		return false;
+	SpinLockAcquire(&my_slot->mutex);
+	stop = my_slot->exit_reason == PGQUE_EXIT_DISABLED;
+	SpinLockRelease(&my_slot->mutex);
+	return stop;
 }
 
 /* Is DROP DATABASE or CREATE DATABASE ... TEMPLATE waiting for us? */
@@ -252,7 +264,7 @@ pin_settings(void)
 	};
 	int			i;
 
-	for (i = 0; i < lengthof(pinned); i++)
+	for (i = 0; i < (int) lengthof(pinned); i++)
 		SetConfigOption(pinned[i][0], pinned[i][1], PGC_SUSET, PGC_S_OVERRIDE);
 }
 
@@ -311,14 +323,15 @@ note_ticks(int n)
 }
 
 /*
- * Run fn in its own transaction. Errors are logged, rolled back and kept
- * for pgque.status(); returns false after one.
+ * Run fn in its own transaction. Errors are reported in full (SQLSTATE,
+ * detail, context: EmitErrorReport, as PostgreSQL's own workers do), rolled
+ * back and kept for pgque.status(); returns false after one.
  */
 static bool
 run_step(void (*fn) (void *), void *arg, const char *what)
 {
 	MemoryContext oldcxt = CurrentMemoryContext;
-	bool		ok = true;
+	volatile bool ok = true;
 
 	PG_TRY();
 	{
@@ -344,10 +357,10 @@ run_step(void (*fn) (void *), void *arg, const char *what)
 
 		MemoryContextSwitchTo(oldcxt);
 		edata = CopyErrorData();
+		errcontext("pgque worker for database \"%s\": %s", my_dbname, what);
+		EmitErrorReport();
 		FlushErrorState();
 		AbortCurrentTransaction();
-		ereport(LOG,
-				(errmsg("pgque worker: %s failed: %s", what, edata->message)));
 		if (my_slot != NULL)
 		{
 			SpinLockAcquire(&my_slot->mutex);
@@ -501,18 +514,15 @@ collect_woken(TickWork *work, bool *retries_changed, TimestampTz now,
 	}
 }
 
-void
-pgque_worker_main(Datum arg)
+/*
+ * Connect, pin the settings, take the slot and the guard lock, and make
+ * sure this database wants a worker; leave (with the reason in the slot)
+ * otherwise.
+ */
+static void
+worker_attach(Oid dboid)
 {
-	Oid			dboid = DatumGetObjectId(arg);
-	BackgroundWorker *self = MyBgworkerEntry;
-	TimestampTz last_due_pass = 0;
-	TimestampTz last_maint = 0;
-	TimestampTz next_retry = 0;
-	bool		check_retries = true;
 	bool		installed;
-
-	my_dynamic = self->bgw_extra[0] != 0;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -597,444 +607,164 @@ pgque_worker_main(Datum arg)
 
 	ereport(LOG, (errmsg("pgque worker started for database \"%s\"%s",
 						 my_dbname, my_dynamic ? " by pgque.start()" : "")));
-
 	pass_context = AllocSetContextCreate(TopMemoryContext, "pgque worker pass",
 										 ALLOCSET_DEFAULT_SIZES);
 	/* events may have committed while no worker ran: look at every queue */
 	waiting_all = true;
+}
 
-	for (;;)
+/* Leave when asked to: a signal, a reload that turns pgque off, stop(), DROP DATABASE. */
+static void
+worker_check_exit(void)
+{
+	CHECK_FOR_INTERRUPTS();
+	if (ConfigReloadPending)
 	{
-		TimestampTz now;
-		TimestampTz next_due_pass;
-		TimestampTz next_maint;
-		TickWork	work;
-		bool		retries_changed;
-		long		wait_ms;
-		bool		coalesce;
-		bool		woken;
+		ConfigReloadPending = false;
+		ProcessConfigFile(PGC_SIGHUP);
+	}
+	if (!pgque_enabled)
+		worker_exit(PGQUE_EXIT_OFF, "pgque.enabled is off");
+	if (stop_requested())
+		worker_exit(PGQUE_EXIT_DISABLED, "stopped by pgque.stop()");
+	if (database_wanted())
+		worker_exit(PGQUE_EXIT_DB_BUSY,
+					"the database is being dropped or used as a template");
+}
 
-		CHECK_FOR_INTERRUPTS();
-		if (ConfigReloadPending)
-		{
-			ConfigReloadPending = false;
-			ProcessConfigFile(PGC_SIGHUP);
-		}
-		if (!pgque_enabled)
-			worker_exit(PGQUE_EXIT_OFF, "pgque.enabled is off");
-		if (my_slot != NULL && my_slot->exit_reason == PGQUE_EXIT_DISABLED)
-			worker_exit(PGQUE_EXIT_DISABLED, "stopped by pgque.stop()");
-		if (database_wanted())
-			worker_exit(PGQUE_EXIT_DB_BUSY,
-						"the database is being dropped or used as a template");
+/* 1. queues whose senders committed, once their tick_period has passed */
+static void
+pass_tick_woken(WorkerState *st, TimestampTz now, bool *retries_changed)
+{
+	TickWork	work;
 
-		MemoryContextSwitchTo(pass_context);
-		now = GetCurrentTimestamp();
-		wait_ms = pgque_naptime;
-		/* derived each time, so that a reload takes effect at once */
-		next_due_pass = TimestampTzPlusMilliseconds(last_due_pass, pgque_naptime);
-		next_maint = TimestampTzPlusMilliseconds(last_maint, (int64) pgque_maint_period * 1000);
-
-		/* 1. queues whose senders committed */
-		collect_woken(&work, &retries_changed, now, &wait_ms);
-		if (work.n > 0 || work.all)
-		{
-			run_step(step_tick_woken, &work, "ticking queues with new events");
-			note_ticks(work.ticked);
-		}
-
-		/* 2. thresholds: idle period, max lag, force_tick */
-		if (now >= next_due_pass)
-		{
-			int			ticked = 0;
-
-			run_step(step_tick_due, &ticked, "ticking due queues");
-			note_ticks(ticked);
-			last_due_pass = now;
-			next_due_pass = TimestampTzPlusMilliseconds(now, pgque_naptime);
-			check_retries = true;
-		}
-
-		/* 3. retries and delayed events that are due */
-		if (retries_changed || check_retries || (next_retry != 0 && next_retry <= now))
-		{
-			check_retries = false;
-			if (run_step(step_next_retry, &next_retry, "planning retries") &&
-				next_retry != 0 && next_retry <= now)
-			{
-				run_step(step_sql, "select pgque.maint_retry_events()", "moving due retries");
-				run_step(step_next_retry, &next_retry, "planning retries");
-			}
-		}
-		if (next_retry > now)
-			wait_ms = Min(wait_ms, (next_retry - now + 999) / 1000);
-
-		/* 4. rotation; step 2 must run in a later transaction than step 1 */
-		if (now >= next_maint)
-		{
-			run_step(step_sql, "select pgque.maint()", "rotating tables");
-			run_step(step_sql, "select pgque.maint_rotate_tables_step2()", "completing rotation");
-			last_maint = GetCurrentTimestamp();
-			next_maint = TimestampTzPlusMilliseconds(last_maint, (int64) pgque_maint_period * 1000);
-		}
-
-		if (my_slot != NULL)
-		{
-			SpinLockAcquire(&my_slot->mutex);
-			my_slot->last_pass = GetCurrentTimestamp();
-			SpinLockRelease(&my_slot->mutex);
-		}
-		MemoryContextSwitchTo(TopMemoryContext);
-		MemoryContextReset(pass_context);
-
-		now = GetCurrentTimestamp();
-		wait_ms = Min(wait_ms, Max((next_due_pass - now) / 1000, 0));
-		wait_ms = Min(wait_ms, Max((next_maint - now) / 1000, 0));
-
-		/*
-		 * A queue waiting out its tick_period ticks when that ends, whatever
-		 * commits meanwhile: sleep without watching the latch. Otherwise a
-		 * busy queue's every commit would wake us (thousands of times a
-		 * second, each a signal and a context switch) only to wait again.
-		 * Senders' commits still set the latch and record their queues;
-		 * the next pass picks them up. Other queues wait at most that long.
-		 * (At least 1 ms then: a period ending within the millisecond would
-		 * otherwise spin.)
-		 */
-		coalesce = nwaiting > 0 && !waiting_all && wait_ms <= pgque_tick_period;
-		(void) WaitLatch(MyLatch,
-						 (coalesce ? 0 : WL_LATCH_SET) | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 Max(wait_ms, coalesce ? 1 : 0), PG_WAIT_EXTENSION);
-		woken = MyLatch->is_set;
-		ResetLatch(MyLatch);
-
-		/*
-		 * Without shared memory a sender's commit only sets our latch; it
-		 * cannot say which queue, so look at all of them.
-		 */
-		if (woken && my_slot == NULL)
-			waiting_all = true;
+	collect_woken(&work, retries_changed, now, &st->wait_ms);
+	if (work.n > 0 || work.all)
+	{
+		run_step(step_tick_woken, &work, "ticking queues with new events");
+		note_ticks(work.ticked);
 	}
 }
 
-/*
- * The PGPROC of this database's worker, or NULL: found by its background
- * worker type, so it works with and without shared memory. Read without
- * ProcArrayLock: a stale answer only costs a missed or spurious wakeup.
- */
-PGPROC *
-pgque_worker_proc(void)
+/* 2. every naptime: the queues' own thresholds (idle period, max lag, force_tick) */
+static void
+pass_tick_due(WorkerState *st, TimestampTz now)
 {
-	int			i;
+	int			ticked = 0;
 
-	for (i = 0; i < ProcGlobal->allProcCount; i++)
+	if (now < TimestampTzPlusMilliseconds(st->last_due_pass, pgque_naptime))
+		return;
+	run_step(step_tick_due, &ticked, "ticking due queues");
+	note_ticks(ticked);
+	st->last_due_pass = now;
+	st->check_retries = true;
+}
+
+/* 3. retries that are due go back into their queues */
+static void
+pass_retries(WorkerState *st, TimestampTz now, bool retries_changed)
+{
+	if (retries_changed || st->check_retries || (st->next_retry != 0 && st->next_retry <= now))
 	{
-		PGPROC	   *p = &ProcGlobal->allProcs[i];
-		pid_t		pid = p->pid;
-		const char *type;
-
-		if (pid == 0 || !p->isBackgroundWorker || p->databaseId != MyDatabaseId)
-			continue;
-		type = GetBackgroundWorkerTypeByPid(pid);
-		if (type != NULL && strcmp(type, PGQUE_WORKER_TYPE) == 0)
-			return p;
+		st->check_retries = false;
+		if (run_step(step_next_retry, &st->next_retry, "planning retries") &&
+			st->next_retry != 0 && st->next_retry <= now)
+		{
+			run_step(step_sql, "select pgque.maint_retry_events()", "moving due retries");
+			run_step(step_next_retry, &st->next_retry, "planning retries");
+		}
 	}
-	return NULL;
+	if (st->next_retry > now)
+		st->wait_ms = Min(st->wait_ms, (st->next_retry - now + 999) / 1000);
 }
 
-static pid_t
-find_worker_pid(void)
+/* 4. every maint_period: rotation; step 2 in a later transaction than step 1 */
+static void
+pass_rotation(WorkerState *st, TimestampTz now)
 {
-	PGPROC	   *p = pgque_worker_proc();
-
-	return p != NULL ? p->pid : 0;
+	if (now < TimestampTzPlusMilliseconds(st->last_maint, (int64) pgque_maint_period * 1000))
+		return;
+	run_step(step_sql, "select pgque.maint()", "rotating tables");
+	run_step(step_sql, "select pgque.maint_rotate_tables_step2()", "completing rotation");
+	st->last_maint = GetCurrentTimestamp();
 }
 
-/* Start a dynamic worker for this database now and wait until it runs. */
-static pid_t
-launch_dynamic_worker(void)
+/* One pass: every step, each in its own transaction(s). */
+static void
+worker_pass(WorkerState *st)
 {
-	BackgroundWorker bgw;
-	BackgroundWorkerHandle *handle;
-	pid_t		pid;
+	TimestampTz now = GetCurrentTimestamp();
+	bool		retries_changed;
 
-	pgque_fill_worker(&bgw, MyDatabaseId, true);
-	bgw.bgw_notify_pid = MyProcPid;
-	if (!RegisterDynamicBackgroundWorker(&bgw, &handle))
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("could not start the pgque worker: no free background worker slot"),
-				 errhint("Raise max_worker_processes.")));
-	if (WaitForBackgroundWorkerStartup(handle, &pid) != BGWH_STARTED)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-				 errmsg("could not start the pgque worker"),
-				 errhint("See the server log.")));
-	return pid;
-}
+	MemoryContextSwitchTo(pass_context);
+	st->wait_ms = pgque_naptime;
 
-/* SQL: pgque._launch_worker() -> int4; for tests (see 85_worker.sql) */
-Datum
-pgque_launch_worker(PG_FUNCTION_ARGS)
-{
-	PG_RETURN_INT32((int32) launch_dynamic_worker());
+	pass_tick_woken(st, now, &retries_changed);
+	pass_tick_due(st, now);
+	pass_retries(st, now, retries_changed);
+	pass_rotation(st, now);
+
+	if (my_slot != NULL)
+	{
+		SpinLockAcquire(&my_slot->mutex);
+		my_slot->last_pass = GetCurrentTimestamp();
+		SpinLockRelease(&my_slot->mutex);
+	}
+	MemoryContextSwitchTo(TopMemoryContext);
+	MemoryContextReset(pass_context);
 }
 
 /*
- * SQL: pgque._start() -> text
+ * Sleep until a committed send wakes us or periodic work is due.
  *
- * With the launcher (preload), re-enables this database and lets the
- * launcher start its worker after commit. Without it, starts a dynamic
- * worker now. Returns a line for the caller.
+ * A queue waiting out its tick_period ticks when that ends, whatever
+ * commits meanwhile: sleep without watching the latch. Otherwise a busy
+ * queue's every commit would wake us (thousands of times a second, each a
+ * signal and a context switch) only to wait again. Senders' commits still
+ * set the latch and record their queues; the next pass picks them up.
+ * Other queues wait at most that long. (At least 1 ms then: a period ending
+ * within the millisecond would otherwise spin.)
  */
-Datum
-pgque_start(PG_FUNCTION_ARGS)
+static void
+worker_sleep(WorkerState *st)
 {
-	pid_t		pid;
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz next_due = TimestampTzPlusMilliseconds(st->last_due_pass, pgque_naptime);
+	TimestampTz next_maint = TimestampTzPlusMilliseconds(st->last_maint,
+														 (int64) pgque_maint_period * 1000);
+	long		wait_ms = st->wait_ms;
+	bool		coalesce;
+	bool		woken;
 
-	if (RecoveryInProgress())
-		ereport(ERROR,
-				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
-				 errmsg("cannot start the pgque worker during recovery"),
-				 errhint("Ticks are taken on the primary; the worker starts on its own after promotion.")));
-
-	if (pgque_shared != NULL)
-	{
-		/* the launcher must not see the worker enabled before we commit */
-		pgque_note_launcher();
-		PG_RETURN_TEXT_P(cstring_to_text(pgque_enabled ?
-										 "the launcher starts the worker when this transaction commits" :
-										 "pgque.enabled is off: no worker runs until it is turned on"));
-	}
-
-	pid = find_worker_pid();
-	if (pid != 0)
-		PG_RETURN_TEXT_P(cstring_to_text(psprintf("worker already running (pid %d)", (int) pid)));
-
-	pid = launch_dynamic_worker();
-	PG_RETURN_TEXT_P(cstring_to_text(psprintf("worker started (pid %d); it will not survive a server restart "
-											  "unless pgque is in shared_preload_libraries",
-											  (int) pid)));
-}
-
-/*
- * SQL: pgque._stop() -> text
- *
- * Stops this database's worker and waits (up to 10 s) until it is gone.
- * With the launcher, also tells it not to start another one.
- */
-Datum
-pgque_stop(PG_FUNCTION_ARGS)
-{
-	PgqueDbSlot *slot = pgque_slot_find(MyDatabaseId);
-	pid_t		pid;
-	int			i;
-
-	pid_t		stopped = 0;
-
-	if (slot != NULL)
-	{
-		SpinLockAcquire(&slot->mutex);
-		slot->exit_reason = PGQUE_EXIT_DISABLED;
-		SpinLockRelease(&slot->mutex);
-	}
+	wait_ms = Min(wait_ms, Max((next_due - now) / 1000, 0));
+	wait_ms = Min(wait_ms, Max((next_maint - now) / 1000, 0));
+	coalesce = nwaiting > 0 && !waiting_all && wait_ms <= pgque_tick_period;
+	(void) WaitLatch(MyLatch,
+					 (coalesce ? 0 : WL_LATCH_SET) | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 Max(wait_ms, coalesce ? 1 : 0), PG_WAIT_EXTENSION);
+	woken = MyLatch->is_set;
+	ResetLatch(MyLatch);
 
 	/*
-	 * Signal every worker of this database until none is left, including
-	 * one the launcher is just starting (it would leave on its own, seeing
-	 * the slot, but the caller expects no worker once we return).
+	 * Without shared memory a sender's commit only sets our latch; it cannot
+	 * say which queue, so look at all of them.
 	 */
-	for (i = 0; i < 1000; i++)
-	{
-		bool		launching = false;
-
-		CHECK_FOR_INTERRUPTS();
-		if (slot != NULL)
-		{
-			SpinLockAcquire(&slot->mutex);
-			launching = slot->launching;
-			SpinLockRelease(&slot->mutex);
-		}
-		pid = find_worker_pid();
-		if (pid == 0 && !launching)
-			PG_RETURN_TEXT_P(cstring_to_text(stopped != 0 ?
-											 psprintf("worker stopped (pid %d)", (int) stopped) :
-											 "no worker was running"));
-		if (pid != 0 && pid != stopped)
-		{
-			if (kill(pid, SIGTERM) != 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
-						 errmsg("could not signal the pgque worker (pid %d): %m", (int) pid)));
-			stopped = pid;
-		}
-		pg_usleep(10000);
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_OBJECT_IN_USE),
-			 errmsg("the pgque worker did not stop within 10 seconds")));
-	PG_RETURN_NULL();
+	if (woken && my_slot == NULL)
+		waiting_all = true;
 }
 
-static const char *
-exit_reason_text(PgqueExit reason)
+void
+pgque_worker_main(Datum arg)
 {
-	switch (reason)
+	WorkerState st = {0};
+
+	my_dynamic = MyBgworkerEntry->bgw_extra[0] != 0;
+	st.check_retries = true;
+	worker_attach(DatumGetObjectId(arg));
+	for (;;)
 	{
-		case PGQUE_EXIT_NONE:
-			return "not started yet";
-		case PGQUE_EXIT_NO_EXTENSION:
-			return "pgque is not installed";
-		case PGQUE_EXIT_DISABLED:
-			return "stopped by pgque.stop()";
-		case PGQUE_EXIT_DUPLICATE:
-			return "another worker serves the database";
-		case PGQUE_EXIT_DB_BUSY:
-			return "the database was being dropped or copied";
-		case PGQUE_EXIT_OFF:
-			return "pgque.enabled is off";
-		case PGQUE_EXIT_ERROR:
-			return "exited with an error, restarting";
+		worker_check_exit();
+		worker_pass(&st);
+		worker_sleep(&st);
 	}
-	return "unknown";
-}
-
-/*
- * SQL: pgque._worker_status() -> (mode text, state text, pid int4,
- *		started_at timestamptz, last_tick timestamptz, last_pass timestamptz,
- *		ticks int8, last_error text, last_error_at timestamptz,
- *		launcher_pid int4)
- *
- * mode: 'launcher' (preloaded), 'dynamic' (pgque.start() without preload)
- * or 'manual' (no worker).
- */
-Datum
-pgque_worker_status(PG_FUNCTION_ARGS)
-{
-	TupleDesc	desc;
-	Datum		v[10];
-	bool		n[10];
-	PgqueDbSlot *slot = pgque_slot_find(MyDatabaseId);
-	pid_t		pid = find_worker_pid();
-	int			i;
-
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	for (i = 0; i < 10; i++)
-		n[i] = true;
-
-	if (pgque_shared != NULL)
-	{
-		v[0] = CStringGetTextDatum("launcher");
-		n[0] = false;
-		if (pgque_shared->launcher_pid != 0)
-		{
-			v[9] = Int32GetDatum(pgque_shared->launcher_pid);
-			n[9] = false;
-		}
-	}
-	else
-	{
-		v[0] = CStringGetTextDatum(pid != 0 ? "dynamic" : "manual");
-		n[0] = false;
-	}
-
-	if (pid != 0)
-	{
-		v[1] = CStringGetTextDatum("running");
-		v[2] = Int32GetDatum(pid);
-		n[1] = n[2] = false;
-	}
-	else
-	{
-		PgqueExit	reason = PGQUE_EXIT_NONE;
-
-		if (slot != NULL)
-		{
-			SpinLockAcquire(&slot->mutex);
-			reason = slot->exit_reason;
-			SpinLockRelease(&slot->mutex);
-		}
-		if (pgque_shared == NULL)
-			v[1] = CStringGetTextDatum("not running");
-		else if (pgque_shared->workers_held_until > GetCurrentTimestamp())
-			v[1] = CStringGetTextDatum(psprintf("waiting: the server restarted %d times in a row after crashes; workers start at %s",
-												pgque_shared->fast_restarts,
-												timestamptz_to_str(pgque_shared->workers_held_until)));
-		else if (slot == NULL && pgque_slots_used() >= pgque_shared->nslots)
-			v[1] = CStringGetTextDatum(psprintf("not served: all %d slots are taken by other databases; raise pgque.max_databases",
-												pgque_shared->nslots));
-		else
-			v[1] = CStringGetTextDatum(psprintf("stopped: %s", exit_reason_text(reason)));
-		n[1] = false;
-	}
-
-	if (slot != NULL)
-	{
-		TimestampTz started_at,
-					last_tick,
-					last_pass,
-					last_error_at;
-		uint64		ticks;
-		char		last_error[sizeof(slot->last_error)];
-
-		SpinLockAcquire(&slot->mutex);
-		started_at = slot->started_at;
-		last_tick = slot->last_tick;
-		last_pass = slot->last_pass;
-		ticks = slot->ticks;
-		last_error_at = slot->last_error_at;
-		memcpy(last_error, slot->last_error, sizeof(last_error));
-		SpinLockRelease(&slot->mutex);
-
-		if (started_at != 0)
-		{
-			v[3] = TimestampTzGetDatum(started_at);
-			n[3] = false;
-		}
-		if (last_tick != 0)
-		{
-			v[4] = TimestampTzGetDatum(last_tick);
-			n[4] = false;
-		}
-		if (last_pass != 0)
-		{
-			v[5] = TimestampTzGetDatum(last_pass);
-			n[5] = false;
-		}
-		v[6] = Int64GetDatum((int64) ticks);
-		n[6] = false;
-		if (last_error[0] != '\0')
-		{
-			v[7] = CStringGetTextDatum(last_error);
-			v[8] = TimestampTzGetDatum(last_error_at);
-			n[7] = n[8] = false;
-		}
-	}
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), v, n)));
-}
-
-/* SQL: pgque._note_launcher() -- the install script: tell the launcher at commit */
-Datum
-pgque_note_launcher_sql(PG_FUNCTION_ARGS)
-{
-	pgque_note_launcher();
-	PG_RETURN_VOID();
-}
-
-/* SQL: pgque._note_retries() -- retries were scheduled: re-plan at commit */
-Datum
-pgque_note_retries_sql(PG_FUNCTION_ARGS)
-{
-	pgque_note_retries();
-	PG_RETURN_VOID();
-}
-
-/* SQL: pgque._wake_ticker(queue_id int4) -- tick this queue after commit */
-Datum
-pgque_wake_ticker(PG_FUNCTION_ARGS)
-{
-	if (!PG_ARGISNULL(0))
-		pgque_note_event_insert(PG_GETARG_INT32(0));
-	PG_RETURN_VOID();
 }

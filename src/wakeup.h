@@ -1,0 +1,25 @@
+/*-------------------------------------------------------------------------
+ *
+ * wakeup.h
+ *		Waking the worker (and the launcher) when a transaction commits.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PGQUE_WAKEUP_H
+#define PGQUE_WAKEUP_H
+
+#include "pgque.h"
+
+#include "storage/proc.h"
+
+extern void pgque_wakeup_init(void);
+
+/* things the committing transaction did, delivered at its commit */
+extern void pgque_note_event_insert(int32 queue_id);
+extern void pgque_note_retries(void);
+extern void pgque_note_launcher(void);
+
+/* the PGPROC of this database's worker, or NULL */
+extern PGPROC *pgque_worker_proc(void);
+
+#endif							/* PGQUE_WAKEUP_H */
