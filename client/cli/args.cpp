@@ -20,15 +20,15 @@ struct command_spec {
 
 const std::vector<command_spec>& commands() {
     static const std::vector<command_spec> specs = {
-        {"status", 0, 0, {}},
-        {"queues", 0, 1, {}},
-        {"consumers", 0, 2, {}},
+        {"status", 0, 0, {"--watch", "--watch-count"}},
+        {"queues", 0, 1, {"--watch", "--watch-count"}},
+        {"consumers", 0, 2, {"--watch", "--watch-count"}},
         {"create", 1, 1, {}},
         {"drop", 1, 1, {"--force"}},
         {"subscribe", 2, 2, {}},
         {"unsubscribe", 2, 2, {}},
         {"send", 1, 2, {"--type", "--lines"}},
-        {"tail", 2, 2, {"--count", "--timeout", "--batch-size"}},
+        {"tail", 2, 2, {"--count", "--timeout", "--batch-size", "--subscribe"}},
         {"dlq list", 1, 1, {"--limit"}},
         {"dlq replay", 0, SIZE_MAX, {"--all"}},
         {"dlq purge", 1, 1, {"--older-than"}},
@@ -44,8 +44,9 @@ const command_spec* find_spec(const std::string& name) {
 }
 
 bool takes_value(const std::string& flag) {
-    static const std::vector<std::string> valued = {"--dsn", "--type", "--count", "--timeout",
-                                                    "--batch-size", "--limit", "--older-than"};
+    static const std::vector<std::string> valued = {"--dsn",        "--color", "--type",  "--count",
+                                                    "--timeout",    "--limit", "--watch", "--watch-count",
+                                                    "--batch-size", "--older-than"};
     return std::find(valued.begin(), valued.end(), flag) != valued.end();
 }
 
@@ -86,6 +87,7 @@ arguments parse_args(const std::vector<std::string>& argv) {
     std::vector<std::pair<std::string, std::string>> flags;  // command flags, checked once the command is known
     std::vector<std::string> words;
     bool options_done = false;
+    bool json_after_command = false;  // send --json: see arguments::json_payload
 
     for (std::size_t i = 0; i < argv.size(); ++i) {
         const std::string& arg = argv[i];
@@ -113,6 +115,7 @@ arguments parse_args(const std::vector<std::string>& argv) {
         }
         if (name == "--json") {
             a.json = true;
+            if (!words.empty()) json_after_command = true;
             continue;
         }
         if (takes_value(name)) {
@@ -127,6 +130,13 @@ arguments parse_args(const std::vector<std::string>& argv) {
         }
         if (name == "--dsn") {
             a.dsn = *value;
+            continue;
+        }
+        if (name == "--color") {
+            if (*value == "auto") a.color = color_when::auto_detect;
+            else if (*value == "always") a.color = color_when::always;
+            else if (*value == "never") a.color = color_when::never;
+            else throw usage("--color needs auto, always or never, got \"" + *value + "\"");
             continue;
         }
         flags.emplace_back(name, value.value_or(""));
@@ -168,6 +178,12 @@ arguments parse_args(const std::vector<std::string>& argv) {
         else if (name == "--type") a.type = value;
         else if (name == "--lines") a.lines = true;
         else if (name == "--all") a.all = true;
+        else if (name == "--subscribe") a.subscribe = true;
+        else if (name == "--watch-count") a.watch_count = parse_count(name, value, 1, UINT64_MAX);
+        else if (name == "--watch") {
+            a.watch = std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration(value));
+            if (*a.watch < std::chrono::milliseconds(100)) throw usage("--watch needs an interval of at least 100ms");
+        }
         else if (name == "--count") a.count = parse_count(name, value, 1, UINT64_MAX);
         else if (name == "--batch-size") a.batch_size = static_cast<int>(parse_count(name, value, 1, 1000000));
         else if (name == "--limit") a.limit = static_cast<int>(parse_count(name, value, 0, 2147483647));
@@ -177,6 +193,9 @@ arguments parse_args(const std::vector<std::string>& argv) {
             if (*a.timeout <= std::chrono::milliseconds(0)) throw usage("--timeout must be positive");
         }
     }
+
+    if (a.watch_count != 0 && !a.watch) throw usage("--watch-count needs --watch");
+    a.json_payload = spec_name == "send" && json_after_command;
 
     a.positional = std::move(words);
     std::size_t n = a.positional.size();
@@ -201,46 +220,58 @@ std::string help_text(const std::string& command, const std::string& subcommand)
         "\nGlobal options:\n"
         "  --dsn DSN    libpq connection string or URI (default: the libpq environment,\n"
         "               PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSWORD, PGSERVICE, ...)\n"
-        "  --json       machine-readable output (JSON; tail writes one object per line)\n"
+        "  --json       machine-readable output (JSON; tail and --watch write one document\n"
+        "               per line)\n"
+        "  --color WHEN colour the output: auto (on a terminal, unless NO_COLOR is set),\n"
+        "               always or never\n"
         "  -h, --help   this help\n"
         "\nExit codes: 0 ok, 1 usage, 2 not found, 3 connection, 4 other error,\n"
         "            5 tail --timeout passed before --count messages arrived\n";
+    static const char* watch_help =
+        "  --watch N    redraw every N seconds (250ms, 2, 1m, ...) until interrupted\n";
     std::string name = subcommand.empty() ? command : command + " " + subcommand;
     std::string body;
     if (name.empty()) {
         body =
             "pgque - inspect and operate pgque queues\n\n"
-            "Usage: pgque [--dsn DSN] [--json] COMMAND [ARGS]\n\n"
+            "Usage: pgque [--dsn DSN] [--json] [--color WHEN] COMMAND [ARGS]\n\n"
             "Commands:\n"
-            "  status                         health of pgque, the ticker and every queue\n"
-            "  queues [QUEUE]                 queues with ticker state and rates\n"
-            "  consumers [QUEUE [CONSUMER]]   subscriptions with lag and pending events\n"
+            "  status [--watch N]             health of pgque, the ticker, every queue and consumer\n"
+            "  queues [QUEUE] [--watch N]     queues with ticker state and rates\n"
+            "  consumers [QUEUE [CONSUMER]] [--watch N]\n"
+            "                                 subscriptions with lag and pending events\n"
             "  create QUEUE                   create a queue\n"
             "  drop QUEUE [--force]           drop a queue (--force: unsubscribe its consumers)\n"
             "  subscribe QUEUE CONSUMER       subscribe a consumer (starts at the newest tick)\n"
             "  unsubscribe QUEUE CONSUMER     remove a subscription\n"
-            "  send QUEUE [PAYLOAD] [--type T] [--lines]\n"
+            "  send QUEUE [PAYLOAD] [--type T] [--lines] [--json]\n"
             "                                 send an event (payload from stdin if omitted)\n"
-            "  tail QUEUE CONSUMER [--count N] [--timeout DUR]\n"
-            "                                 follow a queue as CONSUMER, print each message\n"
+            "  tail QUEUE CONSUMER [--count N] [--timeout DUR] [--subscribe]\n"
+            "                                 follow a queue as subscribed CONSUMER, print each message\n"
             "  dlq list QUEUE [--limit N]     dead letters, newest first\n"
             "  dlq replay ID... | --all QUEUE put dead letters back into their queue\n"
             "  dlq purge QUEUE [--older-than DUR]\n"
             "                                 delete dead letters (default: older than 30d)\n"
             "\n'pgque COMMAND --help' describes one command.\n";
     } else if (name == "status") {
-        body = "Usage: pgque status\n\n"
+        body = "Usage: pgque status [--watch N]\n\n"
                "One row per component: pgque (version), postgresql, the ticker, and each queue\n"
-               "(ok, paused, stale, no ticks) with its last tick, subscribers, retries and dead letters.\n";
+               "(ok, paused, stale, no ticks) with its last tick, subscribers, retries and dead letters;\n"
+               "then every consumer with its lag, pending events and the age of the oldest one.\n" +
+               std::string(watch_help);
     } else if (name == "queues") {
-        body = "Usage: pgque queues [QUEUE]\n\n"
+        body = "Usage: pgque queues [QUEUE] [--watch N]\n\n"
                "Every queue (or one) from pgque.get_queue_info(): age of the last tick, events per\n"
-               "second, events not yet ticked, last tick id, ticker settings.\n"
-               "JSON intervals are seconds (numbers), times are ISO 8601 UTC.\n";
+               "second (since the 20th-newest tick, up to now: an idle queue shows ~0), events not\n"
+               "yet ticked, last tick id, ticker settings.\n"
+               "JSON intervals are seconds (numbers), times are ISO 8601 UTC.\n" +
+               std::string(watch_help);
     } else if (name == "consumers") {
-        body = "Usage: pgque consumers [QUEUE [CONSUMER]]\n\n"
+        body = "Usage: pgque consumers [QUEUE [CONSUMER]] [--watch N]\n\n"
                "Subscriptions from pgque.get_consumer_info(): lag (age of the consumer's position),\n"
-               "time since last seen, pending events, and the open batch if any.\n";
+               "pending events and how long the oldest of them has waited, time since last seen,\n"
+               "and the open batch if any.\n" +
+               std::string(watch_help);
     } else if (name == "create") {
         body = "Usage: pgque create QUEUE\n\n"
                "Creates the queue (pgque.create_queue). Creating an existing queue is not an error.\n";
@@ -256,22 +287,31 @@ std::string help_text(const std::string& command, const std::string& subcommand)
         body = "Usage: pgque unsubscribe QUEUE CONSUMER\n\n"
                "Removes the subscription, its pending retries and its dead letters.\n";
     } else if (name == "send") {
-        body = "Usage: pgque send QUEUE [PAYLOAD | -] [--type TYPE] [--lines]\n\n"
+        body = "Usage: pgque send QUEUE [PAYLOAD | -] [--type TYPE] [--lines] [--json]\n\n"
                "Sends one event and prints its id. Without PAYLOAD (or with -) the payload is read\n"
                "from stdin, one trailing newline removed. With --lines every line of stdin is one\n"
                "event (sent in one call) and every id is printed.\n"
                "  --type TYPE   event type (default: \"default\")\n"
-               "  --lines       one event per line of stdin\n";
+               "  --lines       one event per line of stdin\n"
+               "  --json        (after send) the payload is JSON: it is checked before anything is\n"
+               "                sent (invalid JSON: exit 4, nothing sent) and stored as jsonb's\n"
+               "                canonical text; the output is JSON too. Before the command, --json\n"
+               "                only selects JSON output.\n";
     } else if (name == "tail") {
-        body = "Usage: pgque tail QUEUE CONSUMER [--count N] [--timeout DURATION] [--batch-size N]\n\n"
-               "Follows QUEUE as CONSUMER (subscribing it if needed) and prints every message:\n"
+        body = "Usage: pgque tail QUEUE CONSUMER [--count N] [--timeout DURATION] [--batch-size N]\n"
+               "                  [--subscribe]\n\n"
+               "Follows QUEUE as CONSUMER and prints every message:\n"
                "  MSG_ID TYPE PAYLOAD   (human)   or one JSON object per line (--json)\n"
                "Printed messages are acknowledged: this advances CONSUMER's position.\n"
                "Ctrl-C (SIGINT) or SIGTERM stops cleanly (exit 0); a batch interrupted in the middle\n"
                "is not acknowledged and comes again next time.\n"
                "  --count N          exit after N messages\n"
                "  --timeout DURATION exit after this long (exit 5 if --count was not reached)\n"
-               "  --batch-size N     messages per receive (default 100)\n";
+               "  --batch-size N     messages per receive (default 100)\n"
+               "  --subscribe        subscribe CONSUMER first if it is not (a subscription is\n"
+               "                     permanent: it keeps events, and table rotation, waiting for it\n"
+               "                     until pgque unsubscribe). Without it, a CONSUMER that is not\n"
+               "                     subscribed is an error (exit 2).\n";
     } else if (name == "dlq" ) {
         body = "Usage: pgque dlq list QUEUE [--limit N]\n"
                "       pgque dlq replay ID... | pgque dlq replay --all QUEUE\n"

@@ -27,10 +27,14 @@ public:
     using std::runtime_error::runtime_error;
 };
 
+// --color: auto colours a stream that is a terminal unless NO_COLOR is set.
+enum class color_when { auto_detect, always, never };
+
 struct arguments {
     // global
     std::optional<std::string> dsn;  // --dsn; else the libpq environment
     bool json = false;               // --json
+    color_when color = color_when::auto_detect;  // --color
     bool help = false;               // --help / -h / help
     bool version = false;            // --version
     // what to run: command "dlq" has a subcommand (list, replay, purge)
@@ -41,12 +45,19 @@ struct arguments {
     bool force = false;                   // drop --force
     std::optional<std::string> type;      // send --type
     bool lines = false;                   // send --lines
+    // send --json (given after the command): the payload is JSON, checked
+    // before sending and stored as jsonb; the output is JSON as well
+    bool json_payload = false;
+    bool subscribe = false;               // tail --subscribe
     std::uint64_t count = 0;              // tail --count (0 = unlimited)
     std::optional<std::chrono::milliseconds> timeout;  // tail --timeout
     int batch_size = 100;                 // tail --batch-size
     int limit = 100;                      // dlq list --limit
     bool all = false;                     // dlq replay --all
     std::chrono::microseconds older_than = std::chrono::hours(24 * 30);  // dlq purge --older-than
+    // status, queues, consumers --watch: redraw at this interval until interrupted
+    std::optional<std::chrono::milliseconds> watch;
+    std::uint64_t watch_count = 0;        // hidden --watch-count: stop after N redraws (0 = never)
 };
 
 // Parses argv[1..]. Throws usage. With help set, the rest is not validated

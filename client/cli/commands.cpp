@@ -1,16 +1,34 @@
 #include "commands.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <cstdlib>
+#include <ctime>
+#include <functional>
 #include <iterator>
+#include <memory>
 #include <sstream>
+#include <unistd.h>
 
 #include <pgque/pgque.hpp>
 
 #include "args.hpp"
+#include "errors.hpp"
+#include "json_check.hpp"
 #include "output.hpp"
 
 namespace pgque::cli {
+
+terminal detect_terminal() {
+    terminal t;
+    t.stdout_tty = ::isatty(STDOUT_FILENO) == 1;
+    t.stderr_tty = ::isatty(STDERR_FILENO) == 1;
+    const char* no_color = std::getenv("NO_COLOR");  // https://no-color.org: set and not empty
+    const char* term = std::getenv("TERM");
+    t.no_color = (no_color != nullptr && *no_color != '\0') || (term != nullptr && std::string(term) == "dumb");
+    return t;
+}
 
 namespace {
 
@@ -27,50 +45,221 @@ std::string opt_duration(const std::optional<std::chrono::microseconds>& v) {
 
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
 
+bool use_color(color_when when, bool tty, bool no_color) {
+    return when == color_when::always || (when == color_when::auto_detect && tty && !no_color);
+}
+
 struct command_context {
+    command_context(const arguments& a, std::istream& i, std::ostream& o, std::ostream& e)
+        : args(a), in(i), out(o), err(e) {}
+
     const arguments& args;
     std::istream& in;
     std::ostream& out;
     std::ostream& err;
+    bool out_color = false;  // colour stdout
+    bool out_tty = false;    // stdout is a terminal: --watch redraws in place
+    // The CLI's connection. Kept after an error, so that run() can ask the
+    // session what the error means (current_user, the installed extension).
+    std::optional<pgque::client> client;
 
-    [[nodiscard]] std::string conninfo() const { return args.dsn.value_or(""); }
-
-    [[nodiscard]] pgque::client connect() const {
-        pgque::client client(conninfo());
+    pgque::client& connect() {
+        if (client) return *client;
+        client.emplace(args.dsn.value_or(""));
         std::ostream& e = err;
-        client.connection().set_notice_handler([&e](const notice& n) {
+        client->connection().set_notice_handler([&e](const notice& n) {
             if (n.severity == "WARNING") e << "pgque: warning: " << n.message << '\n';
         });
-        return client;
+        return *client;
     }
 
-    void print_json(const std::string& json) const { out << json << '\n'; }
+    [[nodiscard]] std::string conninfo() const { return args.dsn.value_or(""); }
 };
+
+// ------------------------------------------------------ signals and watch
+
+// Set by SIGINT/SIGTERM while a tail or a --watch runs.
+std::atomic<bool> g_interrupted{false};
+std::atomic<pgque::consumer*> g_tail_consumer{nullptr};
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler needs a lock-free flag");
+
+extern "C" void on_stop_signal(int) {
+    g_interrupted.store(true);
+    if (pgque::consumer* consumer = g_tail_consumer.load()) consumer->stop();
+}
+
+// Installs the stop handlers for the lifetime of one tail or watch: SIGINT
+// and SIGTERM stop cleanly (exit 0); SIGPIPE is ignored, so a closed stdout
+// is seen as a failed stream and stops the command too.
+class signal_scope {
+public:
+    explicit signal_scope(pgque::consumer* consumer = nullptr) {
+        g_interrupted.store(false);
+        g_tail_consumer.store(consumer);
+        struct sigaction sa {};
+        sa.sa_handler = on_stop_signal;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, &m_old_int);
+        sigaction(SIGTERM, &sa, &m_old_term);
+        struct sigaction ign {};
+        ign.sa_handler = SIG_IGN;
+        sigemptyset(&ign.sa_mask);
+        sigaction(SIGPIPE, &ign, &m_old_pipe);
+    }
+    signal_scope(const signal_scope&) = delete;
+    signal_scope& operator=(const signal_scope&) = delete;
+    ~signal_scope() {
+        sigaction(SIGINT, &m_old_int, nullptr);
+        sigaction(SIGTERM, &m_old_term, nullptr);
+        sigaction(SIGPIPE, &m_old_pipe, nullptr);
+        g_tail_consumer.store(nullptr);
+    }
+
+private:
+    struct sigaction m_old_int {};
+    struct sigaction m_old_term {};
+    struct sigaction m_old_pipe {};
+};
+
+// false when interrupted before the time was up
+bool sleep_unless_interrupted(std::chrono::milliseconds total) {
+    auto end = std::chrono::steady_clock::now() + total;
+    while (!g_interrupted.load()) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+        if (left <= std::chrono::milliseconds(0)) return true;
+        auto slice = std::min(left, std::chrono::milliseconds(50));
+        timespec ts{0, static_cast<long>(slice.count()) * 1'000'000L};
+        ::nanosleep(&ts, nullptr);  // a signal ends it early
+    }
+    return false;
+}
+
+using draw_function = std::function<void(pgque::client&, std::ostream&)>;
+
+// Draws once, or with --watch every interval until SIGINT/SIGTERM, a closed
+// stdout or --watch-count frames. On a terminal each frame replaces the
+// last; elsewhere frames follow each other (JSON: one document per line).
+int show(command_context& c, const draw_function& draw) {
+    pgque::client& client = c.connect();
+    if (!c.args.watch) {
+        draw(client, c.out);
+        return exit_ok;
+    }
+    signal_scope signals;
+    const bool human = !c.args.json;
+    for (std::uint64_t frame = 1;; ++frame) {
+        std::ostringstream body;  // drawn first: a failing query leaves the last frame on screen
+        draw(client, body);
+        if (human) {
+            if (c.out_tty) c.out << "\x1b[H\x1b[2J";
+            else if (frame > 1) c.out << '\n';
+            c.out << paint(command_name(c.args) + " - every " +
+                               human_duration(std::chrono::duration_cast<std::chrono::microseconds>(*c.args.watch)) +
+                               " - " + iso_time(std::chrono::system_clock::now()),
+                           color::bold, c.out_color)
+                  << "\n\n";
+        }
+        c.out << body.str();
+        c.out.flush();
+        if (!c.out) return exit_ok;  // stdout went away
+        if (c.args.watch_count != 0 && frame >= c.args.watch_count) return exit_ok;
+        if (!sleep_unless_interrupted(*c.args.watch)) return exit_ok;
+    }
+}
+
+// ------------------------------------------------------------ consumers
+
+std::string consumer_json(const consumer_info& r) {
+    json_object o;
+    o.add("queue_name", r.queue_name).add("consumer_name", r.consumer_name);
+    if (r.lag) o.add("lag", to_seconds(*r.lag));
+    else o.add_null("lag");
+    if (r.last_seen) o.add("last_seen", to_seconds(*r.last_seen));
+    else o.add_null("last_seen");
+    o.add("last_tick", r.last_tick)
+        .add("current_batch", r.current_batch)
+        .add("next_tick", r.next_tick)
+        .add("pending_events", r.pending_events);
+    if (r.pending_age) o.add("pending_age", to_seconds(*r.pending_age));
+    else o.add_null("pending_age");
+    return o.str();
+}
+
+// "-" when nothing waits, so that an empty cell never reads as "unknown"
+std::string pending_age_cell(const consumer_info& r) { return r.pending_age ? human_duration(*r.pending_age) : "-"; }
+
+void draw_consumers(const command_context& c, pgque::client& client, std::ostream& out) {
+    std::vector<consumer_info> rows;
+    const auto& p = c.args.positional;
+    if (p.empty()) rows = client.consumer_info();
+    else if (p.size() == 1) rows = client.consumer_info(p[0]);
+    else rows.push_back(client.consumer_info(p[0], p[1]));
+
+    if (c.args.json) {
+        std::vector<std::string> items;
+        for (const auto& r : rows) items.push_back(consumer_json(r));
+        out << json_array(items) << '\n';
+        return;
+    }
+    text_table t({"queue", "consumer", "lag", "pending", "oldest pending", "last seen", "last tick", "open batch"});
+    for (const auto& r : rows) {
+        t.add_row({r.queue_name, r.consumer_name, opt_duration(r.lag), opt_num(r.pending_events), pending_age_cell(r),
+                   opt_duration(r.last_seen), opt_num(r.last_tick), opt_num(r.current_batch)});
+    }
+    t.print(out, c.out_color);
+}
+
+int cmd_consumers(command_context& c) {
+    return show(c, [&c](pgque::client& client, std::ostream& out) { draw_consumers(c, client, out); });
+}
 
 // ----------------------------------------------------------------- status
 
-int cmd_status(const command_context& c) {
-    pgque::client client = c.connect();
+void draw_status(const command_context& c, pgque::client& client, std::ostream& out) {
     auto rows = client.status();
+    auto consumers = client.consumer_info();
     if (c.args.json) {
+        // the component rows as pgque.status() gives them; each queue row
+        // also lists its consumers
         std::vector<std::string> items;
         for (const auto& r : rows) {
-            items.push_back(json_object().add("component", r.component).add("status", r.status)
-                                .add("detail", r.detail).str());
+            json_object o;
+            o.add("component", r.component).add("status", r.status).add("detail", r.detail);
+            if (r.component.rfind("queue ", 0) == 0) {
+                std::vector<std::string> subs;
+                for (const auto& ci : consumers) {
+                    if ("queue " + ci.queue_name == r.component) subs.push_back(consumer_json(ci));
+                }
+                o.add_raw("consumers", json_array(subs));
+            }
+            items.push_back(o.str());
         }
-        c.print_json(json_array(items));
-        return exit_ok;
+        out << json_array(items) << '\n';
+        return;
     }
     text_table t({"component", "status", "detail"});
-    for (const auto& r : rows) t.add_row({r.component, r.status, r.detail});
-    t.print(c.out);
-    return exit_ok;
+    for (const auto& r : rows) {
+        t.add_row({r.component, r.status, humanize_intervals(r.detail)},
+                  {color::none, status_color(r.status), color::none});
+    }
+    t.print(out, c.out_color);
+    if (consumers.empty()) return;
+    out << '\n';
+    text_table ct({"queue", "consumer", "lag", "pending", "oldest pending", "last seen"});
+    for (const auto& r : consumers) {
+        ct.add_row({r.queue_name, r.consumer_name, opt_duration(r.lag), opt_num(r.pending_events),
+                    pending_age_cell(r), opt_duration(r.last_seen)});
+    }
+    ct.print(out, c.out_color);
+}
+
+int cmd_status(command_context& c) {
+    return show(c, [&c](pgque::client& client, std::ostream& out) { draw_status(c, client, out); });
 }
 
 // ----------------------------------------------------------------- queues
 
-int cmd_queues(const command_context& c) {
-    pgque::client client = c.connect();
+void draw_queues(const command_context& c, pgque::client& client, std::ostream& out) {
     std::vector<queue_info> queues;
     if (c.args.positional.empty()) queues = client.queue_info();
     else queues.push_back(client.queue_info(c.args.positional[0]));
@@ -94,98 +283,60 @@ int cmd_queues(const command_context& c) {
             o.add("ev_per_sec", q.ev_per_sec).add("ev_new", q.ev_new).add("last_tick_id", q.last_tick_id);
             items.push_back(o.str());
         }
-        c.print_json(json_array(items));
-        return exit_ok;
+        out << json_array(items) << '\n';
+        return;
     }
     text_table t({"queue", "last tick", "tick age", "ev/s", "new", "max lag", "idle period", "paused"});
     for (const auto& q : queues) {
-        std::string rate;
-        if (q.ev_per_sec) {
-            std::ostringstream s;
-            s.precision(1);
-            s << std::fixed << *q.ev_per_sec;
-            rate = s.str();
-        }
-        t.add_row({q.queue_name, opt_num(q.last_tick_id), opt_duration(q.ticker_lag), rate,
-                   std::to_string(q.ev_new), human_duration(q.ticker_max_lag),
-                   human_duration(q.ticker_idle_period),
-                   q.ticker_paused ? "yes" : (q.external_ticker ? "external" : "no")});
+        std::string paused = q.ticker_paused ? "yes" : (q.external_ticker ? "external" : "no");
+        t.add_row({q.queue_name, opt_num(q.last_tick_id), opt_duration(q.ticker_lag),
+                   q.ev_per_sec ? format_rate(*q.ev_per_sec) : std::string(), std::to_string(q.ev_new),
+                   human_duration(q.ticker_max_lag), human_duration(q.ticker_idle_period), paused},
+                  {color::none, color::none, color::none, color::none, color::none, color::none, color::none,
+                   q.ticker_paused ? color::yellow : color::none});
     }
-    t.print(c.out);
-    return exit_ok;
+    t.print(out, c.out_color);
 }
 
-// -------------------------------------------------------------- consumers
-
-int cmd_consumers(const command_context& c) {
-    pgque::client client = c.connect();
-    std::vector<consumer_info> rows;
-    const auto& p = c.args.positional;
-    if (p.empty()) rows = client.consumer_info();
-    else if (p.size() == 1) rows = client.consumer_info(p[0]);
-    else rows.push_back(client.consumer_info(p[0], p[1]));
-
-    if (c.args.json) {
-        std::vector<std::string> items;
-        for (const auto& r : rows) {
-            json_object o;
-            o.add("queue_name", r.queue_name).add("consumer_name", r.consumer_name);
-            if (r.lag) o.add("lag", to_seconds(*r.lag));
-            else o.add_null("lag");
-            if (r.last_seen) o.add("last_seen", to_seconds(*r.last_seen));
-            else o.add_null("last_seen");
-            o.add("last_tick", r.last_tick)
-                .add("current_batch", r.current_batch)
-                .add("next_tick", r.next_tick)
-                .add("pending_events", r.pending_events);
-            items.push_back(o.str());
-        }
-        c.print_json(json_array(items));
-        return exit_ok;
-    }
-    text_table t({"queue", "consumer", "lag", "last seen", "pending", "last tick", "open batch"});
-    for (const auto& r : rows) {
-        t.add_row({r.queue_name, r.consumer_name, opt_duration(r.lag), opt_duration(r.last_seen),
-                   opt_num(r.pending_events), opt_num(r.last_tick), opt_num(r.current_batch)});
-    }
-    t.print(c.out);
-    return exit_ok;
+int cmd_queues(command_context& c) {
+    return show(c, [&c](pgque::client& client, std::ostream& out) { draw_queues(c, client, out); });
 }
 
 // ------------------------------------------------ create, drop, subscribe
 
-int cmd_create(const command_context& c) {
-    pgque::client client = c.connect();
+int cmd_create(command_context& c) {
+    pgque::client& client = c.connect();
     const std::string& queue = c.args.positional[0];
     bool created = client.create_queue(queue);
     if (c.args.json) {
-        c.print_json(json_object().add("queue", queue).add("created", created).str());
+        c.out << json_object().add("queue", queue).add("created", created).str() << '\n';
     } else {
         c.out << (created ? "created queue " : "queue already exists: ") << quoted(queue) << '\n';
     }
     return exit_ok;
 }
 
-int cmd_drop(const command_context& c) {
-    pgque::client client = c.connect();
+int cmd_drop(command_context& c) {
+    pgque::client& client = c.connect();
     const std::string& queue = c.args.positional[0];
     client.drop_queue(queue, c.args.force);
-    if (c.args.json) c.print_json(json_object().add("queue", queue).add("dropped", true).str());
+    if (c.args.json) c.out << json_object().add("queue", queue).add("dropped", true).str() << '\n';
     else c.out << "dropped queue " << quoted(queue) << '\n';
     return exit_ok;
 }
 
-int cmd_subscribe(const command_context& c, bool subscribe) {
-    pgque::client client = c.connect();
+int cmd_subscribe(command_context& c, bool subscribe) {
+    pgque::client& client = c.connect();
     const std::string& queue = c.args.positional[0];
     const std::string& consumer = c.args.positional[1];
     bool changed = subscribe ? client.subscribe(queue, consumer) : client.unsubscribe(queue, consumer);
     if (c.args.json) {
-        c.print_json(json_object()
-                         .add("queue", queue)
-                         .add("consumer", consumer)
-                         .add(subscribe ? "subscribed" : "unsubscribed", changed)
-                         .str());
+        c.out << json_object()
+                     .add("queue", queue)
+                     .add("consumer", consumer)
+                     .add(subscribe ? "subscribed" : "unsubscribed", changed)
+                     .str()
+              << '\n';
     } else if (subscribe) {
         c.out << (changed ? "subscribed " : "already subscribed: ") << quoted(consumer) << " to "
               << quoted(queue) << '\n';
@@ -198,7 +349,22 @@ int cmd_subscribe(const command_context& c, bool subscribe) {
 
 // ------------------------------------------------------------------- send
 
-int cmd_send(const command_context& c) {
+// send --json: every payload must be JSON before anything is sent
+void check_json_payloads(const std::vector<std::string>& payloads, bool lines) {
+    for (std::size_t i = 0; i < payloads.size(); ++i) {
+        if (auto problem = json_error(payloads[i])) {
+            error_report r;
+            r.message = lines ? "invalid JSON on line " + std::to_string(i + 1) + " of stdin: " +
+                                    to_string(*problem, true)
+                              : "invalid JSON payload: " + to_string(*problem);
+            r.hint = "nothing was sent; without --json the payload is sent as text";
+            r.sqlstate = "22P02";  // what the server's jsonb cast would say
+            throw command_failed(std::move(r));
+        }
+    }
+}
+
+int cmd_send(command_context& c) {
     const std::string& queue = c.args.positional[0];
     std::vector<std::string> payloads;
     if (c.args.lines) {
@@ -215,10 +381,16 @@ int cmd_send(const command_context& c) {
         if (!all.empty() && all.back() == '\r') all.pop_back();
         payloads.push_back(std::move(all));
     }
+    if (c.args.json_payload) check_json_payloads(payloads, c.args.lines);
 
-    pgque::client client = c.connect();
+    pgque::client& client = c.connect();
     std::vector<std::int64_t> ids;
-    if (c.args.lines) {
+    if (c.args.json_payload) {
+        // the server casts to jsonb as well (22P02 for anything we let through)
+        const std::string type = c.args.type.value_or("default");
+        if (c.args.lines) ids = client.send_batch_json(queue, type, payloads);
+        else ids.push_back(client.send_json(queue, type, payloads[0]));
+    } else if (c.args.lines) {
         ids = c.args.type ? client.send_batch(queue, *c.args.type, payloads) : client.send_batch(queue, payloads);
     } else {
         ids.push_back(c.args.type ? client.send(queue, *c.args.type, payloads[0]) : client.send(queue, payloads[0]));
@@ -234,7 +406,7 @@ int cmd_send(const command_context& c) {
         } else {
             o.add("id", ids[0]);
         }
-        c.print_json(o.str());
+        c.out << o.str() << '\n';
     } else {
         for (auto id : ids) c.out << id << '\n';
     }
@@ -242,42 +414,6 @@ int cmd_send(const command_context& c) {
 }
 
 // ------------------------------------------------------------------- tail
-
-std::atomic<pgque::consumer*> g_tail_consumer{nullptr};
-
-extern "C" void on_stop_signal(int) {
-    if (pgque::consumer* consumer = g_tail_consumer.load()) consumer->stop();
-}
-
-// Installs the stop handlers for the lifetime of one tail command.
-class signal_scope {
-public:
-    explicit signal_scope(pgque::consumer& consumer) {
-        g_tail_consumer.store(&consumer);
-        struct sigaction sa {};
-        sa.sa_handler = on_stop_signal;
-        sigemptyset(&sa.sa_mask);
-        sigaction(SIGINT, &sa, &m_old_int);
-        sigaction(SIGTERM, &sa, &m_old_term);
-        struct sigaction ign {};
-        ign.sa_handler = SIG_IGN;
-        sigemptyset(&ign.sa_mask);
-        sigaction(SIGPIPE, &ign, &m_old_pipe);  // a closed stdout stops the tail instead
-    }
-    signal_scope(const signal_scope&) = delete;
-    signal_scope& operator=(const signal_scope&) = delete;
-    ~signal_scope() {
-        sigaction(SIGINT, &m_old_int, nullptr);
-        sigaction(SIGTERM, &m_old_term, nullptr);
-        sigaction(SIGPIPE, &m_old_pipe, nullptr);
-        g_tail_consumer.store(nullptr);
-    }
-
-private:
-    struct sigaction m_old_int {};
-    struct sigaction m_old_term {};
-    struct sigaction m_old_pipe {};
-};
 
 std::string message_json(const message& m) {
     return json_object()
@@ -294,19 +430,53 @@ std::string message_json(const message& m) {
         .str();
 }
 
-int cmd_tail(const command_context& c) {
+// The consumer's log as tail prints it: warnings at once; an error line is
+// held until the next line or the end of run(), because the consumer logs
+// the error that ends run() just before it throws it, and run() reports
+// that exception itself: printed here too, it would appear twice.
+class tail_log {
+public:
+    explicit tail_log(std::ostream& err) : m_err(err) {}
+    void operator()(log_level level, const std::string& message) {
+        flush();
+        if (level == log_level::warning) m_err << "pgque: warning: " << message << '\n';
+        else if (level == log_level::error) m_held = message;
+    }
+    // run() returned: what is held did not end it
+    void flush() {
+        if (m_held) m_err << "pgque: error: " << *m_held << '\n';
+        m_held.reset();
+    }
+
+private:
+    std::ostream& m_err;
+    std::optional<std::string> m_held;
+};
+
+int cmd_tail(command_context& c) {
     const std::string& queue = c.args.positional[0];
     const std::string& name = c.args.positional[1];
+
+    // A subscription is permanent (events and table rotation wait for it),
+    // so tail only creates one when asked to.
+    pgque::client& client = c.connect();
+    if (c.args.subscribe) {
+        if (client.subscribe(queue, name)) {
+            c.err << "pgque: subscribed " << quoted(name) << " to queue " << quoted(queue)
+                  << "; it stays subscribed until: pgque unsubscribe " << shell_quote(queue) << ' '
+                  << shell_quote(name) << '\n';
+        }
+    } else {
+        static_cast<void>(client.consumer_info(queue, name));  // consumer_not_found: explain() says what to do
+    }
+
     consumer_options options;
     options.batch_size = c.args.batch_size;
     options.max_messages = c.args.count;
+    options.subscribe = false;  // done above, once; a later unsubscribe ends the tail
     options.unknown_types = unknown_type_policy::nack;  // unreachable: "*" takes everything
-    std::ostream& err = c.err;
-    options.logger = [&err](log_level level, const std::string& message) {
-        if (level == log_level::warning || level == log_level::error) {
-            err << "pgque: " << to_string(level) << ": " << message << '\n';
-        }
-    };
+    auto log = std::make_shared<tail_log>(c.err);
+    options.logger = [log](log_level level, const std::string& message) { (*log)(level, message); };
     pgque::consumer consumer(c.conninfo(), queue, name, options);
     consumer.on("*", [&](const message& m) {
         if (c.args.json) {
@@ -321,8 +491,9 @@ int cmd_tail(const command_context& c) {
         if (!c.out) consumer.stop();
     });
 
-    signal_scope signals(consumer);
+    signal_scope signals(&consumer);
     run_result result = c.args.timeout ? consumer.run_for(*c.args.timeout) : consumer.run();
+    log->flush();
     if (result == run_result::timed_out && c.args.count != 0) {
         c.err << "pgque: timeout: " << consumer.stats().handled << " of " << c.args.count
               << " messages arrived\n";
@@ -333,8 +504,8 @@ int cmd_tail(const command_context& c) {
 
 // -------------------------------------------------------------------- dlq
 
-int cmd_dlq_list(const command_context& c) {
-    pgque::client client = c.connect();
+int cmd_dlq_list(command_context& c) {
+    pgque::client& client = c.connect();
     auto rows = client.dlq_inspect(c.args.positional[0], c.args.limit);
     if (c.args.json) {
         std::vector<std::string> items;
@@ -355,37 +526,44 @@ int cmd_dlq_list(const command_context& c) {
                                 .add("ev_extra4", d.ev_extra4)
                                 .str());
         }
-        c.print_json(json_array(items));
+        c.out << json_array(items) << '\n';
         return exit_ok;
     }
-    text_table t({"id", "consumer", "time", "event", "retries", "type", "reason", "payload"});
+    // ages by the server's clock, like every other duration the CLI shows
+    auto now = std::chrono::system_clock::time_point(std::chrono::microseconds(
+        client.connection().exec("select (extract(epoch from now()) * 1000000)::int8").get_int64(0, 0)));
+    text_table t({"id", "consumer", "age", "event", "retries", "type", "reason", "payload"});
     for (const auto& d : rows) {
-        t.add_row({std::to_string(d.dl_id), d.consumer_name, iso_time(d.dl_time), std::to_string(d.ev_id),
-                   opt_num(d.ev_retry), opt_str(d.ev_type), shorten(one_line(opt_str(d.reason)), 40),
-                   shorten(one_line(opt_str(d.ev_data)), 50)});
+        t.add_row({std::to_string(d.dl_id), d.consumer_name,
+                   human_duration(std::chrono::duration_cast<std::chrono::microseconds>(now - d.dl_time)),
+                   std::to_string(d.ev_id), opt_num(d.ev_retry), opt_str(d.ev_type),
+                   shorten(one_line(opt_str(d.reason)), 40), shorten(one_line(opt_str(d.ev_data)), 50)});
     }
-    t.print(c.out);
+    t.print(c.out, c.out_color);
     return exit_ok;
 }
 
-int cmd_dlq_replay(const command_context& c) {
-    pgque::client client = c.connect();
+int cmd_dlq_replay(command_context& c) {
+    pgque::client& client = c.connect();
     if (c.args.all) {
         const std::string& queue = c.args.positional[0];
         replay_result r = client.dlq_replay_all(queue);
         if (c.args.json) {
-            c.print_json(json_object()
-                             .add("queue", queue)
-                             .add("replayed", r.replayed)
-                             .add("failed", r.failed)
-                             .add("first_error", r.first_error)
-                             .str());
+            c.out << json_object()
+                         .add("queue", queue)
+                         .add("replayed", r.replayed)
+                         .add("failed", r.failed)
+                         .add("first_error", r.first_error)
+                         .str()
+                  << '\n';
         } else {
             c.out << "replayed " << r.replayed << ", failed " << r.failed << '\n';
         }
         if (r.failed > 0) {
-            c.err << "pgque: error: " << opt_str(r.first_error) << '\n';
-            return exit_server;
+            error_report e;
+            e.message = std::to_string(r.failed) + " dead letter(s) could not be replayed; the first: " +
+                        opt_str(r.first_error);
+            throw command_failed(std::move(e));
         }
         return exit_ok;
     }
@@ -396,20 +574,20 @@ int cmd_dlq_replay(const command_context& c) {
         if (c.args.json) items.push_back(json_object().add("dl_id", id).add("ev_id", ev).str());
         else c.out << "replayed dead letter " << id << " as event " << ev << '\n';
     }
-    if (c.args.json) c.print_json(json_array(items));
+    if (c.args.json) c.out << json_array(items) << '\n';
     return exit_ok;
 }
 
-int cmd_dlq_purge(const command_context& c) {
-    pgque::client client = c.connect();
+int cmd_dlq_purge(command_context& c) {
+    pgque::client& client = c.connect();
     const std::string& queue = c.args.positional[0];
     int n = client.dlq_purge(queue, c.args.older_than);
-    if (c.args.json) c.print_json(json_object().add("queue", queue).add("purged", n).str());
+    if (c.args.json) c.out << json_object().add("queue", queue).add("purged", n).str() << '\n';
     else c.out << "purged " << n << " dead letter" << (n == 1 ? "" : "s") << '\n';
     return exit_ok;
 }
 
-int dispatch(const command_context& c) {
+int dispatch(command_context& c) {
     const std::string& cmd = c.args.command;
     if (cmd == "status") return cmd_status(c);
     if (cmd == "queues") return cmd_queues(c);
@@ -428,32 +606,44 @@ int dispatch(const command_context& c) {
     throw usage("unknown command \"" + cmd + "\"");
 }
 
-void report(const command_context& c, const char* kind, const std::string& message, const sql_error* e,
-            const std::string& sqlstate = {}) {
+// Asked on the CLI's own connection after an error; nullopt if that fails too.
+std::optional<session_facts> read_session_facts(command_context& c) {
+    if (!c.client || !c.client->connection().is_open()) return std::nullopt;
+    try {
+        result r = c.client->connection().exec(
+            "select current_user, current_database(),"
+            " (select extversion from pg_catalog.pg_extension where extname = 'pgque')");
+        session_facts f;
+        f.user = std::string(r.get(0, 0));
+        f.database = std::string(r.get(0, 1));
+        f.extension_version = r.get_optional(0, 2);
+        return f;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+void print_report(const command_context& c, const error_report& r, bool err_color) {
     if (c.args.json) {
         json_object o;
-        o.add("kind", kind).add("message", message);
-        if (e != nullptr) {
-            o.add("sqlstate", e->sqlstate());
-            if (!e->detail().empty()) o.add("detail", e->detail());
-            if (!e->hint().empty()) o.add("hint", e->hint());
-            if (!e->table_name().empty()) o.add("object", e->table_name());
-        } else if (!sqlstate.empty()) {
-            o.add("sqlstate", sqlstate);
-        }
+        o.add("kind", r.kind).add("message", r.message);
+        if (!r.sqlstate.empty()) o.add("sqlstate", r.sqlstate);
+        if (!r.detail.empty()) o.add("detail", r.detail);
+        if (!r.hint.empty()) o.add("hint", r.hint);
+        if (!r.object.empty()) o.add("object", r.object);
+        if (!r.server_message.empty()) o.add("server_message", r.server_message);
         c.err << json_object().add_raw("error", o.str()).str() << '\n';
         return;
     }
-    c.err << "pgque: " << kind << ": " << message << '\n';
-    if (e != nullptr) {
-        if (!e->detail().empty()) c.err << "DETAIL: " << e->detail() << '\n';
-        if (!e->hint().empty()) c.err << "HINT: " << e->hint() << '\n';
-    }
+    c.err << paint("pgque: " + r.kind + ":", color::red, err_color) << ' ' << r.message << '\n';
+    if (!r.detail.empty()) c.err << "DETAIL: " << r.detail << '\n';
+    if (!r.hint.empty()) c.err << "HINT: " << r.hint << '\n';
 }
 
 }  // namespace
 
-int run(const std::vector<std::string>& argv, std::istream& in, std::ostream& out, std::ostream& err) {
+int run(const std::vector<std::string>& argv, std::istream& in, std::ostream& out, std::ostream& err,
+        const terminal& term) {
     arguments args;
     try {
         args = parse_args(argv);
@@ -470,25 +660,33 @@ int run(const std::vector<std::string>& argv, std::istream& in, std::ostream& ou
         return exit_ok;
     }
 
-    command_context c{args, in, out, err};
+    command_context c(args, in, out, err);
+    c.out_color = use_color(args.color, term.stdout_tty, term.no_color);
+    c.out_tty = term.stdout_tty;
+    const bool err_color = use_color(args.color, term.stderr_tty, term.no_color);
+    // Every failure ends here and is printed once, by print_report.
+    error_report report;
     try {
         return dispatch(c);
     } catch (const usage& e) {
         err << "pgque: " << e.what() << "\nTry 'pgque --help'.\n";
         return exit_usage;
+    } catch (const command_failed& e) {
+        report = e.report();
     } catch (const connection_error& e) {
-        report(c, "connection error", e.what(), nullptr, e.sqlstate());
-        return exit_connection;
-    } catch (const not_found& e) {
-        report(c, "not found", e.what(), &e);
-        return exit_not_found;
+        report.exit_code = exit_connection;
+        report.kind = "connection error";
+        report.message = e.what();
+        report.sqlstate = e.sqlstate();
     } catch (const sql_error& e) {
-        report(c, "error", e.what(), &e);
-        return exit_server;
+        std::optional<session_facts> facts;
+        if (needs_session_facts(e)) facts = read_session_facts(c);
+        report = explain(e, args, facts);
     } catch (const std::exception& e) {
-        report(c, "error", e.what(), nullptr);
-        return exit_server;
+        report.message = e.what();
     }
+    print_report(c, report, err_color);
+    return report.exit_code;
 }
 
 }  // namespace pgque::cli

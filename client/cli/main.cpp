@@ -7,5 +7,5 @@
 
 int main(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
-    return pgque::cli::run(args, std::cin, std::cout, std::cerr);
+    return pgque::cli::run(args, std::cin, std::cout, std::cerr, pgque::cli::detect_terminal());
 }

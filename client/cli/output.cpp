@@ -1,9 +1,11 @@
 #include "output.hpp"
 
+#include <cctype>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <regex>
 
 namespace pgque::cli {
 
@@ -124,34 +126,57 @@ std::string shorten(std::string_view text, std::size_t max_width) {
     return out + "...";
 }
 
-text_table::text_table(std::vector<std::string> headers) : m_headers(std::move(headers)) {}
-
-void text_table::add_row(std::vector<std::string> cells) {
-    cells.resize(m_headers.size());
-    for (auto& c : cells) c = one_line(c);
-    m_rows.push_back(std::move(cells));
+std::string paint(std::string_view text, color c, bool enabled) {
+    const char* code = nullptr;
+    switch (c) {
+        case color::none: break;
+        case color::red: code = "\x1b[31m"; break;
+        case color::green: code = "\x1b[32m"; break;
+        case color::yellow: code = "\x1b[33m"; break;
+        case color::bold: code = "\x1b[1m"; break;
+    }
+    if (code == nullptr || !enabled || text.empty()) return std::string(text);
+    return code + std::string(text) + "\x1b[0m";
 }
 
-void text_table::print(std::ostream& out) const {
+color status_color(std::string_view status) {
+    if (status == "ok" || status == "running") return color::green;
+    if (status == "manual" || status == "paused" || status == "standby") return color::yellow;
+    return color::red;
+}
+
+text_table::text_table(std::vector<std::string> headers) : m_headers(std::move(headers)) {}
+
+void text_table::add_row(std::vector<std::string> cells) { add_row(std::move(cells), {}); }
+
+void text_table::add_row(std::vector<std::string> cells, std::vector<color> colors) {
+    cells.resize(m_headers.size());
+    colors.resize(m_headers.size(), color::none);
+    for (auto& c : cells) c = one_line(c);
+    m_rows.push_back(std::move(cells));
+    m_colors.push_back(std::move(colors));
+}
+
+void text_table::print(std::ostream& out, bool use_color) const {
     std::vector<std::size_t> width(m_headers.size());
     for (std::size_t i = 0; i < m_headers.size(); ++i) width[i] = display_width(m_headers[i]);
     for (const auto& row : m_rows) {
         for (std::size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], display_width(row[i]));
     }
-    auto line = [&](const std::vector<std::string>& cells) {
+    auto line = [&](const std::vector<std::string>& cells, const std::vector<color>* colors) {
         std::string s;
         for (std::size_t i = 0; i < cells.size(); ++i) {
             if (i != 0) s += "  ";
-            s += cells[i];
+            s += paint(cells[i], colors != nullptr ? (*colors)[i] : color::none, use_color);
             if (i + 1 < cells.size()) s.append(width[i] - display_width(cells[i]), ' ');
         }
         out << s << '\n';
     };
-    line(m_headers);
+    line(m_headers, nullptr);
     std::vector<std::string> rule;
     for (auto w : width) rule.emplace_back(w, '-');
-    line(rule);
-    for (const auto& row : m_rows) line(row);
+    line(rule, nullptr);
+    for (std::size_t r = 0; r < m_rows.size(); ++r) line(m_rows[r], &m_colors[r]);
 }
 
 std::string iso_time(std::chrono::system_clock::time_point t) {
@@ -176,20 +201,75 @@ std::string human_duration(std::chrono::microseconds d) {
     }
     char buf[64];
     if (us == 0) return "0s";
-    if (us < 10'000'000) {  // under 10 s: seconds with 3 decimals
-        std::snprintf(buf, sizeof buf, "%.3fs", static_cast<double>(us) / 1e6);
-    } else if (us < 60'000'000) {
-        std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(us) / 1e6);
+    if (us < 1'000'000) {
+        std::snprintf(buf, sizeof buf, "%lldms", static_cast<long long>(us / 1000));
+        return sign + buf;
+    }
+    // tenths of a second, rounded: 59.96 s is "1m00s", not "60.0s"
+    std::int64_t tenths = (us + 50'000) / 100'000;
+    if (tenths < 600) {
+        std::snprintf(buf, sizeof buf, "%lld.%llds", static_cast<long long>(tenths / 10),
+                      static_cast<long long>(tenths % 10));
+        return sign + buf;
+    }
+    std::int64_t s = (us + 500'000) / 1'000'000;  // whole seconds, rounded like the tenths above
+    if (s < 3600) {
+        std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(s / 60), static_cast<long long>(s % 60));
+    } else if (s < 86400) {
+        std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(s / 3600),
+                      static_cast<long long>(s % 3600 / 60));
     } else {
-        std::int64_t s = us / 1'000'000;
-        if (s < 3600) std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(s / 60),
-                                    static_cast<long long>(s % 60));
-        else if (s < 86400) std::snprintf(buf, sizeof buf, "%lldh%02lldm", static_cast<long long>(s / 3600),
-                                          static_cast<long long>(s % 3600 / 60));
-        else std::snprintf(buf, sizeof buf, "%lldd%02lldh", static_cast<long long>(s / 86400),
-                           static_cast<long long>(s % 86400 / 3600));
+        std::snprintf(buf, sizeof buf, "%lldd%02lldh", static_cast<long long>(s / 86400),
+                      static_cast<long long>(s % 86400 / 3600));
     }
     return sign + buf;
+}
+
+std::string humanize_intervals(std::string_view text) {
+    // PostgreSQL's interval output (IntervalStyle postgres) for what now()
+    // minus a timestamp gives: [N day[s] ][-]HH:MM:SS[.ffffff]
+    static const std::regex interval(R"((?:(-?\d+) days? )?(-)?(\d+):(\d{2}):(\d{2})(?:\.(\d{1,6}))?)");
+    static const std::regex date_before(R"(\d{4}-\d{2}-\d{2}[ T]$)");
+    std::string in(text);
+    std::string out;
+    std::size_t copied = 0;
+    for (auto it = std::sregex_iterator(in.begin(), in.end(), interval); it != std::sregex_iterator(); ++it) {
+        const std::smatch& m = *it;
+        auto start = static_cast<std::size_t>(m.position(0));
+        auto end = start + static_cast<std::size_t>(m.length(0));
+        char before = start > 0 ? in[start - 1] : ' ';
+        char after = end < in.size() ? in[end] : ' ';
+        bool word_start = !(std::isalnum(static_cast<unsigned char>(before)) || before == ':' || before == '.' ||
+                            before == '-' || before == '+');
+        bool word_end = !(std::isalnum(static_cast<unsigned char>(after)) || after == ':' || after == '.' ||
+                          after == '+' || after == '-');
+        bool timestamp = std::regex_search(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(start), date_before);
+        if (!word_start || !word_end || timestamp) continue;
+        std::int64_t days = m[1].matched ? std::stoll(m[1].str()) : 0;
+        std::int64_t micros = ((std::stoll(m[3].str()) * 60 + std::stoll(m[4].str())) * 60 + std::stoll(m[5].str())) *
+                              1'000'000;
+        if (m[6].matched) {
+            std::string frac = m[6].str();
+            frac.append(6 - frac.size(), '0');
+            micros += std::stoll(frac);
+        }
+        if (m[2].matched) micros = -micros;
+        micros += days * 86'400'000'000LL;
+        out.append(in, copied, start - copied);
+        out += human_duration(std::chrono::microseconds(micros));
+        copied = end;
+    }
+    out.append(in, copied, std::string::npos);
+    return out;
+}
+
+std::string format_rate(double per_second) {
+    char buf[64];
+    if (!std::isfinite(per_second)) return "";
+    if (per_second >= 100) std::snprintf(buf, sizeof buf, "%.0f", per_second);
+    else if (per_second >= 10) std::snprintf(buf, sizeof buf, "%.1f", per_second);
+    else std::snprintf(buf, sizeof buf, "%.2f", per_second);
+    return buf;
 }
 
 double to_seconds(std::chrono::microseconds d) { return static_cast<double>(d.count()) / 1e6; }

@@ -1,4 +1,5 @@
-// The pgque CLI's output: aligned text tables for people, JSON for scripts.
+// The pgque CLI's output: aligned text tables for people (coloured on a
+// terminal), JSON for scripts, and the one duration format of every table.
 #ifndef PGQUE_CLI_OUTPUT_HPP
 #define PGQUE_CLI_OUTPUT_HPP
 
@@ -41,17 +42,34 @@ private:
 
 [[nodiscard]] std::string json_array(const std::vector<std::string>& raw_items);
 
+// ANSI colours (SGR). none leaves the text alone.
+enum class color { none, red, green, yellow, bold };
+
+// text wrapped in the colour's escape sequence and a reset; unchanged for
+// color::none or when enabled is false.
+[[nodiscard]] std::string paint(std::string_view text, color c, bool enabled = true);
+
+// The colour of a status word of pgque.status() and the worker: ok/running
+// green; manual, paused, standby yellow; stale, stopped, no ticks, rotation
+// blocked, not running (anything else) red.
+[[nodiscard]] color status_color(std::string_view status);
+
 // A text table with a header row, columns padded to the widest cell.
+// Colours are applied at print time, after padding, so they never disturb
+// the alignment.
 class text_table {
 public:
     explicit text_table(std::vector<std::string> headers);
     void add_row(std::vector<std::string> cells);
-    void print(std::ostream& out) const;
+    // colors[i] paints cells[i] (missing entries: none)
+    void add_row(std::vector<std::string> cells, std::vector<color> colors);
+    void print(std::ostream& out, bool use_color = false) const;
     [[nodiscard]] std::size_t rows() const noexcept { return m_rows.size(); }
 
 private:
     std::vector<std::string> m_headers;
     std::vector<std::vector<std::string>> m_rows;
+    std::vector<std::vector<color>> m_colors;
 };
 
 // Display width of UTF-8 text (code points; good enough for alignment).
@@ -63,8 +81,16 @@ private:
 
 // 2026-01-02T03:04:05.678901Z
 [[nodiscard]] std::string iso_time(std::chrono::system_clock::time_point t);
-// 0.004s, 3.2s, 2m05s, 1h02m, 3d04h
+// The CLI's one human duration format, in every table and status line:
+// 0s, 250ms, 3.2s, 4m05s, 2h03m, 5d02h (two units at most, the larger one
+// first; a negative duration gets a leading "-"). JSON uses to_seconds().
 [[nodiscard]] std::string human_duration(std::chrono::microseconds d);
+// PostgreSQL interval texts inside a server message ("last tick 00:01:47.617
+// ago", "waiting 1 day 02:00:00") rewritten with human_duration; timestamps
+// (a date before the time, or a zone after it) and other text stay as they are.
+[[nodiscard]] std::string humanize_intervals(std::string_view text);
+// Events per second for a table: 1234, 56.7, 0.25, 0.00.
+[[nodiscard]] std::string format_rate(double per_second);
 // seconds as a JSON number
 [[nodiscard]] double to_seconds(std::chrono::microseconds d);
 

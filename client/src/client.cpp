@@ -103,7 +103,7 @@ std::vector<queue_info> queue_info_rows(const result& r) {
 
 constexpr const char* k_consumer_info_columns =
     "select queue_name, consumer_name, " PGQUE_MICROS("lag") ", " PGQUE_MICROS("last_seen") ","
-    " last_tick, current_batch, next_tick, pending_events";
+    " last_tick, current_batch, next_tick, pending_events, " PGQUE_MICROS("pending_age");
 
 std::vector<consumer_info> consumer_info_rows(const result& r) {
     std::vector<consumer_info> out;
@@ -118,6 +118,7 @@ std::vector<consumer_info> consumer_info_rows(const result& r) {
         c.current_batch = r.get_optional_int64(i, 5);
         c.next_tick = r.get_optional_int64(i, 6);
         c.pending_events = r.get_optional_int64(i, 7);
+        c.pending_age = micros(r, i, 8);
         out.push_back(std::move(c));
     }
     return out;

@@ -2,6 +2,11 @@
 // always; the rest need PGQUE_TEST_DSN.
 #include <signal.h>
 
+#include <cmath>
+#include <cstdlib>
+#include <regex>
+#include <sstream>
+
 #include "support.hpp"
 
 using namespace std::chrono_literals;
@@ -25,6 +30,50 @@ std::size_t count_lines(const std::string& s) { return static_cast<std::size_t>(
 
 bool contains(const std::string& haystack, const std::string& needle) {
     return haystack.find(needle) != std::string::npos;
+}
+
+std::size_t occurrences(const std::string& haystack, const std::string& needle) {
+    std::size_t n = 0;
+    for (auto at = haystack.find(needle); at != std::string::npos; at = haystack.find(needle, at + needle.size())) ++n;
+    return n;
+}
+
+std::string joined(const std::vector<std::string>& words) {
+    std::string out;
+    for (const auto& w : words) out += (out.empty() ? "" : " ") + w;
+    return out;
+}
+
+// The whitespace-separated cells of the first line of a table that starts with `first`.
+std::vector<std::string> table_row(const std::string& table, const std::string& first) {
+    std::istringstream lines(table);
+    std::string line;
+    while (std::getline(lines, line)) {
+        std::istringstream words(line);
+        std::vector<std::string> cells;
+        for (std::string w; words >> w;) cells.push_back(w);
+        if (!cells.empty() && cells[0] == first) return cells;
+    }
+    return {};
+}
+
+// The number after "key": in a JSON text (the first occurrence); NaN if absent or null.
+double json_number(const std::string& json, const std::string& key) {
+    auto at = json.find("\"" + key + "\":");
+    if (at == std::string::npos) return std::nan("");
+    const char* start = json.c_str() + at + key.size() + 3;
+    char* end = nullptr;
+    double v = std::strtod(start, &end);
+    return end == start ? std::nan("") : v;
+}
+
+// Moves the ticks of queue q back in time by `hours` (as if they were taken
+// that long ago); only ticks that brought events when with_events_only.
+void age_ticks(pgque::client& admin, const std::string& q, int hours, bool with_events_only = false) {
+    static_cast<void>(admin.connection().exec(
+        "update pgque.tick t set tick_time = tick_time - $2::int4 * interval '1 hour' from pgque.queue q"
+        " where t.tick_queue = q.queue_id and q.queue_name = $1 and (not $3::bool or t.tick_event_seq > 0)",
+        {q, std::to_string(hours), std::string(with_events_only ? "true" : "false")}));
 }
 
 }  // namespace
@@ -202,8 +251,8 @@ TEST_F(CliTest, DeadLetterCommands) {
 TEST_F(CliTest, TailFollowsUntilInterrupted) {
     auto q = make_queue("cli_tail");
     ticker_thread ticker(dsn(), {q});
-    pgque::test::background_process tail(k_cli, {"--dsn", dsn(), "tail", q, "follower"});
-    // it subscribes when it connects
+    pgque::test::background_process tail(k_cli, {"--dsn", dsn(), "tail", q, "follower", "--subscribe"});
+    // --subscribe: it subscribes when it connects
     ASSERT_TRUE(wait_until([&] { return !admin().consumer_info(q).empty(); }))
         << "tail did not subscribe: " << tail.err();
     auto id = admin().send(q, "ping", "hello tail");
@@ -214,6 +263,9 @@ TEST_F(CliTest, TailFollowsUntilInterrupted) {
     auto code = tail.wait(10s);
     ASSERT_TRUE(code.has_value()) << "tail did not stop on SIGINT";
     EXPECT_EQ(*code, 0) << tail.err();
+    // and said so, once
+    EXPECT_EQ(tail.err(), "pgque: subscribed \"follower\" to queue \"" + q +
+                              "\"; it stays subscribed until: pgque unsubscribe " + q + " follower\n");
     // the printed message was acknowledged
     EXPECT_EQ(admin().consumer_info(q, "follower").pending_events, 0);
     EXPECT_TRUE(admin().receive(q, "follower").empty());
@@ -221,6 +273,7 @@ TEST_F(CliTest, TailFollowsUntilInterrupted) {
 
 TEST_F(CliTest, TailTimeoutExitsFive) {
     auto q = make_queue("cli_to");
+    ASSERT_TRUE(admin().subscribe(q, "w"));
     auto start = std::chrono::steady_clock::now();
     auto r = cli({"tail", q, "w", "--count", "1", "--timeout", "500ms"});
     EXPECT_EQ(r.exit_code, 5) << r.err;
@@ -228,4 +281,432 @@ TEST_F(CliTest, TailTimeoutExitsFive) {
     EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
     // without --count the timeout is just how long to follow
     EXPECT_EQ(cli({"tail", q, "w", "--timeout", "200ms"}).exit_code, 0);
+}
+
+// --------------------------------------------------------------- tail subscriptions
+
+TEST_F(CliTest, TailNeverSubscribesUnlessAsked) {
+    auto q = make_queue("cli_nosub");
+    auto typo = cli({"tail", q, "typo", "--count", "1", "--timeout", "5s"});
+    EXPECT_EQ(typo.exit_code, 2);
+    EXPECT_EQ(typo.err, "pgque: not found: consumer \"typo\" is not subscribed to queue \"" + q +
+                            "\": run pgque subscribe " + q + " typo, or pass --subscribe\n");
+    EXPECT_TRUE(typo.out.empty());
+    EXPECT_TRUE(admin().consumer_info(q).empty()) << "tail created a subscription";
+
+    auto json = cli({"--json", "tail", q, "typo", "--timeout", "5s"});
+    EXPECT_EQ(json.exit_code, 2);
+    EXPECT_EQ(count_lines(json.err), 1u) << json.err;
+    EXPECT_TRUE(contains(json.err, "\"object\":\"consumer\"")) << json.err;
+    EXPECT_TRUE(contains(json.err, "or pass --subscribe")) << json.err;
+    EXPECT_TRUE(admin().consumer_info(q).empty());
+
+    // --subscribe subscribes and says so, once; the next time there is nothing to say
+    auto first = cli({"tail", q, "typo", "--subscribe", "--timeout", "200ms"});
+    EXPECT_EQ(first.exit_code, 0) << first.err;
+    EXPECT_EQ(first.err, "pgque: subscribed \"typo\" to queue \"" + q +
+                             "\"; it stays subscribed until: pgque unsubscribe " + q + " typo\n");
+    ASSERT_EQ(admin().consumer_info(q).size(), 1u);
+    auto second = cli({"tail", q, "typo", "--subscribe", "--timeout", "200ms"});
+    EXPECT_EQ(second.exit_code, 0) << second.err;
+    EXPECT_EQ(second.err, "");
+    auto plain = cli({"tail", q, "typo", "--timeout", "200ms"});
+    EXPECT_EQ(plain.exit_code, 0) << plain.err;
+    EXPECT_EQ(admin().consumer_info(q).size(), 1u);
+}
+
+TEST_F(CliTest, EveryErrorIsPrintedOnce) {
+    auto q = make_queue("cli_once");
+    ASSERT_TRUE(admin().subscribe(q, "c"));
+    const std::string missing = pgque::test::unique_name("cli_missing");
+    struct error_case {
+        std::vector<std::string> args;
+        int exit_code;
+        std::string text;
+    };
+    const std::vector<error_case> cases = {
+        {{"tail", missing, "c", "--timeout", "5s"}, 2, "queue not found: " + missing},
+        {{"tail", missing, "c", "--subscribe", "--timeout", "5s"}, 2, "queue not found: " + missing},
+        {{"tail", q, "nobody", "--timeout", "5s"}, 2, "\"nobody\" is not subscribed"},
+        {{"queues", missing}, 2, "queue not found: " + missing},
+        {{"send", missing, "x"}, 2, "queue not found: " + missing},
+        {{"consumers", q, "nobody"}, 2, "\"nobody\" is not subscribed"},
+        {{"drop", q}, 4, "has 1 consumer(s)"},
+        {{"dlq", "replay", "999999999"}, 2, "dead letter 999999999"},
+        {{"subscribe", q, "a.b"}, 4, "must not contain"},
+        {{"dlq", "list", missing}, 2, "queue not found: " + missing},
+    };
+    for (const auto& c : cases) {
+        auto r = cli(c.args);
+        const std::string name = joined(c.args);
+        EXPECT_EQ(r.exit_code, c.exit_code) << name << ": " << r.err;
+        EXPECT_EQ(occurrences(r.err, "pgque: "), 1u) << name << ": " << r.err;
+        EXPECT_EQ(occurrences(r.err, c.text), 1u) << name << ": " << r.err;
+        EXPECT_TRUE(r.out.empty()) << name << ": " << r.out;
+        auto j = cli([&] {
+            auto a = c.args;
+            a.insert(a.begin(), "--json");
+            return a;
+        }());
+        EXPECT_EQ(j.exit_code, c.exit_code) << name;
+        EXPECT_EQ(count_lines(j.err), 1u) << name << ": " << j.err;
+        EXPECT_EQ(j.err.rfind("{\"error\":{", 0), 0u) << name << ": " << j.err;
+    }
+}
+
+TEST_F(CliTest, TailReportsALostSubscriptionOnce) {
+    // The consumer logs the error that ends its run() and then throws it;
+    // tail must print it once, not once per path.
+    auto q = make_queue("cli_lost");
+    pgque::test::background_process tail(k_cli, {"--dsn", dsn(), "tail", q, "leaving", "--subscribe"});
+    ASSERT_TRUE(wait_until([&] { return admin().consumer_info(q).size() == 1; })) << tail.err();
+    ASSERT_TRUE(admin().unsubscribe(q, "leaving"));
+    static_cast<void>(admin().send(q, "wake"));
+    tick(q);  // the tick's NOTIFY wakes it, and its receive fails
+    auto code = tail.wait(20s);
+    ASSERT_TRUE(code.has_value()) << "tail kept running without its subscription";
+    EXPECT_EQ(*code, 2) << tail.err();
+    const std::string err = tail.err();
+    EXPECT_EQ(count_lines(err), 2u) << err;  // "subscribed ...", then the error
+    EXPECT_EQ(occurrences(err, "is not subscribed to queue"), 1u) << err;
+    EXPECT_EQ(occurrences(err, "pgque: not found: "), 1u) << err;
+    EXPECT_FALSE(contains(err, "consumer failed")) << err;
+}
+
+// ------------------------------------------------------------ errors in CLI terms
+
+TEST_F(CliTest, HintsNameCliCommands) {
+    auto q = make_queue("cli_hint");
+    ASSERT_TRUE(admin().subscribe(q, "c"));
+    const std::string missing = pgque::test::unique_name("cli hint");  // a space: quoted for the shell
+
+    auto gone = cli({"send", missing, "x"});
+    EXPECT_EQ(gone.exit_code, 2);
+    EXPECT_TRUE(contains(gone.err, "\nHINT: create it with: pgque create '" + missing + "'\n")) << gone.err;
+    EXPECT_FALSE(contains(gone.err, "pgque.create_queue")) << gone.err;
+
+    auto nobody = cli({"consumers", q, "nobody"});
+    EXPECT_EQ(nobody.exit_code, 2);
+    EXPECT_TRUE(contains(nobody.err, "\nHINT: subscribe it with: pgque subscribe " + q + " nobody\n")) << nobody.err;
+    EXPECT_FALSE(contains(nobody.err, "pgque.subscribe")) << nobody.err;
+
+    auto refused = cli({"drop", q});
+    EXPECT_EQ(refused.exit_code, 4);
+    EXPECT_TRUE(contains(refused.err, "pgque drop " + q + " --force\n")) << refused.err;
+    EXPECT_FALSE(contains(refused.err, "pgque.drop_queue")) << refused.err;
+    auto refused_json = cli({"--json", "drop", q});
+    EXPECT_TRUE(contains(refused_json.err, "\"hint\":\"unsubscribe them first")) << refused_json.err;
+    EXPECT_TRUE(contains(refused_json.err, "\"sqlstate\":\"55006\"")) << refused_json.err;
+}
+
+TEST_F(CliTest, MissingExtensionSaysSo) {
+    pgque::test::scratch_database db(dsn(), "pgque_it_noext");
+    const std::string expected =
+        "pgque: error: the pgque extension is not installed in database " + db.name() + ": CREATE EXTENSION pgque\n";
+    for (const std::vector<std::string>& args :
+         {std::vector<std::string>{"status"}, {"queues"}, {"send", "q", "x"}, {"tail", "q", "c"}, {"create", "q"}}) {
+        std::vector<std::string> full = {"--dsn", db.dsn()};
+        full.insert(full.end(), args.begin(), args.end());
+        auto r = run_process(k_cli, full);
+        EXPECT_EQ(r.exit_code, 4) << joined(args) << ": " << r.err;
+        EXPECT_EQ(r.err.rfind(expected, 0), 0u) << joined(args) << ": " << r.err;
+        EXPECT_EQ(occurrences(r.err, "pgque: "), 1u) << r.err;
+    }
+    auto json = run_process(k_cli, {"--dsn", db.dsn(), "--json", "queues"});
+    EXPECT_EQ(json.exit_code, 4);
+    EXPECT_TRUE(contains(json.err, "\"message\":\"the pgque extension is not installed in database " + db.name()))
+        << json.err;
+}
+
+TEST_F(CliTest, PermissionErrorsNameTheRoleToGrant) {
+    auto q = make_queue("cli_perm");
+    ASSERT_TRUE(admin().subscribe(q, "c"));
+    pgque::test::scratch_role role(dsn(), "pgque_it_cli_role");
+    struct role_case {
+        std::vector<std::string> args;
+        std::string role;
+    };
+    const std::vector<role_case> cases = {
+        {{"create", "x"}, "pgque_admin"},
+        {{"drop", q}, "pgque_admin"},
+        {{"dlq", "purge", q}, "pgque_admin"},
+        {{"send", q, "x"}, "pgque_writer"},
+        {{"dlq", "replay", "1"}, "pgque_writer"},
+        {{"queues"}, "pgque_reader"},
+        {{"consumers", q}, "pgque_reader"},
+        {{"status"}, "pgque_reader"},
+        {{"tail", q, "c", "--timeout", "5s"}, "pgque_reader"},
+    };
+    for (const auto& c : cases) {
+        std::vector<std::string> full = {"--dsn", role.dsn()};
+        full.insert(full.end(), c.args.begin(), c.args.end());
+        auto r = run_process(k_cli, full);
+        const std::string name = joined(c.args);
+        EXPECT_EQ(r.exit_code, 4) << name << ": " << r.err;
+        EXPECT_EQ(r.err.rfind("pgque: permission denied: grant " + c.role + " to " + role.name() + "\n", 0), 0u)
+            << name << ": " << r.err;
+        EXPECT_TRUE(contains(r.err, "HINT: as an administrator: GRANT " + c.role + " TO " + role.name() + ";\n"))
+            << name << ": " << r.err;
+    }
+    // granted pgque_reader, it may look but still not send
+    static_cast<void>(admin().connection().exec("grant pgque_reader to " +
+                                                admin().connection().quote_identifier(role.name())));
+    auto look = run_process(k_cli, {"--dsn", role.dsn(), "queues", q});
+    EXPECT_EQ(look.exit_code, 0) << look.err;
+    auto send = run_process(k_cli, {"--dsn", role.dsn(), "send", q, "x"});
+    EXPECT_EQ(send.exit_code, 4);
+    EXPECT_EQ(send.err.rfind("pgque: permission denied: grant pgque_writer to " + role.name() + "\n", 0), 0u)
+        << send.err;
+}
+
+// ------------------------------------------------------------------ send --json
+
+TEST_F(CliTest, SendJsonChecksThePayload) {
+    auto q = make_queue("cli_json");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+
+    auto one = cli({"send", q, "{\"b\": 1,  \"a\": [true, null]}", "--json", "--type", "j"});
+    ASSERT_EQ(one.exit_code, 0) << one.err;
+    EXPECT_EQ(one.out.rfind("{\"queue\":\"" + q + "\",\"id\":", 0), 0u) << one.out;
+
+    auto bad = cli({"send", q, "{\"a\": 1,}", "--json"});
+    EXPECT_EQ(bad.exit_code, 4);
+    EXPECT_TRUE(bad.out.empty());
+    EXPECT_TRUE(contains(bad.err, "\"message\":\"invalid JSON payload: unexpected character '}' in an object: "
+                                  "expected a \\\"key\\\" at line 1, column 9\""))
+        << bad.err;
+    auto bad_stdin = cli({"send", "--json", q}, "{\"unterminated\": \"x}\n");
+    EXPECT_EQ(bad_stdin.exit_code, 4);
+    EXPECT_TRUE(contains(bad_stdin.err, "invalid JSON payload: unterminated string")) << bad_stdin.err;
+    auto bad_line = cli({"send", q, "--lines", "--json"}, "{\"ok\": 1}\nnot json\n[1]\n");
+    EXPECT_EQ(bad_line.exit_code, 4);
+    EXPECT_TRUE(contains(bad_line.err, "\"message\":\"invalid JSON on line 2 of stdin: unexpected character 'o' "
+                                       "(expected null) at column 2\"")) << bad_line.err;
+
+    auto lines = cli({"send", q, "--lines", "--json"}, "{\"n\":1}\n[1,2]\n");
+    ASSERT_EQ(lines.exit_code, 0) << lines.err;
+    EXPECT_TRUE(contains(lines.out, "\"ids\":[")) << lines.out;
+    // before the command, --json only selects JSON output: any text goes
+    auto text = cli({"--json", "send", q, "not json"});
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+
+    // the failed sends sent nothing; the JSON ones arrive as jsonb's text
+    tick(q);
+    auto batch = admin().receive(q, "r");
+    ASSERT_EQ(batch.size(), 4u);
+    EXPECT_EQ(batch.messages[0].type, "j");
+    EXPECT_EQ(batch.messages[0].payload, "{\"a\": [true, null], \"b\": 1}");
+    EXPECT_EQ(batch.messages[1].type, "default");
+    EXPECT_EQ(batch.messages[1].payload, "{\"n\": 1}");
+    EXPECT_EQ(batch.messages[2].payload, "[1, 2]");
+    EXPECT_EQ(batch.messages[3].payload, "not json");
+    EXPECT_TRUE(admin().ack(batch.id));
+}
+
+// ------------------------------------------------------- lag, rates, durations
+
+TEST_F(CliTest, ConsumersShowPendingEventsAndTheirAge) {
+    auto q = make_queue("cli_lag");
+    ASSERT_TRUE(admin().subscribe(q, "slow"));
+    ASSERT_TRUE(admin().subscribe(q, "done"));
+    static_cast<void>(admin().send_batch(q, "t", {"a", "b"}));
+    tick(q);
+    auto b = admin().receive(q, "done");
+    ASSERT_EQ(b.size(), 2u);
+    ASSERT_TRUE(admin().ack(b.id));
+    // the tick that brought the events an hour old, the one "slow" stands on two hours
+    age_ticks(admin(), q, 2);
+    age_ticks(admin(), q, -1, true);
+    tick(q);  // and a fresh one on top, so the queue is not stale
+
+    auto human = cli({"consumers", q});
+    ASSERT_EQ(human.exit_code, 0) << human.err;
+    EXPECT_TRUE(contains(human.out, "consumer  lag    pending  oldest pending")) << human.out;
+    std::vector<std::string> slow_row, done_row;
+    {
+        std::istringstream lines(human.out);
+        std::string line;
+        while (std::getline(lines, line)) {
+            std::istringstream words(line);
+            std::vector<std::string> cells;
+            for (std::string w; words >> w;) cells.push_back(w);
+            if (cells.size() >= 6 && cells[0] == q && cells[1] == "slow") slow_row = cells;
+            if (cells.size() >= 6 && cells[0] == q && cells[1] == "done") done_row = cells;
+        }
+    }
+    ASSERT_FALSE(slow_row.empty()) << human.out;
+    ASSERT_FALSE(done_row.empty()) << human.out;
+    EXPECT_EQ(slow_row[2], "2h00m") << human.out;  // lag
+    EXPECT_EQ(slow_row[3], "2") << human.out;      // pending
+    EXPECT_EQ(slow_row[4], "1h00m") << human.out;  // oldest pending
+    EXPECT_EQ(done_row[3], "0") << human.out;
+    EXPECT_EQ(done_row[4], "-") << human.out;      // nothing waits
+
+    auto json = cli({"--json", "consumers", q, "slow"});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    EXPECT_TRUE(contains(json.out, "\"pending_events\":2,\"pending_age\":")) << json.out;
+    double age = json_number(json.out, "pending_age");
+    EXPECT_GE(age, 3600.0) << json.out;
+    EXPECT_LT(age, 3660.0) << json.out;
+    double lag = json_number(json.out, "lag");
+    EXPECT_GE(lag, 7200.0) << json.out;
+    EXPECT_LT(lag, 7260.0) << json.out;
+    auto done_json = cli({"--json", "consumers", q, "done"});
+    EXPECT_TRUE(contains(done_json.out, "\"pending_events\":0,\"pending_age\":null")) << done_json.out;
+
+    // status: a consumer table after the components; JSON lists them under their queue
+    auto status = cli({"status"});
+    ASSERT_EQ(status.exit_code, 0) << status.err;
+    EXPECT_TRUE(contains(status.out, "\nqueue")) << status.out;
+    std::regex slow_line("\\n" + q + " +slow +2h00m +2 +1h00m ");
+    EXPECT_TRUE(std::regex_search(status.out, slow_line)) << status.out;
+    auto status_json = cli({"--json", "status"});
+    ASSERT_EQ(status_json.exit_code, 0);
+    auto queue_row = status_json.out.find("{\"component\":\"queue " + q + "\"");
+    ASSERT_NE(queue_row, std::string::npos) << status_json.out;
+    auto consumers_at = status_json.out.find("\"consumers\":[", queue_row);
+    ASSERT_NE(consumers_at, std::string::npos) << status_json.out;
+    const std::string listed =
+        status_json.out.substr(consumers_at, status_json.out.find(']', consumers_at) - consumers_at);
+    EXPECT_TRUE(contains(listed, "\"consumer_name\":\"done\"")) << listed;
+    EXPECT_TRUE(contains(listed, "\"consumer_name\":\"slow\"")) << listed;
+    EXPECT_GE(json_number(listed.substr(listed.find("\"slow\"")), "pending_age"), 3600.0) << listed;
+}
+
+TEST_F(CliTest, IdleQueueShowsASmallRate) {
+    auto q = make_queue("cli_rate");
+    static_cast<void>(admin().send(q, "once"));
+    tick(q);
+    age_ticks(admin(), q, 1);  // one event, an hour ago, nothing since
+    auto json = cli({"--json", "queues", q});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    double rate = json_number(json.out, "ev_per_sec");
+    EXPECT_GT(rate, 0.0) << json.out;
+    EXPECT_LT(rate, 1.0 / 3000) << json.out;  // 1 event / 3600 s, not the burst between two ticks
+    auto human = cli({"queues", q});
+    auto row = table_row(human.out, q);
+    ASSERT_EQ(row.size(), 8u) << human.out;
+    EXPECT_EQ(row[3], "0.00") << human.out;
+}
+
+TEST_F(CliTest, OneDurationFormatEverywhere) {
+    auto q = make_queue("cli_dur");
+    admin().set_queue_config(q, "ticker_idle_period", "90 seconds");
+    admin().set_queue_config(q, "max_retries", "0");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    static_cast<void>(admin().send(q, "dead"));
+    tick(q);
+    auto b = admin().receive(q, "r");
+    ASSERT_EQ(b.size(), 1u);
+    admin().nack(b.id, b.messages[0], 0ms, "no");
+    ASSERT_TRUE(admin().ack(b.id));
+    static_cast<void>(admin().send(q, "waiting"));
+    tick(q);
+    age_ticks(admin(), q, 3, true);
+    tick(q);
+
+    const std::regex clock(R"(\d\d:\d\d:\d\d)");  // PostgreSQL's interval text
+    const std::regex human_duration(R"(^(\d+ms|\d+\.\ds|\d+m\d\ds|\d+h\d\dm|\d+d\d\dh|0s|-)$)");
+    auto queues = cli({"queues", q});
+    auto qrow = table_row(queues.out, q);
+    ASSERT_EQ(qrow.size(), 8u) << queues.out;
+    EXPECT_EQ(qrow[5], "0s") << queues.out;     // max lag
+    EXPECT_EQ(qrow[6], "1m30s") << queues.out;  // idle period
+    EXPECT_TRUE(std::regex_match(qrow[2], human_duration)) << queues.out;
+
+    auto consumers = cli({"consumers", q});
+    auto crow = table_row(consumers.out, q);
+    ASSERT_GE(crow.size(), 6u) << consumers.out;
+    EXPECT_EQ(crow[4], "3h00m") << consumers.out;
+    for (std::size_t i : {2u, 5u}) EXPECT_TRUE(std::regex_match(crow[i], human_duration)) << consumers.out;
+
+    auto status = cli({"status"});
+    ASSERT_EQ(status.exit_code, 0);
+    EXPECT_FALSE(std::regex_search(status.out, clock)) << status.out;
+    EXPECT_TRUE(contains(status.out, "oldest pending event waiting 3h00m (consumer \"r\")")) << status.out;
+
+    auto dlq = cli({"dlq", "list", q});
+    ASSERT_EQ(dlq.exit_code, 0) << dlq.err;
+    EXPECT_TRUE(contains(dlq.out, "id  consumer  age ")) << dlq.out;
+    auto drow = table_row(dlq.out, std::to_string(admin().dlq_inspect(q).at(0).dl_id));
+    ASSERT_GE(drow.size(), 3u) << dlq.out;
+    EXPECT_TRUE(std::regex_match(drow[2], human_duration)) << dlq.out;
+
+    // JSON keeps seconds as numbers
+    auto json = cli({"--json", "consumers", q});
+    EXPECT_GE(json_number(json.out, "pending_age"), 3.0 * 3600) << json.out;
+    EXPECT_TRUE(contains(cli({"--json", "queues", q}).out, "\"ticker_idle_period\":90,"));
+}
+
+// ------------------------------------------------------------------ watch, colour
+
+TEST_F(CliTest, WatchRedrawsUntilItsCount) {
+    auto q = make_queue("cli_watch");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    admin().set_queue_config(q, "ticker_paused", "true");  // no tick between frames: its age only grows
+    for (const std::vector<std::string>& cmd :
+         {std::vector<std::string>{"status"}, {"queues", q}, {"consumers", q}}) {
+        auto args = cmd;
+        args.insert(args.end(), {"--watch", "0.1", "--watch-count", "3"});
+        auto r = cli(args);
+        EXPECT_EQ(r.exit_code, 0) << joined(cmd) << ": " << r.err;
+        EXPECT_EQ(occurrences(r.out, "pgque " + cmd[0] + " - every 100ms - "), 3u) << r.out;
+        // every frame is a full table (status: the queue's row and its consumer's)
+        EXPECT_EQ(occurrences(r.out, q), cmd[0] == "status" ? 6u : 3u) << r.out;
+    }
+    auto json = cli({"--json", "queues", q, "--watch", "0.2", "--watch-count", "3"});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    ASSERT_EQ(count_lines(json.out), 3u) << json.out;
+    std::istringstream frames(json.out);
+    double previous = -1;
+    for (std::string frame; std::getline(frames, frame);) {
+        EXPECT_EQ(frame.rfind("[{\"queue_name\":\"" + q + "\"", 0), 0u) << frame;
+        double lag = json_number(frame, "ticker_lag");
+        EXPECT_GT(lag, previous) << "frame not queried anew: " << json.out;
+        previous = lag;
+    }
+    EXPECT_EQ(cli({"queues", "--watch-count", "2"}).exit_code, 1);  // only with --watch
+    EXPECT_EQ(cli({"send", q, "x", "--watch", "1"}).exit_code, 1);
+}
+
+TEST_F(CliTest, WatchStopsOnInterrupt) {
+    auto q = make_queue("cli_watch_int");
+    pgque::test::background_process watch(k_cli, {"--dsn", dsn(), "consumers", "--watch", "0.1"});
+    ASSERT_TRUE(wait_until([&] { return occurrences(watch.out(), "pgque consumers - every 100ms - ") >= 2; }))
+        << watch.out() << watch.err();
+    watch.signal(SIGINT);
+    auto code = watch.wait(10s);
+    ASSERT_TRUE(code.has_value()) << "--watch did not stop on SIGINT";
+    EXPECT_EQ(*code, 0) << watch.err();
+    EXPECT_EQ(watch.err(), "");
+}
+
+TEST_F(CliTest, ColourOnATerminalOnly) {
+    auto q = make_queue("cli_color");
+    const std::string green_ok = "\x1b[32mok\x1b[0m";
+    auto file = cli({"status"});  // stdout is a file: no colour
+    ASSERT_EQ(file.exit_code, 0) << file.err;
+    EXPECT_TRUE(contains(file.out, "queue " + q));
+    EXPECT_FALSE(contains(file.out, "\x1b[")) << file.out;
+    auto forced = cli({"--color", "always", "status"});
+    EXPECT_TRUE(contains(forced.out, green_ok)) << forced.out;
+
+    auto tty = pgque::test::run_process_tty(k_cli, {"--dsn", dsn(), "status"}, {{"NO_COLOR", std::nullopt}});
+    EXPECT_EQ(tty.exit_code, 0) << tty.out;
+    EXPECT_TRUE(contains(tty.out, green_ok)) << tty.out;
+    auto no_color = pgque::test::run_process_tty(k_cli, {"--dsn", dsn(), "status"}, {{"NO_COLOR", "1"}});
+    EXPECT_EQ(no_color.exit_code, 0) << no_color.out;
+    EXPECT_TRUE(contains(no_color.out, "queue " + q)) << no_color.out;
+    EXPECT_FALSE(contains(no_color.out, "\x1b[")) << no_color.out;
+    auto never = pgque::test::run_process_tty(k_cli, {"--dsn", dsn(), "--color", "never", "status"},
+                                              {{"NO_COLOR", std::nullopt}});
+    EXPECT_FALSE(contains(never.out, "\x1b[")) << never.out;
+
+    // errors in red on a terminal
+    const std::string missing = pgque::test::unique_name("cli_color_missing");
+    auto err = pgque::test::run_process_tty(k_cli, {"--dsn", dsn(), "queues", missing}, {{"NO_COLOR", std::nullopt}});
+    EXPECT_EQ(err.exit_code, 2);
+    EXPECT_TRUE(contains(err.out, "\x1b[31mpgque: not found:\x1b[0m queue not found: " + missing)) << err.out;
+    auto err_file = cli({"queues", missing});
+    EXPECT_EQ(err_file.err.rfind("pgque: not found: queue not found: " + missing + "\n", 0), 0u) << err_file.err;
 }

@@ -10,6 +10,9 @@ using pgque::test::unique_name;
 namespace {
 
 class ClientTest : public pgque::test::db_test {};
+// In a database of its own with the worker stopped: the database-wide calls
+// (ticker(), maint(), maint_retry_events()) return exactly what this test did.
+class PrivateDbClientTest : public pgque::test::private_db_test {};
 
 // A connection the test owns, for the wrapped-PGconn tests.
 struct raw_connection {
@@ -211,6 +214,7 @@ TEST_F(ClientTest, WrappedConnectionJoinsTheCallersTransaction) {
     ASSERT_EQ(PQstatus(raw.conn), CONNECTION_OK);
 
     std::int64_t rolled_back = 0, committed = 0;
+    // (a rolled-back send still used up its id)
     {
         pgque::client client(raw.conn);
         EXPECT_FALSE(client.connection().owns_connection());
@@ -235,7 +239,7 @@ TEST_F(ClientTest, WrappedConnectionJoinsTheCallersTransaction) {
         pgque::client again(raw.conn);
         raw.exec("begin");
         std::int64_t third = again.send(q, "t", "third");
-        EXPECT_GT(third, committed);
+        EXPECT_EQ(third, committed + 1);  // ids are drawn in order, one per send
         raw.exec("commit");
     }
 
@@ -251,9 +255,9 @@ TEST_F(ClientTest, WrappedConnectionJoinsTheCallersTransaction) {
 
 TEST_F(ClientTest, PreparedStatementsSurviveDeallocate) {
     auto q = make_queue("dealloc");
-    static_cast<void>(admin().send(q, "a"));
+    std::int64_t first = admin().send(q, "a");
     static_cast<void>(admin().connection().exec("deallocate all"));
-    EXPECT_GT(admin().send(q, "b"), 0);  // re-prepared transparently
+    EXPECT_EQ(admin().send(q, "b"), first + 1);  // re-prepared transparently, and it really sent
 }
 
 TEST_F(ClientTest, TransactionRollsBackUnlessCommitted) {
@@ -413,18 +417,32 @@ TEST_F(ClientTest, QueueConsumerAndStatusInfo) {
     ASSERT_EQ(consumers.size(), 2u);
     EXPECT_EQ(consumers[0].consumer_name, "c1");
     EXPECT_EQ(consumers[1].consumer_name, "c2");
+    EXPECT_EQ(consumers[0].pending_events, 0);
+    EXPECT_EQ(consumers[0].pending_age, std::nullopt);  // nothing waits
 
     static_cast<void>(admin().send_batch(q, "t", {"a", "b", "c"}));
     tick(q);
+    // the tick that brought the events, made an hour old: pending_age is
+    // measured from it
+    static_cast<void>(admin().connection().exec(
+        "update pgque.tick t set tick_time = tick_time - interval '1 hour' from pgque.queue q"
+        " where t.tick_queue = q.queue_id and q.queue_name = $1 and t.tick_event_seq > 0",
+        {q}));
+    tick(q);  // a fresh tick on top (no new events): the queue is not stale
     auto c1 = admin().consumer_info(q, "c1");
     EXPECT_EQ(c1.queue_name, q);
     EXPECT_EQ(c1.pending_events, 3);
+    ASSERT_TRUE(c1.pending_age.has_value());
+    EXPECT_GE(*c1.pending_age, std::chrono::hours(1));
+    EXPECT_LT(*c1.pending_age, std::chrono::hours(1) + std::chrono::minutes(1));
     EXPECT_FALSE(c1.current_batch.has_value());
     auto batch = admin().receive(q, "c1");
     EXPECT_EQ(admin().consumer_info(q, "c1").current_batch, batch.id);
     EXPECT_TRUE(admin().ack(batch.id));
     EXPECT_EQ(admin().consumer_info(q, "c1").pending_events, 0);
+    EXPECT_EQ(admin().consumer_info(q, "c1").pending_age, std::nullopt);
     EXPECT_EQ(admin().consumer_info(q, "c2").pending_events, 3);
+    EXPECT_TRUE(admin().consumer_info(q, "c2").pending_age.has_value());
 
     bool has_queue_row = false, has_pgque_row = false;
     for (const auto& row : admin().status()) {
@@ -440,7 +458,7 @@ TEST_F(ClientTest, QueueConsumerAndStatusInfo) {
     EXPECT_EQ(admin().consumer_info(q).size(), 1u);
 }
 
-TEST_F(ClientTest, NackRetryDeadLetterAndReplay) {
+TEST_F(PrivateDbClientTest, NackRetryDeadLetterAndReplay) {
     auto q = make_queue("dlq");
     admin().set_queue_config(q, "max_retries", "1");
     ASSERT_TRUE(admin().subscribe(q, "r"));
@@ -452,8 +470,8 @@ TEST_F(ClientTest, NackRetryDeadLetterAndReplay) {
     ASSERT_EQ(b1.size(), 1u);
     admin().nack(b1.id, b1.messages[0], 0ms, "first failure");
     EXPECT_TRUE(admin().ack(b1.id));
-    // due at once; the background worker, if running, may move it first
-    EXPECT_GE(admin().maint_retry_events(), 0);
+    // due at once; no worker in this database moves it first
+    EXPECT_EQ(admin().maint_retry_events(), 1);
     tick(q);
 
     // retry: same id, retry_count 1; nack again -> dead letter (max_retries 1)
@@ -507,15 +525,28 @@ TEST_F(ClientTest, NackRetryDeadLetterAndReplay) {
     EXPECT_TRUE(admin().dlq_inspect(q).empty());
 }
 
-TEST_F(ClientTest, ManualTickerAndMaintenance) {
+TEST_F(PrivateDbClientTest, ManualTickerAndMaintenance) {
     auto q = make_queue("ticks");
     ASSERT_TRUE(admin().subscribe(q, "r"));
     static_cast<void>(admin().send(q, "x"));
     auto before = admin().queue_info(q).last_tick_id;
-    tick(q);
-    auto after = admin().queue_info(q).last_tick_id;
-    ASSERT_TRUE(before && after);
-    EXPECT_GT(*after, *before);
-    EXPECT_GE(admin().ticker(), 0);
-    EXPECT_GE(admin().maint(), 0);
+    ASSERT_TRUE(before.has_value());
+    // the only queue of the database with a new event: exactly one ticks
+    EXPECT_EQ(admin().ticker(), 1);
+    EXPECT_EQ(admin().queue_info(q).last_tick_id, *before + 1);
+    EXPECT_EQ(admin().ticker(), 0);  // nothing new since
+    EXPECT_EQ(admin().ticker(q), std::nullopt);
+    EXPECT_EQ(admin().queue_info(q).last_tick_id, *before + 1);
+
+    // rotation_period 2h: nothing to rotate; at 0 a rotation takes two
+    // maint() calls (step 1, then step 2 in a later transaction), and then
+    // none until "r" reads past the switch
+    EXPECT_EQ(admin().maint(), 0);
+    EXPECT_EQ(admin().queue_info(q).cur_table, 0);
+    admin().set_queue_config(q, "rotation_period", "0");
+    EXPECT_EQ(admin().maint(), 1);
+    EXPECT_EQ(admin().queue_info(q).cur_table, 1);
+    EXPECT_EQ(admin().maint(), 1);
+    EXPECT_EQ(admin().maint(), 0);
+    EXPECT_EQ(admin().queue_info(q).cur_table, 1);
 }

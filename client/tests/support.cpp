@@ -1,7 +1,10 @@
 #include "support.hpp"
 
+#include <cerrno>
 #include <cstdlib>
 #include <fcntl.h>
+#include <libpq-fe.h>
+#include <algorithm>
 #include <fstream>
 #include <mutex>
 #include <signal.h>
@@ -59,6 +62,69 @@ ticker_thread::~ticker_thread() {
     if (m_thread.joinable()) m_thread.join();
 }
 
+std::string dsn_with(const std::string& dsn, const std::vector<std::pair<std::string, std::string>>& changes) {
+    char* error = nullptr;
+    PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+    if (options == nullptr) {
+        std::string why = error != nullptr ? error : "out of memory";
+        PQfreemem(error);
+        throw std::runtime_error("cannot parse the DSN: " + why);
+    }
+    std::vector<std::pair<std::string, std::string>> values;
+    for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+        if (o->val != nullptr) values.emplace_back(o->keyword, o->val);
+    }
+    PQconninfoFree(options);
+    for (const auto& [key, value] : changes) {
+        auto it = std::find_if(values.begin(), values.end(), [&](const auto& kv) { return kv.first == key; });
+        if (it != values.end()) it->second = value;
+        else values.emplace_back(key, value);
+    }
+    std::string out;
+    for (const auto& [key, value] : values) {
+        if (!out.empty()) out += ' ';
+        out += key + "='";
+        for (char c : value) {
+            if (c == '\\' || c == '\'') out += '\\';
+            out += c;
+        }
+        out += '\'';
+    }
+    return out;
+}
+
+scratch_database::scratch_database(const std::string& dsn, const std::string& base)
+    : m_admin_dsn(dsn), m_name(unique_name(base)), m_dsn(dsn_with(dsn, {{"dbname", m_name}})) {
+    pgque::client admin(m_admin_dsn);
+    static_cast<void>(admin.connection().exec("create database " + admin.connection().quote_identifier(m_name)));
+}
+
+scratch_database::~scratch_database() {
+    try {
+        pgque::client admin(m_admin_dsn);
+        static_cast<void>(admin.connection().exec("drop database if exists " +
+                                                  admin.connection().quote_identifier(m_name) + " with (force)"));
+    } catch (const std::exception&) {
+        // left behind; the cluster is a test cluster
+    }
+}
+
+scratch_role::scratch_role(const std::string& dsn, const std::string& base)
+    : m_admin_dsn(dsn), m_name(unique_name(base)), m_dsn(dsn_with(dsn, {{"user", m_name}})) {
+    pgque::client admin(m_admin_dsn);
+    static_cast<void>(admin.connection().exec("create role " + admin.connection().quote_identifier(m_name) + " login"));
+}
+
+scratch_role::~scratch_role() {
+    try {
+        pgque::client admin(m_admin_dsn);
+        static_cast<void>(
+            admin.connection().exec("drop role if exists " + admin.connection().quote_identifier(m_name)));
+    } catch (const std::exception&) {
+        // still connected somewhere: left behind
+    }
+}
+
 void db_test::SetUp() {
     auto dsn = test_dsn();
     if (!dsn) GTEST_SKIP() << "PGQUE_TEST_DSN is not set";
@@ -81,6 +147,24 @@ void db_test::TearDown() {
             // already dropped by the test
         }
     }
+}
+
+void private_db_test::SetUp() {
+    db_test::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    m_database.emplace(m_dsn, "pgque_it_db");
+    m_dsn = m_database->dsn();
+    m_admin.emplace(m_dsn);
+    static_cast<void>(m_admin->connection().exec("create extension pgque"));
+    // preloaded, the launcher starts a worker for the new extension; stop()
+    // waits until it is gone and keeps it stopped
+    static_cast<void>(m_admin->connection().exec("select pgque.stop()"));
+}
+
+void private_db_test::TearDown() {
+    db_test::TearDown();
+    m_admin.reset();
+    m_database.reset();
 }
 
 std::string db_test::make_queue(const std::string& base) {
@@ -162,6 +246,51 @@ process_result run_process(const std::string& program, const std::vector<std::st
     ::unlink(in_path.c_str());
     ::unlink(out_path.c_str());
     ::unlink(err_path.c_str());
+    return r;
+}
+
+process_result run_process_tty(const std::string& program, const std::vector<std::string>& args,
+                               const std::vector<std::pair<std::string, std::optional<std::string>>>& env) {
+    process_result r;
+    int master = ::posix_openpt(O_RDWR | O_NOCTTY);
+    if (master < 0 || ::grantpt(master) != 0 || ::unlockpt(master) != 0) {
+        if (master >= 0) ::close(master);
+        return r;
+    }
+    std::string slave_name = ::ptsname(master);
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        ::setsid();
+        int slave = ::open(slave_name.c_str(), O_RDWR);  // becomes the controlling terminal
+        int in = ::open("/dev/null", O_RDONLY);
+        if (slave < 0 || in < 0) ::_exit(126);
+        ::dup2(in, 0);
+        ::dup2(slave, 1);
+        ::dup2(slave, 2);
+        ::close(master);
+        ::setenv("TERM", "xterm", 1);
+        for (const auto& [name, value] : env) {
+            if (value) ::setenv(name.c_str(), value->c_str(), 1);
+            else ::unsetenv(name.c_str());
+        }
+        std::vector<char*> argv;
+        argv.push_back(const_cast<char*>(program.c_str()));
+        for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execv(program.c_str(), argv.data());
+        ::_exit(127);
+    }
+    // read until the child's side closes (EIO on Linux once it exited)
+    char buf[4096];
+    for (;;) {
+        ssize_t n = ::read(master, buf, sizeof buf);
+        if (n > 0) r.out.append(buf, static_cast<std::size_t>(n));
+        else if (n < 0 && errno == EINTR) continue;
+        else break;
+    }
+    ::close(master);
+    int status = 0;
+    if (pid > 0 && ::waitpid(pid, &status, 0) == pid) r.exit_code = decode_status(status);
     return r;
 }
 

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -47,6 +48,47 @@ private:
     std::thread m_thread;
 };
 
+// dsn with some connection parameters replaced or added ({"dbname", "x"},
+// {"user", "y"}); works for key=value strings and URIs alike.
+[[nodiscard]] std::string dsn_with(const std::string& dsn,
+                                   const std::vector<std::pair<std::string, std::string>>& changes);
+
+// A database of its own (named unique_name(base)), without pgque, dropped
+// (with force) when this goes.
+class scratch_database {
+public:
+    scratch_database(const std::string& dsn, const std::string& base);
+    scratch_database(const scratch_database&) = delete;
+    scratch_database& operator=(const scratch_database&) = delete;
+    ~scratch_database();
+    [[nodiscard]] const std::string& name() const { return m_name; }
+    // the given dsn, connecting to this database
+    [[nodiscard]] const std::string& dsn() const { return m_dsn; }
+
+private:
+    std::string m_admin_dsn;
+    std::string m_name;
+    std::string m_dsn;
+};
+
+// A LOGIN role (named unique_name(base)) that is a member of no pgque
+// role, dropped when this goes.
+class scratch_role {
+public:
+    scratch_role(const std::string& dsn, const std::string& base);
+    scratch_role(const scratch_role&) = delete;
+    scratch_role& operator=(const scratch_role&) = delete;
+    ~scratch_role();
+    [[nodiscard]] const std::string& name() const { return m_name; }
+    // the given dsn, logging in as this role
+    [[nodiscard]] const std::string& dsn() const { return m_dsn; }
+
+private:
+    std::string m_admin_dsn;
+    std::string m_name;
+    std::string m_dsn;
+};
+
 // Base fixture: skips without PGQUE_TEST_DSN; makes sure the extension
 // exists; creates queues that are dropped (force) at the end of the test.
 class db_test : public ::testing::Test {
@@ -67,6 +109,18 @@ protected:
     std::vector<std::string> m_queues;
 };
 
+// A db_test in a database of its own, with pgque installed and its worker
+// stopped (manual mode): what the database-wide functions return --
+// ticker(), maint(), maint_retry_events() -- depends on this test alone,
+// not on the background worker or on tests running in parallel.
+class private_db_test : public db_test {
+protected:
+    void SetUp() override;
+    void TearDown() override;
+
+    std::optional<scratch_database> m_database;
+};
+
 struct process_result {
     int exit_code = -1;  // 128+N when killed by signal N
     std::string out;
@@ -76,6 +130,13 @@ struct process_result {
 // Runs a program with args, stdin_text as its stdin; waits for it.
 process_result run_process(const std::string& program, const std::vector<std::string>& args,
                           const std::string& stdin_text = {});
+
+// Runs a program with stdout and stderr on a pseudo-terminal (stdin
+// /dev/null), TERM=xterm, and env applied on top of the environment
+// (nullopt unsets a variable). out is everything written to the terminal
+// (newlines arrive as \r\n); err stays empty.
+process_result run_process_tty(const std::string& program, const std::vector<std::string>& args,
+                               const std::vector<std::pair<std::string, std::optional<std::string>>>& env = {});
 
 // A program running in the background, its stdout/stderr in files.
 class background_process {

@@ -52,6 +52,54 @@ TEST(CliArgs, TailOptions) {
     EXPECT_THROW(static_cast<void>(parse_args({"tail", "q"})), usage);
 }
 
+TEST(CliArgs, SendJsonAfterTheCommandMeansAJsonPayload) {
+    // after "send": the payload is JSON (and the output too)
+    arguments after = parse_args({"send", "q", "{}", "--json"});
+    EXPECT_TRUE(after.json_payload);
+    EXPECT_TRUE(after.json);
+    EXPECT_TRUE(parse_args({"send", "--json", "q", "{}"}).json_payload);
+    EXPECT_TRUE(parse_args({"--dsn", "x", "send", "q", "--lines", "--json"}).json_payload);
+    // before the command: only the output format, as for every command
+    arguments before = parse_args({"--json", "send", "q", "text"});
+    EXPECT_FALSE(before.json_payload);
+    EXPECT_TRUE(before.json);
+    EXPECT_FALSE(parse_args({"queues", "--json"}).json_payload);
+}
+
+TEST(CliArgs, TailSubscribesOnlyWhenAsked) {
+    EXPECT_FALSE(parse_args({"tail", "q", "c"}).subscribe);
+    EXPECT_TRUE(parse_args({"tail", "q", "c", "--subscribe"}).subscribe);
+    EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "x", "--subscribe"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"tail", "q", "c", "--subscribe=yes"})), usage);
+}
+
+TEST(CliArgs, Watch) {
+    using namespace std::chrono;
+    for (const char* cmd : {"status", "queues", "consumers"}) {
+        arguments a = parse_args({cmd, "--watch", "2"});
+        ASSERT_TRUE(a.watch.has_value()) << cmd;
+        EXPECT_EQ(*a.watch, seconds(2));
+        EXPECT_EQ(a.watch_count, 0u);
+    }
+    EXPECT_EQ(*parse_args({"queues", "q", "--watch=250ms"}).watch, milliseconds(250));
+    EXPECT_EQ(parse_args({"consumers", "--watch", "1", "--watch-count", "3"}).watch_count, 3u);
+    EXPECT_FALSE(parse_args({"status"}).watch.has_value());
+    EXPECT_THROW(static_cast<void>(parse_args({"status", "--watch", "0"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"status", "--watch", "50ms"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"status", "--watch"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"status", "--watch-count", "2"})), usage);  // needs --watch
+    EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "x", "--watch", "1"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"tail", "q", "c", "--watch", "1"})), usage);
+}
+
+TEST(CliArgs, Color) {
+    EXPECT_EQ(parse_args({"status"}).color, pgque::cli::color_when::auto_detect);
+    EXPECT_EQ(parse_args({"--color", "always", "status"}).color, pgque::cli::color_when::always);
+    EXPECT_EQ(parse_args({"status", "--color=never"}).color, pgque::cli::color_when::never);
+    EXPECT_EQ(parse_args({"status", "--color", "auto"}).color, pgque::cli::color_when::auto_detect);
+    EXPECT_THROW(static_cast<void>(parse_args({"status", "--color", "yes"})), usage);
+}
+
 TEST(CliArgs, FlagsOnlyWhereTheyApply) {
     EXPECT_TRUE(parse_args({"drop", "q", "--force"}).force);
     EXPECT_FALSE(parse_args({"drop", "q"}).force);
@@ -139,4 +187,58 @@ TEST(CliRun, UsageErrorsExitOneWithoutConnecting) {
     std::ostringstream out4, err4;
     EXPECT_EQ(pgque::cli::run({"--json", "--dsn", "host=/nonexistent/pgque port=1", "queues"}, in, out4, err4), 3);
     EXPECT_EQ(err4.str().rfind("{\"error\":{\"kind\":\"connection error\"", 0), 0u) << err4.str();
+}
+
+TEST(CliRun, ErrorsAreRedOnATerminalOnly) {
+    const std::vector<std::string> failing = {"--dsn", "host=/nonexistent/pgque port=1", "status"};
+    const std::string red = "\x1b[31mpgque: connection error:\x1b[0m ";
+    auto run_with = [&](std::vector<std::string> argv, pgque::cli::terminal term) {
+        std::istringstream in;
+        std::ostringstream out, err;
+        int code = pgque::cli::run(argv, in, out, err, term);
+        EXPECT_EQ(code, 3);
+        EXPECT_TRUE(out.str().empty());
+        return err.str();
+    };
+    pgque::cli::terminal tty{true, true, false};
+    pgque::cli::terminal tty_no_color{true, true, true};
+    pgque::cli::terminal files{false, false, false};
+    std::string on_tty = run_with(failing, tty);
+    EXPECT_EQ(on_tty.rfind(red, 0), 0u) << on_tty;
+    EXPECT_EQ(on_tty.find("pgque: ", red.size()), std::string::npos) << on_tty;  // once
+    std::string no_color = run_with(failing, tty_no_color);
+    EXPECT_EQ(no_color.rfind("pgque: connection error: ", 0), 0u) << no_color;
+    std::string to_file = run_with(failing, files);
+    EXPECT_EQ(to_file.rfind("pgque: connection error: ", 0), 0u) << to_file;
+    // stdout a terminal, stderr a file: the error is not coloured
+    std::string err_file = run_with(failing, pgque::cli::terminal{true, false, false});
+    EXPECT_EQ(err_file.find('\x1b'), std::string::npos) << err_file;
+    // --color always beats NO_COLOR and files; never beats a terminal
+    auto always = failing;
+    always.insert(always.begin(), {"--color", "always"});
+    EXPECT_EQ(run_with(always, tty_no_color).rfind(red, 0), 0u);
+    EXPECT_EQ(run_with(always, files).rfind(red, 0), 0u);
+    auto never = failing;
+    never.insert(never.begin(), "--color=never");
+    EXPECT_EQ(run_with(never, tty).find('\x1b'), std::string::npos);
+}
+
+TEST(CliRun, InvalidJsonIsRefusedBeforeConnecting) {
+    // the DSN leads nowhere: reaching the server would be exit 3
+    std::istringstream in("{\"ok\": true}\n{\"broken\": tru}\n");
+    std::ostringstream out, err;
+    int code = pgque::cli::run({"--dsn", "host=/nonexistent/pgque port=1", "send", "q", "--lines", "--json"}, in,
+                               out, err);
+    EXPECT_EQ(code, 4);
+    EXPECT_TRUE(out.str().empty());
+    EXPECT_EQ(err.str(),
+              "{\"error\":{\"kind\":\"error\",\"message\":\"invalid JSON on line 2 of stdin: unexpected character "
+              "'}' (expected true) at column 15\",\"sqlstate\":\"22P02\",\"hint\":\"nothing was sent; without "
+              "--json the payload is sent as text\"}}\n");
+    std::istringstream none;
+    std::ostringstream out2, err2;
+    EXPECT_EQ(pgque::cli::run({"--dsn", "host=/nonexistent/pgque port=1", "send", "q", "[1,,2]", "--json"}, none,
+                              out2, err2),
+              4);
+    EXPECT_NE(err2.str().find("invalid JSON payload: unexpected character ','"), std::string::npos) << err2.str();
 }

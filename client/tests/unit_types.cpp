@@ -147,6 +147,7 @@ TEST(ConsumerOptions, StopBeforeRunReturnsAtOnceAndIsConsumed) {
 TEST(ConsumerOptions, EmptyHandlerIsRejected) {
     pgque::consumer c(k_nowhere, "q", "c");
     EXPECT_THROW(c.on("x", pgque::handler{}), pgque::usage_error);
-    EXPECT_NO_THROW(c.on("x", [](const pgque::message&) {}));
-    EXPECT_NO_THROW(c.on("*", [](const pgque::message&, pgque::message_context&) {}));
+    // accepted handlers return the consumer, for chaining
+    EXPECT_EQ(&c.on("x", [](const pgque::message&) {}), &c);
+    EXPECT_EQ(&c.on("*", [](const pgque::message&, pgque::message_context&) {}), &c);
 }

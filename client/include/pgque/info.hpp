@@ -27,7 +27,9 @@ struct PGQUE_EXPORT queue_info {
     std::chrono::microseconds ticker_max_lag{0};
     std::chrono::microseconds ticker_idle_period{0};
     std::optional<std::chrono::microseconds> ticker_lag;  // age of the last tick
-    std::optional<double> ev_per_sec;                     // over the last 20 ticks
+    // events per second from the 20th-newest tick up to now: a queue that
+    // went idle falls off towards 0 instead of keeping its last burst rate
+    std::optional<double> ev_per_sec;
     std::int64_t ev_new = 0;                              // events since the last tick
     std::optional<std::int64_t> last_tick_id;
 };
@@ -42,6 +44,10 @@ struct PGQUE_EXPORT consumer_info {
     std::optional<std::int64_t> current_batch;  // open batch, if any
     std::optional<std::int64_t> next_tick;
     std::optional<std::int64_t> pending_events;  // ticked after its cursor
+    // How long the oldest pending event has waited to be read (since the
+    // first tick after the cursor that brought events); nullopt when none
+    // is waiting.
+    std::optional<std::chrono::microseconds> pending_age;
 };
 
 // pgque.status(): one row per component (pgque, postgresql, ticker, each queue).

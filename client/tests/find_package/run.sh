@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the client build into a temporary prefix, then builds and runs a
 # small project against it twice: through find_package(pgque) and through
-# pkg-config. Also runs the installed CLI.
+# pkg-config -- the latter with nothing but what `pkg-config --cflags --libs`
+# gives, and run without LD_LIBRARY_PATH: the installed pgque.pc must be
+# enough for the program to start. Also runs the installed CLI.
 #   run.sh BUILD_DIR THIS_DIR [CMAKE]
 set -euo pipefail
 build=$1
@@ -34,8 +36,13 @@ flags=$(pkg-config --cflags --libs pgque)
 echo "pkg-config: $flags"
 libdir=$(pkg-config --variable=libdir pgque)
 [ -d "$libdir" ] || { echo "pkg-config libdir $libdir does not exist"; exit 1; }
-${CXX:-c++} -std=c++17 "$src/main.cpp" -o "$work/fp_pc" $flags -Wl,-rpath,"$libdir"
-"$work/fp_pc"
+case " $flags " in
+    *" -Wl,-rpath,$libdir "*) ;;
+    *) echo "pkg-config --libs pgque has no -Wl,-rpath,$libdir: $flags"; exit 1 ;;
+esac
+# shellcheck disable=SC2086  # $flags is a list of words
+${CXX:-c++} -std=c++17 "$src/main.cpp" -o "$work/fp_pc" $flags
+env -u LD_LIBRARY_PATH "$work/fp_pc"
 
 echo "== installed CLI"
 "$prefix/bin/pgque" --version
