@@ -84,12 +84,20 @@ create table pgque.subscriber (
 -- A tick is a snapshot of the producers' transactions. The events of a
 -- batch are those whose transaction is visible in the newer tick's snapshot
 -- and not in the older one. Appended by the ticker, deleted by rotation.
+-- tick_heap and tick_since say where in the event tables those events lie
+-- (src/heap_range.c): tick_heap is, per event table 0..2, its file
+-- (relfilenode) and length in blocks right after the snapshot was taken;
+-- tick_since holds steps of seven values (first xid, then file and length
+-- per table): where the transactions from that xid on started writing.
+-- Both are null on ticks written before 0.2.0.
 create table pgque.tick (
     tick_queue      int4            not null,
     tick_id         bigint          not null,
     tick_time       timestamptz     not null,
     tick_snapshot   pg_snapshot     not null,
     tick_event_seq  bigint          not null,
+    tick_heap       bigint[],
+    tick_since      bigint[],
     primary key (tick_queue, tick_id)
 );
 
@@ -99,21 +107,28 @@ create sequence pgque.batch_id_seq;
 -- state: 'o' = batch open (cursor at batch_prev_tick), 'd' = cursor at
 -- batch_next_tick. Older rows are history: 'd' closed, 's' split (a partial
 -- receive was acked; a newer row continues the same tick window after
--- batch_start_ev), 'r' re-delivered under a newer row's id, 'c' cancelled by
--- register_consumer_at. See src/consume.c.
+-- batch_start_pos), 'r' re-delivered under a newer row's id, 'c' cancelled
+-- by register_consumer_at. See src/consume.c. Positions (table, block, line
+-- pointer packed into a bigint, src/batch.h) order a window's events the
+-- way they are read; the _ev columns are what 0.1.0 recorded instead.
 create table pgque.batch (
     batch_id        bigint      primary key,
     batch_sub       int4        not null,
     batch_prev_tick bigint,
     batch_next_tick bigint      not null,
-    -- events with ev_id <= batch_start_ev were acked under an earlier batch id
+    -- 0.1.0: events with ev_id <= batch_start_ev were acked under an earlier
+    -- batch id
     batch_start_ev  bigint,
-    -- last ev_id handed out by receive (int8 max: all of it); null = not
-    -- handed out by receive
+    -- 0.1.0: last ev_id handed out by receive (int8 max: all of it)
     batch_end_ev    bigint,
     batch_state     "char"      not null,
     batch_opened    timestamptz not null,
     batch_closed    timestamptz,
+    -- events at or before this position were acked under an earlier batch id
+    batch_start_pos bigint,
+    -- position of the last event handed out by receive (int8 max: all of
+    -- it); null = not handed out by receive
+    batch_end_pos   bigint,
     constraint batch_state_check check (batch_state in ('o', 'd', 's', 'r', 'c'))
 );
 create index batch_sub_idx on pgque.batch (batch_sub, batch_id);

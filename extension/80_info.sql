@@ -42,8 +42,9 @@ begin
       left join lateral (select t.tick_time, t.tick_event_seq from pgque.tick t
                           where t.tick_queue = q.queue_id and t.tick_id >= top.tick_id - 20
                           order by t.tick_id limit 1) old on true
+      -- to_regclass: a queue dropped while this runs is not an error
       cross join lateral (select coalesce(pg_sequence_last_value(
-                                     format('pgque.%I', 'event_' || q.queue_id || '_id_seq')::pg_catalog.regclass),
+                                     pg_catalog.to_regclass(format('pgque.%I', 'event_' || q.queue_id || '_id_seq'))),
                                  0) as last_value) seq
      where get_queue_info.queue is null or q.queue_name = get_queue_info.queue
      order by q.queue_name;

@@ -4,41 +4,42 @@
  *		Reading the events of a batch window straight from the event tables.
  *
  * A window is the pair of tick snapshots (prev, cur). Its events are those
- * whose ev_txid is visible in cur and not in prev. Instead of testing every
- * row since prev.xmin -- which an old open transaction can push far back --
- * the reader does what PgQ's batch_event_sql does, in C:
+ * whose ev_txid is visible in cur and not in prev. They lie in a block range
+ * of each event table that the two ticks bound (heap_range.c says why), so
+ * the reader scans that range with a TID range scan -- page at a time, the
+ * visibility of a page's rows decided once -- and keeps the rows the window
+ * wants. Event tables have no index.
  *
- *	 - one index range scan on ev_txid over [lo, cur.xmax), where lo is
- *	   prev.xmax lowered to take in transactions of prev.xip that finished
- *	   shortly before it, and
- *	 - one index equality probe per remaining prev.xip transaction that cur
- *	   sees as finished,
- *
- * collecting heap TIDs only, then reading the heap in block order, one pin
- * and lock per page (much like a bitmap heap scan).
+ * Rows come in position order: the older table first, then by block and
+ * line pointer. A read may stop after a number of rows and say where it
+ * stopped; the next read of the same window starts after that position.
+ * So receive reads what it returns (and one row more), however large the
+ * tick, and a partial receive costs what it hands out.
  *
  * Which tables a window can touch follows from the rotation bookkeeping in
- * pgque.queue (switch_step1/step2); extension/70_maint.sql says why that is exact.
+ * pgque.queue (switch_step1/step2); extension/70_maint.sql says why that is
+ * exact.
  *
  * Visibility: the caller passes one registered snapshot and uses it both to
  * read the ticks and to fetch the rows here. The tick rows are visible in
  * it, so every transaction they see as committed is visible too; rows of
- * aborted subtransactions are filtered by the heap fetch itself.
+ * aborted transactions are filtered by the heap scan itself.
+ *
+ * A database still on the 0.1.0 schema (the library was updated, ALTER
+ * EXTENSION pgque UPDATE not yet run) has ticks without heap bounds and
+ * batch rows without positions: its windows are read whole, as 0.1.0 did.
  *
  *-------------------------------------------------------------------------
  */
 #include "pgque.h"
 
-#include "access/genam.h"
 #include "access/heapam.h"
 #include "access/relscan.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "catalog/pg_type.h"
 #include "executor/tuptable.h"
-#include "storage/bufmgr.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/xid8.h"
@@ -46,10 +47,8 @@
 #include "batch.h"
 #include "send.h"
 
-/* prev.xip members this close below prev.xmax join the range scan */
-#define RANGE_STRETCH	100
-
-static SPIPlanPtr plan_tick_snapshots;
+static SPIPlanPtr plan_ticks_v1;
+static SPIPlanPtr plan_ticks;
 
 /*
  * Fill in a window from its two ticks, read with snap. Errors if a tick is
@@ -60,6 +59,7 @@ batch_window_load(BatchWindow *w, int32 queue_id, int32 sub_id,
 				  int64 prev_tick_id, int64 next_tick_id, Snapshot snap)
 {
 	static const Oid types[] = {INT4OID, INT8OID, INT8OID};
+	bool		ranges = pgque_schema_has_heap_ranges();
 	Datum		args[3];
 	uint64		i;
 
@@ -72,29 +72,53 @@ batch_window_load(BatchWindow *w, int32 queue_id, int32 sub_id,
 	args[0] = Int32GetDatum(queue_id);
 	args[1] = Int64GetDatum(prev_tick_id);
 	args[2] = Int64GetDatum(next_tick_id);
-	if (pgque_execute_snapshot(pgque_plan(&plan_tick_snapshots,
-										"select tick_id, tick_snapshot from pgque.tick"
-										" where tick_queue OPERATOR(pg_catalog.=) $1 and tick_id OPERATOR(pg_catalog.=) $2"
-										" union all "
-										"select tick_id, tick_snapshot from pgque.tick"
-										" where tick_queue OPERATOR(pg_catalog.=) $1 and tick_id OPERATOR(pg_catalog.=) $3",
-										3, types),
-							 args, NULL, snap, InvalidSnapshot, true, false, 0) != SPI_OK_SELECT)
+	if (pgque_execute_snapshot(ranges ?
+							   pgque_plan(&plan_ticks,
+										  "select tick_id, tick_snapshot, tick_heap, tick_since from pgque.tick"
+										  " where tick_queue OPERATOR(pg_catalog.=) $1"
+										  "   and tick_id OPERATOR(pg_catalog.=) ANY (ARRAY[$2, $3])",
+										  3, types) :
+							   pgque_plan(&plan_ticks_v1,
+										  "select tick_id, tick_snapshot from pgque.tick"
+										  " where tick_queue OPERATOR(pg_catalog.=) $1"
+										  "   and tick_id OPERATOR(pg_catalog.=) ANY (ARRAY[$2, $3])",
+										  3, types),
+							   args, NULL, snap, InvalidSnapshot, true, false, 0) != SPI_OK_SELECT)
 		elog(ERROR, "could not read ticks of queue %d", queue_id);
-	if (SPI_gettypeid(SPI_tuptable->tupdesc, 2) != PG_SNAPSHOTOID)
+	if (SPI_gettypeid(SPI_tuptable->tupdesc, 2) != PG_SNAPSHOTOID ||
+		(ranges && (SPI_gettypeid(SPI_tuptable->tupdesc, 3) != INT8ARRAYOID ||
+					SPI_gettypeid(SPI_tuptable->tupdesc, 4) != INT8ARRAYOID)))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("column pgque.tick.tick_snapshot has been altered"),
+				 errmsg("a column of pgque.tick has been altered"),
 				 errhint("pgque's tables must keep the layout the extension created.")));
 	for (i = 0; i < SPI_processed; i++)
 	{
 		int64		id = DatumGetInt64(pgque_spi_value(i, 1));
 		TickSnapshot *s = DatumGetTickSnapshot(pgque_spi_value(i, 2));
+		TickHeap	th;
 
+		memset(&th, 0, sizeof(th));
+		if (ranges)
+		{
+			bool		n1;
+			bool		n2;
+			Datum		heap = pgque_spi_value_opt(i, 3, &n1);
+			Datum		since = pgque_spi_value_opt(i, 4, &n2);
+
+			tick_heap_parse(&th, n1 ? NULL : DatumGetArrayTypeP(heap),
+							n2 ? NULL : DatumGetArrayTypeP(since));
+		}
 		if (id == prev_tick_id)
+		{
 			w->prev_snap = s;
+			w->prev_heap = th;
+		}
 		if (id == next_tick_id)
+		{
 			w->cur_snap = s;
+			w->cur_heap = th;
+		}
 	}
 	if (w->prev_snap == NULL || w->cur_snap == NULL)
 		ereport(ERROR,
@@ -113,17 +137,27 @@ cmp_event(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/* Sort events by ev_id, the order in which batches are handed out. */
+void
+batch_events_sort(BatchEvents *ev)
+{
+	if (ev->n > 1)
+		qsort(ev->events, ev->n, sizeof(BatchEvent), cmp_event);
+}
+
 typedef struct Collector
 {
 	const BatchWindow *w;
 	int64		only_ev;
+	int			limit;			/* 0: no limit */
 	BatchEvents *out;
 	int			cap;
+	bool		done;
 } Collector;
 
-/* Keep the visible row tup if the window wants it. */
+/* Keep the visible row tup at position pos if the window wants it. */
 static void
-collect_row(Collector *c, TupleDesc desc, HeapTuple tup)
+collect_row(Collector *c, TupleDesc desc, HeapTuple tup, int64 pos)
 {
 	bool		isnull;
 	int64		ev_id;
@@ -144,169 +178,145 @@ collect_row(Collector *c, TupleDesc desc, HeapTuple tup)
 	if (!isnull && DatumGetInt32(owner) != c->w->sub_id)
 		return;
 
+	if (c->limit > 0 && out->n == c->limit)
+	{
+		out->more = true;
+		c->done = true;
+		return;
+	}
 	if (out->n == c->cap)
 	{
-		c->cap = c->cap == 0 ? 256 : c->cap * 2;
+		c->cap = c->cap == 0 ? 64 : c->cap * 2;
 		out->events = out->events == NULL ?
 			palloc(sizeof(BatchEvent) * c->cap) :
 			repalloc_huge(out->events, sizeof(BatchEvent) * c->cap);
 	}
 	out->events[out->n].ev_id = ev_id;
+	out->events[out->n].pos = pos;
 	out->events[out->n].tuple = heap_copytuple(tup);
 	out->n++;
-}
-
-static Oid
-txid_index_of(Relation rel)
-{
-	List	   *indexes = RelationGetIndexList(rel);
-	ListCell   *lc;
-
-	foreach(lc, indexes)
-	{
-		Relation	idx = index_open(lfirst_oid(lc), AccessShareLock);
-		bool		match = idx->rd_index->indnkeyatts >= 1 &&
-			idx->rd_index->indkey.values[0] == EV_TXID + 1;
-		Oid			oid = RelationGetRelid(idx);
-
-		index_close(idx, AccessShareLock);
-		if (match)
-			return oid;
-	}
-	elog(ERROR, "event table \"%s\" has no ev_txid index", RelationGetRelationName(rel));
-	return InvalidOid;
-}
-
-typedef struct TidList
-{
-	ItemPointerData *tids;
-	int			n;
-	int			cap;
-} TidList;
-
-/* Append every heap TID the index scan returns (no heap access). */
-static void
-collect_tids(IndexScanDesc scan, TidList *l)
-{
-	ItemPointer tid;
-
-	while ((tid = index_getnext_tid(scan, ForwardScanDirection)) != NULL)
-	{
-		if (l->n == l->cap)
-		{
-			l->cap = l->cap == 0 ? 1024 : l->cap * 2;
-			l->tids = l->tids == NULL ?
-				palloc(sizeof(ItemPointerData) * l->cap) :
-				repalloc_huge(l->tids, sizeof(ItemPointerData) * l->cap);
-		}
-		l->tids[l->n++] = *tid;
-	}
-}
-
-static int
-cmp_tid(const void *a, const void *b)
-{
-	return ItemPointerCompare((ItemPointer) a, (ItemPointer) b);
+	if (c->only_ev != 0)
+		c->done = true;
 }
 
 /*
- * Scan one event table for the window's rows: first the TIDs from the
- * ev_txid index (the range and the probes), then the heap in block order,
- * each page pinned and locked once for all its rows -- a batch is usually
- * a run of consecutive pages, and fetching row by row through the index
- * cost more than everything else in reading it.
+ * Order of event table t in reading, given the current table: the one
+ * rotated out (never read) first, then the previous one, then the current.
  */
+static int
+table_rank(int t, int cur_table)
+{
+	return ((t - cur_table) % PGQUE_NTABLES + PGQUE_NTABLES + 2) % PGQUE_NTABLES;
+}
+
+/*
+ * Is a position recorded in table t still meaningful? Not when the table
+ * has another file than when cur's tick measured it: a dump and restore,
+ * or VACUUM FULL, laid its rows out anew.
+ */
+static bool
+position_valid(const BatchWindow *w, int t, Oid relid)
+{
+	Relation	rel;
+	bool		valid;
+
+	if (!w->cur_heap.known)
+		return true;
+	rel = table_open(relid, AccessShareLock);
+	valid = w->cur_heap.ends.file[t] == rel->rd_node.relNode;
+	table_close(rel, NoLock);
+	return valid;
+}
+
+/* Scan event table t (rank rank) for the window's rows, within the bounds. */
 static void
-read_table(Collector *c, Oid relid, Snapshot snap, FullTransactionId lo,
-		   FullTransactionId *probes, int nprobes)
+read_table(Collector *c, const PgqueQueue *q, int t, Snapshot snap,
+		   int start_rank, int end_rank)
 {
 	const BatchWindow *w = c->w;
-	Relation	rel = table_open(relid, AccessShareLock);
-	Relation	idx = index_open(txid_index_of(rel), AccessShareLock);
+	int			rank = table_rank(t, q->cur_table);
+	Relation	rel = table_open(pgque_event_table_oid(q->queue_id, t), AccessShareLock);
 	TupleDesc	desc = RelationGetDescr(rel);
-	IndexScanDesc scan;
-	ScanKeyData keys[2];
-	TidList		l = {NULL, 0, 0};
-	Buffer		buf = InvalidBuffer;
-	BlockNumber blk = InvalidBlockNumber;
-	bool		sorted = true;
-	int			i;
+	BlockNumber lo;
+	BlockNumber hi;
+	ItemPointerData mintid;
+	ItemPointerData maxtid;
+	TableScanDesc scan;
+	TupleTableSlot *slot;
 
 	event_table_check(rel);
 	if (c->out->desc == NULL)
 		c->out->desc = CreateTupleDescCopy(desc);
 
-	ScanKeyInit(&keys[0], 1, BTGreaterEqualStrategyNumber, F_XID8GE,
-				FullTransactionIdGetDatum(lo));
-	ScanKeyInit(&keys[1], 1, BTLessStrategyNumber, F_XID8LT,
-				FullTransactionIdGetDatum(w->cur_snap->xmax));
-	scan = index_beginscan(rel, idx, snap, 2, 0);
-	index_rescan(scan, keys, 2, NULL, 0);
-	collect_tids(scan, &l);
-	index_endscan(scan);
-
-	/* Transactions open at prev that cur sees finished, below lo. */
-	for (i = 0; i < nprobes; i++)
+	heap_window_blocks(w->prev_snap, &w->prev_heap, w->cur_snap, &w->cur_heap,
+					   t, rel, &lo, &hi);
+	if (hi == 0)
 	{
-		ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_XID8EQ,
-					FullTransactionIdGetDatum(probes[i]));
-		scan = index_beginscan(rel, idx, snap, 1, 0);
-		index_rescan(scan, keys, 1, NULL, 0);
-		collect_tids(scan, &l);
-		index_endscan(scan);
+		table_close(rel, NoLock);
+		return;
+	}
+	ItemPointerSet(&mintid, lo, FirstOffsetNumber);
+	ItemPointerSet(&maxtid, hi - 1, MaxOffsetNumber);
+	if (rank == start_rank)
+	{
+		ItemPointerData after;
+
+		ItemPointerSet(&after, POS_BLOCK(w->start_pos), POS_OFFSET(w->start_pos) + 1);
+		if (ItemPointerCompare(&after, &mintid) > 0)
+			mintid = after;
+	}
+	if (rank == end_rank)
+	{
+		ItemPointerData last;
+
+		ItemPointerSet(&last, POS_BLOCK(w->end_pos), POS_OFFSET(w->end_pos));
+		if (ItemPointerCompare(&last, &maxtid) < 0)
+			maxtid = last;
 	}
 
-	for (i = 1; i < l.n && sorted; i++)
-		sorted = ItemPointerCompare(&l.tids[i - 1], &l.tids[i]) < 0;
-	if (!sorted)
-		qsort(l.tids, l.n, sizeof(ItemPointerData), cmp_tid);
-
-	for (i = 0; i < l.n; i++)
+	if (ItemPointerCompare(&mintid, &maxtid) <= 0)
 	{
-		ItemPointerData tid = l.tids[i];
-		HeapTupleData tup;
-
-		if (ItemPointerGetBlockNumber(&tid) != blk)
+		slot = table_slot_create(rel, NULL);
+		scan = table_beginscan_tidrange(rel, snap, &mintid, &maxtid);
+		while (!c->done &&
+			   table_scan_getnextslot_tidrange(scan, ForwardScanDirection, slot))
 		{
-			if (BufferIsValid(buf))
-				LockBuffer(buf, BUFFER_LOCK_UNLOCK);
-			blk = ItemPointerGetBlockNumber(&tid);
-			buf = ReleaseAndReadBuffer(buf, rel, blk);
-			LockBuffer(buf, BUFFER_LOCK_SHARE);
-		}
-		/* visibility with snap: skips aborted and unfinished inserts */
-		if (heap_hot_search_buffer(&tid, rel, buf, snap, &tup, NULL, true))
-			collect_row(c, desc, &tup);
-	}
-	if (BufferIsValid(buf))
-		UnlockReleaseBuffer(buf);
-	if (l.tids != NULL)
-		pfree(l.tids);
+			bool		should_free;
+			HeapTuple	tup = ExecFetchSlotHeapTuple(slot, false, &should_free);
 
-	index_close(idx, NoLock);
+			collect_row(c, desc, tup,
+						POS_MAKE(t, ItemPointerGetBlockNumber(&tup->t_self),
+								 ItemPointerGetOffsetNumber(&tup->t_self)));
+			if (should_free)
+				heap_freetuple(tup);
+		}
+		table_endscan(scan);
+		ExecDropSingleTupleTableSlot(slot);
+	}
 	table_close(rel, NoLock);
 }
 
 /*
- * Read the window's events with snap into out, sorted by ev_id.
- * only_ev != 0 keeps just that event.
+ * Read the window's events with snap into out, in position order, at most
+ * limit of them (0: all; out->more says whether more are left). only_ev != 0
+ * keeps just that event.
  */
 void
-batch_window_read(const BatchWindow *w, Snapshot snap, int64 only_ev,
+batch_window_read(const BatchWindow *w, Snapshot snap, int64 only_ev, int limit,
 				  BatchEvents *out)
 {
 	PgqueQueue	q;
-	FullTransactionId lo = w->prev_snap->xmax;
-	FullTransactionId *probes;
-	int			nprobes = 0;
+	int			tables[2];
+	int			ntables = 0;
+	int			start_rank = -1;
+	int			end_rank = PGQUE_NTABLES;
 	int			i;
-	bool		use_prev;
-	bool		use_cur;
 	Collector	c;
 
 	out->desc = NULL;
 	out->n = 0;
 	out->events = NULL;
+	out->more = false;
 
 	if (!pgque_queue_fetch(NULL, w->queue_id, snap, &q))
 		ereport(ERROR,
@@ -315,42 +325,52 @@ batch_window_read(const BatchWindow *w, Snapshot snap, int64 only_ev,
 				 errpgqueobject("queue")));
 
 	/*
-	 * prev.xip transactions that finished by cur, newest first: the ones just
-	 * below lo extend the range scan, the rest get an equality probe.
-	 */
-	probes = palloc(sizeof(FullTransactionId) * Max(w->prev_snap->nxip, 1));
-	for (i = (int) w->prev_snap->nxip - 1; i >= 0; i--)
-	{
-		FullTransactionId xid = w->prev_snap->xip[i];
-
-		if (!tick_snapshot_sees(w->cur_snap, xid))
-			continue;
-		if (U64FromFullTransactionId(xid) + RANGE_STRETCH >= U64FromFullTransactionId(lo))
-			lo = xid;
-		else
-			probes[nprobes++] = xid;
-	}
-
-	/*
 	 * Tables: the previous one holds only xids below switch_step2, the
 	 * current one only transactions that committed after switch_step1.
 	 */
-	use_prev = !(FullTransactionIdIsValid(q.switch_step2) &&
-				 FullTransactionIdFollows(w->prev_snap->xmin, q.switch_step2));
-	use_cur = !FullTransactionIdPrecedes(w->cur_snap->xmax, q.switch_step1);
+	if (!(FullTransactionIdIsValid(q.switch_step2) &&
+		  FullTransactionIdFollows(w->prev_snap->xmin, q.switch_step2)))
+		tables[ntables++] = (q.cur_table + q.ntables - 1) % q.ntables;
+	if (!FullTransactionIdPrecedes(w->cur_snap->xmax, q.switch_step1))
+		tables[ntables++] = q.cur_table;
+
+	if (w->has_start_pos)
+	{
+		int			t = POS_TABLE(w->start_pos);
+
+		if (t < 0 || t >= PGQUE_NTABLES)
+			elog(ERROR, "batch " INT64_FORMAT " has a bad start position", w->batch_id);
+		if (position_valid(w, t, pgque_event_table_oid(q.queue_id, t)))
+			start_rank = table_rank(t, q.cur_table);
+		else
+			ereport(WARNING,
+					(errmsg("event table %d of queue \"%s\" was rewritten under an open batch",
+							t, q.queue_name),
+					 errdetail("Batch " INT64_FORMAT " is read again from its start: the events of it that were acknowledged are delivered again.",
+							   w->batch_id),
+					 errhint("A restore from a dump or VACUUM FULL lays the rows out anew.")));
+	}
+	if (w->has_end_pos && w->end_pos != POS_END)
+	{
+		int			t = POS_TABLE(w->end_pos);
+
+		if (t >= 0 && t < PGQUE_NTABLES &&
+			position_valid(w, t, pgque_event_table_oid(q.queue_id, t)))
+			end_rank = table_rank(t, q.cur_table);
+	}
 
 	c.w = w;
 	c.only_ev = only_ev;
+	c.limit = limit;
 	c.out = out;
 	c.cap = 0;
-	if (use_prev)
-		read_table(&c, pgque_event_table_oid(q.queue_id,
-											 (q.cur_table + q.ntables - 1) % q.ntables),
-				   snap, lo, probes, nprobes);
-	if (use_cur)
-		read_table(&c, pgque_event_table_oid(q.queue_id, q.cur_table),
-				   snap, lo, probes, nprobes);
+	c.done = false;
+	for (i = 0; i < ntables && !c.done; i++)
+	{
+		int			rank = table_rank(tables[i], q.cur_table);
 
-	if (out->n > 1)
-		qsort(out->events, out->n, sizeof(BatchEvent), cmp_event);
+		if (rank < start_rank || rank > end_rank)
+			continue;
+		read_table(&c, &q, tables[i], snap, start_rank, end_rank);
+	}
 }

@@ -13,21 +13,42 @@
 #include "access/htup.h"
 #include "access/tupdesc.h"
 
+#include "heap_range.h"
 #include "snapshot.h"
+
+/*
+ * A position in a queue's event tables: table number, block, line pointer.
+ * A batch's events are read in position order (older table first), so a
+ * position says how far a partial receive got. POS_END: all of it.
+ */
+#define POS_MAKE(t, blk, off) \
+	(((int64) (t) << 48) | ((int64) (blk) << 16) | (int64) (off))
+#define POS_TABLE(p)	((int) ((p) >> 48))
+#define POS_BLOCK(p)	((BlockNumber) (((p) >> 16) & 0xFFFFFFFF))
+#define POS_OFFSET(p)	((OffsetNumber) ((p) & 0xFFFF))
+#define POS_END			PG_INT64_MAX
 
 /*
  * The events of a batch: those of the queue whose transaction is visible in
  * cur_snap and not in prev_snap, that belong to everyone or to this
- * subscriber (retries), and whose ev_id is above start_ev when has_start_ev.
+ * subscriber (retries), after start_pos and up to end_pos when those are
+ * set, and above start_ev when that is set (batches split by 0.1.0).
  */
 typedef struct BatchWindow
 {
 	int32		queue_id;
 	int32		sub_id;
+	int64		batch_id;		/* for messages; 0 if none */
 	int64		prev_tick_id;
 	int64		next_tick_id;
 	TickSnapshot *prev_snap;
 	TickSnapshot *cur_snap;
+	TickHeap	prev_heap;
+	TickHeap	cur_heap;
+	bool		has_start_pos;
+	int64		start_pos;
+	bool		has_end_pos;
+	int64		end_pos;
 	bool		has_start_ev;
 	int64		start_ev;
 } BatchWindow;
@@ -35,6 +56,7 @@ typedef struct BatchWindow
 typedef struct BatchEvent
 {
 	int64		ev_id;
+	int64		pos;
 	HeapTuple	tuple;			/* a row of an event table */
 } BatchEvent;
 
@@ -42,13 +64,15 @@ typedef struct BatchEvents
 {
 	TupleDesc	desc;			/* of the event tables */
 	int			n;
-	BatchEvent *events;			/* sorted by ev_id */
+	BatchEvent *events;			/* in position order, or by ev_id once sorted */
+	bool		more;			/* the limit stopped the read */
 } BatchEvents;
 
 extern void batch_window_load(BatchWindow *w, int32 queue_id, int32 sub_id,
 							  int64 prev_tick_id, int64 next_tick_id,
 							  Snapshot snap);
 extern void batch_window_read(const BatchWindow *w, Snapshot snap,
-							  int64 only_ev, BatchEvents *out);
+							  int64 only_ev, int limit, BatchEvents *out);
+extern void batch_events_sort(BatchEvents *ev);
 
 #endif							/* PGQUE_BATCH_H */

@@ -147,11 +147,45 @@ static const char *const queue_columns[QA_COUNT] = {
 static Oid	queue_attnums_rel = InvalidOid;
 static AttrNumber queue_attnums[QA_COUNT];
 
+/*
+ * Whether pgque.tick and pgque.batch have the 0.2.0 columns that bound and
+ * resume reading a window (batch.c, heap_range.c), as of the pgque.tick with
+ * OID ranges_tick_rel and pgque.batch with OID ranges_batch_rel.
+ */
+static Oid	ranges_tick_rel = InvalidOid;
+static Oid	ranges_batch_rel = InvalidOid;
+static bool ranges_present;
+
 static void
 catalog_reset(Datum arg, Oid relid)
 {
 	if (!OidIsValid(relid) || relid == queue_attnums_rel)
 		queue_attnums_rel = InvalidOid;
+	if (!OidIsValid(relid) || relid == ranges_tick_rel || relid == ranges_batch_rel)
+		ranges_tick_rel = InvalidOid;
+}
+
+/*
+ * Does this database have the 0.2.0 schema's heap ranges? False while it
+ * still has the 0.1.0 tables (the library was updated first).
+ */
+bool
+pgque_schema_has_heap_ranges(void)
+{
+	Oid			tick = pgque_relation_oid("tick");
+
+	if (tick != ranges_tick_rel)
+	{
+		Oid			batch = pgque_relation_oid("batch");
+
+		ranges_present = get_attnum(tick, "tick_heap") != InvalidAttrNumber &&
+			get_attnum(tick, "tick_since") != InvalidAttrNumber &&
+			get_attnum(batch, "batch_start_pos") != InvalidAttrNumber &&
+			get_attnum(batch, "batch_end_pos") != InvalidAttrNumber;
+		ranges_batch_rel = batch;
+		ranges_tick_rel = tick;
+	}
+	return ranges_present;
 }
 
 void

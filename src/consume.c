@@ -10,11 +10,12 @@
  * the cost of a lookup does not grow while another session holds an old
  * snapshot (dead row versions never pile up behind one key).
  *
- * What an ack covers: receive records in batch_end_ev the last ev_id it
- * handed out (END_ALL when it handed out all that was left). ack then
- * either closes the row ('d'), or, after a partial receive, closes it as
- * 's' (split) and opens a new batch, with a new id, over the same window
- * for the events after batch_end_ev. A batch that was already handed out
+ * What an ack covers: receive records in batch_end_pos the position of the
+ * last event it handed out (POS_END when it handed out all that was left;
+ * batch.c reads a window in position order). ack then either closes the
+ * row ('d'), or, after a partial receive, closes it as 's' (split) and
+ * opens a new batch, with a new id, over the same window for the events
+ * after that position (batch_start_pos). A batch that was already handed out
  * and is received again (the first receiver crashed, or two receivers share
  * a consumer name) is re-delivered under a new id and the old one is closed
  * as 'r'. So an ack covers exactly the events handed out under its id, to
@@ -56,7 +57,7 @@ PG_FUNCTION_INFO_V1(pgque_ack);
 PG_FUNCTION_INFO_V1(pgque_lock_subscriber);
 PG_FUNCTION_INFO_V1(pgque_open_batch);
 
-/* batch_end_ev when receive handed out everything that was left */
+/* batch_end_ev (0.1.0) when receive handed out everything that was left */
 #define END_ALL				PG_INT64_MAX
 
 /* a window may grow over at most this many ticks */
@@ -90,7 +91,12 @@ typedef struct SubRef
 	const char *consumer_name;
 } SubRef;
 
-/* A pgque.batch row. */
+/*
+ * A pgque.batch row. Where its window starts and how far receive handed it
+ * out are positions (batch.h); the _ev fields are what 0.1.0 recorded
+ * instead, honoured for batches it left open, and used while a database
+ * still has the 0.1.0 tables.
+ */
 typedef struct BatchRow
 {
 	int64		batch_id;
@@ -103,16 +109,27 @@ typedef struct BatchRow
 	int64		start_ev;
 	bool		has_end_ev;
 	int64		end_ev;
+	bool		has_start_pos;
+	int64		start_pos;
+	bool		has_end_pos;
+	int64		end_pos;
 } BatchRow;
+
+/* Has receive handed the open batch out? */
+#define HANDED_OUT(b)	((b)->has_end_pos || (b)->has_end_ev)
 
 static SPIPlanPtr plan_sub;
 static SPIPlanPtr plan_queue_exists;
+static SPIPlanPtr plan_state_v1;
 static SPIPlanPtr plan_state;
+static SPIPlanPtr plan_batch_v1;
 static SPIPlanPtr plan_batch;
 static SPIPlanPtr plan_ticks_from;
 static SPIPlanPtr plan_custom_tick;
+static SPIPlanPtr plan_insert_batch_v1;
 static SPIPlanPtr plan_insert_batch;
 static SPIPlanPtr plan_close_batch;
+static SPIPlanPtr plan_set_end_v1;
 static SPIPlanPtr plan_set_end;
 
 /* Consuming from a restricted queue needs a grant and the subscription's role. */
@@ -197,6 +214,7 @@ fill_batch_row(BatchRow *b, int row)
 	bool		isnull;
 	Datum		d;
 
+	memset(b, 0, sizeof(*b));
 	b->batch_id = DatumGetInt64(pgque_spi_value(row, 1));
 	b->state = DatumGetChar(pgque_spi_value(row, 2));
 	d = pgque_spi_value_opt(row, 3, &isnull);
@@ -210,12 +228,25 @@ fill_batch_row(BatchRow *b, int row)
 	b->end_ev = isnull ? 0 : DatumGetInt64(d);
 	b->sub_id = DatumGetInt32(pgque_spi_value(row, 7));
 	b->queue_id = DatumGetInt32(pgque_spi_value(row, 8));
+	if (SPI_tuptable->tupdesc->natts < 10)
+		return;					/* the 0.1.0 tables */
+	d = pgque_spi_value_opt(row, 9, &isnull);
+	b->has_start_pos = !isnull;
+	b->start_pos = isnull ? 0 : DatumGetInt64(d);
+	d = pgque_spi_value_opt(row, 10, &isnull);
+	b->has_end_pos = !isnull;
+	b->end_pos = isnull ? 0 : DatumGetInt64(d);
 }
 
-#define BATCH_COLUMNS \
+#define BATCH_COLUMNS_V1 \
 	"b.batch_id, b.batch_state, b.batch_prev_tick, b.batch_next_tick," \
-	" b.batch_start_ev, b.batch_end_ev, b.batch_sub, s.sub_queue" \
+	" b.batch_start_ev, b.batch_end_ev, b.batch_sub, s.sub_queue"
+#define BATCH_COLUMNS BATCH_COLUMNS_V1 ", b.batch_start_pos, b.batch_end_pos"
+#define BATCH_FROM \
 	" from pgque.batch b join pgque.subscriber s on s.sub_id OPERATOR(pg_catalog.=) b.batch_sub"
+#define SUB_STATE_WHERE \
+	" where b.batch_sub OPERATOR(pg_catalog.=) $1 order by b.batch_id desc limit 1"
+#define BATCH_WHERE " where b.batch_id OPERATOR(pg_catalog.=) $1"
 
 /* The newest batch row of a subscriber; false if it has none. */
 static bool
@@ -225,11 +256,14 @@ sub_state(int32 sub_id, Snapshot snap, BatchRow *b)
 	Datum		args[1];
 
 	args[0] = Int32GetDatum(sub_id);
-	if (pgque_execute_snapshot(pgque_plan(&plan_state,
-										"select " BATCH_COLUMNS
-										" where b.batch_sub OPERATOR(pg_catalog.=) $1 order by b.batch_id desc limit 1",
-										1, types),
-							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+	if (pgque_execute_snapshot(pgque_schema_has_heap_ranges() ?
+							   pgque_plan(&plan_state,
+										  "select " BATCH_COLUMNS BATCH_FROM SUB_STATE_WHERE,
+										  1, types) :
+							   pgque_plan(&plan_state_v1,
+										  "select " BATCH_COLUMNS_V1 BATCH_FROM SUB_STATE_WHERE,
+										  1, types),
+							   args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read consumer state");
 	if (SPI_processed == 0)
 		return false;
@@ -244,10 +278,14 @@ batch_fetch(int64 batch_id, Snapshot snap, BatchRow *b)
 	Datum		args[1];
 
 	args[0] = Int64GetDatum(batch_id);
-	if (pgque_execute_snapshot(pgque_plan(&plan_batch,
-										"select " BATCH_COLUMNS " where b.batch_id OPERATOR(pg_catalog.=) $1",
-										1, types),
-							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+	if (pgque_execute_snapshot(pgque_schema_has_heap_ranges() ?
+							   pgque_plan(&plan_batch,
+										  "select " BATCH_COLUMNS BATCH_FROM BATCH_WHERE,
+										  1, types) :
+							   pgque_plan(&plan_batch_v1,
+										  "select " BATCH_COLUMNS_V1 BATCH_FROM BATCH_WHERE,
+										  1, types),
+							   args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read batch");
 	if (SPI_processed == 0)
 		return false;
@@ -330,37 +368,57 @@ choose_window(int32 queue_id, int64 pos, int max_events, Snapshot snap,
 	}
 }
 
-/* Insert a batch row; returns its id. */
+/*
+ * Insert a batch row over the window (b->prev_tick, b->next_tick] for
+ * b->sub_id, with b's start and end fields; returns its id.
+ */
 static int64
-batch_insert(int32 sub_id, int64 prev_tick, int64 next_tick,
-			 bool has_start_ev, int64 start_ev, bool has_end_ev, int64 end_ev,
-			 char state, Snapshot snap)
+batch_insert(const BatchRow *b, char state, Snapshot snap)
 {
 	static const Oid types[] = {INT4OID, INT8OID, INT8OID, INT8OID, INT8OID,
-	CHAROID, TIMESTAMPTZOID};
-	Datum		args[7];
-	char		nulls[7] = "       ";
+	CHAROID, TIMESTAMPTZOID, INT8OID, INT8OID};
+	Datum		args[9];
+	char		nulls[9] = "         ";
 	TimestampTz now = GetCurrentTimestamp();
+	int			spi;
 
-	args[0] = Int32GetDatum(sub_id);
-	args[1] = Int64GetDatum(prev_tick);
-	args[2] = Int64GetDatum(next_tick);
-	args[3] = Int64GetDatum(start_ev);
-	nulls[3] = has_start_ev ? ' ' : 'n';
-	args[4] = Int64GetDatum(end_ev);
-	nulls[4] = has_end_ev ? ' ' : 'n';
+	args[0] = Int32GetDatum(b->sub_id);
+	args[1] = Int64GetDatum(b->prev_tick);
+	args[2] = Int64GetDatum(b->next_tick);
+	args[3] = Int64GetDatum(b->start_ev);
+	nulls[3] = b->has_start_ev ? ' ' : 'n';
+	args[4] = Int64GetDatum(b->end_ev);
+	nulls[4] = b->has_end_ev ? ' ' : 'n';
 	args[5] = CharGetDatum(state);
 	args[6] = TimestampTzGetDatum(now);
-	if (pgque_execute_snapshot(pgque_plan(&plan_insert_batch,
-										"insert into pgque.batch (batch_id, batch_sub,"
-										" batch_prev_tick, batch_next_tick, batch_start_ev,"
-										" batch_end_ev, batch_state, batch_opened, batch_closed)"
-										" values (pg_catalog.nextval('pgque.batch_id_seq'::pg_catalog.regclass),"
-										" $1, $2, $3, $4, $5, $6, $7,"
-										" case when $6 OPERATOR(pg_catalog.=) 'o' then null else $7 end)"
-										" returning batch_id",
-										7, types),
-							 args, nulls, snap, InvalidSnapshot, false, true, 0) != SPI_OK_INSERT_RETURNING)
+	args[7] = Int64GetDatum(b->start_pos);
+	nulls[7] = b->has_start_pos ? ' ' : 'n';
+	args[8] = Int64GetDatum(b->end_pos);
+	nulls[8] = b->has_end_pos ? ' ' : 'n';
+	if (pgque_schema_has_heap_ranges())
+		spi = pgque_execute_snapshot(pgque_plan(&plan_insert_batch,
+												"insert into pgque.batch (batch_id, batch_sub,"
+												" batch_prev_tick, batch_next_tick, batch_start_ev,"
+												" batch_end_ev, batch_state, batch_opened, batch_closed,"
+												" batch_start_pos, batch_end_pos)"
+												" values (pg_catalog.nextval('pgque.batch_id_seq'::pg_catalog.regclass),"
+												" $1, $2, $3, $4, $5, $6, $7,"
+												" case when $6 OPERATOR(pg_catalog.=) 'o' then null else $7 end, $8, $9)"
+												" returning batch_id",
+												9, types),
+									 args, nulls, snap, InvalidSnapshot, false, true, 0);
+	else
+		spi = pgque_execute_snapshot(pgque_plan(&plan_insert_batch_v1,
+												"insert into pgque.batch (batch_id, batch_sub,"
+												" batch_prev_tick, batch_next_tick, batch_start_ev,"
+												" batch_end_ev, batch_state, batch_opened, batch_closed)"
+												" values (pg_catalog.nextval('pgque.batch_id_seq'::pg_catalog.regclass),"
+												" $1, $2, $3, $4, $5, $6, $7,"
+												" case when $6 OPERATOR(pg_catalog.=) 'o' then null else $7 end)"
+												" returning batch_id",
+												7, types),
+									 args, nulls, snap, InvalidSnapshot, false, true, 0);
+	if (spi != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "could not insert batch");
 	return DatumGetInt64(pgque_spi_value(0, 1));
 }
@@ -383,19 +441,27 @@ batch_close(int64 batch_id, char state, Snapshot snap)
 		elog(ERROR, "could not close batch " INT64_FORMAT, batch_id);
 }
 
+/* Record how far receive handed batch b out: end_pos, or end_ev on 0.1.0 tables. */
 static void
-batch_set_end(int64 batch_id, int64 end_ev, Snapshot snap)
+batch_set_end(const BatchRow *b, Snapshot snap)
 {
 	static const Oid types[] = {INT8OID, INT8OID};
 	Datum		args[2];
+	bool		ranges = pgque_schema_has_heap_ranges();
 
-	args[0] = Int64GetDatum(batch_id);
-	args[1] = Int64GetDatum(end_ev);
-	if (pgque_execute_snapshot(pgque_plan(&plan_set_end,
-										"update pgque.batch set batch_end_ev = $2 where batch_id OPERATOR(pg_catalog.=) $1",
-										2, types),
-							 args, NULL, snap, InvalidSnapshot, false, true, 0) != SPI_OK_UPDATE)
-		elog(ERROR, "could not update batch " INT64_FORMAT, batch_id);
+	args[0] = Int64GetDatum(b->batch_id);
+	args[1] = Int64GetDatum(ranges ? b->end_pos : b->end_ev);
+	if (pgque_execute_snapshot(ranges ?
+							   pgque_plan(&plan_set_end,
+										  "update pgque.batch set batch_end_pos = $2"
+										  " where batch_id OPERATOR(pg_catalog.=) $1",
+										  2, types) :
+							   pgque_plan(&plan_set_end_v1,
+										  "update pgque.batch set batch_end_ev = $2"
+										  " where batch_id OPERATOR(pg_catalog.=) $1",
+										  2, types),
+							   args, NULL, snap, InvalidSnapshot, false, true, 0) != SPI_OK_UPDATE)
+		elog(ERROR, "could not update batch " INT64_FORMAT, b->batch_id);
 }
 
 /* Our own writes so far must be visible to the next snapshot we take. */
@@ -407,15 +473,26 @@ refresh_snapshot(Snapshot snap)
 	return RegisterSnapshot(GetLatestSnapshot());
 }
 
+/*
+ * The events of batch b's window that are left after its start, in
+ * position order, at most limit (0: all). With to_end, only those receive
+ * handed out.
+ */
 static void
-window_events(const BatchRow *b, Snapshot snap, int64 only_ev, BatchEvents *ev)
+window_events(const BatchRow *b, Snapshot snap, int64 only_ev, int limit,
+			  bool to_end, BatchEvents *ev)
 {
 	BatchWindow w;
 
 	batch_window_load(&w, b->queue_id, b->sub_id, b->prev_tick, b->next_tick, snap);
+	w.batch_id = b->batch_id;
 	w.has_start_ev = b->has_start_ev;
 	w.start_ev = b->start_ev;
-	batch_window_read(&w, snap, only_ev, ev);
+	w.has_start_pos = b->has_start_pos;
+	w.start_pos = b->start_pos;
+	w.has_end_pos = to_end && b->has_end_pos;
+	w.end_pos = b->end_pos;
+	batch_window_read(&w, snap, only_ev, limit, ev);
 }
 
 static void
@@ -501,18 +578,19 @@ pgque_receive(PG_FUNCTION_ARGS)
 		BatchRow	b;
 		BatchEvents ev;
 		bool		is_new;
-		int64		end_ev;
+		bool		ranges = pgque_schema_has_heap_ranges();
 		int			nret;
 		int			i;
 
 		sub_state_required(&sub, snap, &b);
 		is_new = (b.state != 'o');
-		if (!is_new && b.has_end_ev)
+		if (!is_new && HANDED_OUT(&b))
 		{
 			/* handed out before and not acked: re-deliver under a new id */
 			batch_close(b.batch_id, 'r', snap);
 			is_new = true;
 			b.has_end_ev = false;
+			b.has_end_pos = false;
 		}
 		else if (is_new)
 		{
@@ -525,29 +603,44 @@ pgque_receive(PG_FUNCTION_ARGS)
 			b.prev_tick = pos;
 			b.has_start_ev = false;
 			b.has_end_ev = false;
+			b.has_start_pos = false;
+			b.has_end_pos = false;
 		}
 
-		window_events(&b, snap, 0, &ev);
+		/*
+		 * Read what is returned and one event more, in position order; on
+		 * the 0.1.0 tables, the whole window by ev_id.
+		 */
+		window_events(&b, snap, 0, ranges ? max_return : 0, false, &ev);
 		if (ev.n == 0)
 		{
 			/* an empty batch closes on its own; try the next window */
 			if (is_new)
-				batch_insert(sub.sub_id, b.prev_tick, b.next_tick,
-							 b.has_start_ev, b.start_ev, false, 0, 'd', snap);
+				batch_insert(&b, 'd', snap);
 			else
 				batch_close(b.batch_id, 'd', snap);
 			snap = refresh_snapshot(snap);
 			continue;
 		}
 
-		nret = Min(ev.n, max_return);
-		end_ev = ev.n > max_return ? ev.events[nret - 1].ev_id : END_ALL;
-		if (is_new)
-			b.batch_id = batch_insert(sub.sub_id, b.prev_tick, b.next_tick,
-									  b.has_start_ev, b.start_ev, true, end_ev,
-									  'o', snap);
+		if (ranges)
+		{
+			nret = ev.n;
+			b.has_end_pos = true;
+			b.end_pos = ev.more ? ev.events[nret - 1].pos : POS_END;
+			batch_events_sort(&ev);
+		}
 		else
-			batch_set_end(b.batch_id, end_ev, snap);
+		{
+			batch_events_sort(&ev);
+			nret = Min(ev.n, max_return);
+			b.has_end_ev = true;
+			b.end_ev = ev.n > max_return ? ev.events[nret - 1].ev_id : END_ALL;
+		}
+		if (is_new)
+			b.batch_id = batch_insert(&b, 'o', snap);
+		else
+			batch_set_end(&b, snap);
 
 		for (i = 0; i < nret; i++)
 			emit_message(rsinfo, &ev, i, b.batch_id);
@@ -633,10 +726,14 @@ pgque_next_batch_custom(PG_FUNCTION_ARGS)
 			elog(ERROR, "could not read ticks");
 		if (SPI_processed == 1)
 		{
-			b.next_tick = DatumGetInt64(pgque_spi_value(0, 1));
+			int64		next_tick = DatumGetInt64(pgque_spi_value(0, 1));
+			int32		sub_id = b.sub_id;
+
+			memset(&b, 0, sizeof(b));
+			b.sub_id = sub_id;
 			b.prev_tick = pos;
-			b.batch_id = batch_insert(sub.sub_id, pos, b.next_tick, false, 0,
-									  false, 0, 'o', snap);
+			b.next_tick = next_tick;
+			b.batch_id = batch_insert(&b, 'o', snap);
 			snap = refresh_snapshot(snap);
 			have_batch = true;
 		}
@@ -809,7 +906,8 @@ pgque_get_batch_events(PG_FUNCTION_ARGS)
 	SPI_connect();
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	open_batch_required(PG_GETARG_INT64(0), snap, &b);
-	window_events(&b, snap, 0, &ev);
+	window_events(&b, snap, 0, 0, false, &ev);
+	batch_events_sort(&ev);
 	for (i = 0; i < ev.n; i++)
 		emit_event(rsinfo, &ev, i);
 	UnregisterSnapshot(snap);
@@ -847,7 +945,8 @@ pgque_batch_event(PG_FUNCTION_ARGS)
 	open_batch_required(PG_GETARG_INT64(0), snap, &b);
 	if (ev_id > 0)
 	{
-		window_events(&b, snap, ev_id, &ev);
+		/* among the events receive handed out, if it did */
+		window_events(&b, snap, ev_id, 0, true, &ev);
 		if (ev.n > 0)
 			emit_event(rsinfo, &ev, 0);
 	}
@@ -889,14 +988,29 @@ pgque_ack(PG_FUNCTION_ARGS)
 		found = batch_fetch(batch_id, snap, &b);
 		if (found && b.state == 'o')
 		{
-			if (b.has_end_ev && b.end_ev != END_ALL)
+			bool		split = false;
+
+			if (b.has_end_pos && b.end_pos != POS_END)
 			{
-				batch_close(batch_id, 's', snap);
-				batch_insert(b.sub_id, b.prev_tick, b.next_tick, true, b.end_ev,
-							 false, 0, 'o', snap);
+				/* continue after the last event handed out */
+				b.has_start_pos = true;
+				b.start_pos = b.end_pos;
+				split = true;
 			}
-			else
-				batch_close(batch_id, 'd', snap);
+			else if (!b.has_end_pos && b.has_end_ev && b.end_ev != END_ALL)
+			{
+				/* handed out by 0.1.0, or on its tables: by ev_id */
+				b.has_start_ev = true;
+				b.start_ev = b.end_ev;
+				split = true;
+			}
+			batch_close(batch_id, split ? 's' : 'd', snap);
+			if (split)
+			{
+				b.has_end_ev = false;
+				b.has_end_pos = false;
+				batch_insert(&b, 'o', snap);
+			}
 			result = 1;
 		}
 	}

@@ -18,6 +18,13 @@
  * current table through the transaction snapshot (as PgQ does) would let a
  * REPEATABLE READ producer write into a table that no batch reads again.
  *
+ * Placement rule (heap_range.c relies on it): rows go to the end of the
+ * table. A transaction's first insert into a table starts from its last
+ * block, never from a block the backend used before or the free space map,
+ * and later inserts only move forward. So a transaction's rows lie after
+ * the length the table had before it got its xid, and readers bound a
+ * batch's rows by block ranges instead of an index.
+ *
  * Locking: RowExclusiveLock on the event table, like any INSERT; rotation's
  * TRUNCATE of a table therefore waits for writers still inside it.
  *
@@ -46,6 +53,7 @@
 #include "utils/xid8.h"
 
 #include "access.h"
+#include "heap_range.h"
 #include "queue_cache.h"
 #include "send.h"
 #include "wakeup.h"
@@ -147,6 +155,7 @@ event_writer_begin(EventWriter *w, const char *queue_name, int32 queue_id)
 
 	w->rel = table_open(relid, RowExclusiveLock);
 	event_table_check(w->rel);
+	heap_range_before_insert(w->rel);
 
 	indexes = RelationGetIndexList(w->rel);
 	w->nindexes = list_length(indexes);
@@ -209,7 +218,8 @@ event_writer_insert(EventWriter *w, Datum *values, bool *nulls)
 	nulls[EV_TXID] = false;
 
 	tup = heap_form_tuple(RelationGetDescr(w->rel), values, nulls);
-	heap_insert(w->rel, tup, w->cid, 0, NULL);
+	/* the free space map could point back into the table: see the header */
+	heap_insert(w->rel, tup, w->cid, HEAP_INSERT_SKIP_FSM, NULL);
 
 	for (i = 0; i < w->nindexes; i++)
 	{

@@ -15,9 +15,16 @@
  * its snapshot after this tick has committed. That is what makes concurrent
  * ticker() calls safe, which PgQ could not promise.
  *
+ * A tick also measures how long each event table is (heap_range.c). For
+ * that it holds AccessShareLock on the queue's three event tables from
+ * before the snapshot until the lengths are read, so that rotation's
+ * TRUNCATE cannot swap a file between the two; the locks are released
+ * right after (a TRUNCATE waiting for them would otherwise block sends).
+ *
  * The worker (by_worker) never waits for a lock a user may hold (a manual
  * ticker() in an open transaction, a row lock on pgque.queue): it skips a
- * queue whose tick lock is taken and leaves queue_tick_forced set when the
+ * queue whose tick lock is taken or whose event tables are locked (a
+ * TRUNCATE in progress), and leaves queue_tick_forced set when the
  * queue row is locked (the next pass ticks again). And its tick
  * transactions never send events (see tick_snapshot_take).
  *
@@ -37,6 +44,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "heap_range.h"
 #include "snapshot.h"
 #include "ticker.h"
 
@@ -44,7 +52,9 @@ PG_FUNCTION_INFO_V1(pgque_ticker_queue);
 PG_FUNCTION_INFO_V1(pgque_ticker_all);
 PG_FUNCTION_INFO_V1(pgque_ticker_external);
 
+static SPIPlanPtr plan_last_tick_v1;
 static SPIPlanPtr plan_last_tick;
+static SPIPlanPtr plan_insert_tick_v1;
 static SPIPlanPtr plan_insert_tick;
 static SPIPlanPtr plan_clear_forced;
 static SPIPlanPtr plan_tickable_queues;
@@ -57,24 +67,33 @@ typedef struct LastTick
 	TimestampTz time;
 	int64		seq;
 	bool		saw_running;	/* transactions were running at it */
+	TickHeap	heap;			/* its heap bounds (heap_range.c) */
 } LastTick;
+
+#define LAST_TICK_COLUMNS \
+	"select tick_id, tick_time, tick_event_seq," \
+	" pg_catalog.pg_snapshot_xmin(tick_snapshot)" \
+	"   OPERATOR(pg_catalog.<) pg_catalog.pg_snapshot_xmax(tick_snapshot)"
+#define LAST_TICK_WHERE \
+	" from pgque.tick" \
+	" where tick_queue OPERATOR(pg_catalog.=) $1 order by tick_id desc limit 1"
 
 /* Read the newest tick of queue_id with snap. */
 static void
 last_tick_read(int32 queue_id, Snapshot snap, LastTick *last)
 {
 	static const Oid types[] = {INT4OID};
+	bool		ranges = pgque_schema_has_heap_ranges();
 	Datum		args[1];
 
 	args[0] = Int32GetDatum(queue_id);
-	if (pgque_execute_snapshot(pgque_plan(&plan_last_tick,
-										"select tick_id, tick_time, tick_event_seq,"
-										" pg_catalog.pg_snapshot_xmin(tick_snapshot)"
-										"   OPERATOR(pg_catalog.<) pg_catalog.pg_snapshot_xmax(tick_snapshot)"
-										" from pgque.tick"
-										" where tick_queue OPERATOR(pg_catalog.=) $1 order by tick_id desc limit 1",
-										1, types),
-							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+	if (pgque_execute_snapshot(ranges ?
+							   pgque_plan(&plan_last_tick,
+										  LAST_TICK_COLUMNS ", tick_heap, tick_since" LAST_TICK_WHERE,
+										  1, types) :
+							   pgque_plan(&plan_last_tick_v1,
+										  LAST_TICK_COLUMNS LAST_TICK_WHERE, 1, types),
+							   args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read the last tick of queue %d", queue_id);
 	memset(last, 0, sizeof(*last));
 	if (SPI_processed == 1)
@@ -84,6 +103,16 @@ last_tick_read(int32 queue_id, Snapshot snap, LastTick *last)
 		last->time = DatumGetTimestampTz(pgque_spi_value(0, 2));
 		last->seq = DatumGetInt64(pgque_spi_value(0, 3));
 		last->saw_running = DatumGetBool(pgque_spi_value(0, 4));
+		if (ranges)
+		{
+			bool		n1;
+			bool		n2;
+			Datum		heap = pgque_spi_value_opt(0, 5, &n1);
+			Datum		since = pgque_spi_value_opt(0, 6, &n2);
+
+			tick_heap_parse(&last->heap, n1 ? NULL : DatumGetArrayTypeP(heap),
+							n2 ? NULL : DatumGetArrayTypeP(since));
+		}
 	}
 }
 
@@ -118,42 +147,71 @@ tick_due(const PgqueQueue *q, PgqueTickMode mode, const LastTick *last,
 
 /*
  * Insert tick tick_id of queue q: its snapshot is taken now, after the
- * caller took the tick lock. seq is the tick's event sequence value; when
- * it is negative the event sequence is read after the snapshot. Sends the
- * NOTIFY (delivered at commit). Must be called inside SPI_connect().
+ * caller took the tick lock and locked the event tables (lock, released
+ * here). seq is the tick's event sequence value; when it is negative the
+ * event sequence is read after the snapshot. last is the queue's newest
+ * tick. Sends the NOTIFY (delivered at commit). Must be called inside
+ * SPI_connect().
  */
 static void
 insert_tick(const PgqueQueue *q, int64 tick_id, TimestampTz time, int64 seq,
-			bool own_may_send)
+			bool own_may_send, const LastTick *last, HeapLock *lock)
 {
-	static const Oid types[] = {INT4OID, INT8OID, TIMESTAMPTZOID, PG_SNAPSHOTOID, INT8OID};
+	static const Oid types[] = {INT4OID, INT8OID, TIMESTAMPTZOID, PG_SNAPSHOTOID,
+	INT8OID, INT8ARRAYOID, INT8ARRAYOID};
 	TickSnapshot *tick_snap;
 	Snapshot	cur_snap;
-	Datum		args[5];
+	HeapEnds	ends;
+	FullTransactionId next;
+	FullTransactionId own_fresh = InvalidFullTransactionId;
+	Datum		args[7];
 	char		channel[NAMEDATALEN];
 	char		payload[32];
+	int			spi;
 
 	/*
-	 * Order matters (see tick_snapshot_take): the snapshot, then the event
-	 * sequence, then the next xid. An event counted in tick_event_seq got
-	 * its xid before the sequence value (send.c assigns it first), so it is
-	 * either visible in the tick or listed as running in it.
+	 * Order matters. The snapshot, then the event sequence, then the ends of
+	 * the event tables, then the next xid: an event counted in
+	 * tick_event_seq got its xid before the sequence value (send.c assigns
+	 * it first), so it is either visible in the tick or listed as running in
+	 * it (tick_snapshot_take); and the tables' ends bound the rows of the
+	 * transactions the snapshot sees from above, and of those that get an
+	 * xid from next on from below (heap_range.c).
 	 */
 	cur_snap = GetLatestSnapshot();
 	if (seq < 0)
 		seq = pgque_sequence_last_value(pgque_event_seq_oid(q->queue_id));
-	tick_snap = tick_snapshot_take(cur_snap, ReadNextFullTransactionId(), own_may_send);
+	heap_measure_and_unlock(lock, &ends);
+	next = ReadNextFullTransactionId();
+	tick_snap = tick_snapshot_take(cur_snap, next, own_may_send);
 
 	args[0] = Int32GetDatum(q->queue_id);
 	args[1] = Int64GetDatum(tick_id);
 	args[2] = TimestampTzGetDatum(time);
 	args[3] = PointerGetDatum(tick_snap);
 	args[4] = Int64GetDatum(seq);
-	if (pgque_execute_plan(pgque_plan(&plan_insert_tick,
-									"insert into pgque.tick (tick_queue, tick_id, tick_time,"
-									" tick_snapshot, tick_event_seq) values ($1, $2, $3, $4, $5)",
-									5, types),
-						 args, NULL, false, 0) != SPI_OK_INSERT)
+	if (pgque_schema_has_heap_ranges())
+	{
+		args[5] = PointerGetDatum(tick_heap_ends_array(&ends));
+		if (own_may_send && !heap_range_xact_wrote())
+			own_fresh = GetTopFullTransactionIdIfAny();
+		args[6] = PointerGetDatum(tick_heap_since_array(&last->heap, tick_snap, &ends,
+														FullTransactionIdEquals(tick_snap->xmax, next),
+														own_fresh));
+		spi = pgque_execute_plan(pgque_plan(&plan_insert_tick,
+											"insert into pgque.tick (tick_queue, tick_id, tick_time,"
+											" tick_snapshot, tick_event_seq, tick_heap, tick_since)"
+											" values ($1, $2, $3, $4, $5, $6, $7)",
+											7, types),
+								 args, NULL, false, 0);
+	}
+	else
+		spi = pgque_execute_plan(pgque_plan(&plan_insert_tick_v1,
+											"insert into pgque.tick (tick_queue, tick_id, tick_time,"
+											" tick_snapshot, tick_event_seq) values ($1, $2, $3, $4, $5)",
+											5, types),
+								 args, NULL, false, 0);
+	if (spi != SPI_OK_INSERT)
 		elog(ERROR, "could not insert tick for queue %d", q->queue_id);
 
 	snprintf(channel, sizeof(channel), "%s%s", PGQUE_CHANNEL_PREFIX, q->queue_name);
@@ -189,6 +247,7 @@ pgque_tick_queue(int32 queue_id, PgqueTickMode mode, bool by_worker)
 	TimestampTz now;
 	int64		tick_id;
 	Datum		args[1];
+	HeapLock	lock;
 
 	if (!tick_lock(queue_id, by_worker))
 		return 0;
@@ -210,8 +269,14 @@ pgque_tick_queue(int32 queue_id, PgqueTickMode mode, bool by_worker)
 		return 0;
 	}
 
+	/* the worker skips a queue whose table a TRUNCATE waits for */
+	if (!heap_lock_tables(queue_id, by_worker, &lock))
+	{
+		UnregisterSnapshot(snap);
+		return 0;
+	}
 	tick_id = nextval_internal(pgque_tick_seq_oid(queue_id), false);
-	insert_tick(&q, tick_id, now, -1, !by_worker);
+	insert_tick(&q, tick_id, now, -1, !by_worker, &last, &lock);
 
 	if (q.tick_forced)
 	{
@@ -324,6 +389,7 @@ pgque_ticker_external(PG_FUNCTION_ARGS)
 	int64		tick_id;
 	int64		event_seq;
 	Oid			seqoid;
+	HeapLock	lock;
 
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2) || PG_ARGISNULL(3))
 		ereport(ERROR,
@@ -362,7 +428,9 @@ pgque_ticker_external(PG_FUNCTION_ARGS)
 				 errmsg("event sequence " INT64_FORMAT " of queue \"%s\" is below its last tick's " INT64_FORMAT,
 						event_seq, queue_name, last.seq)));
 
-	insert_tick(&q, tick_id, PG_GETARG_TIMESTAMPTZ(2), event_seq, true);
+	if (!heap_lock_tables(q.queue_id, false, &lock))
+		pgque_error_queue_missing(queue_name);
+	insert_tick(&q, tick_id, PG_GETARG_TIMESTAMPTZ(2), event_seq, true, &last, &lock);
 
 	/* the queue's own sequences never go back behind what ticks say */
 	seqoid = pgque_tick_seq_oid(q.queue_id);

@@ -71,3 +71,33 @@ drop function pgque.get_batch_events(bigint);
 drop function pgque.get_consumer_info();
 drop function pgque.get_consumer_info(text);
 drop function pgque.get_consumer_info(text, text);
+
+-- Reading a batch scans the block range its ticks bound (src/heap_range.c)
+-- instead of an ev_txid index: ticks record the bounds, batches the
+-- position a partial receive got to. Ticks and batches from 0.1.0 keep
+-- nulls there and are read as before, whole.
+alter table pgque.tick add column tick_heap bigint[], add column tick_since bigint[];
+alter table pgque.batch add column batch_start_pos bigint, add column batch_end_pos bigint;
+-- Event tables lose the index every producer paid for, and VACUUM may no
+-- longer shorten them (the bounds rely on it).
+do $event_tables$
+declare
+    r record;
+begin
+    for r in select c.oid::pg_catalog.regclass as tbl, i.indexrelid::pg_catalog.regclass as idx
+               from pgque.queue q
+               cross join pg_catalog.generate_series(0, q.queue_ntables - 1) as t(n)
+               join pg_catalog.pg_class c
+                 on c.relnamespace = 'pgque'::pg_catalog.regnamespace
+                and c.relname = 'event_' || q.queue_id || '_' || t.n
+               left join pg_catalog.pg_index i
+                 on i.indrelid = c.oid
+                and pg_catalog.pg_get_indexdef(i.indexrelid) like '% (ev_txid)'
+    loop
+        if r.idx is not null then
+            execute pg_catalog.format('drop index %s', r.idx);
+        end if;
+        execute pg_catalog.format('alter table %s set (vacuum_truncate = false)', r.tbl);
+    end loop;
+end
+$event_tables$;

@@ -3,5 +3,5 @@
 # consumer starts from.
 catches="isolation:tick_then_send"
 mutate() {
-    sub src/ticker.c 'ReadNextFullTransactionId(), !by_worker);' 'ReadNextFullTransactionId(), false);'
+    sub src/ticker.c 'tick_snapshot_take(cur_snap, next, own_may_send);' 'tick_snapshot_take(cur_snap, next, false);'
 }
