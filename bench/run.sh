@@ -12,7 +12,7 @@
 #   --perf       also sample the consumer backend of each held-snapshot run
 #                with perf (cpu-clock) into build/bench/perf_<run>.txt
 # Durations can be overridden from the environment: BENCH_T (pgbench -T),
-# BENCH_ROUNDS, BENCH_BLOAT_SECS.
+# BENCH_ROUNDS, BENCH_BLOAT_SECS; BENCH_OUT names the result file.
 #
 # Every comparison is made within this run, baseline and candidate back to
 # back (pgbench runs interleaved over two rounds), because this 2-core
@@ -120,7 +120,7 @@ create table bench_raw (
 ) with (fillfactor = 100, autovacuum_enabled = false, toast.autovacuum_enabled = false);
 SQL
 
-out=bench/results/latest.md
+out=${BENCH_OUT:-bench/results/latest.md}
 {
     echo "# pgque benchmark results"
     echo
