@@ -78,7 +78,21 @@ create table pgque.subscriber (
     -- the role that subscribed: on a restricted queue only its members (and
     -- pgque_admin) may use the subscription
     sub_owner       regrole,
-    unique (sub_queue, sub_consumer)
+    -- 'coop_main': a cooperative consumer, read by its subconsumers
+    sub_role        text        not null default 'normal',
+    unique (sub_queue, sub_consumer),
+    constraint subscriber_sub_role_check check (sub_role in ('normal', 'coop_main'))
+);
+
+-- The members (subconsumers) of a cooperative consumer. They share its
+-- subscription and take its tick windows in turn; sc_active is the last
+-- sign of life (receive_coop, touch_subconsumer) that takeover checks.
+create table pgque.subconsumer (
+    sc_sub      int4        not null references pgque.subscriber (sub_id) on delete cascade,
+    sc_name     text        not null,
+    sc_created  timestamptz not null default pg_catalog.now(),
+    sc_active   timestamptz not null default pg_catalog.now(),
+    primary key (sc_sub, sc_name)
 );
 
 -- A tick is a snapshot of the producers' transactions. The events of a
@@ -129,9 +143,14 @@ create table pgque.batch (
     -- position of the last event handed out by receive (int8 max: all of
     -- it); null = not handed out by receive
     batch_end_pos   bigint,
+    -- the subconsumer that holds the batch; '' for the subscriber's own
+    -- rows (for a cooperative consumer: its cursor, one 'd' row per window
+    -- handed to a member). Not null, so that "the newest row of ''" is a
+    -- backward index scan.
+    batch_member    text        not null default '',
     constraint batch_state_check check (batch_state in ('o', 'd', 's', 'r', 'c'))
 );
-create index batch_sub_idx on pgque.batch (batch_sub, batch_id);
+create index batch_sub_idx on pgque.batch (batch_sub, batch_member, batch_id);
 
 -- PgQ-compatible view of the consumer cursors.
 create view pgque.subscription as
@@ -148,7 +167,7 @@ select s.sub_id,
         select bb.batch_id, bb.batch_prev_tick, bb.batch_next_tick, bb.batch_state,
                bb.batch_opened, bb.batch_closed
           from pgque.batch bb
-         where bb.batch_sub = s.sub_id
+         where bb.batch_sub = s.sub_id and bb.batch_member = ''
          order by bb.batch_id desc
          limit 1) b on true;
 
@@ -243,6 +262,7 @@ create type pgque.message as (
 select pg_catalog.pg_extension_config_dump('pgque.queue', '');
 select pg_catalog.pg_extension_config_dump('pgque.consumer', '');
 select pg_catalog.pg_extension_config_dump('pgque.subscriber', '');
+select pg_catalog.pg_extension_config_dump('pgque.subconsumer', '');
 select pg_catalog.pg_extension_config_dump('pgque.tick', '');
 select pg_catalog.pg_extension_config_dump('pgque.batch', '');
 select pg_catalog.pg_extension_config_dump('pgque.retry_queue', '');

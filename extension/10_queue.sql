@@ -77,6 +77,9 @@ begin
                   hint = 'Unsubscribe them first, or call pgque.drop_queue(queue, force => true).';
     end if;
 
+    -- subconsumers go first: unsubscribe refuses a consumer that has them
+    delete from pgque.subconsumer sc using pgque.subscriber sb
+     where sc.sc_sub = sb.sub_id and sb.sub_queue = q.queue_id;
     for s in select c.co_name from pgque.subscriber sb
                join pgque.consumer c on c.co_id = sb.sub_consumer
               where sb.sub_queue = q.queue_id

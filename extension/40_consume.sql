@@ -131,6 +131,11 @@ begin
 
     perform pgque._check_access(v_queue, 'consume', v_sub);
     perform pgque._lock_subscriber(v_sub);
+    if exists (select from pgque.subconsumer where sc_sub = v_sub) then
+        raise exception 'consumer "%" on queue "%" has subconsumers', consumer, queue
+            using errcode = 'object_not_in_prerequisite_state',
+                  hint = 'Unsubscribe them first with pgque.unsubscribe_subconsumer().';
+    end if;
     delete from pgque.retry_queue where ev_owner = v_sub;
     delete from pgque.batch where batch_sub = v_sub;
     delete from pgque.subscriber where sub_id = v_sub;

@@ -63,10 +63,16 @@ begin
     -- The oldest table holds only events of transactions below the last
     -- switch's step 2 xid. A cursor whose tick xmin is above it has read
     -- all of them (they finished before that tick).
+    -- (and every batch a subconsumer holds open)
     select min(pg_snapshot_xmin(t.tick_snapshot)) into v_lowest
-      from pgque.subscription s
-      join pgque.tick t on t.tick_queue = s.sub_queue and t.tick_id = s.sub_last_tick
-     where s.sub_queue = q.queue_id;
+      from (select s.sub_last_tick as tick_id from pgque.subscription s
+             where s.sub_queue = q.queue_id
+            union all
+            select b.batch_prev_tick from pgque.subscriber s
+              join pgque.batch b on b.batch_sub = s.sub_id
+             where s.sub_queue = q.queue_id and s.sub_role = 'coop_main'
+               and b.batch_member <> '' and b.batch_state = 'o') c
+      join pgque.tick t on t.tick_queue = q.queue_id and t.tick_id = c.tick_id;
     if v_lowest is not null and v_lowest <= q.queue_switch_step2 then
         return 0;
     end if;
@@ -148,7 +154,9 @@ begin
              where h.batch_state <> 'o'
                and h.batch_closed < now() - interval '10 minutes'
                and exists (select from pgque.batch n
-                            where n.batch_sub = h.batch_sub and n.batch_id > h.batch_id)
+                            where n.batch_sub = h.batch_sub
+                              and n.batch_member = h.batch_member
+                              and n.batch_id > h.batch_id)
                for update skip locked);
     return v_cnt;
 end

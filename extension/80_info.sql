@@ -113,7 +113,29 @@ begin
                           order by tt.tick_id limit 1) first_pending on true
      where (get_consumer_info.queue is null or q.queue_name = get_consumer_info.queue)
        and (get_consumer_info.consumer is null or c.co_name = get_consumer_info.consumer)
-     order by q.queue_name, c.co_name;
+    union all
+    -- the subconsumers of a cooperative consumer, as "consumer.subconsumer":
+    -- the batch each holds (lag from its start) and its last heartbeat
+    select q.queue_name, c.co_name || '.' || sc.sc_name,
+           now() - t.tick_time,
+           now() - sc.sc_active,
+           case when mb.batch_state = 'o' then mb.batch_prev_tick end,
+           case when mb.batch_state = 'o' then mb.batch_id end,
+           case when mb.batch_state = 'o' then mb.batch_next_tick end,
+           null::bigint, null::interval
+      from pgque.subconsumer sc
+      join pgque.subscriber s on s.sub_id = sc.sc_sub
+      join pgque.queue q on q.queue_id = s.sub_queue
+      join pgque.consumer c on c.co_id = s.sub_consumer
+      left join lateral (select b.batch_id, b.batch_state, b.batch_prev_tick, b.batch_next_tick
+                           from pgque.batch b
+                          where b.batch_sub = sc.sc_sub and b.batch_member = sc.sc_name
+                          order by b.batch_id desc limit 1) mb on true
+      left join pgque.tick t on t.tick_queue = s.sub_queue and t.tick_id = mb.batch_prev_tick
+                            and mb.batch_state = 'o'
+     where (get_consumer_info.queue is null or q.queue_name = get_consumer_info.queue)
+       and (get_consumer_info.consumer is null or c.co_name = get_consumer_info.consumer)
+     order by 1, 2;
 end
 $$;
 

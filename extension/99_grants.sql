@@ -15,6 +15,14 @@ grant execute on function
     pgque.register_consumer_at(text, text, bigint),
     pgque.unregister_consumer(text, text),
     pgque.receive(text, text, int),
+    pgque.register_subconsumer(text, text, text, boolean),
+    pgque.subscribe_subconsumer(text, text, text, boolean),
+    pgque.unregister_subconsumer(text, text, text, integer),
+    pgque.unsubscribe_subconsumer(text, text, text, integer),
+    pgque.touch_subconsumer(text, text, text),
+    pgque.receive_coop(text, text, text, int, interval),
+    pgque.next_batch(text, text, text, interval),
+    pgque.next_batch_custom(text, text, text, interval, int4, interval, interval),
     pgque.ack(bigint),
     pgque.nack(bigint, pgque.message, interval, text),
     pgque.next_batch(text, text),
@@ -39,7 +47,7 @@ to pgque_reader;
 
 -- metadata for monitoring; payloads (dead_letter, retry_queue) only through
 -- the functions, which check access to the queue (docs/security.md)
-grant select on pgque.queue, pgque.consumer, pgque.subscriber, pgque.subscription,
+grant select on pgque.queue, pgque.consumer, pgque.subscriber, pgque.subconsumer, pgque.subscription,
                 pgque.tick, pgque.batch, pgque.config, pgque.queue_grant
 to pgque_reader;
 grant select on pgque.retry_queue, pgque.dead_letter to pgque_admin;

@@ -181,7 +181,8 @@ pgque_schema_has_heap_ranges(void)
 		ranges_present = get_attnum(tick, "tick_heap") != InvalidAttrNumber &&
 			get_attnum(tick, "tick_since") != InvalidAttrNumber &&
 			get_attnum(batch, "batch_start_pos") != InvalidAttrNumber &&
-			get_attnum(batch, "batch_end_pos") != InvalidAttrNumber;
+			get_attnum(batch, "batch_end_pos") != InvalidAttrNumber &&
+			get_attnum(batch, "batch_member") != InvalidAttrNumber;
 		ranges_batch_rel = batch;
 		ranges_tick_rel = tick;
 	}

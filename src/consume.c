@@ -23,6 +23,17 @@
  * next_batch keeps PgQ's contract instead: the open batch's id comes back
  * until it is finished.
  *
+ * Cooperative consumers: the subscriber's own rows have batch_member ''
+ * and are its cursor; a subconsumer's rows carry its name and hold its
+ * batch. A member takes a window by inserting two rows under the
+ * subscriber's lock: a closed 'd' row of the subscriber (the cursor moves
+ * past the window at once, so the next member gets the next window) and
+ * its own open 'o' row over the same window; from there its batch lives
+ * like any other (partial receives, ack, nack, redelivery). Taking over a
+ * silent member's batch closes its row as 'r' and opens one for the taker
+ * with the same window and start position. Rotation also waits for the
+ * members' open rows (maint_rotate_tables_step1).
+ *
  * Locking: every operation that changes a subscriber's state first takes an
  * ExclusiveLock on the object (pgque.subscriber's OID, sub_id), held to the
  * end of the transaction, then reads the state with a fresh snapshot. So
@@ -50,6 +61,8 @@
 #include "send.h"
 
 PG_FUNCTION_INFO_V1(pgque_receive);
+PG_FUNCTION_INFO_V1(pgque_receive_coop);
+PG_FUNCTION_INFO_V1(pgque_next_batch_coop);
 PG_FUNCTION_INFO_V1(pgque_next_batch_custom);
 PG_FUNCTION_INFO_V1(pgque_get_batch_events);
 PG_FUNCTION_INFO_V1(pgque_batch_event);
@@ -89,6 +102,7 @@ typedef struct SubRef
 	int32		sub_id;
 	const char *queue_name;
 	const char *consumer_name;
+	bool		coop;			/* a cooperative consumer (sub_role coop_main) */
 } SubRef;
 
 /*
@@ -113,15 +127,18 @@ typedef struct BatchRow
 	int64		start_pos;
 	bool		has_end_pos;
 	int64		end_pos;
+	const char *member;			/* the subconsumer holding it, or NULL */
 } BatchRow;
 
 /* Has receive handed the open batch out? */
 #define HANDED_OUT(b)	((b)->has_end_pos || (b)->has_end_ev)
 
+static SPIPlanPtr plan_sub_v1;
 static SPIPlanPtr plan_sub;
 static SPIPlanPtr plan_queue_exists;
 static SPIPlanPtr plan_state_v1;
 static SPIPlanPtr plan_state;
+static SPIPlanPtr plan_member_state;
 static SPIPlanPtr plan_batch_v1;
 static SPIPlanPtr plan_batch;
 static SPIPlanPtr plan_ticks_from;
@@ -162,22 +179,34 @@ sub_lookup(const char *queue_name, const char *consumer_name, Snapshot snap,
 
 	args[0] = CStringGetTextDatum(queue_name);
 	args[1] = CStringGetTextDatum(consumer_name);
-	if (pgque_execute_snapshot(pgque_plan(&plan_sub,
-										"select s.sub_queue, s.sub_id"
-										"  from pgque.subscriber s"
-										"  join pgque.queue q on q.queue_id OPERATOR(pg_catalog.=) s.sub_queue"
-										"  join pgque.consumer c on c.co_id OPERATOR(pg_catalog.=) s.sub_consumer"
-										" where q.queue_name OPERATOR(pg_catalog.=) $1"
-										"   and c.co_name OPERATOR(pg_catalog.=) $2",
-										2, types),
-							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+	if (pgque_execute_snapshot(pgque_schema_has_heap_ranges() ?
+							   pgque_plan(&plan_sub,
+										  "select s.sub_queue, s.sub_id,"
+										  "       s.sub_role OPERATOR(pg_catalog.=) 'coop_main'"
+										  "  from pgque.subscriber s"
+										  "  join pgque.queue q on q.queue_id OPERATOR(pg_catalog.=) s.sub_queue"
+										  "  join pgque.consumer c on c.co_id OPERATOR(pg_catalog.=) s.sub_consumer"
+										  " where q.queue_name OPERATOR(pg_catalog.=) $1"
+										  "   and c.co_name OPERATOR(pg_catalog.=) $2",
+										  2, types) :
+							   pgque_plan(&plan_sub_v1,
+										  "select s.sub_queue, s.sub_id, false"
+										  "  from pgque.subscriber s"
+										  "  join pgque.queue q on q.queue_id OPERATOR(pg_catalog.=) s.sub_queue"
+										  "  join pgque.consumer c on c.co_id OPERATOR(pg_catalog.=) s.sub_consumer"
+										  " where q.queue_name OPERATOR(pg_catalog.=) $1"
+										  "   and c.co_name OPERATOR(pg_catalog.=) $2",
+										  2, types),
+							   args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not look up subscription");
 	sub->queue_name = queue_name;
 	sub->consumer_name = consumer_name;
+	sub->coop = false;
 	if (SPI_processed == 1)
 	{
 		sub->queue_id = DatumGetInt32(pgque_spi_value(0, 1));
 		sub->sub_id = DatumGetInt32(pgque_spi_value(0, 2));
+		sub->coop = DatumGetBool(pgque_spi_value(0, 3));
 		check_consume(sub->queue_id, sub->sub_id, snap);
 		return;
 	}
@@ -236,16 +265,26 @@ fill_batch_row(BatchRow *b, int row)
 	d = pgque_spi_value_opt(row, 10, &isnull);
 	b->has_end_pos = !isnull;
 	b->end_pos = isnull ? 0 : DatumGetInt64(d);
+	d = pgque_spi_value_opt(row, 11, &isnull);
+	b->member = isnull ? NULL : TextDatumGetCString(d);
+	if (b->member != NULL && b->member[0] == '\0')
+		b->member = NULL;		/* the subscriber's own row */
 }
 
 #define BATCH_COLUMNS_V1 \
 	"b.batch_id, b.batch_state, b.batch_prev_tick, b.batch_next_tick," \
 	" b.batch_start_ev, b.batch_end_ev, b.batch_sub, s.sub_queue"
-#define BATCH_COLUMNS BATCH_COLUMNS_V1 ", b.batch_start_pos, b.batch_end_pos"
+#define BATCH_COLUMNS BATCH_COLUMNS_V1 ", b.batch_start_pos, b.batch_end_pos, b.batch_member"
 #define BATCH_FROM \
 	" from pgque.batch b join pgque.subscriber s on s.sub_id OPERATOR(pg_catalog.=) b.batch_sub"
-#define SUB_STATE_WHERE \
+#define SUB_STATE_WHERE_V1 \
 	" where b.batch_sub OPERATOR(pg_catalog.=) $1 order by b.batch_id desc limit 1"
+#define SUB_STATE_WHERE \
+	" where b.batch_sub OPERATOR(pg_catalog.=) $1 and b.batch_member OPERATOR(pg_catalog.=) ''" \
+	" order by b.batch_id desc limit 1"
+#define MEMBER_STATE_WHERE \
+	" where b.batch_sub OPERATOR(pg_catalog.=) $1 and b.batch_member OPERATOR(pg_catalog.=) $2" \
+	" order by b.batch_id desc limit 1"
 #define BATCH_WHERE " where b.batch_id OPERATOR(pg_catalog.=) $1"
 
 /* The newest batch row of a subscriber; false if it has none. */
@@ -261,10 +300,30 @@ sub_state(int32 sub_id, Snapshot snap, BatchRow *b)
 										  "select " BATCH_COLUMNS BATCH_FROM SUB_STATE_WHERE,
 										  1, types) :
 							   pgque_plan(&plan_state_v1,
-										  "select " BATCH_COLUMNS_V1 BATCH_FROM SUB_STATE_WHERE,
+										  "select " BATCH_COLUMNS_V1 BATCH_FROM SUB_STATE_WHERE_V1,
 										  1, types),
 							   args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not read consumer state");
+	if (SPI_processed == 0)
+		return false;
+	fill_batch_row(b, 0);
+	return true;
+}
+
+/* The newest batch row a subconsumer holds or held; false if none. */
+static bool
+member_state(int32 sub_id, const char *member, Snapshot snap, BatchRow *b)
+{
+	static const Oid types[] = {INT4OID, TEXTOID};
+	Datum		args[2];
+
+	args[0] = Int32GetDatum(sub_id);
+	args[1] = CStringGetTextDatum(member);
+	if (pgque_execute_snapshot(pgque_plan(&plan_member_state,
+										"select " BATCH_COLUMNS BATCH_FROM MEMBER_STATE_WHERE,
+										2, types),
+							 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not read subconsumer state");
 	if (SPI_processed == 0)
 		return false;
 	fill_batch_row(b, 0);
@@ -376,9 +435,9 @@ static int64
 batch_insert(const BatchRow *b, char state, Snapshot snap)
 {
 	static const Oid types[] = {INT4OID, INT8OID, INT8OID, INT8OID, INT8OID,
-	CHAROID, TIMESTAMPTZOID, INT8OID, INT8OID};
-	Datum		args[9];
-	char		nulls[9] = "         ";
+	CHAROID, TIMESTAMPTZOID, INT8OID, INT8OID, TEXTOID};
+	Datum		args[10];
+	char		nulls[10] = "          ";
 	TimestampTz now = GetCurrentTimestamp();
 	int			spi;
 
@@ -395,17 +454,18 @@ batch_insert(const BatchRow *b, char state, Snapshot snap)
 	nulls[7] = b->has_start_pos ? ' ' : 'n';
 	args[8] = Int64GetDatum(b->end_pos);
 	nulls[8] = b->has_end_pos ? ' ' : 'n';
+	args[9] = CStringGetTextDatum(b->member ? b->member : "");
 	if (pgque_schema_has_heap_ranges())
 		spi = pgque_execute_snapshot(pgque_plan(&plan_insert_batch,
 												"insert into pgque.batch (batch_id, batch_sub,"
 												" batch_prev_tick, batch_next_tick, batch_start_ev,"
 												" batch_end_ev, batch_state, batch_opened, batch_closed,"
-												" batch_start_pos, batch_end_pos)"
+												" batch_start_pos, batch_end_pos, batch_member)"
 												" values (pg_catalog.nextval('pgque.batch_id_seq'::pg_catalog.regclass),"
 												" $1, $2, $3, $4, $5, $6, $7,"
-												" case when $6 OPERATOR(pg_catalog.=) 'o' then null else $7 end, $8, $9)"
+												" case when $6 OPERATOR(pg_catalog.=) 'o' then null else $7 end, $8, $9, $10)"
 												" returning batch_id",
-												9, types),
+												10, types),
 									 args, nulls, snap, InvalidSnapshot, false, true, 0);
 	else
 		spi = pgque_execute_snapshot(pgque_plan(&plan_insert_batch_v1,
@@ -548,28 +608,118 @@ emit_event(ReturnSetInfo *rsinfo, const BatchEvents *ev, int i)
  * SQL: pgque.receive(queue_name text, consumer_name text, max_return int)
  *		-> setof pgque.message
  */
-Datum
-pgque_receive(PG_FUNCTION_ARGS)
+/* A cooperative consumer is read through its subconsumers only. */
+static void
+error_if_coop(const SubRef *sub)
 {
-	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
-	char	   *consumer_name = pgque_consumer_name_arg(fcinfo, 1);
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int32		max_return;
+	if (sub->coop)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("consumer \"%s\" on queue \"%s\" is a cooperative consumer",
+						sub->consumer_name, sub->queue_name),
+				 errpgqueobject("consumer"),
+				 errhint("Read it with pgque.receive_coop() or pgque.next_batch() and a subconsumer name.")));
+}
+
+/*
+ * A subconsumer's batch, with the parent's subscriber lock held: the open
+ * batch it holds; else, with dead_interval, the open batch of a member
+ * silent for longer (taken over: a new batch row over the same window, the
+ * events acked before stay acked); else the parent's next window, for
+ * which the parent's cursor moves on at once (a 'd' row of its own).
+ * Returns false when there is nothing to take. *is_new: b is not inserted
+ * yet (batch_id 0). max_events as for choose_window.
+ */
+static bool
+member_take(const SubRef *sub, const char *member, Interval *dead_interval,
+			int max_events, Snapshot snap, BatchRow *b, bool *is_new)
+{
+	BatchRow	parent;
+	int64		pos;
+
+	if (member_state(sub->sub_id, member, snap, b) && b->state == 'o')
+	{
+		*is_new = false;
+		return true;
+	}
+	if (dead_interval != NULL)
+	{
+		static SPIPlanPtr plan_victim;
+		static const Oid types[] = {INT4OID, TEXTOID, INTERVALOID};
+		Datum		args[3];
+
+		args[0] = Int32GetDatum(sub->sub_id);
+		args[1] = CStringGetTextDatum(member);
+		args[2] = IntervalPGetDatum(dead_interval);
+		if (pgque_execute_snapshot(pgque_plan(&plan_victim,
+											"select b.batch_id from pgque.subconsumer sc"
+											" cross join lateral (select bb.batch_id, bb.batch_state from pgque.batch bb"
+											"   where bb.batch_sub OPERATOR(pg_catalog.=) sc.sc_sub"
+											"     and bb.batch_member OPERATOR(pg_catalog.=) sc.sc_name"
+											"   order by bb.batch_id desc limit 1) b"
+											" where sc.sc_sub OPERATOR(pg_catalog.=) $1"
+											"   and sc.sc_name OPERATOR(pg_catalog.<>) $2"
+											"   and sc.sc_active OPERATOR(pg_catalog.<)"
+											"       (pg_catalog.now() OPERATOR(pg_catalog.-) $3)"
+											"   and b.batch_state OPERATOR(pg_catalog.=) 'o'"
+											" order by sc.sc_active, sc.sc_name limit 1",
+											3, types),
+								 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+			elog(ERROR, "could not look for silent subconsumers");
+		if (SPI_processed == 1 &&
+			batch_fetch(DatumGetInt64(pgque_spi_value(0, 1)), snap, b) && b->state == 'o')
+		{
+			batch_close(b->batch_id, 'r', snap);
+			b->batch_id = 0;
+			b->member = member;
+			b->has_end_ev = false;
+			b->has_end_pos = false;
+			*is_new = true;
+			return true;
+		}
+	}
+
+	sub_state_required(sub, snap, &parent);
+	if (parent.state == 'o')
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cooperative consumer \"%s\" on queue \"%s\" has an open batch of its own",
+						sub->consumer_name, sub->queue_name),
+				 errpgqueobject("batch"),
+				 errhint("Ack batch " INT64_FORMAT " first.", parent.batch_id)));
+	pos = parent.next_tick;
+	if (!choose_window(sub->queue_id, pos, max_events, snap, &parent.next_tick))
+		return false;
+	parent.prev_tick = pos;
+	parent.has_start_ev = parent.has_end_ev = false;
+	parent.has_start_pos = parent.has_end_pos = false;
+	parent.member = NULL;
+	batch_insert(&parent, 'd', snap);
+	*b = parent;
+	b->batch_id = 0;
+	b->member = member;
+	*is_new = true;
+	return true;
+}
+
+/*
+ * receive() and receive_coop(): the events of the consumer's (member NULL)
+ * or the subconsumer's batch, at most max_return of them.
+ */
+static void
+receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *consumer_name,
+			 const char *member, int32 max_return, Interval *dead_interval)
+{
 	SubRef		sub;
 	Snapshot	snap;
 	int			attempt;
 
-	if (PG_ARGISNULL(2) || PG_GETARG_INT32(2) < 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("max_return must be at least 1")));
-	max_return = PG_GETARG_INT32(2);
-
-	InitMaterializedSRF(fcinfo, 0);
 	SPI_connect();
 
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	sub_lookup(queue_name, consumer_name, snap, &sub);
+	if (member == NULL)
+		error_if_coop(&sub);
 	sub_lock(sub.sub_id);
 	snap = refresh_snapshot(snap);
 
@@ -582,28 +732,37 @@ pgque_receive(PG_FUNCTION_ARGS)
 		int			nret;
 		int			i;
 
-		sub_state_required(&sub, snap, &b);
-		is_new = (b.state != 'o');
+		if (member != NULL)
+		{
+			if (!member_take(&sub, member, dead_interval,
+							 Min(max_return, max_batch_events), snap, &b, &is_new))
+				break;
+		}
+		else
+		{
+			sub_state_required(&sub, snap, &b);
+			is_new = (b.state != 'o');
+			if (is_new)
+			{
+				int64		pos = b.next_tick;
+
+				if (!choose_window(sub.queue_id, pos, Min(max_return, max_batch_events),
+								   snap, &b.next_tick))
+					break;
+				b.batch_id = 0;
+				b.prev_tick = pos;
+				b.has_start_ev = false;
+				b.has_end_ev = false;
+				b.has_start_pos = false;
+				b.has_end_pos = false;
+			}
+		}
 		if (!is_new && HANDED_OUT(&b))
 		{
 			/* handed out before and not acked: re-deliver under a new id */
 			batch_close(b.batch_id, 'r', snap);
 			is_new = true;
 			b.has_end_ev = false;
-			b.has_end_pos = false;
-		}
-		else if (is_new)
-		{
-			int64		pos = b.next_tick;
-
-			if (!choose_window(sub.queue_id, pos, Min(max_return, max_batch_events),
-							   snap, &b.next_tick))
-				break;
-			b.batch_id = 0;
-			b.prev_tick = pos;
-			b.has_start_ev = false;
-			b.has_end_ev = false;
-			b.has_start_pos = false;
 			b.has_end_pos = false;
 		}
 
@@ -615,10 +774,10 @@ pgque_receive(PG_FUNCTION_ARGS)
 		if (ev.n == 0)
 		{
 			/* an empty batch closes on its own; try the next window */
-			if (is_new)
-				batch_insert(&b, 'd', snap);
-			else
+			if (!is_new)
 				batch_close(b.batch_id, 'd', snap);
+			else if (member == NULL)
+				batch_insert(&b, 'd', snap);
 			snap = refresh_snapshot(snap);
 			continue;
 		}
@@ -649,7 +808,97 @@ pgque_receive(PG_FUNCTION_ARGS)
 
 	UnregisterSnapshot(snap);
 	SPI_finish();
+}
+
+static int32
+max_return_arg(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_ARGISNULL(argno) || PG_GETARG_INT32(argno) < 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("max_return must be at least 1")));
+	return PG_GETARG_INT32(argno);
+}
+
+/* SQL: pgque.receive(queue, consumer, max_return) -> setof pgque.message */
+Datum
+pgque_receive(PG_FUNCTION_ARGS)
+{
+	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
+	char	   *consumer_name = pgque_consumer_name_arg(fcinfo, 1);
+	int32		max_return = max_return_arg(fcinfo, 2);
+
+	InitMaterializedSRF(fcinfo, 0);
+	receive_rows((ReturnSetInfo *) fcinfo->resultinfo, queue_name, consumer_name,
+				 NULL, max_return, NULL);
 	return (Datum) 0;
+}
+
+/*
+ * SQL: pgque._receive_coop(queue, consumer, subconsumer, max_return,
+ *		dead_interval) -> setof pgque.message; pgque.receive_coop() registers
+ * the subconsumer (its heartbeat) and calls this.
+ */
+Datum
+pgque_receive_coop(PG_FUNCTION_ARGS)
+{
+	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
+	char	   *consumer_name = pgque_consumer_name_arg(fcinfo, 1);
+	char	   *member;
+	int32		max_return = max_return_arg(fcinfo, 3);
+
+	if (PG_ARGISNULL(2))
+		elog(ERROR, "subconsumer name must not be null");
+	member = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	InitMaterializedSRF(fcinfo, 0);
+	receive_rows((ReturnSetInfo *) fcinfo->resultinfo, queue_name, consumer_name,
+				 member, max_return, PG_ARGISNULL(4) ? NULL : PG_GETARG_INTERVAL_P(4));
+	return (Datum) 0;
+}
+
+/*
+ * SQL: pgque._next_batch_coop(queue, consumer, subconsumer, dead_interval)
+ *	-> (batch_id, prev_tick_id, next_tick_id), all NULL when there is
+ * nothing to read. PgQue's cooperative next_batch: one tick per batch.
+ */
+Datum
+pgque_next_batch_coop(PG_FUNCTION_ARGS)
+{
+	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
+	char	   *consumer_name = pgque_consumer_name_arg(fcinfo, 1);
+	char	   *member;
+	TupleDesc	desc;
+	Datum		out[3];
+	bool		outnull[3] = {true, true, true};
+	SubRef		sub;
+	Snapshot	snap;
+	BatchRow	b;
+	bool		is_new;
+
+	if (PG_ARGISNULL(2))
+		elog(ERROR, "subconsumer name must not be null");
+	member = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	SPI_connect();
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	sub_lookup(queue_name, consumer_name, snap, &sub);
+	sub_lock(sub.sub_id);
+	snap = refresh_snapshot(snap);
+	if (member_take(&sub, member, PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3),
+					0, snap, &b, &is_new))
+	{
+		if (is_new)
+			b.batch_id = batch_insert(&b, 'o', snap);
+		out[0] = Int64GetDatum(b.batch_id);
+		out[1] = Int64GetDatum(b.prev_tick);
+		out[2] = Int64GetDatum(b.next_tick);
+		outnull[0] = outnull[1] = outnull[2] = false;
+	}
+	UnregisterSnapshot(snap);
+	SPI_finish();
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), out, outnull)));
 }
 
 /*
@@ -686,6 +935,7 @@ pgque_next_batch_custom(PG_FUNCTION_ARGS)
 	SPI_connect();
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	sub_lookup(queue_name, consumer_name, snap, &sub);
+	error_if_coop(&sub);
 	sub_lock(sub.sub_id);
 	snap = refresh_snapshot(snap);
 
@@ -811,6 +1061,8 @@ report_not_open(int elevel, int64 batch_id, const BatchRow *b)
 	ereport(elevel,
 			(errcode(elevel == ERROR ? ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE : ERRCODE_WARNING),
 			 errmsg("batch " INT64_FORMAT " %s", batch_id, why),
+			 b->state == 'r' && b->member != NULL ?
+			 errdetail("Subconsumer \"%s\" was silent for longer than dead_interval, or asked again, and the batch was handed out anew.", b->member) :
 			 b->state == 'r' ?
 			 errdetail("Another receive for the same consumer took the batch over before it was acknowledged.") : 0,
 			 errpgqueobject("batch")));

@@ -101,3 +101,36 @@ begin
     end loop;
 end
 $event_tables$;
+
+-- Cooperative consumers (PgQue's subconsumers): members share their
+-- consumer's subscription and hold batches of its stream (src/coop.c).
+alter table pgque.subscriber add column sub_role text not null default 'normal',
+    add constraint subscriber_sub_role_check check (sub_role in ('normal', 'coop_main'));
+create table pgque.subconsumer (
+    sc_sub      int4        not null references pgque.subscriber (sub_id) on delete cascade,
+    sc_name     text        not null,
+    sc_created  timestamptz not null default pg_catalog.now(),
+    sc_active   timestamptz not null default pg_catalog.now(),
+    primary key (sc_sub, sc_name)
+);
+select pg_catalog.pg_extension_config_dump('pgque.subconsumer', '');
+alter table pgque.batch add column batch_member text not null default '';
+drop index pgque.batch_sub_idx;
+create index batch_sub_idx on pgque.batch (batch_sub, batch_member, batch_id);
+create or replace view pgque.subscription as
+select s.sub_id,
+       s.sub_queue,
+       s.sub_consumer,
+       case when b.batch_state = 'o' then b.batch_prev_tick else b.batch_next_tick end
+           as sub_last_tick,
+       coalesce(b.batch_closed, b.batch_opened) as sub_active,
+       case when b.batch_state = 'o' then b.batch_id end as sub_batch,
+       case when b.batch_state = 'o' then b.batch_next_tick end as sub_next_tick
+  from pgque.subscriber s
+  left join lateral (
+        select bb.batch_id, bb.batch_prev_tick, bb.batch_next_tick, bb.batch_state,
+               bb.batch_opened, bb.batch_closed
+          from pgque.batch bb
+         where bb.batch_sub = s.sub_id and bb.batch_member = ''
+         order by bb.batch_id desc
+         limit 1) b on true;

@@ -1,0 +1,7 @@
+# A subconsumer takes a window without moving the cooperative consumer's
+# cursor: the next member gets the same events.
+catches="isolation:coop_members regress:16_coop"
+mutate() {
+    sub src/consume.c "	batch_insert(&parent, 'd', snap);
+	*b = parent;" "	*b = parent;"
+}
