@@ -8,7 +8,7 @@
 #   --fsync-off  fsync = off, synchronous_commit = off
 #   --full       the held-snapshot runs last 10 minutes each (default 3)
 #   --quick      short runs for trying the script out; numbers are not meaningful
-#   --only LIST  comma-separated subset of: single,batch,drain,bigtick,latency,bloat
+#   --only LIST  comma-separated subset of: single,batch,drain,bigtick,coop,latency,bloat
 #   --perf       also sample the consumer backend of each held-snapshot run
 #                with perf (cpu-clock) into build/bench/perf_<run>.txt
 # Durations can be overridden from the environment: BENCH_T (pgbench -T),
@@ -26,7 +26,7 @@ fsync=on
 quick=0
 full=0
 perf=0
-only="single,batch,drain,bigtick,latency,bloat"
+only="single,batch,drain,bigtick,coop,latency,bloat"
 while [ $# -gt 0 ]; do
     case $1 in
         --fsync-off) fsync=off ;;
@@ -34,7 +34,7 @@ while [ $# -gt 0 ]; do
         --full) full=1 ;;
         --perf) perf=1 ;;
         --only) only=$2; shift ;;
-        *) echo "usage: $0 [--fsync-off] [--full] [--quick] [--perf] [--only single,batch,drain,bigtick,latency,bloat]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--fsync-off] [--full] [--quick] [--perf] [--only single,batch,drain,bigtick,coop,latency,bloat]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -67,6 +67,12 @@ mkdir -p build/bench bench/results
 CFLAGS_PQ="-O2 -Wall -I$(pg_config --includedir)"
 cc $CFLAGS_PQ -o build/bench/latency bench/latency.c -lpq -lpthread
 cc $CFLAGS_PQ -o build/bench/consume bench/consume.c -lpq
+if want coop; then
+    # the C++ client (worker_pool) for the cooperative-consumer section
+    make -s client >/dev/null
+    g++ -std=c++17 -O2 -Iclient/include -Iclient/build/include bench/coop.cpp -Lclient/build -lpgque \
+        -Wl,-rpath,"$PWD/client/build" -lpthread -o build/bench/coop
+fi
 
 B=bench
 cluster_init $B 54360 "fsync = $fsync" "synchronous_commit = $fsync" "shared_buffers = 512MB" \
@@ -436,6 +442,38 @@ SQL
     qb -c "set client_min_messages = warning" -c "select pgque.drop_queue('big_q', true)" >/dev/null
     qq -c "set client_min_messages = warning" -c "select pgq.drop_queue('big_q', true)" >/dev/null
     worker_start
+fi
+
+# ---------------------------------------------------------------- coop
+# One cooperative consumer with 1, 2, 4, 8 members (a worker_pool), each
+# handler waiting 1 ms per message (I/O-bound jobs): does the rate grow with
+# the members?
+if want coop; then
+    echo "bench: cooperative consumer, 1/2/4/8 members, 1 ms per message" >&2
+    COOP_PER_MEMBER=1500
+    [ $quick = 1 ] && COOP_PER_MEMBER=300
+    for n in 1 2 4 8; do
+        reset_pgque coop_q$n
+        res=$(build/bench/coop "$DSN" coop_q$n $n $((COOP_PER_MEMBER * n)) 1 10)
+        echo "== coop $n: $res" >>"$log"
+        R[coop_$n]=$(echo "$res" | awk '{ print $8 }')
+        printf '  %s members: %s messages/s\n' "$n" "${R[coop_$n]}" >&2
+        qb -c "set client_min_messages = warning" -c "select pgque.drop_queue('coop_q$n', true)" >/dev/null
+    done
+    {
+        echo
+        echo "## 6. One cooperative consumer, 1 to 8 members"
+        echo
+        echo "bench/coop.cpp: a backlog of $(fmt $COOP_PER_MEMBER) messages per member, sent 10 per tick, drained by a \`pgque::worker_pool\` of N members (each its own connection and thread, \`receive_coop\` with max_return 10, ack per batch); every handler sleeps 1 ms per message, as an I/O-bound job would. Rate = messages / time until all were handled. Target: N members ≥ 0.8 × N × one member's rate."
+        echo
+        echo "| members | messages/s | ratio to N × one member | target | result |"
+        echo "|---|---|---|---|---|"
+        for n in 1 2 4 8; do
+            r=$(awk -v a="${R[coop_$n]}" -v b="${R[coop_1]}" -v n=$n 'BEGIN { printf "%.2f", a / (b * n) }')
+            if [ $n = 1 ]; then echo "| 1 | $(fmt ${R[coop_1]}) | 1.00 | | |"
+            else echo "| $n | $(fmt ${R[coop_$n]}) | $r | >= 0.80 | $(verdict "$r" 0.80) |"; fi
+        done
+    } >>"$out"
 fi
 
 # ---------------------------------------------------------------- latency

@@ -72,3 +72,7 @@ begin
     return v_id;
 end
 $$;
+
+-- The last event id of a queue; NULL when a concurrent drop_queue removed it.
+create or replace function pgque._event_seq_value(queue_id int4) returns bigint
+    language c volatile strict as 'MODULE_PATHNAME', 'pgque_event_seq_value';

@@ -42,10 +42,8 @@ begin
       left join lateral (select t.tick_time, t.tick_event_seq from pgque.tick t
                           where t.tick_queue = q.queue_id and t.tick_id >= top.tick_id - 20
                           order by t.tick_id limit 1) old on true
-      -- to_regclass: a queue dropped while this runs is not an error
-      cross join lateral (select coalesce(pg_sequence_last_value(
-                                     pg_catalog.to_regclass(format('pgque.%I', 'event_' || q.queue_id || '_id_seq'))),
-                                 0) as last_value) seq
+      -- a queue dropped while this runs is not an error
+      cross join lateral (select coalesce(pgque._event_seq_value(q.queue_id), 0) as last_value) seq
      where get_queue_info.queue is null or q.queue_name = get_queue_info.queue
      order by q.queue_name;
 end
@@ -76,7 +74,22 @@ begin
     if queue is not null then
         perform pgque._queue_id(queue);
     end if;
-    if consumer is not null then
+    if consumer is not null and strpos(consumer, '.') > 0 then
+        -- a subconsumer, named "consumer.subconsumer"
+        if not exists (select from pgque.subconsumer sc
+                         join pgque.subscriber s on s.sub_id = sc.sc_sub
+                         join pgque.consumer c on c.co_id = s.sub_consumer
+                         join pgque.queue q on q.queue_id = s.sub_queue
+                        where c.co_name || '.' || sc.sc_name = consumer
+                          and (get_consumer_info.queue is null or q.queue_name = get_consumer_info.queue)) then
+            if queue is null then
+                raise exception 'consumer not found: "%" is not a subconsumer on any queue', consumer
+                    using errcode = 'undefined_object', schema = 'pgque', table = 'consumer';
+            end if;
+            raise exception 'consumer not found: "%" is not a subconsumer on queue "%"', consumer, queue
+                using errcode = 'undefined_object', schema = 'pgque', table = 'consumer';
+        end if;
+    elsif consumer is not null then
         perform pgque._check_consumer_name(consumer);
         if not exists (select from pgque.subscriber s
                          join pgque.consumer c on c.co_id = s.sub_consumer
@@ -134,7 +147,8 @@ begin
       left join pgque.tick t on t.tick_queue = s.sub_queue and t.tick_id = mb.batch_prev_tick
                             and mb.batch_state = 'o'
      where (get_consumer_info.queue is null or q.queue_name = get_consumer_info.queue)
-       and (get_consumer_info.consumer is null or c.co_name = get_consumer_info.consumer)
+       and (get_consumer_info.consumer is null
+            or c.co_name || '.' || sc.sc_name = get_consumer_info.consumer)
      order by 1, 2;
 end
 $$;

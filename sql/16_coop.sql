@@ -36,7 +36,11 @@ union all
 select 'w2', array_agg(payload order by msg_id) from got2;
 -- get_consumer_info shows each member and the batch it holds
 select consumer_name, current_batch is not null as holds_batch, last_seen < '1 minute' as alive
-  from pgque.get_consumer_info('q_coop', 'workers');
+  from pgque.get_consumer_info('q_coop') where consumer_name like 'workers%';
+-- by name, as PgQue names them
+select consumer_name, current_batch = (select distinct batch_id from got2) as w2_batch
+  from pgque.get_consumer_info('q_coop', 'workers.w2');
+select try($$select * from pgque.get_consumer_info('q_coop', 'workers.nobody')$$);
 select pgque.ack((select distinct batch_id from got1)) as w1_ack,
        pgque.ack((select distinct batch_id from got2)) as w2_ack;
 select array_agg(payload order by msg_id) as w1_next

@@ -102,6 +102,35 @@ pgque_sequence_last_value(Oid seqoid)
 	return fcinfo->isnull ? 0 : DatumGetInt64(result);
 }
 
+/*
+ * SQL: pgque._event_seq_value(queue_id int4) -> bigint
+ *
+ * The last event id of a queue, or NULL when the queue (its sequence) is
+ * gone or being dropped: info functions list queues that a concurrent
+ * drop_queue may be removing, and must not fail for that.
+ */
+PG_FUNCTION_INFO_V1(pgque_event_seq_value);
+Datum
+pgque_event_seq_value(PG_FUNCTION_ARGS)
+{
+	char		name[NAMEDATALEN];
+	Oid			relid;
+	Relation	rel;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	snprintf(name, sizeof(name), "event_%d_id_seq", PG_GETARG_INT32(0));
+	relid = get_relname_relid(name, pgque_namespace_oid());
+	if (!OidIsValid(relid))
+		PG_RETURN_NULL();
+	/* waits for a drop in progress; NULL if it removed the sequence */
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+		PG_RETURN_NULL();
+	relation_close(rel, NoLock);	/* keep the lock to the end of the transaction */
+	PG_RETURN_INT64(pgque_sequence_last_value(relid));
+}
+
 void
 pgque_error_queue_missing(const char *queue_name)
 {

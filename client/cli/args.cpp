@@ -25,10 +25,10 @@ const std::vector<command_spec>& commands() {
         {"consumers", 0, 2, {"--watch", "--watch-count"}},
         {"create", 1, 1, {}},
         {"drop", 1, 1, {"--force"}},
-        {"subscribe", 2, 2, {}},
-        {"unsubscribe", 2, 2, {}},
+        {"subscribe", 2, 2, {"--subconsumer"}},
+        {"unsubscribe", 2, 2, {"--subconsumer", "--retry-open-batch"}},
         {"send", 1, 2, {"--type", "--lines"}},
-        {"tail", 2, 2, {"--count", "--timeout", "--batch-size", "--subscribe"}},
+        {"tail", 2, 2, {"--count", "--timeout", "--batch-size", "--subscribe", "--subconsumer", "--dead-interval"}},
         {"dlq list", 1, 1, {"--limit"}},
         {"dlq replay", 0, SIZE_MAX, {"--all"}},
         {"dlq purge", 1, 1, {"--older-than"}},
@@ -46,7 +46,8 @@ const command_spec* find_spec(const std::string& name) {
 bool takes_value(const std::string& flag) {
     static const std::vector<std::string> valued = {"--dsn",        "--color", "--type",  "--count",
                                                     "--timeout",    "--limit", "--watch", "--watch-count",
-                                                    "--batch-size", "--older-than"};
+                                                    "--batch-size", "--older-than", "--subconsumer",
+                                                    "--dead-interval"};
     return std::find(valued.begin(), valued.end(), flag) != valued.end();
 }
 
@@ -179,12 +180,21 @@ arguments parse_args(const std::vector<std::string>& argv) {
         else if (name == "--lines") a.lines = true;
         else if (name == "--all") a.all = true;
         else if (name == "--subscribe") a.subscribe = true;
+        else if (name == "--retry-open-batch") a.retry_open_batch = true;
         else if (name == "--watch-count") a.watch_count = parse_count(name, value, 1, UINT64_MAX);
         else if (name == "--watch") {
             a.watch = std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration(value));
             if (*a.watch < std::chrono::milliseconds(100)) throw usage("--watch needs an interval of at least 100ms");
         }
         else if (name == "--count") a.count = parse_count(name, value, 1, UINT64_MAX);
+        else if (name == "--subconsumer") {
+            if (value.empty() || value.find('.') != std::string::npos) {
+                throw usage("--subconsumer needs a name without \".\", got \"" + value + "\"");
+            }
+            a.subconsumer = value;
+        } else if (name == "--dead-interval") {
+            a.dead_interval = std::chrono::duration_cast<std::chrono::milliseconds>(parse_duration(value));
+        }
         else if (name == "--batch-size") a.batch_size = static_cast<int>(parse_count(name, value, 1, 1000000));
         else if (name == "--limit") a.limit = static_cast<int>(parse_count(name, value, 0, 2147483647));
         else if (name == "--older-than") a.older_than = parse_duration(value);
@@ -246,7 +256,7 @@ std::string help_text(const std::string& command, const std::string& subcommand)
             "  unsubscribe QUEUE CONSUMER     remove a subscription\n"
             "  send QUEUE [PAYLOAD] [--type T] [--lines] [--json]\n"
             "                                 send an event (payload from stdin if omitted)\n"
-            "  tail QUEUE CONSUMER [--count N] [--timeout DUR] [--subscribe]\n"
+            "  tail QUEUE CONSUMER [--count N] [--timeout DUR] [--subscribe] [--subconsumer NAME]\n"
             "                                 follow a queue as subscribed CONSUMER, print each message\n"
             "  dlq list QUEUE [--limit N]     dead letters, newest first\n"
             "  dlq replay ID... | --all QUEUE put dead letters back into their queue\n"
@@ -280,12 +290,17 @@ std::string help_text(const std::string& command, const std::string& subcommand)
                "Drops the queue with its events, retries and dead letters. Without --force this\n"
                "fails (exit 4) while consumers are subscribed; --force unsubscribes them first.\n";
     } else if (name == "subscribe") {
-        body = "Usage: pgque subscribe QUEUE CONSUMER\n\n"
+        body = "Usage: pgque subscribe QUEUE CONSUMER [--subconsumer NAME]\n\n"
                "Subscribes CONSUMER to QUEUE; it sees every event committed from now on.\n"
-               "Subscribing again is not an error.\n";
+               "Subscribing again is not an error.\n"
+               "  --subconsumer NAME register member NAME of cooperative consumer CONSUMER (its\n"
+               "                     members share its messages; see pgque tail --subconsumer)\n";
     } else if (name == "unsubscribe") {
-        body = "Usage: pgque unsubscribe QUEUE CONSUMER\n\n"
-               "Removes the subscription, its pending retries and its dead letters.\n";
+        body = "Usage: pgque unsubscribe QUEUE CONSUMER [--subconsumer NAME [--retry-open-batch]]\n\n"
+               "Removes the subscription, its pending retries and its dead letters.\n"
+               "  --subconsumer NAME removes member NAME of cooperative consumer CONSUMER instead\n"
+               "  --retry-open-batch if the member holds a batch, schedule its unacknowledged\n"
+               "                     messages for retry (without it, that is an error, exit 4)\n";
     } else if (name == "send") {
         body = "Usage: pgque send QUEUE [PAYLOAD | -] [--type TYPE] [--lines] [--json]\n\n"
                "Sends one event and prints its id. Without PAYLOAD (or with -) the payload is read\n"
@@ -299,7 +314,7 @@ std::string help_text(const std::string& command, const std::string& subcommand)
                "                only selects JSON output.\n";
     } else if (name == "tail") {
         body = "Usage: pgque tail QUEUE CONSUMER [--count N] [--timeout DURATION] [--batch-size N]\n"
-               "                  [--subscribe]\n\n"
+               "                  [--subscribe] [--subconsumer NAME [--dead-interval DURATION]]\n\n"
                "Follows QUEUE as CONSUMER and prints every message:\n"
                "  MSG_ID TYPE PAYLOAD   (human)   or one JSON object per line (--json)\n"
                "Printed messages are acknowledged: this advances CONSUMER's position.\n"
@@ -311,7 +326,13 @@ std::string help_text(const std::string& command, const std::string& subcommand)
                "  --subscribe        subscribe CONSUMER first if it is not (a subscription is\n"
                "                     permanent: it keeps events, and table rotation, waiting for it\n"
                "                     until pgque unsubscribe). Without it, a CONSUMER that is not\n"
-               "                     subscribed is an error (exit 2).\n";
+               "                     subscribed is an error (exit 2).\n"
+               "  --subconsumer NAME read as member NAME of cooperative consumer CONSUMER: several\n"
+               "                     tails with one CONSUMER and different NAMEs share its messages,\n"
+               "                     each message to one of them (registers NAME; makes CONSUMER\n"
+               "                     cooperative if it is new)\n"
+               "  --dead-interval DURATION  with --subconsumer: take over the batch of a member\n"
+               "                     silent for longer than this\n";
     } else if (name == "dlq" ) {
         body = "Usage: pgque dlq list QUEUE [--limit N]\n"
                "       pgque dlq replay ID... | pgque dlq replay --all QUEUE\n"

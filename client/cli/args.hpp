@@ -49,6 +49,9 @@ struct arguments {
     // before sending and stored as jsonb; the output is JSON as well
     bool json_payload = false;
     bool subscribe = false;               // tail --subscribe
+    std::optional<std::string> subconsumer;  // tail --subconsumer: cooperative member
+    std::optional<std::chrono::milliseconds> dead_interval;  // tail --dead-interval
+    bool retry_open_batch = false;        // unsubscribe --subconsumer --retry-open-batch
     std::uint64_t count = 0;              // tail --count (0 = unlimited)
     std::optional<std::chrono::milliseconds> timeout;  // tail --timeout
     int batch_size = 100;                 // tail --batch-size

@@ -329,6 +329,26 @@ int cmd_subscribe(command_context& c, bool subscribe) {
     pgque::client& client = c.connect();
     const std::string& queue = c.args.positional[0];
     const std::string& consumer = c.args.positional[1];
+    if (c.args.retry_open_batch && !c.args.subconsumer) throw usage("--retry-open-batch needs --subconsumer");
+    if (c.args.subconsumer) {
+        const std::string& member = *c.args.subconsumer;
+        bool done = subscribe ? client.subscribe_subconsumer(queue, consumer, member)
+                              : client.unsubscribe_subconsumer(queue, consumer, member, c.args.retry_open_batch);
+        if (c.args.json) {
+            c.out << json_object()
+                         .add("queue", queue)
+                         .add("consumer", consumer)
+                         .add("subconsumer", member)
+                         .add(subscribe ? "registered" : "unregistered", done)
+                         .str()
+                  << '\n';
+        } else {
+            c.out << (subscribe ? (done ? "registered subconsumer " : "already registered: subconsumer ")
+                                : (done ? "unregistered subconsumer " : "was not registered: subconsumer "))
+                  << quoted(member) << " of " << quoted(consumer) << " on " << quoted(queue) << '\n';
+        }
+        return exit_ok;
+    }
     bool changed = subscribe ? client.subscribe(queue, consumer) : client.unsubscribe(queue, consumer);
     if (c.args.json) {
         c.out << json_object()
@@ -460,7 +480,18 @@ int cmd_tail(command_context& c) {
     // A subscription is permanent (events and table rotation wait for it),
     // so tail only creates one when asked to.
     pgque::client& client = c.connect();
-    if (c.args.subscribe) {
+    if (c.args.dead_interval && !c.args.subconsumer) {
+        throw usage("--dead-interval needs --subconsumer");
+    }
+    if (c.args.subconsumer) {
+        // registering makes the consumer cooperative (and subscribes it if new)
+        if (client.subscribe_subconsumer(queue, name, *c.args.subconsumer)) {
+            c.err << "pgque: registered subconsumer " << quoted(*c.args.subconsumer) << " of "
+                  << quoted(name) << " on queue " << quoted(queue) << "; it stays until: pgque "
+                  << "unsubscribe " << shell_quote(queue) << ' ' << shell_quote(name) << " --subconsumer "
+                  << shell_quote(*c.args.subconsumer) << '\n';
+        }
+    } else if (c.args.subscribe) {
         if (client.subscribe(queue, name)) {
             c.err << "pgque: subscribed " << quoted(name) << " to queue " << quoted(queue)
                   << "; it stays subscribed until: pgque unsubscribe " << shell_quote(queue) << ' '
@@ -477,6 +508,11 @@ int cmd_tail(command_context& c) {
     options.unknown_types = unknown_type_policy::nack;  // unreachable: "*" takes everything
     auto log = std::make_shared<tail_log>(c.err);
     options.logger = [log](log_level level, const std::string& message) { (*log)(level, message); };
+    if (c.args.subconsumer) {
+        options.cooperative = cooperative_options{*c.args.subconsumer,
+                                                  c.args.dead_interval.value_or(std::chrono::milliseconds(0)),
+                                                  std::chrono::milliseconds(0)};
+    }
     pgque::consumer consumer(c.conninfo(), queue, name, options);
     consumer.on("*", [&](const message& m) {
         if (c.args.json) {

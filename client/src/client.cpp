@@ -41,6 +41,12 @@ constexpr statement k_receive{
     "select msg_id, batch_id, type, payload, retry_count, " PGQUE_MICROS("created_at") ","
     " extra1, extra2, extra3, extra4"
     " from pgque.receive($1::text, $2::text, $3::int4)"};
+constexpr statement k_receive_coop{
+    "pgque_1_receive_coop",
+    "select msg_id, batch_id, type, payload, retry_count, " PGQUE_MICROS("created_at") ","
+    " extra1, extra2, extra3, extra4"
+    " from pgque.receive_coop($1::text, $2::text, $3::text, $4::int4,"
+    "                         $5::int8 * interval '1 millisecond')"};
 constexpr statement k_ack{"pgque_1_ack", "select pgque.ack($1::int8)"};
 // nack trusts only msg.msg_id (the server re-reads the event from the batch)
 constexpr statement k_nack{
@@ -179,8 +185,9 @@ bool client::unsubscribe(std::string_view queue, std::string_view consumer) {
     return single_int64(m_conn.exec("select pgque.unsubscribe($1::text, $2::text)", {str(queue), str(consumer)})) == 1;
 }
 
-batch client::receive(std::string_view queue, std::string_view consumer, int max_messages) {
-    result r = run(m_conn, k_receive, {str(queue), str(consumer), num(max_messages)});
+namespace {
+
+batch batch_of(const result& r) {
     batch out;
     out.messages.reserve(static_cast<std::size_t>(r.rows()));
     for (int i = 0; i < r.rows(); ++i) {
@@ -199,6 +206,39 @@ batch client::receive(std::string_view queue, std::string_view consumer, int max
     }
     if (!out.messages.empty()) out.id = out.messages.front().batch_id;
     return out;
+}
+
+}  // namespace
+
+batch client::receive(std::string_view queue, std::string_view consumer, int max_messages) {
+    return batch_of(run(m_conn, k_receive, {str(queue), str(consumer), num(max_messages)}));
+}
+
+batch client::receive_coop(std::string_view queue, std::string_view consumer, std::string_view subconsumer,
+                           int max_messages, std::optional<std::chrono::milliseconds> dead_interval) {
+    std::optional<std::string> dead;
+    if (dead_interval) dead = num(dead_interval->count());
+    return batch_of(run(m_conn, k_receive_coop,
+                        {str(queue), str(consumer), str(subconsumer), num(max_messages), dead}));
+}
+
+bool client::subscribe_subconsumer(std::string_view queue, std::string_view consumer,
+                                   std::string_view subconsumer, bool convert_normal) {
+    return single_int64(m_conn.exec("select pgque.subscribe_subconsumer($1::text, $2::text, $3::text, $4::bool)",
+                                    {str(queue), str(consumer), str(subconsumer),
+                                     std::string(convert_normal ? "true" : "false")})) == 1;
+}
+
+bool client::unsubscribe_subconsumer(std::string_view queue, std::string_view consumer,
+                                     std::string_view subconsumer, bool retry_open_batch) {
+    return single_int64(m_conn.exec("select pgque.unsubscribe_subconsumer($1::text, $2::text, $3::text, $4::int4)",
+                                    {str(queue), str(consumer), str(subconsumer),
+                                     std::string(retry_open_batch ? "1" : "0")})) == 1;
+}
+
+bool client::touch_subconsumer(std::string_view queue, std::string_view consumer, std::string_view subconsumer) {
+    return single_int64(m_conn.exec("select pgque.touch_subconsumer($1::text, $2::text, $3::text)",
+                                    {str(queue), str(consumer), str(subconsumer)})) == 1;
 }
 
 bool client::ack(std::int64_t batch_id) {

@@ -6,6 +6,12 @@
 // Before sleeping it drains libpq's buffer; then it poll()s the socket and
 // the self-pipe that stop() writes to, at most poll_interval.
 //
+// Cooperative mode: the member's receive_coop commits on its own (autocommit)
+// before the handlers run, so that other members can take the next window
+// while this one works; with transactional, the handlers' writes and the
+// ack then commit together as usual. A heartbeat thread with its own
+// connection calls touch_subconsumer() while run() runs.
+//
 // Stop: stop() sets an atomic flag and writes one byte to the self-pipe;
 // both are async-signal-safe. The loop checks the flag between messages,
 // so a stop in the middle of a batch leaves it unacked (redelivered).
@@ -15,6 +21,9 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 #include <fcntl.h>
 #include <poll.h>
 #include <unistd.h>
@@ -77,6 +86,15 @@ consumer::consumer(std::string conninfo, std::string queue_name, std::string con
       m_queue(std::move(queue_name)),
       m_consumer(std::move(consumer_name)),
       m_options(std::move(options)) {
+    if (m_options.cooperative) {
+        m_subconsumer = m_options.cooperative->subconsumer;
+        if (m_subconsumer.empty()) {
+            char host[256] = "host";
+            static_cast<void>(::gethostname(host, sizeof host - 1));
+            host[sizeof host - 1] = '\0';
+            m_subconsumer = std::string(host) + "-" + std::to_string(::getpid());
+        }
+    }
     int fds[2];
     if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {
         throw failure("pgque: cannot create the consumer's wake-up pipe");
@@ -143,8 +161,12 @@ void consumer::drain_wakeup_pipe() noexcept {
 
 void consumer::run_checks() const {
     if (m_options.cooperative) {
-        throw usage_error(
-            "pgque: cooperative consumers need pgque.receive_coop(), which this version does not have");
+        if (m_options.cooperative->dead_interval < milliseconds(0) || m_options.cooperative->heartbeat < milliseconds(0)) {
+            throw usage_error("pgque: dead_interval and heartbeat must not be negative");
+        }
+        if (m_subconsumer.find('.') != std::string::npos) {
+            throw usage_error("pgque: subconsumer name must not contain \".\"");
+        }
     }
     if (m_options.batch_size < 1) throw usage_error("pgque: batch_size must be at least 1");
     if (m_options.poll_interval <= milliseconds(0)) throw usage_error("pgque: poll_interval must be positive");
@@ -162,7 +184,14 @@ void consumer::connect() {
     c.connection().set_notice_handler([this](const notice& n) {
         log(level_of(n.severity), "server " + n.severity + ": " + n.message);
     });
-    if (m_options.subscribe) {
+    if (m_options.cooperative) {
+        // registering is also what makes the consumer cooperative (or fails
+        // for a consumer that reads normally): always, not only with subscribe
+        if (c.subscribe_subconsumer(m_queue, m_consumer, m_subconsumer)) {
+            log(log_level::info, "registered subconsumer \"" + m_subconsumer + "\" of consumer \"" + m_consumer +
+                                     "\" on queue \"" + m_queue + "\"");
+        }
+    } else if (m_options.subscribe) {
         if (c.subscribe(m_queue, m_consumer)) {
             log(log_level::info, "subscribed consumer \"" + m_consumer + "\" to queue \"" + m_queue + "\"");
         }
@@ -193,6 +222,46 @@ run_result consumer::run_until(deadline_t deadline) {
 
     run_checks();
     m_processed_this_run = 0;
+
+    // cooperative: a heartbeat from its own connection while run() runs
+    std::mutex hb_mutex;
+    std::condition_variable hb_cv;
+    bool hb_done = false;
+    std::thread heartbeat;
+    if (m_options.cooperative) {
+        milliseconds period = m_options.cooperative->heartbeat;
+        if (period == milliseconds(0)) period = m_options.cooperative->dead_interval / 3;
+        if (period > milliseconds(0)) {
+            heartbeat = std::thread([this, period, &hb_mutex, &hb_cv, &hb_done] {
+                std::optional<pgque::client> hb;
+                std::unique_lock<std::mutex> lock(hb_mutex);
+                while (!hb_cv.wait_for(lock, period, [&] { return hb_done; })) {
+                    try {
+                        if (!hb) hb.emplace(m_conninfo);
+                        static_cast<void>(hb->touch_subconsumer(m_queue, m_consumer, m_subconsumer));
+                    } catch (...) {
+                        hb.reset();  // try again next period; receive_coop is a heartbeat too
+                    }
+                }
+            });
+        }
+    }
+    struct heartbeat_guard {
+        std::thread& t;
+        std::mutex& m;
+        std::condition_variable& cv;
+        bool& done;
+        ~heartbeat_guard() {
+            if (!t.joinable()) return;
+            {
+                std::lock_guard<std::mutex> lock(m);
+                done = true;
+            }
+            cv.notify_all();
+            t.join();
+        }
+    } hb_guard{heartbeat, hb_mutex, hb_cv, hb_done};
+
     bool connected_once = false;
     milliseconds delay = m_options.reconnect_min_delay;
     auto back_off = [&] {
@@ -268,8 +337,17 @@ consumer::batch_outcome consumer::process_batch() {
     }
 
     std::optional<transaction> tx;  // rolls back unless committed
-    if (m_options.transactional) tx.emplace(c.connection());
-    pgque::batch current = c.receive(m_queue, m_consumer, limit);
+    pgque::batch current;
+    if (m_options.cooperative) {
+        // committed on its own: the next window is free for the others
+        std::optional<milliseconds> dead;
+        if (m_options.cooperative->dead_interval > milliseconds(0)) dead = m_options.cooperative->dead_interval;
+        current = c.receive_coop(m_queue, m_consumer, m_subconsumer, limit, dead);
+        if (m_options.transactional && !current.empty()) tx.emplace(c.connection());
+    } else {
+        if (m_options.transactional) tx.emplace(c.connection());
+        current = c.receive(m_queue, m_consumer, limit);
+    }
     if (current.empty()) {
         if (tx) tx->commit();
         return batch_outcome::empty;

@@ -315,6 +315,39 @@ TEST_F(CliTest, TailNeverSubscribesUnlessAsked) {
     EXPECT_EQ(admin().consumer_info(q).size(), 1u);
 }
 
+// tails that are members of one cooperative consumer share its messages
+TEST_F(CliTest, TailsWithSubconsumersShareAConsumer) {
+    auto q = make_queue("cli_coop");
+    auto reg = cli({"subscribe", q, "team", "--subconsumer", "a"});
+    ASSERT_EQ(reg.exit_code, 0) << reg.err;
+    EXPECT_EQ(reg.out, "registered subconsumer \"a\" of \"team\" on \"" + q + "\"\n");
+    static_cast<void>(admin().send_batch(q, {"m1", "m2"}));
+    tick(q);
+    static_cast<void>(admin().send_batch(q, {"m3", "m4"}));
+    tick(q);
+
+    auto a = cli({"tail", q, "team", "--subconsumer", "a", "--batch-size", "2", "--count", "2", "--timeout", "10s"});
+    ASSERT_EQ(a.exit_code, 0) << a.err;
+    EXPECT_EQ(a.err, "");  // already registered: nothing to say
+    auto b = cli({"tail", q, "team", "--subconsumer", "b", "--batch-size", "2", "--count", "2", "--timeout", "10s"});
+    ASSERT_EQ(b.exit_code, 0) << b.err;
+    EXPECT_TRUE(contains(b.err, "registered subconsumer \"b\"")) << b.err;
+    EXPECT_TRUE(contains(a.out, " m1\n") && contains(a.out, " m2\n")) << a.out;
+    EXPECT_TRUE(contains(b.out, " m3\n") && contains(b.out, " m4\n")) << b.out;
+
+    auto members = cli({"consumers", q});
+    ASSERT_EQ(members.exit_code, 0) << members.err;
+    EXPECT_TRUE(contains(members.out, "team.a")) << members.out;
+    EXPECT_TRUE(contains(members.out, "team.b")) << members.out;
+
+    auto gone = cli({"unsubscribe", q, "team", "--subconsumer", "b"});
+    ASSERT_EQ(gone.exit_code, 0) << gone.err;
+    EXPECT_EQ(gone.out, "unregistered subconsumer \"b\" of \"team\" on \"" + q + "\"\n");
+    auto bad = cli({"tail", q, "team", "--dead-interval", "1m", "--timeout", "100ms"});
+    EXPECT_EQ(bad.exit_code, 1) << bad.err;  // usage
+    EXPECT_TRUE(contains(bad.err, "--dead-interval needs --subconsumer")) << bad.err;
+}
+
 TEST_F(CliTest, EveryErrorIsPrintedOnce) {
     auto q = make_queue("cli_once");
     ASSERT_TRUE(admin().subscribe(q, "c"));

@@ -1,5 +1,6 @@
 // Compile-time contracts of the public types, and behaviour that needs no
 // server (option validation, connecting to nowhere).
+#include <unistd.h>
 #include <type_traits>
 
 #include <gtest/gtest.h>
@@ -122,8 +123,21 @@ TEST(ConsumerOptions, InvalidOptionsAreRejectedBeforeConnecting) {
     o.reconnect_max_delay = std::chrono::seconds(1);
     rejects(o);
     o = {};
-    o.cooperative = pgque::cooperative_options{"worker1", {}, {}};
+    o.cooperative = pgque::cooperative_options{"worker.1", {}, {}};  // "." is reserved
     rejects(o);
+    o = {};
+    o.cooperative = pgque::cooperative_options{"worker1", std::chrono::milliseconds(-1), {}};
+    rejects(o);
+}
+
+TEST(ConsumerOptions, CooperativeMemberNameDefaultsToHostAndPid) {
+    pgque::consumer_options o;
+    o.cooperative = pgque::cooperative_options{};
+    pgque::consumer c(k_nowhere, "q", "c", o);
+    EXPECT_NE(c.subconsumer_name().find("-" + std::to_string(::getpid())), std::string::npos)
+        << c.subconsumer_name();
+    pgque::consumer plain(k_nowhere, "q", "c");
+    EXPECT_EQ(plain.subconsumer_name(), "");
 }
 
 TEST(ConsumerOptions, FirstConnectFailureThrows) {

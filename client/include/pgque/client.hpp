@@ -81,6 +81,27 @@ public:
               std::chrono::milliseconds retry_after = std::chrono::seconds(60),
               std::optional<std::string_view> reason = std::nullopt);
 
+    // --- cooperative consumers (role pgque_reader) --------------------------
+    // Members ("subconsumers") of one consumer share its work: each batch
+    // goes to one member. See docs/sql-reference.md.
+    // true: the member (or the consumer) was created. A normal consumer is
+    // converted only with convert_normal.
+    [[nodiscard]] bool subscribe_subconsumer(std::string_view queue, std::string_view consumer,
+                                             std::string_view subconsumer, bool convert_normal = false);
+    // true: removed. A member holding a batch: retry_open_batch false throws
+    // (55000), true schedules the batch's unacked messages for retry.
+    [[nodiscard]] bool unsubscribe_subconsumer(std::string_view queue, std::string_view consumer,
+                                               std::string_view subconsumer, bool retry_open_batch = false);
+    // The member's batch: the one it holds, else (with dead_interval) the
+    // batch of a member silent for longer, else the consumer's next window.
+    // Registers the member and counts as its heartbeat.
+    [[nodiscard]] batch receive_coop(std::string_view queue, std::string_view consumer,
+                                     std::string_view subconsumer, int max_messages = 100,
+                                     std::optional<std::chrono::milliseconds> dead_interval = std::nullopt);
+    // Heartbeat; false if the member is not registered.
+    [[nodiscard]] bool touch_subconsumer(std::string_view queue, std::string_view consumer,
+                                         std::string_view subconsumer);
+
     // --- queues, ticks, maintenance (role pgque_admin) ---------------------
     [[nodiscard]] bool create_queue(std::string_view queue);
     // Throws sql_error 55006 while the queue has consumers, unless force.

@@ -44,14 +44,22 @@ enum class unknown_type_policy {
     ack,   // skip it: it is acknowledged with its batch and never seen again
 };
 
-// Cooperative consumption (several workers sharing one subscription, each
-// with its own batch) needs pgque.receive_coop(), which the server does not
-// have yet. The options are reserved here so that adding it changes no
-// existing field; run() rejects them with usage_error for now.
+// Cooperative consumption: several consumers (processes, or threads with
+// their own connections) with the same consumer name share its work, each
+// as a member ("subconsumer") that gets whole batches of its own
+// (pgque.receive_coop). A member that dies holding a batch loses it to the
+// next member that asks after dead_interval; a heartbeat keeps a long
+// handler's batch. Without cooperative options, two consumers with one
+// name do not share work: each takes the batch over from the other.
 struct PGQUE_EXPORT cooperative_options {
+    // The member's name; empty = "<host>-<pid>" (unique per process; give
+    // threads of one process distinct names, as worker_pool does).
     std::string subconsumer;
-    std::chrono::milliseconds dead_interval{0};  // 0 = server default
-    std::chrono::milliseconds heartbeat{0};      // touch_subconsumer() period
+    // A member silent for longer loses its batch to this one (0 = never take over).
+    std::chrono::milliseconds dead_interval{0};
+    // touch_subconsumer() period while run() runs, from a separate
+    // connection; 0 = dead_interval / 3 (none when dead_interval is 0).
+    std::chrono::milliseconds heartbeat{0};
 };
 
 struct PGQUE_EXPORT consumer_options {
@@ -78,7 +86,7 @@ struct PGQUE_EXPORT consumer_options {
     // thread. A nack that moved a message to the dead letters is logged at
     // warning with "dead-lettered" in the line.
     log_function logger;
-    // Reserved, see cooperative_options.
+    // Share the consumer's work with its other members; see cooperative_options.
     std::optional<cooperative_options> cooperative;
 };
 
@@ -178,6 +186,8 @@ public:
     [[nodiscard]] int backend_pid() const noexcept { return m_backend_pid.load(); }
     [[nodiscard]] const std::string& queue_name() const noexcept { return m_queue; }
     [[nodiscard]] const std::string& consumer_name() const noexcept { return m_consumer; }
+    // The member name in cooperative mode ("" otherwise).
+    [[nodiscard]] const std::string& subconsumer_name() const noexcept { return m_subconsumer; }
 
 private:
     enum class batch_outcome { empty, acked, abandoned, retry_later };
@@ -203,6 +213,7 @@ private:
     std::string m_conninfo;
     std::string m_queue;
     std::string m_consumer;
+    std::string m_subconsumer;
     consumer_options m_options;
     std::map<std::string, context_handler> m_handlers;
 

@@ -12,5 +12,6 @@
 #include <pgque/result.hpp>
 #include <pgque/transaction.hpp>
 #include <pgque/version.hpp>
+#include <pgque/worker_pool.hpp>
 
 #endif
