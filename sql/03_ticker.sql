@@ -137,3 +137,18 @@ select try($$select pgque.ticker('q_manual', null, now(), 1)$$);
 select pgque.set_queue_config('q_manual', 'external_ticker', 'false');
 select try($$select pgque.ticker('q_manual', 100000, now(), 1000000)$$);
 select pgque.drop_queue('q_manual', true);
+
+-- A tick taken right after a checkpoint: drawing its tick id WAL-logs the
+-- sequence, which gives the ticking transaction an xid. Drawn after the
+-- snapshot, that xid is not listed as running in the tick, so the next
+-- ticker() has nothing to do.
+select pgque.create_queue('q_cp');
+select pgque.set_queue_config('q_cp', 'ticker_max_lag', '0');
+select pgque.send('q_cp', 'cp') > 0 as sent;
+checkpoint;
+select pgque.ticker('q_cp') is not null as ticked;
+select pg_snapshot_xmin(tick_snapshot) = pg_snapshot_xmax(tick_snapshot) as nothing_running
+  from pgque.tick t join pgque.queue q on q.queue_id = t.tick_queue
+ where q.queue_name = 'q_cp' order by tick_id desc limit 1;
+select pgque.ticker('q_cp') is null as nothing_new;
+select pgque.drop_queue('q_cp');

@@ -149,11 +149,15 @@ tick_due(const PgqueQueue *q, PgqueTickMode mode, const LastTick *last,
  * Insert tick tick_id of queue q: its snapshot is taken now, after the
  * caller took the tick lock and locked the event tables (lock, released
  * here). seq is the tick's event sequence value; when it is negative the
- * event sequence is read after the snapshot. last is the queue's newest
- * tick. Sends the NOTIFY (delivered at commit). Must be called inside
- * SPI_connect().
+ * event sequence is read after the snapshot. tick_id < 0: the next value of
+ * the queue's tick sequence, drawn after the snapshot -- nextval may assign
+ * the transaction an xid (when it WAL-logs, e.g. after a checkpoint), and
+ * an xid assigned before the snapshot would be listed as running in the
+ * tick (tick_snapshot_take), costing an extra tick. last is the queue's
+ * newest tick. Sends the NOTIFY (delivered at commit); returns the tick
+ * id. Must be called inside SPI_connect().
  */
-static void
+static int64
 insert_tick(const PgqueQueue *q, int64 tick_id, TimestampTz time, int64 seq,
 			bool own_may_send, const LastTick *last, HeapLock *lock)
 {
@@ -184,6 +188,8 @@ insert_tick(const PgqueQueue *q, int64 tick_id, TimestampTz time, int64 seq,
 	heap_measure_and_unlock(lock, &ends);
 	next = ReadNextFullTransactionId();
 	tick_snap = tick_snapshot_take(cur_snap, next, own_may_send);
+	if (tick_id < 0)
+		tick_id = nextval_internal(pgque_tick_seq_oid(q->queue_id), false);
 
 	args[0] = Int32GetDatum(q->queue_id);
 	args[1] = Int64GetDatum(tick_id);
@@ -217,6 +223,7 @@ insert_tick(const PgqueQueue *q, int64 tick_id, TimestampTz time, int64 seq,
 	snprintf(channel, sizeof(channel), "%s%s", PGQUE_CHANNEL_PREFIX, q->queue_name);
 	snprintf(payload, sizeof(payload), INT64_FORMAT, tick_id);
 	Async_Notify(channel, payload);
+	return tick_id;
 }
 
 /* Take the tick lock of a queue (see the file header); false if nowait and taken. */
@@ -275,8 +282,7 @@ pgque_tick_queue(int32 queue_id, PgqueTickMode mode, bool by_worker)
 		UnregisterSnapshot(snap);
 		return 0;
 	}
-	tick_id = nextval_internal(pgque_tick_seq_oid(queue_id), false);
-	insert_tick(&q, tick_id, now, -1, !by_worker, &last, &lock);
+	tick_id = insert_tick(&q, -1, now, -1, !by_worker, &last, &lock);
 
 	if (q.tick_forced)
 	{
@@ -430,7 +436,7 @@ pgque_ticker_external(PG_FUNCTION_ARGS)
 
 	if (!heap_lock_tables(q.queue_id, false, &lock))
 		pgque_error_queue_missing(queue_name);
-	insert_tick(&q, tick_id, PG_GETARG_TIMESTAMPTZ(2), event_seq, true, &last, &lock);
+	(void) insert_tick(&q, tick_id, PG_GETARG_TIMESTAMPTZ(2), event_seq, true, &last, &lock);
 
 	/* the queue's own sequences never go back behind what ticks say */
 	seqoid = pgque_tick_seq_oid(q.queue_id);

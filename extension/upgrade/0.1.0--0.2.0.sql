@@ -125,7 +125,8 @@ select s.sub_id,
            as sub_last_tick,
        coalesce(b.batch_closed, b.batch_opened) as sub_active,
        case when b.batch_state = 'o' then b.batch_id end as sub_batch,
-       case when b.batch_state = 'o' then b.batch_next_tick end as sub_next_tick
+       case when b.batch_state = 'o' then b.batch_next_tick end as sub_next_tick,
+       s.sub_role
   from pgque.subscriber s
   left join lateral (
         select bb.batch_id, bb.batch_prev_tick, bb.batch_next_tick, bb.batch_state,
