@@ -23,16 +23,10 @@
  * next_batch keeps PgQ's contract instead: the open batch's id comes back
  * until it is finished.
  *
- * Cooperative consumers: the subscriber's own rows have batch_member ''
- * and are its cursor; a subconsumer's rows carry its name and hold its
- * batch. A member takes a window by inserting two rows under the
- * subscriber's lock: a closed 'd' row of the subscriber (the cursor moves
- * past the window at once, so the next member gets the next window) and
- * its own open 'o' row over the same window; from there its batch lives
- * like any other (partial receives, ack, nack, redelivery). Taking over a
- * silent member's batch closes its row as 'r' and opens one for the taker
- * with the same window and start position. Rotation also waits for the
- * members' open rows (maint_rotate_tables_step1).
+ * Cooperative consumers (coop.c) keep their members' batches in the same
+ * table, in rows named for the member (batch_member); the subscriber's own
+ * rows have batch_member ''. consume_receive_rows takes a BatchTaker so
+ * that coop.c chooses a member's batch without this file calling it.
  *
  * Locking: every operation that changes a subscriber's state first takes an
  * ExclusiveLock on the object (pgque.subscriber's OID, sub_id), held to the
@@ -61,8 +55,6 @@
 #include "send.h"
 
 PG_FUNCTION_INFO_V1(pgque_receive);
-PG_FUNCTION_INFO_V1(pgque_receive_coop);
-PG_FUNCTION_INFO_V1(pgque_next_batch_coop);
 PG_FUNCTION_INFO_V1(pgque_next_batch_custom);
 PG_FUNCTION_INFO_V1(pgque_get_batch_events);
 PG_FUNCTION_INFO_V1(pgque_batch_event);
@@ -96,42 +88,7 @@ pgque_consume_init(void)
 /* receive skips at most this many empty windows before returning nothing */
 #define RECEIVE_MAX_EMPTY	16
 
-typedef struct SubRef
-{
-	int32		queue_id;
-	int32		sub_id;
-	const char *queue_name;
-	const char *consumer_name;
-	bool		coop;			/* a cooperative consumer (sub_role coop_main) */
-} SubRef;
 
-/*
- * A pgque.batch row. Where its window starts and how far receive handed it
- * out are positions (batch.h); the _ev fields are what 0.1.0 recorded
- * instead, honoured for batches it left open, and used while a database
- * still has the 0.1.0 tables.
- */
-typedef struct BatchRow
-{
-	int64		batch_id;
-	char		state;
-	int32		sub_id;
-	int32		queue_id;
-	int64		prev_tick;		/* 0 when null */
-	int64		next_tick;
-	bool		has_start_ev;
-	int64		start_ev;
-	bool		has_end_ev;
-	int64		end_ev;
-	bool		has_start_pos;
-	int64		start_pos;
-	bool		has_end_pos;
-	int64		end_pos;
-	const char *member;			/* the subconsumer holding it, or NULL */
-} BatchRow;
-
-/* Has receive handed the open batch out? */
-#define HANDED_OUT(b)	((b)->has_end_pos || (b)->has_end_ev)
 
 static SPIPlanPtr plan_sub_v1;
 static SPIPlanPtr plan_sub;
@@ -170,8 +127,8 @@ error_not_subscribed(const char *queue_name, const char *consumer_name)
 			 errhint("Subscribe it with pgque.subscribe().")));
 }
 
-static void
-sub_lookup(const char *queue_name, const char *consumer_name, Snapshot snap,
+void
+consume_sub_lookup(const char *queue_name, const char *consumer_name, Snapshot snap,
 		   SubRef *sub)
 {
 	static const Oid types[] = {TEXTOID, TEXTOID};
@@ -221,8 +178,8 @@ sub_lookup(const char *queue_name, const char *consumer_name, Snapshot snap,
 	error_not_subscribed(queue_name, consumer_name);
 }
 
-static void
-sub_lock(int32 sub_id)
+void
+consume_sub_lock(int32 sub_id)
 {
 	LockDatabaseObject(pgque_relation_oid("subscriber"), sub_id, 0, ExclusiveLock);
 }
@@ -233,7 +190,7 @@ pgque_lock_subscriber(PG_FUNCTION_ARGS)
 {
 	if (PG_ARGISNULL(0))
 		elog(ERROR, "subscriber id must not be null");
-	sub_lock(PG_GETARG_INT32(0));
+	consume_sub_lock(PG_GETARG_INT32(0));
 	PG_RETURN_VOID();
 }
 
@@ -311,8 +268,8 @@ sub_state(int32 sub_id, Snapshot snap, BatchRow *b)
 }
 
 /* The newest batch row a subconsumer holds or held; false if none. */
-static bool
-member_state(int32 sub_id, const char *member, Snapshot snap, BatchRow *b)
+bool
+consume_member_state(int32 sub_id, const char *member, Snapshot snap, BatchRow *b)
 {
 	static const Oid types[] = {INT4OID, TEXTOID};
 	Datum		args[2];
@@ -330,8 +287,8 @@ member_state(int32 sub_id, const char *member, Snapshot snap, BatchRow *b)
 	return true;
 }
 
-static bool
-batch_fetch(int64 batch_id, Snapshot snap, BatchRow *b)
+bool
+consume_batch_fetch(int64 batch_id, Snapshot snap, BatchRow *b)
 {
 	static const Oid types[] = {INT8OID};
 	Datum		args[1];
@@ -356,8 +313,8 @@ batch_fetch(int64 batch_id, Snapshot snap, BatchRow *b)
  * The state of a subscriber, read after taking its lock. Every subscribe
  * writes one, so none means that an unsubscribe committed while we waited.
  */
-static void
-sub_state_required(const SubRef *sub, Snapshot snap, BatchRow *b)
+void
+consume_sub_state_required(const SubRef *sub, Snapshot snap, BatchRow *b)
 {
 	if (!sub_state(sub->sub_id, snap, b))
 		error_not_subscribed(sub->queue_name, sub->consumer_name);
@@ -372,8 +329,8 @@ sub_state_required(const SubRef *sub, Snapshot snap, BatchRow *b)
  * Ticks are read in growing chunks and only as far as needed: a consumer
  * far behind must not read its whole backlog of ticks on every call.
  */
-static bool
-choose_window(int32 queue_id, int64 pos, int max_events, Snapshot snap,
+bool
+consume_choose_window(int32 queue_id, int64 pos, int max_events, Snapshot snap,
 			  int64 *next_tick)
 {
 	static const Oid types[] = {INT4OID, INT8OID, INT8OID};
@@ -431,8 +388,8 @@ choose_window(int32 queue_id, int64 pos, int max_events, Snapshot snap,
  * Insert a batch row over the window (b->prev_tick, b->next_tick] for
  * b->sub_id, with b's start and end fields; returns its id.
  */
-static int64
-batch_insert(const BatchRow *b, char state, Snapshot snap)
+int64
+consume_batch_insert(const BatchRow *b, char state, Snapshot snap)
 {
 	static const Oid types[] = {INT4OID, INT8OID, INT8OID, INT8OID, INT8OID,
 	CHAROID, TIMESTAMPTZOID, INT8OID, INT8OID, TEXTOID};
@@ -483,8 +440,8 @@ batch_insert(const BatchRow *b, char state, Snapshot snap)
 	return DatumGetInt64(pgque_spi_value(0, 1));
 }
 
-static void
-batch_close(int64 batch_id, char state, Snapshot snap)
+void
+consume_batch_close(int64 batch_id, char state, Snapshot snap)
 {
 	static const Oid types[] = {INT8OID, CHAROID, TIMESTAMPTZOID};
 	Datum		args[3];
@@ -525,8 +482,8 @@ batch_set_end(const BatchRow *b, Snapshot snap)
 }
 
 /* Our own writes so far must be visible to the next snapshot we take. */
-static Snapshot
-refresh_snapshot(Snapshot snap)
+Snapshot
+consume_refresh_snapshot(Snapshot snap)
 {
 	UnregisterSnapshot(snap);
 	CommandCounterIncrement();
@@ -604,10 +561,6 @@ emit_event(ReturnSetInfo *rsinfo, const BatchEvents *ev, int i)
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 }
 
-/*
- * SQL: pgque.receive(queue_name text, consumer_name text, max_return int)
- *		-> setof pgque.message
- */
 /* A cooperative consumer is read through its subconsumers only. */
 static void
 error_if_coop(const SubRef *sub)
@@ -622,93 +575,14 @@ error_if_coop(const SubRef *sub)
 }
 
 /*
- * A subconsumer's batch, with the parent's subscriber lock held: the open
- * batch it holds; else, with dead_interval, the open batch of a member
- * silent for longer (taken over: a new batch row over the same window, the
- * events acked before stay acked); else the parent's next window, for
- * which the parent's cursor moves on at once (a 'd' row of its own).
- * Returns false when there is nothing to take. *is_new: b is not inserted
- * yet (batch_id 0). max_events as for choose_window.
+ * receive() and receive_coop(): the events of a batch, at most max_return
+ * of them. take NULL: the consumer's own batch (receive); otherwise take
+ * chooses the batch (coop.c: a subconsumer's), called with the
+ * subscriber's lock held and arg.
  */
-static bool
-member_take(const SubRef *sub, const char *member, Interval *dead_interval,
-			int max_events, Snapshot snap, BatchRow *b, bool *is_new)
-{
-	BatchRow	parent;
-	int64		pos;
-
-	if (member_state(sub->sub_id, member, snap, b) && b->state == 'o')
-	{
-		*is_new = false;
-		return true;
-	}
-	if (dead_interval != NULL)
-	{
-		static SPIPlanPtr plan_victim;
-		static const Oid types[] = {INT4OID, TEXTOID, INTERVALOID};
-		Datum		args[3];
-
-		args[0] = Int32GetDatum(sub->sub_id);
-		args[1] = CStringGetTextDatum(member);
-		args[2] = IntervalPGetDatum(dead_interval);
-		if (pgque_execute_snapshot(pgque_plan(&plan_victim,
-											"select b.batch_id from pgque.subconsumer sc"
-											" cross join lateral (select bb.batch_id, bb.batch_state from pgque.batch bb"
-											"   where bb.batch_sub OPERATOR(pg_catalog.=) sc.sc_sub"
-											"     and bb.batch_member OPERATOR(pg_catalog.=) sc.sc_name"
-											"   order by bb.batch_id desc limit 1) b"
-											" where sc.sc_sub OPERATOR(pg_catalog.=) $1"
-											"   and sc.sc_name OPERATOR(pg_catalog.<>) $2"
-											"   and sc.sc_active OPERATOR(pg_catalog.<)"
-											"       (pg_catalog.now() OPERATOR(pg_catalog.-) $3)"
-											"   and b.batch_state OPERATOR(pg_catalog.=) 'o'"
-											" order by sc.sc_active, sc.sc_name limit 1",
-											3, types),
-								 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
-			elog(ERROR, "could not look for silent subconsumers");
-		if (SPI_processed == 1 &&
-			batch_fetch(DatumGetInt64(pgque_spi_value(0, 1)), snap, b) && b->state == 'o')
-		{
-			batch_close(b->batch_id, 'r', snap);
-			b->batch_id = 0;
-			b->member = member;
-			b->has_end_ev = false;
-			b->has_end_pos = false;
-			*is_new = true;
-			return true;
-		}
-	}
-
-	sub_state_required(sub, snap, &parent);
-	if (parent.state == 'o')
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cooperative consumer \"%s\" on queue \"%s\" has an open batch of its own",
-						sub->consumer_name, sub->queue_name),
-				 errpgqueobject("batch"),
-				 errhint("Ack batch " INT64_FORMAT " first.", parent.batch_id)));
-	pos = parent.next_tick;
-	if (!choose_window(sub->queue_id, pos, max_events, snap, &parent.next_tick))
-		return false;
-	parent.prev_tick = pos;
-	parent.has_start_ev = parent.has_end_ev = false;
-	parent.has_start_pos = parent.has_end_pos = false;
-	parent.member = NULL;
-	batch_insert(&parent, 'd', snap);
-	*b = parent;
-	b->batch_id = 0;
-	b->member = member;
-	*is_new = true;
-	return true;
-}
-
-/*
- * receive() and receive_coop(): the events of the consumer's (member NULL)
- * or the subconsumer's batch, at most max_return of them.
- */
-static void
-receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *consumer_name,
-			 const char *member, int32 max_return, Interval *dead_interval)
+void
+consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *consumer_name,
+					 int32 max_return, BatchTaker take, void *arg)
 {
 	SubRef		sub;
 	Snapshot	snap;
@@ -717,11 +591,11 @@ receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *consumer
 	SPI_connect();
 
 	snap = RegisterSnapshot(GetLatestSnapshot());
-	sub_lookup(queue_name, consumer_name, snap, &sub);
-	if (member == NULL)
+	consume_sub_lookup(queue_name, consumer_name, snap, &sub);
+	if (take == NULL)
 		error_if_coop(&sub);
-	sub_lock(sub.sub_id);
-	snap = refresh_snapshot(snap);
+	consume_sub_lock(sub.sub_id);
+	snap = consume_refresh_snapshot(snap);
 
 	for (attempt = 0; attempt < RECEIVE_MAX_EMPTY; attempt++)
 	{
@@ -732,21 +606,20 @@ receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *consumer
 		int			nret;
 		int			i;
 
-		if (member != NULL)
+		if (take != NULL)
 		{
-			if (!member_take(&sub, member, dead_interval,
-							 Min(max_return, max_batch_events), snap, &b, &is_new))
+			if (!take(&sub, arg, Min(max_return, max_batch_events), snap, &b, &is_new))
 				break;
 		}
 		else
 		{
-			sub_state_required(&sub, snap, &b);
+			consume_sub_state_required(&sub, snap, &b);
 			is_new = (b.state != 'o');
 			if (is_new)
 			{
 				int64		pos = b.next_tick;
 
-				if (!choose_window(sub.queue_id, pos, Min(max_return, max_batch_events),
+				if (!consume_choose_window(sub.queue_id, pos, Min(max_return, max_batch_events),
 								   snap, &b.next_tick))
 					break;
 				b.batch_id = 0;
@@ -760,7 +633,7 @@ receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *consumer
 		if (!is_new && HANDED_OUT(&b))
 		{
 			/* handed out before and not acked: re-deliver under a new id */
-			batch_close(b.batch_id, 'r', snap);
+			consume_batch_close(b.batch_id, 'r', snap);
 			is_new = true;
 			b.has_end_ev = false;
 			b.has_end_pos = false;
@@ -775,10 +648,10 @@ receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *consumer
 		{
 			/* an empty batch closes on its own; try the next window */
 			if (!is_new)
-				batch_close(b.batch_id, 'd', snap);
-			else if (member == NULL)
-				batch_insert(&b, 'd', snap);
-			snap = refresh_snapshot(snap);
+				consume_batch_close(b.batch_id, 'd', snap);
+			else if (b.member == NULL)
+				consume_batch_insert(&b, 'd', snap);	/* a member's new window: the cursor moved already */
+			snap = consume_refresh_snapshot(snap);
 			continue;
 		}
 
@@ -797,7 +670,7 @@ receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *consumer
 			b.end_ev = ev.n > max_return ? ev.events[nret - 1].ev_id : END_ALL;
 		}
 		if (is_new)
-			b.batch_id = batch_insert(&b, 'o', snap);
+			b.batch_id = consume_batch_insert(&b, 'o', snap);
 		else
 			batch_set_end(&b, snap);
 
@@ -810,8 +683,8 @@ receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *consumer
 	SPI_finish();
 }
 
-static int32
-max_return_arg(FunctionCallInfo fcinfo, int argno)
+int32
+consume_max_return_arg(FunctionCallInfo fcinfo, int argno)
 {
 	if (PG_ARGISNULL(argno) || PG_GETARG_INT32(argno) < 1)
 		ereport(ERROR,
@@ -826,79 +699,12 @@ pgque_receive(PG_FUNCTION_ARGS)
 {
 	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
 	char	   *consumer_name = pgque_consumer_name_arg(fcinfo, 1);
-	int32		max_return = max_return_arg(fcinfo, 2);
+	int32		max_return = consume_max_return_arg(fcinfo, 2);
 
 	InitMaterializedSRF(fcinfo, 0);
-	receive_rows((ReturnSetInfo *) fcinfo->resultinfo, queue_name, consumer_name,
-				 NULL, max_return, NULL);
+	consume_receive_rows((ReturnSetInfo *) fcinfo->resultinfo, queue_name, consumer_name,
+						 max_return, NULL, NULL);
 	return (Datum) 0;
-}
-
-/*
- * SQL: pgque._receive_coop(queue, consumer, subconsumer, max_return,
- *		dead_interval) -> setof pgque.message; pgque.receive_coop() registers
- * the subconsumer (its heartbeat) and calls this.
- */
-Datum
-pgque_receive_coop(PG_FUNCTION_ARGS)
-{
-	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
-	char	   *consumer_name = pgque_consumer_name_arg(fcinfo, 1);
-	char	   *member;
-	int32		max_return = max_return_arg(fcinfo, 3);
-
-	if (PG_ARGISNULL(2))
-		elog(ERROR, "subconsumer name must not be null");
-	member = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	InitMaterializedSRF(fcinfo, 0);
-	receive_rows((ReturnSetInfo *) fcinfo->resultinfo, queue_name, consumer_name,
-				 member, max_return, PG_ARGISNULL(4) ? NULL : PG_GETARG_INTERVAL_P(4));
-	return (Datum) 0;
-}
-
-/*
- * SQL: pgque._next_batch_coop(queue, consumer, subconsumer, dead_interval)
- *	-> (batch_id, prev_tick_id, next_tick_id), all NULL when there is
- * nothing to read. PgQue's cooperative next_batch: one tick per batch.
- */
-Datum
-pgque_next_batch_coop(PG_FUNCTION_ARGS)
-{
-	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
-	char	   *consumer_name = pgque_consumer_name_arg(fcinfo, 1);
-	char	   *member;
-	TupleDesc	desc;
-	Datum		out[3];
-	bool		outnull[3] = {true, true, true};
-	SubRef		sub;
-	Snapshot	snap;
-	BatchRow	b;
-	bool		is_new;
-
-	if (PG_ARGISNULL(2))
-		elog(ERROR, "subconsumer name must not be null");
-	member = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	SPI_connect();
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	sub_lookup(queue_name, consumer_name, snap, &sub);
-	sub_lock(sub.sub_id);
-	snap = refresh_snapshot(snap);
-	if (member_take(&sub, member, PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3),
-					0, snap, &b, &is_new))
-	{
-		if (is_new)
-			b.batch_id = batch_insert(&b, 'o', snap);
-		out[0] = Int64GetDatum(b.batch_id);
-		out[1] = Int64GetDatum(b.prev_tick);
-		out[2] = Int64GetDatum(b.next_tick);
-		outnull[0] = outnull[1] = outnull[2] = false;
-	}
-	UnregisterSnapshot(snap);
-	SPI_finish();
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), out, outnull)));
 }
 
 /*
@@ -934,12 +740,12 @@ pgque_next_batch_custom(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	snap = RegisterSnapshot(GetLatestSnapshot());
-	sub_lookup(queue_name, consumer_name, snap, &sub);
+	consume_sub_lookup(queue_name, consumer_name, snap, &sub);
 	error_if_coop(&sub);
-	sub_lock(sub.sub_id);
-	snap = refresh_snapshot(snap);
+	consume_sub_lock(sub.sub_id);
+	snap = consume_refresh_snapshot(snap);
 
-	sub_state_required(&sub, snap, &b);
+	consume_sub_state_required(&sub, snap, &b);
 	have_batch = (b.state == 'o');
 	if (!have_batch)
 	{
@@ -983,8 +789,8 @@ pgque_next_batch_custom(PG_FUNCTION_ARGS)
 			b.sub_id = sub_id;
 			b.prev_tick = pos;
 			b.next_tick = next_tick;
-			b.batch_id = batch_insert(&b, 'o', snap);
-			snap = refresh_snapshot(snap);
+			b.batch_id = consume_batch_insert(&b, 'o', snap);
+			snap = consume_refresh_snapshot(snap);
 			have_batch = true;
 		}
 	}
@@ -1072,7 +878,7 @@ report_not_open(int elevel, int64 batch_id, const BatchRow *b)
 static void
 open_batch_required(int64 batch_id, Snapshot snap, BatchRow *b)
 {
-	if (!batch_fetch(batch_id, snap, b))
+	if (!consume_batch_fetch(batch_id, snap, b))
 		report_not_open(ERROR, batch_id, NULL);
 	check_consume(b->queue_id, b->sub_id, snap);
 	if (b->state != 'o')
@@ -1111,10 +917,10 @@ pgque_open_batch(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	snap = RegisterSnapshot(GetLatestSnapshot());
-	if (batch_fetch(batch_id, snap, &b))
+	if (consume_batch_fetch(batch_id, snap, &b))
 	{
-		sub_lock(b.sub_id);
-		snap = refresh_snapshot(snap);
+		consume_sub_lock(b.sub_id);
+		snap = consume_refresh_snapshot(snap);
 	}
 	open_batch_required(batch_id, snap, &b);
 
@@ -1230,14 +1036,14 @@ pgque_ack(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	snap = RegisterSnapshot(GetLatestSnapshot());
-	found = batch_fetch(batch_id, snap, &b);
+	found = consume_batch_fetch(batch_id, snap, &b);
 	if (found)
 		check_consume(b.queue_id, b.sub_id, snap);
 	if (found && b.state == 'o')
 	{
-		sub_lock(b.sub_id);
-		snap = refresh_snapshot(snap);
-		found = batch_fetch(batch_id, snap, &b);
+		consume_sub_lock(b.sub_id);
+		snap = consume_refresh_snapshot(snap);
+		found = consume_batch_fetch(batch_id, snap, &b);
 		if (found && b.state == 'o')
 		{
 			bool		split = false;
@@ -1256,12 +1062,12 @@ pgque_ack(PG_FUNCTION_ARGS)
 				b.start_ev = b.end_ev;
 				split = true;
 			}
-			batch_close(batch_id, split ? 's' : 'd', snap);
+			consume_batch_close(batch_id, split ? 's' : 'd', snap);
 			if (split)
 			{
 				b.has_end_ev = false;
 				b.has_end_pos = false;
-				batch_insert(&b, 'o', snap);
+				consume_batch_insert(&b, 'o', snap);
 			}
 			result = 1;
 		}

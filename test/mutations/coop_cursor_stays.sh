@@ -2,6 +2,6 @@
 # cursor: the next member gets the same events.
 catches="isolation:coop_members regress:16_coop"
 mutate() {
-    sub src/consume.c "	batch_insert(&parent, 'd', snap);
+    sub src/coop.c "	consume_batch_insert(&parent, 'd', snap);
 	*b = parent;" "	*b = parent;"
 }

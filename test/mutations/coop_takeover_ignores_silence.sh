@@ -2,5 +2,5 @@
 # member's batch is handed to another.
 catches="isolation:coop_members"
 mutate() {
-    sub src/consume.c '"       (pg_catalog.now() OPERATOR(pg_catalog.-) $3)"' '"       (pg_catalog.now() OPERATOR(pg_catalog.+) $3)"'
+    sub src/coop.c '"       (pg_catalog.now() OPERATOR(pg_catalog.-) $3)"' '"       (pg_catalog.now() OPERATOR(pg_catalog.+) $3)"'
 }
