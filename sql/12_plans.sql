@@ -28,6 +28,30 @@ select relname, seq_scan from pg_stat_xact_user_tables
 commit;
 select pgque.drop_queue('q_plans', true);
 
+-- a receive reads the ticks of its window by key, however many ticks the
+-- queue has (a lookup planned as "tick_id = any(array)" filtered all of them)
+select pgque.create_queue('q_many_ticks');
+select pgque.set_queue_config('q_many_ticks', 'ticker_max_lag', '0');
+do $$ begin
+    for i in 1..300 loop
+        perform pgque.send('q_many_ticks', 'old');
+        commit;
+        perform pgque.force_tick('q_many_ticks');
+        perform pgque.ticker('q_many_ticks');
+        commit;
+    end loop;
+end $$;
+select pgque.subscribe('q_many_ticks', 'late');
+select pgque.send('q_many_ticks', 'new') > 0 as sent;
+select pgque.ticker('q_many_ticks') is not null as ticked;
+\c
+begin;
+select payload from pgque.receive('q_many_ticks', 'late');
+select idx_tup_fetch < 30 as few_ticks_read from pg_stat_xact_user_tables
+ where schemaname = 'pgque' and relname = 'tick';
+commit;
+select pgque.drop_queue('q_many_ticks', true);
+
 -- the rule behind it: pgque plans its statements as if its tables were
 -- large, so each lookup takes the index made for its key (after the
 -- ANALYZE above saw the tables nearly empty)
