@@ -19,6 +19,8 @@
 #include <pgque/error.hpp>
 #include <pgque/transaction.hpp>
 
+#include "host.hpp"
+
 #include <algorithm>
 #include <cerrno>
 #include <condition_variable>
@@ -88,12 +90,7 @@ consumer::consumer(std::string conninfo, std::string queue_name, std::string con
       m_options(std::move(options)) {
     if (m_options.cooperative) {
         m_subconsumer = m_options.cooperative->subconsumer;
-        if (m_subconsumer.empty()) {
-            char host[256] = "host";
-            static_cast<void>(::gethostname(host, sizeof host - 1));
-            host[sizeof host - 1] = '\0';
-            m_subconsumer = std::string(host) + "-" + std::to_string(::getpid());
-        }
+        if (m_subconsumer.empty()) m_subconsumer = detail::host_pid_name();
     }
     int fds[2];
     if (::pipe2(fds, O_NONBLOCK | O_CLOEXEC) != 0) {

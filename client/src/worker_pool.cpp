@@ -11,7 +11,7 @@
 #include <mutex>
 #include <thread>
 
-#include <unistd.h>
+#include "host.hpp"
 
 namespace pgque {
 
@@ -69,12 +69,7 @@ void worker_pool::run() {
 
     std::string base;
     if (m_options.consumer.cooperative) base = m_options.consumer.cooperative->subconsumer;
-    if (base.empty()) {
-        char host[256] = "host";
-        static_cast<void>(::gethostname(host, sizeof host - 1));
-        host[sizeof host - 1] = '\0';
-        base = std::string(host) + "-" + std::to_string(::getpid());
-    }
+    if (base.empty()) base = detail::host_pid_name();
 
     m_members.clear();
     for (const auto& [key, handlers] : m_handlers) {
