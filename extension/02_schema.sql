@@ -53,6 +53,20 @@ create table pgque.queue (
     -- consume from the queue (extension/15_access.sql)
     queue_restricted            boolean     not null default false,
 
+    -- Time (extension/55_delay.sql, 50_retry.sql): how long a plain send
+    -- waits before delivery (null: none); the retry policy of nack without
+    -- retry_after; how old an event may get before it is expired instead of
+    -- delivered (null: never) and what happens to it then; and whether
+    -- consumers are paused.
+    queue_delivery_delay        interval,
+    queue_retry_delay           interval    not null default '60 seconds',
+    queue_retry_backoff         text        not null default 'fixed',
+    queue_retry_max_delay       interval    not null default '1 hour',
+    queue_retry_jitter          float8      not null default 0,
+    queue_message_ttl           interval,
+    queue_expired_action        text        not null default 'dead_letter',
+    queue_paused                boolean     not null default false,
+
     -- the ranges set_queue_config() accepts (see there)
     constraint queue_ntables_check check (queue_ntables = 3),
     constraint queue_cur_table_check check (queue_cur_table between 0 and queue_ntables - 1),
@@ -61,7 +75,14 @@ create table pgque.queue (
     constraint queue_ticker_max_lag_check check (queue_ticker_max_lag between '0' and '1 day'),
     constraint queue_ticker_idle_period_check
         check (queue_ticker_idle_period > '0' and queue_ticker_idle_period <= '1 day'),
-    constraint queue_rotation_period_check check (queue_rotation_period between '0' and '365 days')
+    constraint queue_rotation_period_check check (queue_rotation_period between '0' and '365 days'),
+    constraint queue_delivery_delay_check check (queue_delivery_delay between '0' and '365 days'),
+    constraint queue_retry_delay_check check (queue_retry_delay between '0' and '365 days'),
+    constraint queue_retry_backoff_check check (queue_retry_backoff in ('fixed', 'exponential')),
+    constraint queue_retry_max_delay_check check (queue_retry_max_delay between '0' and '365 days'),
+    constraint queue_retry_jitter_check check (queue_retry_jitter between 0 and 1),
+    constraint queue_message_ttl_check check (queue_message_ttl > '0' and queue_message_ttl <= '3650 days'),
+    constraint queue_expired_action_check check (queue_expired_action in ('dead_letter', 'drop'))
 );
 
 create table pgque.consumer (
@@ -80,6 +101,8 @@ create table pgque.subscriber (
     sub_owner       regrole,
     -- 'coop_main': a cooperative consumer, read by its subconsumers
     sub_role        text        not null default 'normal',
+    -- pause_consumer(): receive hands it nothing until resume_consumer()
+    sub_paused      boolean     not null default false,
     unique (sub_queue, sub_consumer),
     constraint subscriber_sub_role_check check (sub_role in ('normal', 'coop_main'))
 );
@@ -207,6 +230,41 @@ create table pgque.retry_queue (
 );
 create index rq_retry_idx on pgque.retry_queue (ev_retry_after);
 
+-- Delayed events (send_at, delivery_delay) wait in bucket tables
+-- pgque.delay_<db_table>, one per span of delivery times [db_from,
+-- db_until), until extension/55_delay.sql moves them into their queue. A
+-- bucket is never deleted from row by row: rows are marked moved by the
+-- bucket's watermark (due at or before db_moved_until and committed in
+-- db_moved_snap), and once the span is over the table is TRUNCATEd and
+-- kept for a later span (db_from null: free). Key columns db_from/db_until:
+-- producers hold FOR KEY SHARE on the row they insert under, which only
+-- freeing the bucket conflicts with.
+create table pgque.delay_bucket (
+    db_table        int4        primary key,
+    db_from         timestamptz,
+    db_until        timestamptz,
+    db_moved_until  timestamptz,
+    db_moved_snap   pg_snapshot,
+    unique (db_from, db_until),
+    constraint delay_bucket_span_check check ((db_from is null) = (db_until is null) and db_from < db_until)
+);
+create sequence pgque.delay_bucket_seq;
+
+-- Column layout of every delay bucket table.
+create table pgque.delay_template (
+    ev_queue        int4        not null,
+    ev_deliver_at   timestamptz not null,
+    ev_id           bigint      not null,
+    ev_time         timestamptz not null,
+    ev_txid         xid8        not null,
+    ev_type         text,
+    ev_data         text,
+    ev_extra1       text,
+    ev_extra2       text,
+    ev_extra3       text,
+    ev_extra4       text
+);
+
 -- Events a subscriber gave up on after max_retries.
 create table pgque.dead_letter (
     dl_id           bigserial   primary key,
@@ -270,6 +328,8 @@ select pg_catalog.pg_extension_config_dump('pgque.batch', '');
 select pg_catalog.pg_extension_config_dump('pgque.retry_queue', '');
 select pg_catalog.pg_extension_config_dump('pgque.dead_letter', '');
 select pg_catalog.pg_extension_config_dump('pgque.queue_grant', '');
+select pg_catalog.pg_extension_config_dump('pgque.delay_bucket', '');
+select pg_catalog.pg_extension_config_dump('pgque.delay_bucket_seq', '');
 select pg_catalog.pg_extension_config_dump('pgque.queue_queue_id_seq', '');
 select pg_catalog.pg_extension_config_dump('pgque.consumer_co_id_seq', '');
 select pg_catalog.pg_extension_config_dump('pgque.subscriber_sub_id_seq', '');

@@ -135,6 +135,21 @@ begin
         when 'rotation_period' then
             v_type := 'interval'; v_check := '$1 between interval ''0'' and interval ''365 days''';
             v_hint := 'Expected an interval from 0 to 365 days, such as ''2 hours''.';
+        when 'delivery_delay', 'retry_delay', 'retry_max_delay' then
+            v_type := 'interval'; v_check := '$1 between interval ''0'' and interval ''365 days''';
+            v_hint := 'Expected an interval from 0 to 365 days, such as ''30 seconds''.';
+        when 'message_ttl' then
+            v_type := 'interval'; v_check := '$1 > interval ''0'' and $1 <= interval ''3650 days''';
+            v_hint := 'Expected an interval greater than 0 and at most 3650 days, such as ''1 day''; NULL: never expire.';
+        when 'retry_backoff' then
+            v_type := 'text'; v_check := '$1 in (''fixed'', ''exponential'')';
+            v_hint := 'Expected fixed or exponential.';
+        when 'retry_jitter' then
+            v_type := 'float8'; v_check := '$1 between 0 and 1';
+            v_hint := 'Expected a fraction from 0 to 1, such as 0.2.';
+        when 'expired_action' then
+            v_type := 'text'; v_check := '$1 in (''dead_letter'', ''drop'')';
+            v_hint := 'Expected dead_letter or drop.';
         when 'ticker_paused', 'external_ticker', 'restricted' then
             v_type := 'bool'; v_check := '$1 is not null';
             v_hint := 'Expected true or false.';
@@ -142,7 +157,9 @@ begin
             raise exception 'unknown queue parameter "%"', param
                 using errcode = 'invalid_parameter_value',
                       hint = 'Valid parameters: ticker_max_count, ticker_max_lag, ticker_idle_period, '
-                             'ticker_paused, rotation_period, external_ticker, max_retries, restricted.';
+                             'ticker_paused, rotation_period, external_ticker, max_retries, restricted, '
+                             'delivery_delay, retry_delay, retry_backoff, retry_max_delay, retry_jitter, '
+                             'message_ttl, expired_action.';
     end case;
 
     if value is null then
@@ -166,5 +183,41 @@ begin
     execute format('update pgque.queue set %I = $1::%s where queue_id = $2',
                    'queue_' || v_param, v_type) using value, v_id;
     return 1;
+end
+$$;
+
+-- Every setting set_queue_config() takes, with its value (NULL: none), and
+-- whether the queue is paused; one row per queue and setting.
+create or replace function pgque.get_queue_config(queue text default null)
+returns table (queue_name text, param text, value text)
+    language plpgsql stable security definer
+    set search_path = pg_catalog, pgque, pg_temp
+as $$
+begin
+    if queue is not null then
+        perform pgque._queue_id(queue);
+    end if;
+    return query
+    select q.queue_name, v.param, v.value
+      from pgque.queue q
+     cross join lateral (values
+            ('ticker_max_count', q.queue_ticker_max_count::text),
+            ('ticker_max_lag', q.queue_ticker_max_lag::text),
+            ('ticker_idle_period', q.queue_ticker_idle_period::text),
+            ('ticker_paused', q.queue_ticker_paused::text),
+            ('rotation_period', q.queue_rotation_period::text),
+            ('external_ticker', q.queue_external_ticker::text),
+            ('max_retries', q.queue_max_retries::text),
+            ('restricted', q.queue_restricted::text),
+            ('delivery_delay', q.queue_delivery_delay::text),
+            ('retry_delay', q.queue_retry_delay::text),
+            ('retry_backoff', q.queue_retry_backoff),
+            ('retry_max_delay', q.queue_retry_max_delay::text),
+            ('retry_jitter', q.queue_retry_jitter::text),
+            ('message_ttl', q.queue_message_ttl::text),
+            ('expired_action', q.queue_expired_action),
+            ('paused', q.queue_paused::text)) v(param, value)
+     where get_queue_config.queue is null or q.queue_name = get_queue_config.queue
+     order by q.queue_name;
 end
 $$;

@@ -82,27 +82,52 @@ begin
 end
 $$;
 
+-- The queue's retry policy: how long the retry_count-th retry (0 = the
+-- first) of an event waits. fixed: retry_delay; exponential: retry_delay x
+-- 2^retry_count, at most retry_max_delay (or retry_delay, if larger); then
+-- minus up to retry_jitter of it, at random.
+create or replace function pgque._retry_delay(queue_id int4, retry_count int4) returns interval
+    language sql volatile security definer
+    set search_path = pg_catalog, pgque, pg_temp
+as $$
+    select make_interval(secs =>
+               case when q.queue_retry_backoff = 'exponential'
+                    then least(extract(epoch from q.queue_retry_delay)
+                                   * power(2::float8, least(greatest(coalesce(retry_count, 0), 0), 60)),
+                               extract(epoch from greatest(q.queue_retry_max_delay, q.queue_retry_delay)))
+                    else extract(epoch from q.queue_retry_delay) end
+               * (1 - q.queue_retry_jitter * random()))
+      from pgque.queue q
+     where q.queue_id = _retry_delay.queue_id
+$$;
+
 -- Negative acknowledgement of one message of an open batch: retry it after
--- retry_after, or, once it has been retried max_retries times, move it to
--- the dead-letter table with the reason. Only msg.msg_id is trusted; the
--- event is re-read from the batch. Does not finish the batch.
+-- retry_after (NULL: as the queue's retry policy says), or, once it has
+-- been retried max_retries times, move it to the dead-letter table with the
+-- reason. A retry that would come after the event's message_ttl is not
+-- scheduled: the event expires now (dead letter 'expired', or dropped).
+-- Only msg.msg_id is trusted; the event is re-read from the batch. Does
+-- not finish the batch.
 create or replace function pgque.nack(batch_id bigint, msg pgque.message,
-                           retry_after interval default '60 seconds', reason text default null)
+                           retry_after interval default null, reason text default null)
 returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
-    b   record;
-    ev  record;
+    b           record;
+    ev          record;
+    q           record;
+    v_at        timestamptz;
+    v_reason    text;
 begin
     if msg is null or msg.msg_id is null then
         raise exception 'msg must be a message with a msg_id' using errcode = 'invalid_parameter_value';
     end if;
-    if retry_after is null or retry_after < interval '0' then
-        raise exception 'retry_after must be a non-negative interval, got %',
-                        coalesce(retry_after::text, 'null')
-            using errcode = 'invalid_parameter_value';
+    if retry_after < interval '0' then
+        raise exception 'retry_after must be a non-negative interval, got %', retry_after
+            using errcode = 'invalid_parameter_value',
+                  hint = 'Pass NULL to use the queue''s retry policy.';
     end if;
     b := pgque._open_batch(batch_id);
     select * into ev from pgque._batch_event(batch_id, msg.msg_id);
@@ -110,12 +135,24 @@ begin
         raise exception 'message % is not in batch %', msg.msg_id, batch_id
             using errcode = 'undefined_object', schema = 'pgque', table = 'event';
     end if;
+    select qq.queue_message_ttl, qq.queue_expired_action into q
+      from pgque.queue qq where qq.queue_id = b.queue_id;
+    v_at := now() + coalesce(retry_after, pgque._retry_delay(b.queue_id, ev.ev_retry));
 
     if coalesce(ev.ev_retry, 0) >= b.max_retries then
+        v_reason := coalesce(reason, 'max retries exceeded');
+    elsif v_at >= ev.ev_time + q.queue_message_ttl then
+        if q.queue_expired_action = 'drop' then
+            return 1;
+        end if;
+        v_reason := 'expired';
+    end if;
+
+    if v_reason is not null then
         insert into pgque.dead_letter (dl_queue_id, dl_consumer_id, dl_reason,
                                        ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data,
                                        ev_extra1, ev_extra2, ev_extra3, ev_extra4)
-        values (b.queue_id, b.consumer_id, coalesce(reason, 'max retries exceeded'),
+        values (b.queue_id, b.consumer_id, v_reason,
                 ev.ev_id, ev.ev_time, ev.ev_txid, ev.ev_retry, ev.ev_type, ev.ev_data,
                 ev.ev_extra1, ev.ev_extra2, ev.ev_extra3, ev.ev_extra4)
         on conflict do nothing;
@@ -123,7 +160,7 @@ begin
         insert into pgque.retry_queue (ev_retry_after, ev_queue, ev_id, ev_time, ev_txid, ev_owner,
                                        ev_retry, ev_type, ev_data,
                                        ev_extra1, ev_extra2, ev_extra3, ev_extra4)
-        values (now() + retry_after, b.queue_id, ev.ev_id, ev.ev_time, null, b.sub_id,
+        values (v_at, b.queue_id, ev.ev_id, ev.ev_time, null, b.sub_id,
                 coalesce(ev.ev_retry, 0) + 1, ev.ev_type, ev.ev_data,
                 ev.ev_extra1, ev.ev_extra2, ev.ev_extra3, ev.ev_extra4)
         on conflict do nothing;
@@ -133,8 +170,10 @@ begin
 end
 $$;
 
--- Move every due retry back into its queue. Returns how many moved.
--- Concurrent callers do not duplicate: each row is deleted exactly once.
+-- Move every due retry back into its queue, and every due delayed event
+-- into its queue (55_delay.sql). Returns how many moved. Concurrent
+-- callers do not duplicate: each retry row is deleted exactly once, each
+-- delayed event moved under its bucket's lock.
 create or replace function pgque.maint_retry_events() returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
@@ -157,6 +196,6 @@ begin
                                          ev_extra1, ev_extra2, ev_extra3, ev_extra4))
       into v_cnt
       from due;
-    return v_cnt;
+    return v_cnt + pgque._delay_move_all();
 end
 $$;

@@ -65,7 +65,7 @@ as $$ select * from pgque.get_queue_info(null::text) $$;
 create or replace function pgque.get_consumer_info(queue text, consumer text,
     out queue_name text, out consumer_name text, out lag interval, out last_seen interval,
     out last_tick bigint, out current_batch bigint, out next_tick bigint,
-    out pending_events bigint, out pending_age interval)
+    out pending_events bigint, out pending_age interval, out paused boolean)
 returns setof record
     language plpgsql stable security definer
     set search_path = pg_catalog, pgque, pg_temp
@@ -110,8 +110,10 @@ begin
            now() - s.sub_active,
            s.sub_last_tick, s.sub_batch, s.sub_next_tick,
            greatest(top.tick_event_seq - t.tick_event_seq, 0),
-           now() - first_pending.tick_time
+           now() - first_pending.tick_time,
+           sb.sub_paused or q.queue_paused
       from pgque.subscription s
+      join pgque.subscriber sb on sb.sub_id = s.sub_id
       join pgque.queue q on q.queue_id = s.sub_queue
       join pgque.consumer c on c.co_id = s.sub_consumer
       left join pgque.tick t on t.tick_queue = s.sub_queue and t.tick_id = s.sub_last_tick
@@ -135,7 +137,8 @@ begin
            case when mb.batch_state = 'o' then mb.batch_prev_tick end,
            case when mb.batch_state = 'o' then mb.batch_id end,
            case when mb.batch_state = 'o' then mb.batch_next_tick end,
-           null::bigint, null::interval
+           null::bigint, null::interval,
+           s.sub_paused or q.queue_paused
       from pgque.subconsumer sc
       join pgque.subscriber s on s.sub_id = sc.sc_sub
       join pgque.queue q on q.queue_id = s.sub_queue
@@ -156,7 +159,7 @@ $$;
 create or replace function pgque.get_consumer_info(queue text,
     out queue_name text, out consumer_name text, out lag interval, out last_seen interval,
     out last_tick bigint, out current_batch bigint, out next_tick bigint,
-    out pending_events bigint, out pending_age interval)
+    out pending_events bigint, out pending_age interval, out paused boolean)
 returns setof record
     language sql stable security definer
     set search_path = pg_catalog, pgque, pg_temp
@@ -165,7 +168,7 @@ as $$ select * from pgque.get_consumer_info(queue, null::text) $$;
 create or replace function pgque.get_consumer_info(
     out queue_name text, out consumer_name text, out lag interval, out last_seen interval,
     out last_tick bigint, out current_batch bigint, out next_tick bigint,
-    out pending_events bigint, out pending_age interval)
+    out pending_events bigint, out pending_age interval, out paused boolean)
 returns setof record
     language sql stable security definer
     set search_path = pg_catalog, pgque, pg_temp

@@ -40,7 +40,7 @@ begin
 
     return query
         select 'queue ' || q.queue_name,
-               case when q.queue_ticker_paused then 'paused'
+               case when q.queue_ticker_paused or q.queue_paused then 'paused'
                     when top.tick_time is null then 'no ticks'
                     when now() - top.tick_time > greatest(q.queue_ticker_idle_period * 2, interval '10 seconds')
                          and not q.queue_external_ticker then 'stale'
@@ -49,7 +49,14 @@ begin
                concat_ws(', ',
                    format('last tick %s ago', coalesce(date_trunc('second', now() - top.tick_time)::text, 'never')),
                    format('%s subscriber(s)', (select count(*) from pgque.subscriber s where s.sub_queue = q.queue_id)),
+                   case when q.queue_paused then 'consumers paused (pgque.resume_queue)' end,
+                   case when q.queue_ticker_paused then 'ticker paused' end,
+                   (select 'paused consumer(s): ' || string_agg(c.co_name, ', ' order by c.co_name)
+                      from pgque.subscriber s join pgque.consumer c on c.co_id = s.sub_consumer
+                     where s.sub_queue = q.queue_id and s.sub_paused),
                    format('%s pending retries', (select count(*) from pgque.retry_queue r where r.ev_queue = q.queue_id)),
+                   (select format('%s delayed', sum(p.delayed)) from pgque._delay_pending() p
+                     where p.queue_id = q.queue_id having sum(p.delayed) > 0),
                    format('%s dead letters', (select count(*) from pgque.dead_letter d where d.dl_queue_id = q.queue_id)),
                    (select format('oldest pending event waiting %s (consumer "%s")',
                                   date_trunc('second', ci.pending_age), ci.consumer_name)

@@ -148,7 +148,7 @@ enum
 	QA_EXTERNAL, QA_DISABLE, QA_PAUSED, QA_FORCED, QA_MAX_COUNT,
 	QA_MAX_LAG, QA_IDLE, QA_MAX_RETRIES,
 	/* since 0.2.0: missing while a database still has the 0.1.0 tables */
-	QA_RESTRICTED,
+	QA_RESTRICTED, QA_DELIVERY_DELAY,
 	QA_COUNT
 };
 #define QA_FIRST_OPTIONAL	QA_RESTRICTED
@@ -157,7 +157,7 @@ enum
 static const Oid queue_column_types[QA_COUNT] = {
 	INT4OID, TEXTOID, INT4OID, INT4OID, XID8OID, XID8OID, BOOLOID,
 	BOOLOID, BOOLOID, BOOLOID, INT4OID, INTERVALOID, INTERVALOID, INT4OID,
-	BOOLOID
+	BOOLOID, INTERVALOID
 };
 
 static const char *const queue_columns[QA_COUNT] = {
@@ -165,7 +165,8 @@ static const char *const queue_columns[QA_COUNT] = {
 	"queue_switch_step1", "queue_switch_step2", "queue_external_ticker",
 	"queue_disable_insert", "queue_ticker_paused", "queue_tick_forced",
 	"queue_ticker_max_count", "queue_ticker_max_lag",
-	"queue_ticker_idle_period", "queue_max_retries", "queue_restricted"
+	"queue_ticker_idle_period", "queue_max_retries", "queue_restricted",
+	"queue_delivery_delay"
 };
 
 /*
@@ -211,7 +212,8 @@ pgque_schema_has_heap_ranges(void)
 			get_attnum(tick, "tick_since") != InvalidAttrNumber &&
 			get_attnum(batch, "batch_start_pos") != InvalidAttrNumber &&
 			get_attnum(batch, "batch_end_pos") != InvalidAttrNumber &&
-			get_attnum(batch, "batch_member") != InvalidAttrNumber;
+			get_attnum(batch, "batch_member") != InvalidAttrNumber &&
+			get_attnum(pgque_relation_oid("subscriber"), "sub_paused") != InvalidAttrNumber;
 		ranges_batch_rel = batch;
 		ranges_tick_rel = tick;
 	}
@@ -320,6 +322,9 @@ pgque_queue_fetch(const char *queue_name, int32 queue_id, Snapshot snapshot,
 		q->max_retries = DatumGetInt32(COL(QA_MAX_RETRIES));
 		q->restricted = queue_attnums[QA_RESTRICTED] != InvalidAttrNumber &&
 			DatumGetBool(COL(QA_RESTRICTED));
+		q->delivery_delay = queue_attnums[QA_DELIVERY_DELAY] == InvalidAttrNumber ||
+			n[queue_attnums[QA_DELIVERY_DELAY] - 1] ? 0 :
+			interval_usecs(COL(QA_DELIVERY_DELAY));
 #undef COL
 	}
 	index_endscan(scan);

@@ -139,7 +139,11 @@ consume_sub_lookup(const char *queue_name, const char *consumer_name, Snapshot s
 	if (pgque_execute_snapshot(pgque_schema_has_heap_ranges() ?
 							   pgque_plan(&plan_sub,
 										  "select s.sub_queue, s.sub_id,"
-										  "       s.sub_role OPERATOR(pg_catalog.=) 'coop_main'"
+										  "       s.sub_role OPERATOR(pg_catalog.=) 'coop_main',"
+										  "       q.queue_paused or s.sub_paused,"
+										  "       (pg_catalog.date_part('epoch', q.queue_message_ttl)"
+										  "        OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8,"
+										  "       q.queue_expired_action OPERATOR(pg_catalog.=) 'drop'"
 										  "  from pgque.subscriber s"
 										  "  join pgque.queue q on q.queue_id OPERATOR(pg_catalog.=) s.sub_queue"
 										  "  join pgque.consumer c on c.co_id OPERATOR(pg_catalog.=) s.sub_consumer"
@@ -159,11 +163,24 @@ consume_sub_lookup(const char *queue_name, const char *consumer_name, Snapshot s
 	sub->queue_name = queue_name;
 	sub->consumer_name = consumer_name;
 	sub->coop = false;
+	sub->paused = false;
+	sub->ttl = 0;
+	sub->ttl_drop = false;
 	if (SPI_processed == 1)
 	{
+		bool		isnull;
+
 		sub->queue_id = DatumGetInt32(pgque_spi_value(0, 1));
 		sub->sub_id = DatumGetInt32(pgque_spi_value(0, 2));
 		sub->coop = DatumGetBool(pgque_spi_value(0, 3));
+		if (SPI_tuptable->tupdesc->natts > 3)
+		{
+			Datum		ttl = pgque_spi_value_opt(0, 5, &isnull);
+
+			sub->paused = DatumGetBool(pgque_spi_value(0, 4));
+			sub->ttl = isnull ? 0 : DatumGetInt64(ttl);
+			sub->ttl_drop = DatumGetBool(pgque_spi_value(0, 6));
+		}
 		check_consume(sub->queue_id, sub->sub_id, snap);
 		return;
 	}
@@ -575,6 +592,85 @@ error_if_coop(const SubRef *sub)
 }
 
 /*
+ * Expiry (message_ttl, extension/55_delay.sql): an event older than the
+ * queue's TTL is not handed out. It goes to the dead-letter table with the
+ * reason 'expired' (unless expired_action is 'drop') as the read passes it;
+ * a read that meets it again (re-delivery) adds nothing.
+ */
+static void
+expire_event(int32 queue_id, int32 sub_id, const BatchEvents *ev, int i)
+{
+	static SPIPlanPtr plan;
+	static const Oid types[] = {INT4OID, INT4OID, INT8OID, TIMESTAMPTZOID, XID8OID, INT4OID,
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	static const int cols[] = {EV_ID, EV_TIME, EV_TXID, EV_RETRY, EV_TYPE, EV_DATA,
+	EV_EXTRA1, EV_EXTRA2, EV_EXTRA3, EV_EXTRA4};
+	Datum		e[EV_NATTS];
+	bool		en[EV_NATTS];
+	Datum		args[12];
+	char		nulls[12];
+	int			k;
+
+	heap_deform_tuple(ev->events[i].tuple, ev->desc, e, en);
+	args[0] = Int32GetDatum(queue_id);
+	args[1] = Int32GetDatum(sub_id);
+	nulls[0] = nulls[1] = ' ';
+	for (k = 0; k < (int) lengthof(cols); k++)
+	{
+		args[2 + k] = e[cols[k]];
+		nulls[2 + k] = en[cols[k]] ? 'n' : ' ';
+	}
+	if (pgque_execute_plan(pgque_plan(&plan,
+									  "insert into pgque.dead_letter (dl_queue_id, dl_consumer_id, dl_reason,"
+									  " ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data,"
+									  " ev_extra1, ev_extra2, ev_extra3, ev_extra4)"
+									  " select $1, s.sub_consumer, 'expired', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12"
+									  "   from pgque.subscriber s where s.sub_id OPERATOR(pg_catalog.=) $2"
+									  " on conflict do nothing",
+									  12, types),
+						   args, nulls, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not record an expired event");
+}
+
+/*
+ * Drop the expired events from ev (in position order), keeping at most
+ * max_keep live ones; with more than that, ev->more is set. Returns the
+ * position of the last event passed (kept or expired), 0 if none.
+ */
+static int64
+expire_events(int32 queue_id, int32 sub_id, int64 ttl, bool drop, BatchEvents *ev,
+			  int max_keep)
+{
+	TimestampTz oldest = GetCurrentTimestamp() - ttl;
+	int64		last_pos = 0;
+	int			kept = 0;
+	int			i;
+
+	for (i = 0; i < ev->n; i++)
+	{
+		bool		isnull;
+		Datum		t;
+
+		if (kept == max_keep)
+		{
+			ev->more = true;
+			break;
+		}
+		last_pos = ev->events[i].pos;
+		t = heap_getattr(ev->events[i].tuple, EV_TIME + 1, ev->desc, &isnull);
+		if (!isnull && DatumGetTimestampTz(t) < oldest)
+		{
+			if (!drop)
+				expire_event(queue_id, sub_id, ev, i);
+			continue;
+		}
+		ev->events[kept++] = ev->events[i];
+	}
+	ev->n = kept;
+	return last_pos;
+}
+
+/*
  * receive() and receive_coop(): the events of a batch, at most max_return
  * of them. take NULL: the consumer's own batch (receive); otherwise take
  * chooses the batch (coop.c: a subconsumer's), called with the
@@ -597,12 +693,15 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 	consume_sub_lock(sub.sub_id);
 	snap = consume_refresh_snapshot(snap);
 
-	for (attempt = 0; attempt < RECEIVE_MAX_EMPTY; attempt++)
+	/* a paused queue or consumer is handed nothing (57_pause.sql) */
+	for (attempt = 0; attempt < RECEIVE_MAX_EMPTY && !sub.paused; attempt++)
 	{
 		BatchRow	b;
 		BatchEvents ev;
 		bool		is_new;
 		bool		ranges = pgque_schema_has_heap_ranges();
+		bool		expiring = ranges && sub.ttl > 0;
+		int64		last_pos = 0;
 		int			nret;
 		int			i;
 
@@ -644,6 +743,31 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 		 * the 0.1.0 tables, the whole window by ev_id.
 		 */
 		window_events(&b, snap, 0, ranges ? max_return : 0, false, &ev);
+		if (ev.n > 0)
+			last_pos = ev.events[ev.n - 1].pos;
+		while (expiring)
+		{
+			last_pos = expire_events(sub.queue_id, sub.sub_id, sub.ttl, sub.ttl_drop, &ev,
+									 max_return);
+			if (ev.n > 0 || !ev.more || !is_new)
+				break;
+			/* all expired and more to read: the new batch starts after them */
+			b.has_start_pos = true;
+			b.start_pos = last_pos;
+			window_events(&b, snap, 0, Max(max_return, 1000), false, &ev);
+		}
+		if (ev.n == 0 && ev.more)
+		{
+			/*
+			 * Only expired events in what an open batch had left: hand out
+			 * nothing up to there; the next receive re-delivers the rest
+			 * under a new id (and starts after them).
+			 */
+			b.has_end_pos = true;
+			b.end_pos = last_pos;
+			batch_set_end(&b, snap);
+			break;
+		}
 		if (ev.n == 0)
 		{
 			/* an empty batch closes on its own; try the next window */
@@ -659,7 +783,7 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 		{
 			nret = ev.n;
 			b.has_end_pos = true;
-			b.end_pos = ev.more ? ev.events[nret - 1].pos : POS_END;
+			b.end_pos = ev.more ? last_pos : POS_END;
 			batch_events_sort(&ev);
 		}
 		else
@@ -747,7 +871,7 @@ pgque_next_batch_custom(PG_FUNCTION_ARGS)
 
 	consume_sub_state_required(&sub, snap, &b);
 	have_batch = (b.state == 'o');
-	if (!have_batch)
+	if (!have_batch && !sub.paused)
 	{
 		Datum		args[5];
 		char		nulls[5] = "     ";
@@ -965,6 +1089,29 @@ pgque_get_batch_events(PG_FUNCTION_ARGS)
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	open_batch_required(PG_GETARG_INT64(0), snap, &b);
 	window_events(&b, snap, 0, 0, false, &ev);
+	if (pgque_schema_has_heap_ranges())
+	{
+		static SPIPlanPtr plan_ttl;
+		static const Oid types[] = {INT4OID};
+		Datum		args[1];
+		bool		isnull;
+		Datum		ttl;
+
+		args[0] = Int32GetDatum(b.queue_id);
+		if (pgque_execute_snapshot(pgque_plan(&plan_ttl,
+											  "select (pg_catalog.date_part('epoch', queue_message_ttl)"
+											  "        OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8,"
+											  "       queue_expired_action OPERATOR(pg_catalog.=) 'drop'"
+											  "  from pgque.queue where queue_id OPERATOR(pg_catalog.=) $1",
+											  1, types),
+								   args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT ||
+			SPI_processed != 1)
+			elog(ERROR, "queue %d of batch " INT64_FORMAT " is missing", b.queue_id, b.batch_id);
+		ttl = pgque_spi_value_opt(0, 1, &isnull);
+		if (!isnull)
+			expire_events(b.queue_id, b.sub_id, DatumGetInt64(ttl),
+						  DatumGetBool(pgque_spi_value(0, 2)), &ev, INT_MAX);
+	}
 	batch_events_sort(&ev);
 	for (i = 0; i < ev.n; i++)
 		emit_event(rsinfo, &ev, i);

@@ -23,6 +23,9 @@ typedef struct SubRef
 	const char *queue_name;
 	const char *consumer_name;
 	bool		coop;			/* a cooperative consumer (sub_role coop_main) */
+	bool		paused;			/* the queue or the consumer is paused */
+	int64		ttl;			/* message_ttl in microseconds, 0: none */
+	bool		ttl_drop;		/* expired_action 'drop' */
 } SubRef;
 
 /*

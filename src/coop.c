@@ -193,7 +193,8 @@ pgque_next_batch_coop(PG_FUNCTION_ARGS)
 	consume_sub_lookup(queue_name, consumer_name, snap, &sub);
 	consume_sub_lock(sub.sub_id);
 	snap = consume_refresh_snapshot(snap);
-	if (member_take(&sub, member, PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3),
+	if (!sub.paused &&
+		member_take(&sub, member, PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3),
 					0, snap, &b, &is_new))
 	{
 		if (is_new)

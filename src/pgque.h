@@ -64,6 +64,7 @@ typedef struct PgqueQueue
 	int64		ticker_idle_period; /* microseconds */
 	int32		max_retries;
 	bool		restricted;		/* only granted roles may use it (15_access.sql) */
+	int64		delivery_delay;	/* microseconds a send waits, 0: none */
 } PgqueQueue;
 
 /* catalog.c */

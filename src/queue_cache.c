@@ -13,7 +13,8 @@
  *	   callback then empties the cache.
  *
  *	 - in shared memory (preloaded only): per queue, the current event
- *	   table, queue_disable_insert and queue_restricted, with a generation
+ *	   table, queue_disable_insert, queue_restricted and
+ *	   queue_delivery_delay, with a generation
  *	   number. A row trigger on pgque.queue notes every UPDATE or DELETE of
  *	   a queue, and this module's commit callback marks the entry invalid
  *	   and bumps the generation once the change is committed and visible. A
@@ -75,6 +76,7 @@ typedef struct SharedQueueEntry
 	int32		cur_table;
 	bool		disable_insert;
 	bool		restricted;
+	int64		delivery_delay;
 } SharedQueueEntry;
 
 static SharedQueueEntry *shared_entries = NULL;
@@ -359,6 +361,7 @@ queue_cache_lookup(const char *queue_name, PgqueQueue *q, Oid *table_oid,
 			q->cur_table = e->cur_table;
 			q->disable_insert = e->disable_insert;
 			q->restricted = e->restricted;
+			q->delivery_delay = e->delivery_delay;
 		}
 	}
 	SpinLockRelease(&e->mutex);
@@ -408,6 +411,7 @@ queue_cache_store(const PgqueQueue *q, const Oid *table_oid, Oid seq_oid,
 		e->cur_table = q->cur_table;
 		e->disable_insert = q->disable_insert;
 		e->restricted = q->restricted;
+		e->delivery_delay = q->delivery_delay;
 	}
 	SpinLockRelease(&e->mutex);
 }

@@ -100,18 +100,16 @@ event_table_check(Relation rel)
 }
 
 /*
- * Start writing events into a queue, given by name or (name NULL) by id.
+ * Find the queue to write to, given by name or (name NULL) by id; then
+ * event_writer_open. event_writer_begin does both.
  */
 void
-event_writer_begin(EventWriter *w, const char *queue_name, int32 queue_id)
+event_writer_lookup(EventWriter *w, const char *queue_name, int32 queue_id)
 {
 	Snapshot	snap;
 	Oid			relid;
 	uint32		gen = 0;
 	bool		have_gen = false;
-	List	   *indexes;
-	ListCell   *lc;
-	int			i;
 
 	/* The xid must exist before the queue row is read: see file header. */
 	w->txid = GetTopFullTransactionId();
@@ -152,8 +150,18 @@ event_writer_begin(EventWriter *w, const char *queue_name, int32 queue_id)
 						w->queue.queue_name),
 				 errpgqueobject("queue"),
 				 errdetail("pgque.queue.queue_disable_insert is set for this queue.")));
+	w->relid = relid;
+}
 
-	w->rel = table_open(relid, RowExclusiveLock);
+/* Open the queue's current event table for event_writer_insert. */
+void
+event_writer_open(EventWriter *w)
+{
+	List	   *indexes;
+	ListCell   *lc;
+	int			i;
+
+	w->rel = table_open(w->relid, RowExclusiveLock);
 	event_table_check(w->rel);
 	heap_range_before_insert(w->rel);
 
@@ -183,6 +191,51 @@ event_writer_begin(EventWriter *w, const char *queue_name, int32 queue_id)
 	w->now = GetCurrentTransactionStartTimestamp();
 
 	pgque_note_event_insert(w->queue.queue_id);
+}
+
+void
+event_writer_begin(EventWriter *w, const char *queue_name, int32 queue_id)
+{
+	event_writer_lookup(w, queue_name, queue_id);
+	event_writer_open(w);
+}
+
+/*
+ * A queue with a delivery_delay: send and send_batch hand the events to
+ * pgque.send_batch_at (extension/55_delay.sql) with the time they are due.
+ * Returns their ids.
+ */
+static Datum *
+send_delayed(EventWriter *w, Datum type_value, Datum *payloads, bool *payload_nulls, int n)
+{
+	static SPIPlanPtr plan;
+	static const Oid types[] = {TEXTOID, TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID};
+	Datum		args[4];
+	Datum	   *ids;
+	Datum	   *elems;
+	bool	   *elem_nulls;
+	int			nids;
+	bool		isnull;
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	args[0] = CStringGetTextDatum(w->queue.queue_name);
+	args[1] = type_value;
+	args[2] = PointerGetDatum(construct_md_array(payloads, payload_nulls, 1, dims, lbs,
+												 TEXTOID, -1, false, TYPALIGN_INT));
+	args[3] = TimestampTzGetDatum(GetCurrentTimestamp() + w->queue.delivery_delay);
+	ids = palloc(sizeof(Datum) * n);	/* outside SPI's memory */
+	SPI_connect();
+	if (pgque_execute_plan(pgque_plan(&plan, "select pgque.send_batch_at($1, $2, $3, $4)", 4, types),
+						   args, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "could not send delayed events");
+	deconstruct_array(DatumGetArrayTypeP(pgque_spi_value_opt(0, 1, &isnull)), INT8OID, 8,
+					  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &elem_nulls, &nids);
+	if (nids != n)
+		elog(ERROR, "send_batch_at returned %d ids for %d events", nids, n);
+	memcpy(ids, elems, sizeof(Datum) * n);	/* int8 is passed by value */
+	SPI_finish();
+	return ids;
 }
 
 /*
@@ -318,8 +371,11 @@ send_common(FunctionCallInfo fcinfo, bool is_jsonb)
 	}
 	values[EV_DATA] = payload_arg(fcinfo, payload_arg_no, is_jsonb, &nulls[EV_DATA]);
 
-	event_writer_begin(&w, queue_name, 0);
+	event_writer_lookup(&w, queue_name, 0);
 	check_produce(&w);
+	if (w.queue.delivery_delay > 0)
+		PG_RETURN_DATUM(send_delayed(&w, values[EV_TYPE], &values[EV_DATA], &nulls[EV_DATA], 1)[0]);
+	event_writer_open(&w);
 	ev_id = event_writer_insert(&w, values, nulls);
 	event_writer_end(&w);
 	PG_RETURN_INT64(ev_id);
@@ -386,9 +442,24 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
 		PG_RETURN_ARRAYTYPE_P(construct_empty_array(INT8OID));
 	}
 
-	ids = palloc(sizeof(Datum) * n);
-	event_writer_begin(&w, queue_name, 0);
+	event_writer_lookup(&w, queue_name, 0);
 	check_produce(&w);
+	if (w.queue.delivery_delay > 0)
+	{
+		if (is_jsonb)
+			for (i = 0; i < n; i++)
+				if (!elem_nulls[i])
+				{
+					Jsonb	   *jb = DatumGetJsonbP(elems[i]);
+
+					elems[i] = CStringGetTextDatum(JsonbToCString(NULL, &jb->root, VARSIZE(jb)));
+				}
+		ids = send_delayed(&w, type_value, elems, elem_nulls, n);
+		PG_RETURN_ARRAYTYPE_P(construct_array(ids, n, INT8OID, sizeof(int64),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	}
+	ids = palloc(sizeof(Datum) * n);
+	event_writer_open(&w);
 	for (i = 0; i < n; i++)
 	{
 		event_values_init(values, nulls);

@@ -25,6 +25,7 @@ typedef struct EventWriter
 {
 	PgqueQueue	queue;
 	FullTransactionId txid;
+	Oid			relid;			/* the current event table */
 	Relation	rel;
 	int			nindexes;
 	Relation   *indexes;
@@ -36,6 +37,8 @@ typedef struct EventWriter
 
 extern void event_table_check(Relation rel);
 extern void event_writer_begin(EventWriter *w, const char *queue_name, int32 queue_id);
+extern void event_writer_lookup(EventWriter *w, const char *queue_name, int32 queue_id);
+extern void event_writer_open(EventWriter *w);
 extern int64 event_writer_insert(EventWriter *w, Datum *values, bool *nulls);
 extern void event_writer_end(EventWriter *w);
 

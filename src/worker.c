@@ -106,7 +106,8 @@ typedef struct WorkerState
 	TimestampTz last_due_pass;	/* thresholds of every queue */
 	TimestampTz last_maint;		/* rotation */
 	TimestampTz next_retry;		/* the next retry due, 0 if none */
-	bool		check_retries;	/* look at retry_queue again */
+	bool		check_retries;	/* look at retry_queue and delays again */
+	TimestampTz last_retry_pass;	/* when pass_retries last planned */
 	long		wait_ms;		/* how long the next sleep may be */
 } WorkerState;
 
@@ -431,7 +432,10 @@ step_tick_due(void *arg)
 	*ticked = pgque_tick_all(true);
 }
 
-/* When is the next retry due? 0 = none scheduled. */
+/*
+ * When is the next retry or delayed event due (extension/55_delay.sql)?
+ * 0 = none scheduled.
+ */
 static void
 step_next_retry(void *arg)
 {
@@ -440,10 +444,13 @@ step_next_retry(void *arg)
 	bool		isnull;
 	Datum		d;
 
-	if (pgque_execute_plan(pgque_plan(&plan, "select pg_catalog.min(ev_retry_after) from pgque.retry_queue",
-									0, NULL),
-						 NULL, NULL, true, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not read pgque.retry_queue");
+	if (pgque_execute_plan(pgque_plan(&plan,
+									  "select least("
+									  "(select pg_catalog.min(ev_retry_after) from pgque.retry_queue),"
+									  " pgque._delay_next_due())",
+									  0, NULL),
+						   NULL, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not plan retries and delayed events");
 	d = pgque_spi_value_opt(0, 1, &isnull);
 	*next = isnull ? 0 : DatumGetTimestampTz(d);
 }
@@ -660,22 +667,41 @@ pass_tick_due(WorkerState *st, TimestampTz now)
 	st->check_retries = true;
 }
 
-/* 3. retries that are due go back into their queues */
+/*
+ * 3. retries and delayed events that are due go into their queues. At most
+ * every RETRY_PASS_MS: producers of delayed events wake us at every commit,
+ * and a bucket whose span is over keeps asking to be freed while a
+ * producer is still inside it.
+ */
+#define RETRY_PASS_MS	50
+
 static void
 pass_retries(WorkerState *st, TimestampTz now, bool retries_changed)
 {
-	if (retries_changed || st->check_retries || (st->next_retry != 0 && st->next_retry <= now))
+	if (retries_changed)
+		st->check_retries = true;
+	if (st->check_retries || (st->next_retry != 0 && st->next_retry <= now))
 	{
+		TimestampTz allowed = TimestampTzPlusMilliseconds(st->last_retry_pass, RETRY_PASS_MS);
+
+		if (now < allowed)
+		{
+			st->wait_ms = Min(st->wait_ms, (allowed - now + 999) / 1000);
+			return;
+		}
+		st->last_retry_pass = now;
 		st->check_retries = false;
 		if (run_step(step_next_retry, &st->next_retry, "planning retries") &&
 			st->next_retry != 0 && st->next_retry <= now)
 		{
-			run_step(step_sql, "select pgque.maint_retry_events()", "moving due retries");
+			run_step(step_sql, "select pgque.maint_retry_events()", "moving due retries and delayed events");
 			run_step(step_next_retry, &st->next_retry, "planning retries");
 		}
 	}
 	if (st->next_retry > now)
 		st->wait_ms = Min(st->wait_ms, (st->next_retry - now + 999) / 1000);
+	else if (st->next_retry != 0)
+		st->wait_ms = Min(st->wait_ms, RETRY_PASS_MS);
 }
 
 /* 4. every maint_period: rotation; step 2 in a later transaction than step 1 */

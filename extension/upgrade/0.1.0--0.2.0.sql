@@ -135,3 +135,49 @@ select s.sub_id,
          where bb.batch_sub = s.sub_id and bb.batch_member = ''
          order by bb.batch_id desc
          limit 1) b on true;
+
+-- Time: delayed delivery, the retry policy, expiry, pause and resume
+-- (extension/55_delay.sql, 50_retry.sql).
+alter table pgque.queue
+    add column queue_delivery_delay interval,
+    add column queue_retry_delay interval not null default '60 seconds',
+    add column queue_retry_backoff text not null default 'fixed',
+    add column queue_retry_max_delay interval not null default '1 hour',
+    add column queue_retry_jitter float8 not null default 0,
+    add column queue_message_ttl interval,
+    add column queue_expired_action text not null default 'dead_letter',
+    add column queue_paused boolean not null default false,
+    add constraint queue_delivery_delay_check check (queue_delivery_delay between '0' and '365 days'),
+    add constraint queue_retry_delay_check check (queue_retry_delay between '0' and '365 days'),
+    add constraint queue_retry_backoff_check check (queue_retry_backoff in ('fixed', 'exponential')),
+    add constraint queue_retry_max_delay_check check (queue_retry_max_delay between '0' and '365 days'),
+    add constraint queue_retry_jitter_check check (queue_retry_jitter between 0 and 1),
+    add constraint queue_message_ttl_check
+        check (queue_message_ttl > '0' and queue_message_ttl <= '3650 days'),
+    add constraint queue_expired_action_check check (queue_expired_action in ('dead_letter', 'drop'));
+alter table pgque.subscriber add column sub_paused boolean not null default false;
+create table pgque.delay_bucket (
+    db_table        int4        primary key,
+    db_from         timestamptz,
+    db_until        timestamptz,
+    db_moved_until  timestamptz,
+    db_moved_snap   pg_snapshot,
+    unique (db_from, db_until),
+    constraint delay_bucket_span_check check ((db_from is null) = (db_until is null) and db_from < db_until)
+);
+create sequence pgque.delay_bucket_seq;
+create table pgque.delay_template (
+    ev_queue        int4        not null,
+    ev_deliver_at   timestamptz not null,
+    ev_id           bigint      not null,
+    ev_time         timestamptz not null,
+    ev_txid         xid8        not null,
+    ev_type         text,
+    ev_data         text,
+    ev_extra1       text,
+    ev_extra2       text,
+    ev_extra3       text,
+    ev_extra4       text
+);
+select pg_catalog.pg_extension_config_dump('pgque.delay_bucket', '');
+select pg_catalog.pg_extension_config_dump('pgque.delay_bucket_seq', '');

@@ -1,0 +1,76 @@
+-- Pausing: a paused queue, or a paused consumer, is handed nothing by
+-- receive, receive_coop and next_batch (src/consume.c); producers keep
+-- sending, the ticker keeps ticking, and ack/nack of batches already handed
+-- out still work. A paused consumer's cursor stays where it is, so rotation
+-- waits for it like for any consumer that lags (status() says so).
+
+-- 1 when the queue was running and is paused now, 0 when it was paused.
+create or replace function pgque.pause_queue(queue text) returns integer
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque, pg_temp
+as $$
+begin
+    update pgque.queue q set queue_paused = true
+     where q.queue_id = pgque._queue_id(queue) and not q.queue_paused;
+    return case when found then 1 else 0 end;
+end
+$$;
+
+-- 1 when the queue was paused and runs now, 0 when it was running.
+create or replace function pgque.resume_queue(queue text) returns integer
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque, pg_temp
+as $$
+begin
+    update pgque.queue q set queue_paused = false
+     where q.queue_id = pgque._queue_id(queue) and q.queue_paused;
+    return case when found then 1 else 0 end;
+end
+$$;
+
+-- The subscription of consumer on queue, checked for the caller's access.
+create or replace function pgque._subscriber(queue text, consumer text) returns int4
+    language plpgsql stable security definer
+    set search_path = pg_catalog, pgque, pg_temp
+as $$
+declare
+    v_queue int4 := pgque._queue_id(queue);
+    v_sub   int4;
+begin
+    perform pgque._check_consumer_name(consumer);
+    select s.sub_id into v_sub from pgque.subscriber s
+      join pgque.consumer c on c.co_id = s.sub_consumer
+     where s.sub_queue = v_queue and c.co_name = consumer;
+    if not found then
+        raise exception 'consumer not found: "%" is not subscribed to queue "%"', consumer, queue
+            using errcode = 'undefined_object', schema = 'pgque', table = 'consumer',
+                  hint = 'Subscribe it with pgque.subscribe().';
+    end if;
+    perform pgque._check_access(v_queue, 'consume', v_sub);
+    return v_sub;
+end
+$$;
+
+-- 1 when the consumer was running and is paused now, 0 when it was paused.
+create or replace function pgque.pause_consumer(queue text, consumer text) returns integer
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque, pg_temp
+as $$
+begin
+    update pgque.subscriber s set sub_paused = true
+     where s.sub_id = pgque._subscriber(queue, consumer) and not s.sub_paused;
+    return case when found then 1 else 0 end;
+end
+$$;
+
+-- 1 when the consumer was paused and runs now, 0 when it was running.
+create or replace function pgque.resume_consumer(queue text, consumer text) returns integer
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque, pg_temp
+as $$
+begin
+    update pgque.subscriber s set sub_paused = false
+     where s.sub_id = pgque._subscriber(queue, consumer) and s.sub_paused;
+    return case when found then 1 else 0 end;
+end
+$$;
