@@ -236,18 +236,18 @@ create index rq_retry_idx on pgque.retry_queue (ev_retry_after);
 -- bucket is never deleted from row by row: rows are marked moved by the
 -- bucket's watermark (due at or before db_moved_until and committed in
 -- db_moved_snap), and once the span is over the table is TRUNCATEd and
--- kept for a later span (db_from null: free). Key columns db_from/db_until:
--- producers hold FOR KEY SHARE on the row they insert under, which only
--- freeing the bucket conflicts with.
+-- kept for a later span (db_from null: free). Producers hold FOR KEY SHARE
+-- on the row they insert under; freeing takes it FOR UPDATE, moves only
+-- FOR NO KEY UPDATE. Two producers may open a bucket each for one span.
 create table pgque.delay_bucket (
     db_table        int4        primary key,
     db_from         timestamptz,
     db_until        timestamptz,
     db_moved_until  timestamptz,
     db_moved_snap   pg_snapshot,
-    unique (db_from, db_until),
     constraint delay_bucket_span_check check ((db_from is null) = (db_until is null) and db_from < db_until)
 );
+create index delay_bucket_span_idx on pgque.delay_bucket (db_from, db_until);
 create sequence pgque.delay_bucket_seq;
 
 -- Column layout of every delay bucket table.

@@ -48,7 +48,9 @@ end
 $$;
 
 -- The bucket table for a delivery time, its row locked FOR KEY SHARE until
--- the caller's transaction ends (so it is not freed under the caller).
+-- the caller's transaction ends (so it is not freed under the caller). A
+-- span without a bucket gets a free table, or a new one; a producer that
+-- opens one does not make others wait for its commit (they open their own).
 create or replace function pgque._delay_bucket(deliver_at timestamptz) returns text
     language plpgsql volatile
     set search_path = pg_catalog, pgque, pg_temp
@@ -56,45 +58,33 @@ as $$
 declare
     sp      record;
     v_table int4;
-    i       int;
 begin
     sp := pgque._delay_span(deliver_at, clock_timestamp());
-    for i in 1 .. 5 loop
-        select b.db_table into v_table from pgque.delay_bucket b
-         where b.db_from = sp.span_from and b.db_until = sp.span_until
-           for key share;
-        if found then
-            return format('pgque.%I', 'delay_' || v_table);
-        end if;
-        begin
-            -- a free table, or a new one
-            update pgque.delay_bucket b
-               set db_from = sp.span_from, db_until = sp.span_until,
-                   db_moved_until = null, db_moved_snap = null
-             where b.db_table = (select f.db_table from pgque.delay_bucket f
-                                  where f.db_from is null
-                                  order by f.db_table limit 1
-                                    for update skip locked)
-            returning b.db_table into v_table;
-            if not found then
-                v_table := nextval('pgque.delay_bucket_seq');
-                execute format('create table pgque.%I (like pgque.delay_template)'
-                               ' with (fillfactor = 100, autovacuum_enabled = false,'
-                               ' toast.autovacuum_enabled = false)', 'delay_' || v_table);
-                execute format('create index on pgque.%I (ev_deliver_at)', 'delay_' || v_table);
-                execute format('create index on pgque.%I (ev_txid)', 'delay_' || v_table);
-                insert into pgque.delay_bucket (db_table, db_from, db_until)
-                values (v_table, sp.span_from, sp.span_until);
-            end if;
-            return format('pgque.%I', 'delay_' || v_table);
-        exception when unique_violation then
-            -- a concurrent producer opened the same span and committed
-            null;
-        end;
-    end loop;
-    raise exception 'could not open a delay bucket for %', deliver_at
-        using errcode = 'serialization_failure',
-              hint = 'Retry the transaction.';
+    select b.db_table into v_table from pgque.delay_bucket b
+     where b.db_from = sp.span_from and b.db_until = sp.span_until
+     order by b.db_table limit 1
+       for key share;
+    if not found then
+        update pgque.delay_bucket b
+           set db_from = sp.span_from, db_until = sp.span_until,
+               db_moved_until = null, db_moved_snap = null
+         where b.db_table = (select f.db_table from pgque.delay_bucket f
+                              where f.db_from is null
+                              order by f.db_table limit 1
+                                for update skip locked)
+        returning b.db_table into v_table;
+    end if;
+    if v_table is null then
+        v_table := nextval('pgque.delay_bucket_seq');
+        execute format('create table pgque.%I (like pgque.delay_template)'
+                       ' with (fillfactor = 100, autovacuum_enabled = false,'
+                       ' toast.autovacuum_enabled = false)', 'delay_' || v_table);
+        execute format('create index on pgque.%I (ev_deliver_at)', 'delay_' || v_table);
+        execute format('create index on pgque.%I (ev_txid)', 'delay_' || v_table);
+        insert into pgque.delay_bucket (db_table, db_from, db_until)
+        values (v_table, sp.span_from, sp.span_until);
+    end if;
+    return format('pgque.%I', 'delay_' || v_table);
 end
 $$;
 
@@ -252,8 +242,10 @@ begin
                                                  due.ev_type, due.ev_data, due.ev_extra1,
                                                  due.ev_extra2, due.ev_extra3, due.ev_extra4)) as n
               from due
-             -- events of a dropped queue go nowhere
-             where exists (select from pgque.queue q where q.queue_id = due.ev_queue)
+             -- events of a dropped queue go nowhere; a drop in progress
+             -- is waited for (it holds the queue's row FOR UPDATE)
+             where exists (select from pgque.queue q where q.queue_id = due.ev_queue
+                              for key share)
         )
         select (select count(*) from due), moved.n, pg_current_snapshot() from moved
         $move$, v_tbl)

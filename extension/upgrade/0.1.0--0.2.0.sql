@@ -162,9 +162,9 @@ create table pgque.delay_bucket (
     db_until        timestamptz,
     db_moved_until  timestamptz,
     db_moved_snap   pg_snapshot,
-    unique (db_from, db_until),
     constraint delay_bucket_span_check check ((db_from is null) = (db_until is null) and db_from < db_until)
 );
+create index delay_bucket_span_idx on pgque.delay_bucket (db_from, db_until);
 create sequence pgque.delay_bucket_seq;
 create table pgque.delay_template (
     ev_queue        int4        not null,
