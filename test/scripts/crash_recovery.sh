@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Crash test: three producers and two consumers run while the postmaster, the
+# Crash test: four producers and three consumers run while the postmaster, the
 # pgque worker and a consumer backend are each killed with -9, three rounds
-# each, with table rotation going on.
+# each, with table rotation going on. One producer sends delayed events
+# (send_batch_at, due a second later); one consumer nacks every event the
+# first time it sees it and processes its retry, so delayed events and
+# retries cross the crashes too.
 #
 # Bookkeeping that a crash cannot fool:
 #   - every send attempt has its own tag (producer-attempt) and payloads
@@ -49,7 +52,8 @@ q "select pgque.set_queue_config('crashq', 'rotation_period', '2 seconds')" >/de
 q "create table attempts (tag text primary key)"
 q "create table control (stop boolean not null)"
 q "insert into control values (false)"
-for c in cons1 cons2; do
+q "select pgque.set_queue_config('crashq', 'retry_delay', '1 second')" >/dev/null
+for c in cons1 cons2 cons3; do
     q "select pgque.subscribe('crashq', '$c')" >/dev/null
     q "create table processed_$c (msg_id bigint, payload text)"
 done
@@ -65,17 +69,40 @@ begin
     end loop;
 end \$\$"
 
-producer() {   # name [seconds to stay in the transaction after the send]
-    local i=0 tag out
+# cons3: nack what comes the first time (the queue's retry policy: 1 s),
+# process retries; nack, insert and ack in one transaction
+q "create procedure retry_loop(consumer text) language plpgsql as \$\$
+begin
+    while not (select stop from control) loop
+        execute format('with m as (select * from pgque.receive(''crashq'', %L, 300)),
+                             nacked as (select pgque.nack(batch_id, m) from m where retry_count is null),
+                             ins as (insert into %I select msg_id, payload from m where retry_count is not null)
+                        select count(*) from nacked
+                        union all
+                        select pgque.ack(b) from (select max(batch_id) b from m) x where b is not null',
+                       consumer, 'processed_' || consumer);
+        commit;
+        perform pg_sleep(0.01);
+    end loop;
+end \$\$"
+
+producer() {   # name [seconds to stay in the transaction after the send] [delay]
+    local i=0 tag out send
     : >"$work/confirmed_$1"
     while [ ! -f "$work/stop" ]; do
         tag="$1-$i"
         i=$((i + 1))   # never reused, whatever the outcome
         echo "$tag" >>"$work/started_$1"
+        if [ -n "${3:-}" ]; then
+            send="pgque.send_batch_at('crashq', 'default', array['$tag-a', '$tag-b', '$tag-c'],
+                                      clock_timestamp() + interval '$3')"
+        else
+            send="pgque.send_batch('crashq', array['$tag-a', '$tag-b', '$tag-c'])"
+        fi
         # success = psql's exit status and the count (the reply to the commit)
         if out=$(PGAPPNAME=producer psql -X -q -At -h "$HOST" -p "$PORT" -U postgres -d app -c \
             "insert into attempts values ('$tag');
-             select count(*) from unnest(pgque.send_batch('crashq', array['$tag-a', '$tag-b', '$tag-c']));
+             select count(*) from unnest($send);
              select pg_sleep(${2:-0})" 2>/dev/null) && [ "$out" = 3 ]; then
             echo "$tag" >>"$work/confirmed_$1"
         else
@@ -87,19 +114,23 @@ producer() {   # name [seconds to stay in the transaction after the send]
 # one receive + insert + ack; prints how many it processed (an empty receive
 # still moves the cursor over empty ticks, and must not fail)
 consume_once() {   # consumer
+    local nack="false"
+    [ "$1" = cons3 ] && nack="m.retry_count is null"
     PGAPPNAME="consumer_$1" psql -X -q -At -F ' ' -h "$HOST" -p "$PORT" -U postgres -d app -c \
         "with m as (select * from pgque.receive('crashq', '$1', 300)),
-              ins as (insert into processed_$1 select msg_id, payload from m)
-         select count(*), case when max(batch_id) is not null then pgque.ack(max(batch_id)) end from m" \
+              nacked as (select pgque.nack(m.batch_id, m) from m where $nack),
+              ins as (insert into processed_$1 select msg_id, payload from m where not ($nack))
+         select count(*), (select count(*) from nacked),
+                case when max(batch_id) is not null then pgque.ack(max(batch_id)) end from m" \
         2>/dev/null | cut -d' ' -f1
 }
 
 # A consumer is one long session (as real consumers are), committing each
 # receive + insert + ack; when a kill ends it, it connects again.
-consumer() {   # consumer
+consumer() {   # consumer [procedure]
     while [ ! -f "$work/stop" ]; do
         PGAPPNAME="consumer_$1" psql -X -q -h "$HOST" -p "$PORT" -U postgres -d app \
-            -c "call consume_loop('$1')" >/dev/null 2>&1 || sleep 0.2
+            -c "call ${2:-consume_loop}('$1')" >/dev/null 2>&1 || sleep 0.2
     done
 }
 
@@ -145,8 +176,10 @@ switch0=$(q "select queue_switch_time from pgque.queue where queue_name = 'crash
 producer p1 &
 producer p2 &
 producer p3 0.5 &   # mostly inside its transaction when a crash comes
+producer p4 0 '1 second' &   # delayed events
 consumer cons1 &
 consumer cons2 &
+consumer cons3 retry_loop &
 sleep 3
 
 # Dead tuples (pgstattuple: exact, unlike pg_stat's counters, which a crash
@@ -221,7 +254,7 @@ drained() {   # consumer
     [ "$(q "select count(distinct p.payload) from processed_$1 p join expected e using (payload)")" -ge "$committed_events" ]
 }
 committed_events=$(( $(q "select count(*) from attempts") * 3 ))
-for c in cons1 cons2; do
+for c in cons1 cons2 cons3; do
     wait_until "$c drained what was committed" 90 drained "$c"
 done
 
@@ -232,7 +265,7 @@ echo "# send attempts committed $committed, confirmed to the producer $confirmed
 check "producers sent events" test "$committed" -gt 30
 check_eq "every confirmed send committed" 0 \
     "$(q "select count(*) from confirmed c where not exists (select from attempts a where a.tag = c.tag)")"
-for c in cons1 cons2; do
+for c in cons1 cons2 cons3; do
     missing=$(q "select count(*) from expected e where not exists (select from processed_$c p where p.payload = e.payload)")
     dup=$(q "select count(*) - count(distinct msg_id) from processed_$c")
     ids=$(q "select count(*) from (select payload from processed_$c group by payload having count(distinct msg_id) > 1) x")
@@ -246,6 +279,9 @@ for c in cons1 cons2; do
     check_eq "$c: nothing processed that was not sent" 0 "$extra"
     check_eq "$c: committed-but-unconfirmed sends processed exactly once" "$((unconfirmed * 3))" "$unconf_done"
 done
+check "delayed events were sent and committed" test "$(q "select count(*) from attempts where tag like 'p4-%'")" -gt 5
+check_eq "cons3 processed only retries, each once (retry_count 1)" 0 \
+    "$(q "select count(*) from (select payload from processed_cons3 group by payload having count(*) > 1) x")"
 check_eq "the worker rotated tables during the run" "t" \
     "$(q "select queue_switch_time > '$switch0' from pgque.queue where queue_name = 'crashq'")"
 check "the postmaster was killed" test "$kills_postmaster" -ge 1
@@ -258,6 +294,7 @@ no_dead_left() {
     q "select pgque.force_tick('crashq')" >/dev/null   # keep ticks coming without events
     consume_once cons1 >/dev/null
     consume_once cons2 >/dev/null
+    consume_once cons3 >/dev/null
     [ "$(dead_tuples)" = 0 ]
 }
 wait_until "no dead tuple left once rotation emptied their tables" 60 no_dead_left ||

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the worker does: survives errors, coexists with manual ticker()
-# calls without losing or duplicating events, delivers retries within a
-# second of their time, keeps idle queues cheap, rotates on its own, and
+# calls without losing or duplicating events, delivers retries and delayed
+# events within a second of their time, keeps idle queues cheap, rotates on its own, and
 # takes its settings from a reload.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
@@ -81,6 +81,32 @@ early=$(q "select count(*) from redelivered where at < $due - 0.05")
 echo "# last retry arrived ${late}s after it was due"
 check_eq "none before its time" 0 "$early"
 check_eq "the last one within 1 s of its time" "t" "$(q "select $late < 1.0")"
+
+# --- delayed events: 20,000 due in the same second arrive within a second
+# of it, none before, each once (bench/delay.sh measures 100,000)
+q "select pgque.create_queue('later'); select pgque.subscribe('later', 'c')" >/dev/null
+due=$(q "select extract(epoch from date_trunc('second', clock_timestamp()) + interval '3 seconds')")
+q "select sum(cardinality(pgque.send_batch_at('later', 'job', array(select b || '-' || g from generate_series(1, 1000) g),
+                                            to_timestamp($due)))) from generate_series(1, 20) b" >/dev/null
+q "create table delayed_got (msg_id bigint, payload text, at float8)" >/dev/null
+check_eq "nothing is delivered before its time" 0 "$(q "select count(*) from pgque.receive('later', 'c', 1000)")"
+check_eq "get_delayed_info counts them" 20000 "$(q "select delayed from pgque.get_delayed_info('later')")"
+for _ in $(seq 400); do
+    q "with m as (select * from pgque.receive('later', 'c', 30000)),
+            ins as (insert into delayed_got select msg_id, payload, extract(epoch from clock_timestamp()) from m)
+       select pgque.ack(batch_id) from m limit 1" >/dev/null
+    [ "$(q "select count(*) from delayed_got")" -ge 20000 ] && break
+    sleep 0.02
+done
+check_eq "all 20,000 delayed events arrived" 20000 "$(q "select count(distinct payload) from delayed_got")"
+check_eq "none twice" 20000 "$(q "select count(*) from delayed_got")"
+check_eq "none before its time" 0 "$(q "select count(*) from delayed_got where at < $due")"
+late=$(q "select round((max(at) - $due)::numeric, 3) from delayed_got")
+# (the sequence counts each event twice: its id, then the move)
+echo "# delayed events: in the stream $(q "select round(extract(epoch from min(t.tick_time))::numeric - $due, 3) from pgque.tick t join pgque.queue q on q.queue_id = t.tick_queue where q.queue_name = 'later' and t.tick_event_seq >= 40000")s after they were due"
+echo "# delayed events: first arrived $(q "select round((min(at) - $due)::numeric, 3) from delayed_got")s, last ${late}s after they were due"
+check_eq "the last one within 1 s of its time" "t" "$(q "select $late < 1.0")"
+check_eq "the ids are those send_batch_at returned" 20000 "$(q "select count(*) from delayed_got where msg_id between 1 and 20000")"
 
 # --- idle queues cost almost nothing; idle_period is honoured
 q "select pgque.create_queue('idle'); select pgque.create_queue('idle1s')" >/dev/null
