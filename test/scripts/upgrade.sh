@@ -128,6 +128,12 @@ check_eq "c2: nothing twice" "$(u "select count(*) from got where consumer = 'c2
 replayed=$(u "select pgque.dlq_replay(dl_id) from pgque.dead_letter where ev_data = 'b2'")
 check "a dead letter can be replayed" test -n "$replayed"
 wait_until "c1 gets the replayed dead letter on q_b" 15 took q_b c1 4
+# 0.2.0's time features on the upgraded queues
+u "select pgque.send_at('q_b', 'later', 'b-delayed', clock_timestamp() + interval '1 second')" >/dev/null
+check_eq "a delayed send waits on an upgraded queue" 1 "$(u "select delayed from pgque.get_delayed_info('q_b')")"
+wait_until "c1 gets the delayed event once it is due" 15 took q_b c1 5
+check_eq "pause_queue works on an upgraded queue" 1 "$(u "select pgque.pause_queue('q_b')")"
+check_eq "and resume_queue" 1 "$(u "select pgque.resume_queue('q_b')")"
 check_eq "the worker serves the upgraded database" "running" \
     "$(u "select status from pgque.status() where component = 'worker'")"
 check "create_queue, send and drop_queue work after the upgrade" \
