@@ -123,6 +123,10 @@ begin
     if ev_type is null then
         raise exception 'type_name must not be null' using errcode = 'invalid_parameter_value';
     end if;
+    if payloads is null then
+        raise exception 'payloads must not be null' using errcode = 'null_value_not_allowed',
+            hint = 'Pass an empty array to send nothing.';
+    end if;
     if deliver_at is null then
         raise exception 'deliver_at must not be null' using errcode = 'invalid_parameter_value',
             hint = 'Use pgque.send() to send now.';
@@ -179,26 +183,26 @@ create or replace function pgque.send_batch_at(i_queue text, i_type text, i_payl
 returns bigint[]
     language sql volatile security definer
     set search_path = pg_catalog, pgque, pg_temp
-as $$ select pgque._send_at(i_queue, i_type, coalesce(i_payloads, '{}'), i_deliver_at) $$;
+as $$ select pgque._send_at(i_queue, i_type, i_payloads, i_deliver_at) $$;
 
 create or replace function pgque.send_batch_at(i_queue text, i_type text, i_payloads jsonb[],
                                                i_deliver_at timestamptz)
 returns bigint[]
     language sql volatile security definer
     set search_path = pg_catalog, pgque, pg_temp
-as $$ select pgque._send_at(i_queue, i_type, coalesce(i_payloads::text[], '{}'), i_deliver_at) $$;
+as $$ select pgque._send_at(i_queue, i_type, i_payloads::text[], i_deliver_at) $$;
 
 create or replace function pgque.send_batch_at(i_queue text, i_payloads text[], i_deliver_at timestamptz)
 returns bigint[]
     language sql volatile security definer
     set search_path = pg_catalog, pgque, pg_temp
-as $$ select pgque._send_at(i_queue, 'default', coalesce(i_payloads, '{}'), i_deliver_at) $$;
+as $$ select pgque._send_at(i_queue, 'default', i_payloads, i_deliver_at) $$;
 
 create or replace function pgque.send_batch_at(i_queue text, i_payloads jsonb[], i_deliver_at timestamptz)
 returns bigint[]
     language sql volatile security definer
     set search_path = pg_catalog, pgque, pg_temp
-as $$ select pgque._send_at(i_queue, 'default', coalesce(i_payloads::text[], '{}'), i_deliver_at) $$;
+as $$ select pgque._send_at(i_queue, 'default', i_payloads::text[], i_deliver_at) $$;
 
 -- Move what is due in one bucket into its queues (see the top of this
 -- file). Returns how many events entered a queue. A bucket another caller

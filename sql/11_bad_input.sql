@@ -95,6 +95,24 @@ insert into cases (sql) values
             :open_id, :open_id)),
     (format($$select pgque.nack(%s, row(m.*)::pgque.message, '-1 s') from open_batch m$$, :open_id)),
     (format($$select pgque.event_retry(%s, 123456, 0)$$, :open_id));
+-- time: delayed sends, policy settings, pausing
+insert into cases (sql) values
+    ($$select pgque.send_at(null, 't', 'p', now() + interval '1 hour')$$),
+    ($$select pgque.send_at('q_bad', 't', 'p', null)$$),
+    ($$select pgque.send_at('q_bad', null, 'p', now() + interval '1 hour')$$),
+    ($$select pgque.send_at('nope', '{"a": 1}'::jsonb, now() + interval '1 hour')$$),
+    ($$select pgque.send_batch_at('q_bad', 't', null::text[], now() + interval '1 hour')$$),
+    ($$select pgque.send_batch_at('q_bad', array['x'], '-infinity')$$),
+    ($$select pgque.set_queue_config('q_bad', 'retry_backoff', 'linear')$$),
+    ($$select pgque.set_queue_config('q_bad', 'message_ttl', '0')$$),
+    ($$select pgque.pause_queue(null)$$),
+    ($$select pgque.pause_queue('nope')$$),
+    ($$select pgque.resume_queue('')$$),
+    ($$select pgque.pause_consumer('q_bad', null)$$),
+    ($$select pgque.pause_consumer('q_bad', 'a.b')$$),
+    ($$select pgque.resume_consumer('q_bad', 'nobody')$$),
+    ($$select * from pgque.get_delayed_info('nope')$$),
+    ($$select * from pgque.get_queue_config('nope')$$);
 
 select n, try(sql) from cases order by n;
 select state_digest() = :'before' as unchanged;
