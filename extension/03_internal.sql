@@ -26,6 +26,14 @@ create or replace function pgque._insert_event_raw(
 returns bigint
     language c volatile as 'MODULE_PATHNAME', 'pgque_insert_event_raw';
 
+-- _insert_event_raw for many events of one queue (parallel arrays), with
+-- one writer: how delayed events enter their queue (55_delay.sql).
+create or replace function pgque._insert_events_raw(
+    queue_id int4, ev_ids bigint[], ev_times timestamptz[], ev_types text[], ev_datas text[],
+    ev_extra1 text[], ev_extra2 text[], ev_extra3 text[], ev_extra4 text[])
+returns bigint
+    language c volatile as 'MODULE_PATHNAME', 'pgque_insert_events_raw';
+
 -- The one event of an open batch with the given id, or no row.
 create or replace function pgque._batch_event(batch_id bigint, ev_id bigint,
     out ev_id bigint, out ev_time timestamptz, out ev_txid xid8, out ev_retry int4,

@@ -242,16 +242,18 @@ begin
                 or (d.ev_deliver_at <= $2 and d.ev_txid >= pg_snapshot_xmin($3)
                     and not pg_visible_in_snapshot(d.ev_txid, $3))
         ), moved as (
-            select count(pgque._insert_event_raw(due.ev_queue, due.ev_id, due.ev_time, null, null,
-                                                 due.ev_type, due.ev_data, due.ev_extra1,
-                                                 due.ev_extra2, due.ev_extra3, due.ev_extra4)) as n
-              from due
+            -- per queue, with one writer, in id order (one sort)
+            select pgque._insert_events_raw(d.ev_queue, array_agg(d.ev_id), array_agg(d.ev_time),
+                       array_agg(d.ev_type), array_agg(d.ev_data), array_agg(d.ev_extra1),
+                       array_agg(d.ev_extra2), array_agg(d.ev_extra3), array_agg(d.ev_extra4)) as n
+              from (select * from due order by due.ev_id) d
+             group by d.ev_queue
              -- events of a dropped queue go nowhere; a drop in progress
              -- is waited for (it holds the queue's row FOR UPDATE)
-             where exists (select from pgque.queue q where q.queue_id = due.ev_queue
-                              for key share)
+            having exists (select from pgque.queue q where q.queue_id = d.ev_queue for key share)
         )
-        select (select count(*) from due), moved.n, pg_current_snapshot() from moved
+        select (select count(*) from due), coalesce((select sum(moved.n) from moved), 0),
+               pg_current_snapshot()
         $move$, v_tbl)
         -- freeing: everything not moved yet goes (all of it is due by then)
         using v_now, b.db_moved_until, b.db_moved_snap,

@@ -64,6 +64,7 @@ PG_FUNCTION_INFO_V1(pgque_send_batch_text);
 PG_FUNCTION_INFO_V1(pgque_send_batch_jsonb);
 PG_FUNCTION_INFO_V1(pgque_insert_event);
 PG_FUNCTION_INFO_V1(pgque_insert_event_raw);
+PG_FUNCTION_INFO_V1(pgque_insert_events_raw);
 
 /*
  * Event tables are read and written column by column in C: refuse one
@@ -563,4 +564,77 @@ pgque_insert_event_raw(PG_FUNCTION_ARGS)
 	ev_id = event_writer_insert(&w, values, nulls);
 	event_writer_end(&w);
 	PG_RETURN_INT64(ev_id);
+}
+
+/*
+ * SQL: pgque._insert_events_raw(queue_id, ev_ids bigint[], ev_times
+ *		timestamptz[], ev_types text[], ev_datas text[], ev_extra1..4 text[])
+ *		-> bigint
+ *
+ * Internal: _insert_event_raw for many events of one queue (the delayed
+ * events a move takes, extension/55_delay.sql), with one writer. The arrays
+ * are parallel; the extra arrays may be NULL (all NULL). Returns how many
+ * were inserted.
+ */
+Datum
+pgque_insert_events_raw(PG_FUNCTION_ARGS)
+{
+	static const int cols[] = {EV_ID, EV_TIME, EV_TYPE, EV_DATA,
+	EV_EXTRA1, EV_EXTRA2, EV_EXTRA3, EV_EXTRA4};
+	static const Oid types[] = {INT8OID, TIMESTAMPTZOID, TEXTOID, TEXTOID,
+	TEXTOID, TEXTOID, TEXTOID, TEXTOID};
+	Datum	   *elems[lengthof(cols)];
+	bool	   *elem_nulls[lengthof(cols)];
+	int			n = -1;
+	int			k;
+	int			i;
+	EventWriter w;
+
+	if (PG_ARGISNULL(0))
+		elog(ERROR, "queue id must not be null");
+	for (k = 0; k < (int) lengthof(cols); k++)
+	{
+		int			nk;
+		int16		typlen;
+		bool		typbyval;
+		char		typalign;
+
+		elems[k] = NULL;
+		elem_nulls[k] = NULL;
+		if (PG_ARGISNULL(k + 1))
+		{
+			if (k < 2)
+				elog(ERROR, "event ids and times must not be null");
+			continue;
+		}
+		get_typlenbyvalalign(types[k], &typlen, &typbyval, &typalign);
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(k + 1), types[k], typlen, typbyval, typalign,
+						  &elems[k], &elem_nulls[k], &nk);
+		if (n >= 0 && nk != n)
+			elog(ERROR, "event arrays differ in length");
+		n = nk;
+	}
+	if (n <= 0)
+		PG_RETURN_INT64(0);
+
+	event_writer_begin(&w, NULL, PG_GETARG_INT32(0));
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[EV_NATTS];
+		bool		nulls[EV_NATTS];
+
+		event_values_init(values, nulls);
+		for (k = 0; k < (int) lengthof(cols); k++)
+		{
+			if (elems[k] == NULL || elem_nulls[k][i])
+				continue;
+			values[cols[k]] = elems[k][i];
+			nulls[cols[k]] = false;
+		}
+		if (nulls[EV_ID] || nulls[EV_TIME])
+			elog(ERROR, "event ids and times must not be null");
+		event_writer_insert(&w, values, nulls);
+	}
+	event_writer_end(&w);
+	PG_RETURN_INT64(n);
 }
