@@ -55,8 +55,7 @@ begin
                       from pgque.subscriber s join pgque.consumer c on c.co_id = s.sub_consumer
                      where s.sub_queue = q.queue_id and s.sub_paused),
                    format('%s pending retries', (select count(*) from pgque.retry_queue r where r.ev_queue = q.queue_id)),
-                   (select format('%s delayed', sum(p.delayed)) from pgque._delay_pending() p
-                     where p.queue_id = q.queue_id having sum(p.delayed) > 0),
+                   dp.delayed || ' delayed',
                    format('%s dead letters', (select count(*) from pgque.dead_letter d where d.dl_queue_id = q.queue_id)),
                    (select format('oldest pending event waiting %s (consumer "%s")',
                                   date_trunc('second', ci.pending_age), ci.consumer_name)
@@ -67,6 +66,9 @@ begin
           from pgque.queue q
           left join lateral (select t.tick_time from pgque.tick t where t.tick_queue = q.queue_id
                               order by t.tick_id desc limit 1) top on true
+          -- once for all queues: it reads every delay bucket
+          left join (select p.queue_id, sum(p.delayed) as delayed from pgque._delay_pending() p
+                      group by p.queue_id) dp on dp.queue_id = q.queue_id
          order by q.queue_name;
 end
 $$;
