@@ -148,7 +148,10 @@ begin
                   detail = 'pgque.queue.queue_disable_insert is set for this queue.';
     end if;
     perform pgque._check_access(q.queue_id, 'produce');
-    select array_agg(nextval(q.queue_event_seq::regclass)) into v_ids from unnest(payloads);
+    select coalesce(array_agg(nextval(q.queue_event_seq::regclass)), '{}') into v_ids from unnest(payloads);
+    if cardinality(v_ids) = 0 then
+        return v_ids;
+    end if;
     perform pgque._delay_put(q.queue_id, deliver_at, v_ids, ev_type, payloads);
     return v_ids;
 end

@@ -27,7 +27,9 @@ const std::vector<command_spec>& commands() {
         {"drop", 1, 1, {"--force"}},
         {"subscribe", 2, 2, {"--subconsumer"}},
         {"unsubscribe", 2, 2, {"--subconsumer", "--retry-open-batch"}},
-        {"send", 1, 2, {"--type", "--lines"}},
+        {"pause", 1, 2, {}},
+        {"resume", 1, 2, {}},
+        {"send", 1, 2, {"--type", "--lines", "--at", "--delay"}},
         {"tail", 2, 2, {"--count", "--timeout", "--batch-size", "--subscribe", "--subconsumer", "--dead-interval"}},
         {"dlq list", 1, 1, {"--limit"}},
         {"dlq replay", 0, SIZE_MAX, {"--all"}},
@@ -47,7 +49,7 @@ bool takes_value(const std::string& flag) {
     static const std::vector<std::string> valued = {"--dsn",        "--color", "--type",  "--count",
                                                     "--timeout",    "--limit", "--watch", "--watch-count",
                                                     "--batch-size", "--older-than", "--subconsumer",
-                                                    "--dead-interval"};
+                                                    "--dead-interval", "--at", "--delay"};
     return std::find(valued.begin(), valued.end(), flag) != valued.end();
 }
 
@@ -178,6 +180,13 @@ arguments parse_args(const std::vector<std::string>& argv) {
         if (name == "--force") a.force = true;
         else if (name == "--type") a.type = value;
         else if (name == "--lines") a.lines = true;
+        else if (name == "--at" || name == "--delay") {
+            if (value.empty()) {
+                throw usage(name + (name == "--at" ? " needs a time, such as 2026-12-24T18:00:00Z"
+                                                   : " needs a duration, such as 30s or '5 minutes'"));
+            }
+            (name == "--at" ? a.at : a.delay) = value;
+        }
         else if (name == "--all") a.all = true;
         else if (name == "--subscribe") a.subscribe = true;
         else if (name == "--retry-open-batch") a.retry_open_batch = true;
@@ -219,6 +228,7 @@ arguments parse_args(const std::vector<std::string>& argv) {
             for (const auto& id : a.positional) parse_count("dead letter id", id, 1, INT64_MAX);
         }
     }
+    if (a.at && a.delay) throw usage("send takes --at or --delay, not both");
     if (spec_name == "send" && a.lines && n == 2 && a.positional[1] != "-") {
         throw usage("send --lines reads the payloads from stdin: give no PAYLOAD");
     }
@@ -247,14 +257,17 @@ std::string help_text(const std::string& command, const std::string& subcommand)
             "Usage: pgque [--dsn DSN] [--json] [--color WHEN] COMMAND [ARGS]\n\n"
             "Commands:\n"
             "  status [--watch N]             health of pgque, the ticker, every queue and consumer\n"
-            "  queues [QUEUE] [--watch N]     queues with ticker state and rates\n"
+            "  queues [QUEUE] [--watch N]     queues with ticker state, rates, delayed events and\n"
+            "                                 retry policy\n"
             "  consumers [QUEUE [CONSUMER]] [--watch N]\n"
             "                                 subscriptions with lag and pending events\n"
             "  create QUEUE                   create a queue\n"
             "  drop QUEUE [--force]           drop a queue (--force: unsubscribe its consumers)\n"
             "  subscribe QUEUE CONSUMER       subscribe a consumer (starts at the newest tick)\n"
             "  unsubscribe QUEUE CONSUMER     remove a subscription\n"
-            "  send QUEUE [PAYLOAD] [--type T] [--lines] [--json]\n"
+            "  pause QUEUE [CONSUMER]         hand nothing to the queue's consumers (or to one)\n"
+            "  resume QUEUE [CONSUMER]        undo pause\n"
+            "  send QUEUE [PAYLOAD] [--type T] [--lines] [--json] [--at TIME | --delay DUR]\n"
             "                                 send an event (payload from stdin if omitted)\n"
             "  tail QUEUE CONSUMER [--count N] [--timeout DUR] [--subscribe] [--subconsumer NAME]\n"
             "                                 follow a queue as subscribed CONSUMER, print each message\n"
@@ -271,9 +284,12 @@ std::string help_text(const std::string& command, const std::string& subcommand)
                std::string(watch_help);
     } else if (name == "queues") {
         body = "Usage: pgque queues [QUEUE] [--watch N]\n\n"
-               "Every queue (or one) from pgque.get_queue_info(): age of the last tick, events per\n"
-               "second (since the 20th-newest tick, up to now: an idle queue shows ~0), events not\n"
-               "yet ticked, last tick id, ticker settings.\n"
+               "Every queue (or one) in two tables. Ticks, from pgque.get_queue_info(): age of the\n"
+               "last tick, events per second (since the 20th-newest tick, up to now: an idle queue\n"
+               "shows ~0), events not yet ticked, last tick id, ticker settings. Delivery, from\n"
+               "pgque.get_queue_config() and pgque.get_delayed_info(): whether the queue is paused,\n"
+               "events sent for later and retries waiting (with when the next is due), and the\n"
+               "queue's delivery_delay, retry policy and message_ttl.\n"
                "JSON intervals are seconds (numbers), times are ISO 8601 UTC.\n" +
                std::string(watch_help);
     } else if (name == "consumers") {
@@ -301,13 +317,29 @@ std::string help_text(const std::string& command, const std::string& subcommand)
                "  --subconsumer NAME removes member NAME of cooperative consumer CONSUMER instead\n"
                "  --retry-open-batch if the member holds a batch, schedule its unacknowledged\n"
                "                     messages for retry (without it, that is an error, exit 4)\n";
+    } else if (name == "pause" || name == "resume") {
+        body = "Usage: pgque " + name + " QUEUE [CONSUMER]\n\n"
+               "pause QUEUE: its consumers are handed nothing until pgque resume QUEUE; producers\n"
+               "keep sending, the ticker keeps ticking, batches already handed out can still be\n"
+               "acknowledged. pause QUEUE CONSUMER does the same for one consumer only; its\n"
+               "position stays where it is, so events (and table rotation) wait for it.\n"
+               "Pausing what is paused, or resuming what runs, is not an error.\n"
+               "Queues need the role pgque_admin, consumers pgque_reader.\n";
     } else if (name == "send") {
-        body = "Usage: pgque send QUEUE [PAYLOAD | -] [--type TYPE] [--lines] [--json]\n\n"
+        body = "Usage: pgque send QUEUE [PAYLOAD | -] [--type TYPE] [--lines] [--json]\n"
+               "                  [--at TIME | --delay DURATION]\n\n"
                "Sends one event and prints its id. Without PAYLOAD (or with -) the payload is read\n"
                "from stdin, one trailing newline removed. With --lines every line of stdin is one\n"
                "event (sent in one call) and every id is printed.\n"
                "  --type TYPE   event type (default: \"default\")\n"
                "  --lines       one event per line of stdin\n"
+               "  --at TIME     deliver at TIME, a PostgreSQL timestamp: 2026-12-24T18:00:00Z,\n"
+               "                '2026-12-24 18:00:00+01', 'tomorrow 09:00' (without a zone: the\n"
+               "                session's TimeZone, PGTZ or the server's)\n"
+               "  --delay DURATION  deliver DURATION from now (the server's clock), a PostgreSQL\n"
+               "                interval: 30s, 250ms, 5min, '5 minutes', '1 day 2 hours'\n"
+               "                A time not in the future sends now. The id printed is the id\n"
+               "                consumers will see.\n"
                "  --json        (after send) the payload is JSON: it is checked before anything is\n"
                "                sent (invalid JSON: exit 4, nothing sent) and stored as jsonb's\n"
                "                canonical text; the output is JSON too. Before the command, --json\n"

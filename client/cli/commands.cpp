@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <ctime>
 #include <functional>
@@ -44,6 +45,18 @@ std::string opt_duration(const std::optional<std::chrono::microseconds>& v) {
 }
 
 std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+
+std::chrono::system_clock::time_point from_micros(std::int64_t us) {
+    return std::chrono::system_clock::time_point(std::chrono::microseconds(us));
+}
+
+// Ages and waits are shown by the server's clock, like every other duration the CLI shows.
+std::chrono::system_clock::time_point server_now(pgque::client& client) {
+    return from_micros(
+        client.connection().exec("select (extract(epoch from now()) * 1000000)::int8").get_int64(0, 0));
+}
+
+std::string yes_no(bool v) { return v ? "yes" : "no"; }
 
 bool use_color(color_when when, bool tty, bool no_color) {
     return when == color_when::always || (when == color_when::auto_detect && tty && !no_color);
@@ -182,6 +195,7 @@ std::string consumer_json(const consumer_info& r) {
         .add("pending_events", r.pending_events);
     if (r.pending_age) o.add("pending_age", to_seconds(*r.pending_age));
     else o.add_null("pending_age");
+    o.add("paused", r.paused);
     return o.str();
 }
 
@@ -201,10 +215,13 @@ void draw_consumers(const command_context& c, pgque::client& client, std::ostrea
         out << json_array(items) << '\n';
         return;
     }
-    text_table t({"queue", "consumer", "lag", "pending", "oldest pending", "last seen", "last tick", "open batch"});
+    text_table t({"queue", "consumer", "lag", "pending", "oldest pending", "last seen", "last tick", "open batch",
+                  "paused"});
     for (const auto& r : rows) {
         t.add_row({r.queue_name, r.consumer_name, opt_duration(r.lag), opt_num(r.pending_events), pending_age_cell(r),
-                   opt_duration(r.last_seen), opt_num(r.last_tick), opt_num(r.current_batch)});
+                   opt_duration(r.last_seen), opt_num(r.last_tick), opt_num(r.current_batch), yes_no(r.paused)},
+                  {color::none, color::none, color::none, color::none, color::none, color::none, color::none,
+                   color::none, r.paused ? color::yellow : color::none});
     }
     t.print(out, c.out_color);
 }
@@ -259,14 +276,74 @@ int cmd_status(command_context& c) {
 
 // ----------------------------------------------------------------- queues
 
+// "fixed 60s", "exponential 2s..1h jitter 20%"
+std::string retry_policy_cell(const queue_config& c) {
+    std::string out = c.retry_backoff == "exponential"
+                          ? "exponential " + human_duration(c.retry_delay) + ".." +
+                                human_duration(std::max(c.retry_max_delay, c.retry_delay))
+                          : c.retry_backoff + " " + human_duration(c.retry_delay);
+    if (c.retry_jitter > 0) {
+        char pct[32];
+        std::snprintf(pct, sizeof pct, "%.3g", c.retry_jitter * 100);
+        out += std::string(" jitter ") + pct + "%";
+    }
+    return out;
+}
+
+// "-" (none) or the delivery_delay
+std::string delay_cell(const queue_config& c) {
+    return c.delivery_delay ? human_duration(*c.delivery_delay) : std::string("-");
+}
+
+// "-" (never expires), "1d (dead letter)", "1d (drop)"
+std::string ttl_cell(const queue_config& c) {
+    if (!c.message_ttl) return "-";
+    return human_duration(*c.message_ttl) + " (" + (c.expired_action == "drop" ? "drop" : "dead letter") + ")";
+}
+
+// how long until `at` by the server's clock; "due" once it has come, "-" for none
+std::string due_cell(const std::optional<std::chrono::system_clock::time_point>& at,
+                     std::chrono::system_clock::time_point now) {
+    if (!at) return "-";
+    if (*at <= now) return "due";
+    return human_duration(std::chrono::duration_cast<std::chrono::microseconds>(*at - now));
+}
+
+std::optional<std::string> opt_iso(const std::optional<std::chrono::system_clock::time_point>& t) {
+    if (!t) return std::nullopt;
+    return iso_time(*t);
+}
+
+template <typename T>
+const T* find_queue(const std::vector<T>& rows, const std::string& name) {
+    for (const auto& r : rows) {
+        if (r.queue_name == name) return &r;
+    }
+    return nullptr;
+}
+
 void draw_queues(const command_context& c, pgque::client& client, std::ostream& out) {
     std::vector<queue_info> queues;
-    if (c.args.positional.empty()) queues = client.queue_info();
-    else queues.push_back(client.queue_info(c.args.positional[0]));
+    std::vector<queue_config> configs;
+    std::vector<delayed_info> waiting;
+    if (c.args.positional.empty()) {
+        queues = client.queue_info();
+        configs = client.queue_config();
+        waiting = client.delayed_info();
+    } else {
+        const std::string& q = c.args.positional[0];
+        queues.push_back(client.queue_info(q));
+        configs.push_back(client.queue_config(q));
+        waiting.push_back(client.delayed_info(q));
+    }
+    // a queue created or dropped between the calls has no settings here:
+    // its cells stay empty (JSON: null)
 
     if (c.args.json) {
         std::vector<std::string> items;
         for (const auto& q : queues) {
+            const queue_config* qc = find_queue(configs, q.queue_name);
+            const delayed_info* dw = find_queue(waiting, q.queue_name);
             json_object o;
             o.add("queue_name", q.queue_name)
                 .add("ntables", q.ntables)
@@ -281,21 +358,73 @@ void draw_queues(const command_context& c, pgque::client& client, std::ostream& 
             if (q.ticker_lag) o.add("ticker_lag", to_seconds(*q.ticker_lag));
             else o.add_null("ticker_lag");
             o.add("ev_per_sec", q.ev_per_sec).add("ev_new", q.ev_new).add("last_tick_id", q.last_tick_id);
+            if (qc != nullptr) {
+                o.add("paused", qc->paused);
+                if (qc->delivery_delay) o.add("delivery_delay", to_seconds(*qc->delivery_delay));
+                else o.add_null("delivery_delay");
+                o.add("retry_delay", to_seconds(qc->retry_delay))
+                    .add("retry_backoff", qc->retry_backoff)
+                    .add("retry_max_delay", to_seconds(qc->retry_max_delay))
+                    .add("retry_jitter", qc->retry_jitter)
+                    .add("max_retries", static_cast<std::int64_t>(qc->max_retries));
+                if (qc->message_ttl) o.add("message_ttl", to_seconds(*qc->message_ttl));
+                else o.add_null("message_ttl");
+                o.add("expired_action", qc->expired_action);
+            } else {
+                for (const char* k : {"paused", "delivery_delay", "retry_delay", "retry_backoff", "retry_max_delay",
+                                      "retry_jitter", "max_retries", "message_ttl", "expired_action"}) {
+                    o.add_null(k);
+                }
+            }
+            if (dw != nullptr) {
+                o.add("delayed", dw->delayed)
+                    .add("next_delivery", opt_iso(dw->next_delivery))
+                    .add("retries", dw->retries)
+                    .add("next_retry", opt_iso(dw->next_retry));
+            } else {
+                for (const char* k : {"delayed", "next_delivery", "retries", "next_retry"}) o.add_null(k);
+            }
             items.push_back(o.str());
         }
         out << json_array(items) << '\n';
         return;
     }
-    text_table t({"queue", "last tick", "tick age", "ev/s", "new", "max lag", "idle period", "paused"});
+    text_table t({"queue", "last tick", "tick age", "ev/s", "new", "max lag", "idle period", "ticker"});
     for (const auto& q : queues) {
-        std::string paused = q.ticker_paused ? "yes" : (q.external_ticker ? "external" : "no");
+        std::string ticker = q.ticker_paused ? "paused" : (q.external_ticker ? "external" : "running");
         t.add_row({q.queue_name, opt_num(q.last_tick_id), opt_duration(q.ticker_lag),
                    q.ev_per_sec ? format_rate(*q.ev_per_sec) : std::string(), std::to_string(q.ev_new),
-                   human_duration(q.ticker_max_lag), human_duration(q.ticker_idle_period), paused},
+                   human_duration(q.ticker_max_lag), human_duration(q.ticker_idle_period), ticker},
                   {color::none, color::none, color::none, color::none, color::none, color::none, color::none,
                    q.ticker_paused ? color::yellow : color::none});
     }
     t.print(out, c.out_color);
+    if (queues.empty()) return;
+
+    out << '\n';
+    const auto now = server_now(client);
+    text_table d({"queue", "paused", "delayed", "next delivery", "retries", "next retry", "delivery delay", "retry",
+                  "ttl"});
+    for (const auto& q : queues) {
+        std::vector<std::string> cells{q.queue_name};
+        bool paused = false;
+        if (const delayed_info* w = find_queue(waiting, q.queue_name)) {
+            cells.insert(cells.end(), {std::to_string(w->delayed), due_cell(w->next_delivery, now),
+                                       std::to_string(w->retries), due_cell(w->next_retry, now)});
+        } else {
+            cells.resize(5);
+        }
+        if (const queue_config* cfg = find_queue(configs, q.queue_name)) {
+            paused = cfg->paused;
+            cells.insert(cells.begin() + 1, yes_no(cfg->paused));
+            cells.insert(cells.end(), {delay_cell(*cfg), retry_policy_cell(*cfg), ttl_cell(*cfg)});
+        } else {
+            cells.insert(cells.begin() + 1, std::string());
+            cells.resize(9);
+        }
+        d.add_row(std::move(cells), {color::none, paused ? color::yellow : color::none});
+    }
+    d.print(out, c.out_color);
 }
 
 int cmd_queues(command_context& c) {
@@ -367,6 +496,37 @@ int cmd_subscribe(command_context& c, bool subscribe) {
     return exit_ok;
 }
 
+// ---------------------------------------------------------- pause, resume
+
+int cmd_pause(command_context& c, bool pause) {
+    pgque::client& client = c.connect();
+    const std::string& queue = c.args.positional[0];
+    const char* done = pause ? "paused" : "resumed";
+    const char* already = pause ? "already paused: " : "was not paused: ";
+    if (c.args.positional.size() == 1) {
+        bool changed = pause ? client.pause_queue(queue) : client.resume_queue(queue);
+        if (c.args.json) c.out << json_object().add("queue", queue).add(done, changed).str() << '\n';
+        else if (changed) c.out << done << " queue " << quoted(queue) << '\n';
+        else c.out << "queue " << already << quoted(queue) << '\n';
+        return exit_ok;
+    }
+    const std::string& consumer = c.args.positional[1];
+    bool changed = pause ? client.pause_consumer(queue, consumer) : client.resume_consumer(queue, consumer);
+    if (c.args.json) {
+        c.out << json_object().add("queue", queue).add("consumer", consumer).add(done, changed).str() << '\n';
+    } else {
+        if (changed) c.out << done << " consumer ";
+        else c.out << "consumer " << already;
+        c.out << quoted(consumer) << " on queue " << quoted(queue) << '\n';
+    }
+    if (!pause && client.queue_config(queue).paused) {
+        // resumed, and still handed nothing: say why
+        c.err << "pgque: warning: queue " << quoted(queue) << " is paused: " << quoted(consumer)
+              << " gets nothing until: pgque resume " << shell_quote(queue) << '\n';
+    }
+    return exit_ok;
+}
+
 // ------------------------------------------------------------------- send
 
 // send --json: every payload must be JSON before anything is sent
@@ -382,6 +542,41 @@ void check_json_payloads(const std::vector<std::string>& payloads, bool lines) {
             throw command_failed(std::move(r));
         }
     }
+}
+
+// send --at / --delay: the delivery time as the server reads it (its
+// timestamptz and interval input, its TimeZone and clock); nullopt without
+// either. A value the server rejects is reported against the option.
+std::optional<std::chrono::system_clock::time_point> delivery_time(command_context& c, pgque::client& client) {
+    const arguments& a = c.args;
+    if (!a.at && !a.delay) return std::nullopt;
+    const bool at = a.at.has_value();
+    const std::string& text = at ? *a.at : *a.delay;
+    std::optional<std::int64_t> micros;
+    try {
+        result r = client.connection().exec(
+            at ? "select case when isfinite(t) then (extract(epoch from t) * 1000000)::int8 end"
+                 " from (select $1::timestamptz) v(t)"
+               : "select (extract(epoch from clock_timestamp() + $1::interval) * 1000000)::int8",
+            {text});
+        micros = r.get_optional_int64(0, 0);
+    } catch (const data_error& e) {
+        error_report r;
+        r.message = std::string("invalid ") + (at ? "--at time" : "--delay duration") + " " + quoted(text) + ": " +
+                    e.what();
+        r.hint = at ? "give a PostgreSQL timestamp, such as 2026-12-24T18:00:00Z, '2026-12-24 18:00:00+01' or "
+                      "'tomorrow 09:00'"
+                    : "give a PostgreSQL interval, such as 30s, 250ms, 5min or '1 day 2 hours'";
+        r.sqlstate = e.sqlstate();
+        r.server_message = e.what();
+        throw command_failed(std::move(r));
+    }
+    if (!micros) {
+        error_report r;
+        r.message = "invalid --at time " + quoted(text) + ": it must be a finite time";
+        throw command_failed(std::move(r));
+    }
+    return from_micros(*micros);
 }
 
 int cmd_send(command_context& c) {
@@ -404,12 +599,23 @@ int cmd_send(command_context& c) {
     if (c.args.json_payload) check_json_payloads(payloads, c.args.lines);
 
     pgque::client& client = c.connect();
+    const std::optional<std::chrono::system_clock::time_point> when = delivery_time(c, client);
     std::vector<std::int64_t> ids;
     if (c.args.json_payload) {
         // the server casts to jsonb as well (22P02 for anything we let through)
         const std::string type = c.args.type.value_or("default");
-        if (c.args.lines) ids = client.send_batch_json(queue, type, payloads);
-        else ids.push_back(client.send_json(queue, type, payloads[0]));
+        if (c.args.lines) {
+            ids = when ? client.send_batch_json_at(queue, type, payloads, *when)
+                       : client.send_batch_json(queue, type, payloads);
+        } else {
+            ids.push_back(when ? client.send_json_at(queue, type, payloads[0], *when)
+                               : client.send_json(queue, type, payloads[0]));
+        }
+    } else if (when) {
+        // send_at without a type is type "default", as send
+        const std::string type = c.args.type.value_or("default");
+        if (c.args.lines) ids = client.send_batch_at(queue, type, payloads, *when);
+        else ids.push_back(client.send_at(queue, type, payloads[0], *when));
     } else if (c.args.lines) {
         ids = c.args.type ? client.send_batch(queue, *c.args.type, payloads) : client.send_batch(queue, payloads);
     } else {
@@ -419,6 +625,7 @@ int cmd_send(command_context& c) {
     if (c.args.json) {
         json_object o;
         o.add("queue", queue);
+        if (when) o.add("deliver_at", iso_time(*when));
         if (c.args.lines) {
             std::vector<std::string> raw;
             for (auto id : ids) raw.push_back(std::to_string(id));
@@ -565,9 +772,7 @@ int cmd_dlq_list(command_context& c) {
         c.out << json_array(items) << '\n';
         return exit_ok;
     }
-    // ages by the server's clock, like every other duration the CLI shows
-    auto now = std::chrono::system_clock::time_point(std::chrono::microseconds(
-        client.connection().exec("select (extract(epoch from now()) * 1000000)::int8").get_int64(0, 0)));
+    auto now = server_now(client);
     text_table t({"id", "consumer", "age", "event", "retries", "type", "reason", "payload"});
     for (const auto& d : rows) {
         t.add_row({std::to_string(d.dl_id), d.consumer_name,
@@ -632,6 +837,8 @@ int dispatch(command_context& c) {
     if (cmd == "drop") return cmd_drop(c);
     if (cmd == "subscribe") return cmd_subscribe(c, true);
     if (cmd == "unsubscribe") return cmd_subscribe(c, false);
+    if (cmd == "pause") return cmd_pause(c, true);
+    if (cmd == "resume") return cmd_pause(c, false);
     if (cmd == "send") return cmd_send(c);
     if (cmd == "tail") return cmd_tail(c);
     if (cmd == "dlq") {

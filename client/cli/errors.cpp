@@ -18,7 +18,8 @@ std::optional<std::string> queue_argument(const arguments& a) {
 
 std::optional<std::string> consumer_argument(const arguments& a) {
     if (a.positional.size() < 2) return std::nullopt;
-    if (a.command == "consumers" || a.command == "subscribe" || a.command == "unsubscribe" || a.command == "tail") {
+    if (a.command == "consumers" || a.command == "subscribe" || a.command == "unsubscribe" || a.command == "tail" ||
+        a.command == "pause" || a.command == "resume") {
         return a.positional[1];
     }
     return std::nullopt;
@@ -43,6 +44,8 @@ const char* required_role(const arguments& a) {
     if (a.command == "create" || a.command == "drop" || (a.command == "dlq" && a.subcommand == "purge")) {
         return "pgque_admin";
     }
+    // a queue is paused by its administrator, a consumer by its reader
+    if ((a.command == "pause" || a.command == "resume") && a.positional.size() == 1) return "pgque_admin";
     return "pgque_reader";
 }
 

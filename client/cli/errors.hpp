@@ -65,7 +65,8 @@ struct session_facts {
                                    const std::optional<session_facts>& facts);
 
 // The pgque role a command needs: pgque_writer for send and dlq replay,
-// pgque_admin for create, drop and dlq purge, pgque_reader for the rest.
+// pgque_admin for create, drop, dlq purge and pause/resume of a queue,
+// pgque_reader for the rest (pause/resume of a consumer too).
 [[nodiscard]] const char* required_role(const arguments& args);
 
 // "pgque dlq purge", "pgque send", ...

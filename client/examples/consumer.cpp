@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
 
     pgque::consumer_options options;
     options.max_messages = static_cast<std::uint64_t>(count);
-    options.retry_after = std::chrono::seconds(5);
+    options.retry_after = std::chrono::seconds(5);  // instead of the queue's retry policy
     options.logger = [](pgque::log_level level, const std::string& message) {
         if (level != pgque::log_level::debug) std::cerr << "[" << pgque::to_string(level) << "] " << message << '\n';
     };

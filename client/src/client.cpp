@@ -7,6 +7,8 @@
 #include <pgque/client.hpp>
 #include <pgque/error.hpp>
 
+#include <algorithm>
+
 #include "text.hpp"
 
 namespace pgque {
@@ -20,6 +22,11 @@ std::string num(std::int64_t v) { return std::to_string(v); }
 
 // interval/timestamptz column -> microseconds (int8)
 #define PGQUE_MICROS(expr) "(extract(epoch from " expr ") * 1000000)::int8"
+// int8 microseconds parameter -> timestamptz: since the epoch (a pure time
+// interval, so the session's TimeZone does not enter), or from the server's
+// clock_timestamp()
+#define PGQUE_AT(param) "timestamptz 'epoch' + " param "::int8 * interval '1 microsecond'"
+#define PGQUE_IN(param) "clock_timestamp() + " param "::int8 * interval '1 microsecond'"
 
 struct statement {
     const char* name;
@@ -36,6 +43,36 @@ constexpr statement k_send_batch_typed{"pgque_1_send_batch_typed",
                                        "select pgque.send_batch($1::text, $2::text, $3::text[])"};
 constexpr statement k_send_batch_json{"pgque_1_send_batch_json",
                                       "select pgque.send_batch($1::text, $2::text, $3::jsonb[])"};
+// send_at/send_in: the batch forms return NULL rather than '{}' for no
+// payloads when the time is in the future
+constexpr statement k_send_at{"pgque_1_send_at", "select pgque.send_at($1::text, $2::text, " PGQUE_AT("$3") ")"};
+constexpr statement k_send_at_typed{"pgque_1_send_at_typed",
+                                    "select pgque.send_at($1::text, $2::text, $3::text, " PGQUE_AT("$4") ")"};
+constexpr statement k_send_json_at{"pgque_1_send_json_at",
+                                   "select pgque.send_at($1::text, $2::text, $3::jsonb, " PGQUE_AT("$4") ")"};
+constexpr statement k_send_batch_at{
+    "pgque_1_send_batch_at",
+    "select coalesce(pgque.send_batch_at($1::text, $2::text[], " PGQUE_AT("$3") "), '{}')"};
+constexpr statement k_send_batch_at_typed{
+    "pgque_1_send_batch_at_typed",
+    "select coalesce(pgque.send_batch_at($1::text, $2::text, $3::text[], " PGQUE_AT("$4") "), '{}')"};
+constexpr statement k_send_batch_json_at{
+    "pgque_1_send_batch_json_at",
+    "select coalesce(pgque.send_batch_at($1::text, $2::text, $3::jsonb[], " PGQUE_AT("$4") "), '{}')"};
+constexpr statement k_send_in{"pgque_1_send_in", "select pgque.send_at($1::text, $2::text, " PGQUE_IN("$3") ")"};
+constexpr statement k_send_in_typed{"pgque_1_send_in_typed",
+                                    "select pgque.send_at($1::text, $2::text, $3::text, " PGQUE_IN("$4") ")"};
+constexpr statement k_send_json_in{"pgque_1_send_json_in",
+                                   "select pgque.send_at($1::text, $2::text, $3::jsonb, " PGQUE_IN("$4") ")"};
+constexpr statement k_send_batch_in{
+    "pgque_1_send_batch_in",
+    "select coalesce(pgque.send_batch_at($1::text, $2::text[], " PGQUE_IN("$3") "), '{}')"};
+constexpr statement k_send_batch_in_typed{
+    "pgque_1_send_batch_in_typed",
+    "select coalesce(pgque.send_batch_at($1::text, $2::text, $3::text[], " PGQUE_IN("$4") "), '{}')"};
+constexpr statement k_send_batch_json_in{
+    "pgque_1_send_batch_json_in",
+    "select coalesce(pgque.send_batch_at($1::text, $2::text, $3::jsonb[], " PGQUE_IN("$4") "), '{}')"};
 constexpr statement k_receive{
     "pgque_1_receive",
     "select msg_id, batch_id, type, payload, retry_count, " PGQUE_MICROS("created_at") ","
@@ -48,7 +85,8 @@ constexpr statement k_receive_coop{
     " from pgque.receive_coop($1::text, $2::text, $3::text, $4::int4,"
     "                         $5::int8 * interval '1 millisecond')"};
 constexpr statement k_ack{"pgque_1_ack", "select pgque.ack($1::int8)"};
-// nack trusts only msg.msg_id (the server re-reads the event from the batch)
+// nack trusts only msg.msg_id (the server re-reads the event from the
+// batch). A NULL $3 is a NULL retry_after: the queue's retry policy.
 constexpr statement k_nack{
     "pgque_1_nack",
     "select pgque.nack($1::int8,"
@@ -109,7 +147,7 @@ std::vector<queue_info> queue_info_rows(const result& r) {
 
 constexpr const char* k_consumer_info_columns =
     "select queue_name, consumer_name, " PGQUE_MICROS("lag") ", " PGQUE_MICROS("last_seen") ","
-    " last_tick, current_batch, next_tick, pending_events, " PGQUE_MICROS("pending_age");
+    " last_tick, current_batch, next_tick, pending_events, " PGQUE_MICROS("pending_age") ", paused";
 
 std::vector<consumer_info> consumer_info_rows(const result& r) {
     std::vector<consumer_info> out;
@@ -125,7 +163,86 @@ std::vector<consumer_info> consumer_info_rows(const result& r) {
         c.next_tick = r.get_optional_int64(i, 6);
         c.pending_events = r.get_optional_int64(i, 7);
         c.pending_age = micros(r, i, 8);
+        c.paused = !r.is_null(i, 9) && r.get_bool(i, 9);
         out.push_back(std::move(c));
+    }
+    return out;
+}
+
+// get_queue_config() gives every value as text; the intervals among them
+// (their text depends on IntervalStyle) also come as microseconds.
+constexpr const char* k_queue_config_columns =
+    "select queue_name, param, value,"
+    " case when param in ('ticker_max_lag', 'ticker_idle_period', 'rotation_period', 'delivery_delay',"
+    "                     'retry_delay', 'retry_max_delay', 'message_ttl')"
+    "      then " PGQUE_MICROS("value::interval") " end";
+
+// bool::text is "true"/"false"
+bool config_bool(std::string_view text) { return text == "true" || text == "t"; }
+
+void apply_setting(queue_config& c, std::string_view param, const std::optional<std::string>& value,
+                   std::optional<std::int64_t> us) {
+    std::optional<std::chrono::microseconds> d;
+    if (us) d = std::chrono::microseconds(*us);
+    if (param == "delivery_delay") c.delivery_delay = d;
+    else if (param == "message_ttl") c.message_ttl = d;
+    else if (!value) return;  // NULL where the type has no "none": keep the default
+    else if (param == "ticker_max_count") c.ticker_max_count = detail::parse_int64(*value);
+    else if (param == "ticker_max_lag") c.ticker_max_lag = d.value_or(c.ticker_max_lag);
+    else if (param == "ticker_idle_period") c.ticker_idle_period = d.value_or(c.ticker_idle_period);
+    else if (param == "ticker_paused") c.ticker_paused = config_bool(*value);
+    else if (param == "rotation_period") c.rotation_period = d.value_or(c.rotation_period);
+    else if (param == "external_ticker") c.external_ticker = config_bool(*value);
+    else if (param == "max_retries") c.max_retries = static_cast<std::int32_t>(detail::parse_int64(*value));
+    else if (param == "restricted") c.restricted = config_bool(*value);
+    else if (param == "retry_delay") c.retry_delay = d.value_or(c.retry_delay);
+    else if (param == "retry_backoff") c.retry_backoff = *value;
+    else if (param == "retry_max_delay") c.retry_max_delay = d.value_or(c.retry_max_delay);
+    else if (param == "retry_jitter") c.retry_jitter = detail::parse_double(*value);
+    else if (param == "expired_action") c.expired_action = *value;
+    else if (param == "paused") c.paused = config_bool(*value);
+    // a setting of a newer extension: not in this struct
+}
+
+// One queue_config per queue, in the order the queues first appear.
+std::vector<queue_config> queue_config_rows(const result& r) {
+    std::vector<queue_config> out;
+    for (int i = 0; i < r.rows(); ++i) {
+        std::string_view name = r.get(i, 0);
+        auto it = std::find_if(out.rbegin(), out.rend(), [&](const queue_config& c) { return c.queue_name == name; });
+        queue_config* c = nullptr;
+        if (it != out.rend()) {
+            c = &*it;
+        } else {
+            out.emplace_back();
+            c = &out.back();
+            c->queue_name = std::string(name);
+        }
+        apply_setting(*c, r.get(i, 1), r.get_optional(i, 2), r.get_optional_int64(i, 3));
+    }
+    return out;
+}
+
+constexpr const char* k_delayed_info_columns =
+    "select queue_name, delayed, " PGQUE_MICROS("next_delivery") ", retries, " PGQUE_MICROS("next_retry");
+
+std::optional<std::chrono::system_clock::time_point> time_opt(const result& r, int row, int col) {
+    auto v = r.get_optional_int64(row, col);
+    if (!v) return std::nullopt;
+    return from_epoch_micros(*v);
+}
+
+std::vector<delayed_info> delayed_info_rows(const result& r) {
+    std::vector<delayed_info> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+        delayed_info d;
+        d.queue_name = std::string(r.get(i, 0));
+        d.delayed = r.get_int64(i, 1);
+        d.next_delivery = time_opt(r, i, 2);
+        d.retries = r.get_int64(i, 3);
+        d.next_retry = time_opt(r, i, 4);
+        out.push_back(std::move(d));
     }
     return out;
 }
@@ -173,6 +290,85 @@ std::vector<std::int64_t> client::send_batch(std::string_view queue, std::string
 std::vector<std::int64_t> client::send_batch_json(std::string_view queue, std::string_view type,
                                                   const std::vector<std::string>& payloads) {
     return id_array(run(m_conn, k_send_batch_json, {str(queue), str(type), detail::array_literal(payloads)}));
+}
+
+// ------------------------------------------------- delayed delivery
+
+namespace {
+
+std::string at_param(std::chrono::system_clock::time_point t) { return num(detail::to_epoch_micros(t)); }
+
+}  // namespace
+
+std::int64_t client::send_at(std::string_view queue, std::string_view payload,
+                             std::chrono::system_clock::time_point deliver_at) {
+    return single_int64(run(m_conn, k_send_at, {str(queue), str(payload), at_param(deliver_at)}));
+}
+
+std::int64_t client::send_at(std::string_view queue, std::string_view type, std::string_view payload,
+                             std::chrono::system_clock::time_point deliver_at) {
+    return single_int64(run(m_conn, k_send_at_typed, {str(queue), str(type), str(payload), at_param(deliver_at)}));
+}
+
+std::int64_t client::send_json_at(std::string_view queue, std::string_view type, std::string_view json,
+                                  std::chrono::system_clock::time_point deliver_at) {
+    return single_int64(run(m_conn, k_send_json_at, {str(queue), str(type), str(json), at_param(deliver_at)}));
+}
+
+std::vector<std::int64_t> client::send_batch_at(std::string_view queue, const std::vector<std::string>& payloads,
+                                                std::chrono::system_clock::time_point deliver_at) {
+    return id_array(
+        run(m_conn, k_send_batch_at, {str(queue), detail::array_literal(payloads), at_param(deliver_at)}));
+}
+
+std::vector<std::int64_t> client::send_batch_at(std::string_view queue, std::string_view type,
+                                                const std::vector<std::string>& payloads,
+                                                std::chrono::system_clock::time_point deliver_at) {
+    return id_array(run(m_conn, k_send_batch_at_typed,
+                        {str(queue), str(type), detail::array_literal(payloads), at_param(deliver_at)}));
+}
+
+std::vector<std::int64_t> client::send_batch_json_at(std::string_view queue, std::string_view type,
+                                                     const std::vector<std::string>& payloads,
+                                                     std::chrono::system_clock::time_point deliver_at) {
+    return id_array(run(m_conn, k_send_batch_json_at,
+                        {str(queue), str(type), detail::array_literal(payloads), at_param(deliver_at)}));
+}
+
+std::int64_t client::send_in(std::string_view queue, std::string_view payload, std::chrono::microseconds delay) {
+    return single_int64(run(m_conn, k_send_in, {str(queue), str(payload), detail::micros_param(delay)}));
+}
+
+std::int64_t client::send_in(std::string_view queue, std::string_view type, std::string_view payload,
+                             std::chrono::microseconds delay) {
+    return single_int64(
+        run(m_conn, k_send_in_typed, {str(queue), str(type), str(payload), detail::micros_param(delay)}));
+}
+
+std::int64_t client::send_json_in(std::string_view queue, std::string_view type, std::string_view json,
+                                  std::chrono::microseconds delay) {
+    return single_int64(
+        run(m_conn, k_send_json_in, {str(queue), str(type), str(json), detail::micros_param(delay)}));
+}
+
+std::vector<std::int64_t> client::send_batch_in(std::string_view queue, const std::vector<std::string>& payloads,
+                                                std::chrono::microseconds delay) {
+    return id_array(
+        run(m_conn, k_send_batch_in, {str(queue), detail::array_literal(payloads), detail::micros_param(delay)}));
+}
+
+std::vector<std::int64_t> client::send_batch_in(std::string_view queue, std::string_view type,
+                                                const std::vector<std::string>& payloads,
+                                                std::chrono::microseconds delay) {
+    return id_array(run(m_conn, k_send_batch_in_typed,
+                        {str(queue), str(type), detail::array_literal(payloads), detail::micros_param(delay)}));
+}
+
+std::vector<std::int64_t> client::send_batch_json_in(std::string_view queue, std::string_view type,
+                                                     const std::vector<std::string>& payloads,
+                                                     std::chrono::microseconds delay) {
+    return id_array(run(m_conn, k_send_batch_json_in,
+                        {str(queue), str(type), detail::array_literal(payloads), detail::micros_param(delay)}));
 }
 
 // ------------------------------------------------------------- consume
@@ -245,16 +441,38 @@ bool client::ack(std::int64_t batch_id) {
     return single_int64(run(m_conn, k_ack, {num(batch_id)})) == 1;
 }
 
-void client::nack(std::int64_t batch_id, const message& msg, std::chrono::milliseconds retry_after,
+void client::nack(std::int64_t batch_id, const message& msg, std::optional<std::chrono::milliseconds> retry_after,
                   std::optional<std::string_view> reason) {
     nack(batch_id, msg.msg_id, retry_after, reason);
 }
 
-void client::nack(std::int64_t batch_id, std::int64_t msg_id, std::chrono::milliseconds retry_after,
+void client::nack(std::int64_t batch_id, std::int64_t msg_id, std::optional<std::chrono::milliseconds> retry_after,
                   std::optional<std::string_view> reason) {
+    std::optional<std::string> after;
+    if (retry_after) after = num(retry_after->count());
     std::optional<std::string> why;
     if (reason) why = str(*reason);
-    static_cast<void>(run(m_conn, k_nack, {num(batch_id), num(msg_id), num(retry_after.count()), why}));
+    static_cast<void>(run(m_conn, k_nack, {num(batch_id), num(msg_id), after, why}));
+}
+
+// ------------------------------------------------------------- pausing
+
+bool client::pause_queue(std::string_view queue) {
+    return single_int64(m_conn.exec("select pgque.pause_queue($1::text)", {str(queue)})) == 1;
+}
+
+bool client::resume_queue(std::string_view queue) {
+    return single_int64(m_conn.exec("select pgque.resume_queue($1::text)", {str(queue)})) == 1;
+}
+
+bool client::pause_consumer(std::string_view queue, std::string_view consumer) {
+    return single_int64(
+               m_conn.exec("select pgque.pause_consumer($1::text, $2::text)", {str(queue), str(consumer)})) == 1;
+}
+
+bool client::resume_consumer(std::string_view queue, std::string_view consumer) {
+    return single_int64(
+               m_conn.exec("select pgque.resume_consumer($1::text, $2::text)", {str(queue), str(consumer)})) == 1;
 }
 
 // -------------------------------------------------------------- admin
@@ -299,6 +517,32 @@ queue_info client::queue_info(std::string_view queue) {
     auto rows = queue_info_rows(
         m_conn.exec(std::string(k_queue_info_columns) + " from pgque.get_queue_info($1::text)", {str(queue)}));
     if (rows.size() != 1) throw failure("pgque: get_queue_info returned " + std::to_string(rows.size()) + " rows");
+    return std::move(rows.front());
+}
+
+std::vector<queue_config> client::queue_config() {
+    return queue_config_rows(m_conn.exec(std::string(k_queue_config_columns) + " from pgque.get_queue_config()"));
+}
+
+queue_config client::queue_config(std::string_view queue) {
+    auto rows = queue_config_rows(
+        m_conn.exec(std::string(k_queue_config_columns) + " from pgque.get_queue_config($1::text)", {str(queue)}));
+    if (rows.size() != 1) {
+        throw failure("pgque: get_queue_config returned settings of " + std::to_string(rows.size()) + " queues");
+    }
+    return std::move(rows.front());
+}
+
+std::vector<delayed_info> client::delayed_info() {
+    return delayed_info_rows(m_conn.exec(std::string(k_delayed_info_columns) + " from pgque.get_delayed_info()"));
+}
+
+delayed_info client::delayed_info(std::string_view queue) {
+    auto rows = delayed_info_rows(
+        m_conn.exec(std::string(k_delayed_info_columns) + " from pgque.get_delayed_info($1::text)", {str(queue)}));
+    if (rows.size() != 1) {
+        throw failure("pgque: get_delayed_info returned " + std::to_string(rows.size()) + " rows");
+    }
     return std::move(rows.front());
 }
 

@@ -167,7 +167,9 @@ void consumer::run_checks() const {
     }
     if (m_options.batch_size < 1) throw usage_error("pgque: batch_size must be at least 1");
     if (m_options.poll_interval <= milliseconds(0)) throw usage_error("pgque: poll_interval must be positive");
-    if (m_options.retry_after < milliseconds(0)) throw usage_error("pgque: retry_after must not be negative");
+    if (m_options.retry_after && *m_options.retry_after < milliseconds(0)) {
+        throw usage_error("pgque: retry_after must not be negative");
+    }
     if (m_options.reconnect_min_delay <= milliseconds(0) ||
         m_options.reconnect_max_delay < m_options.reconnect_min_delay) {
         throw usage_error("pgque: need 0 < reconnect_min_delay <= reconnect_max_delay");
@@ -463,8 +465,10 @@ bool consumer::nack_message(const pgque::batch& current, const message& msg, con
                                         " retries (max_retries " + std::to_string(*limit) + "): " + reason);
         } else {
             log(log_level::debug, "message " + std::to_string(msg.msg_id) + " nacked, retry " +
-                                      std::to_string(retries + 1) + " due in " +
-                                      std::to_string(m_options.retry_after.count()) + " ms");
+                                      std::to_string(retries + 1) +
+                                      (m_options.retry_after
+                                           ? " due in " + std::to_string(m_options.retry_after->count()) + " ms"
+                                           : std::string(" due as the queue's retry policy says")));
         }
         return true;
     } catch (const connection_error&) {

@@ -79,6 +79,10 @@ std::chrono::system_clock::time_point from_epoch_micros(std::int64_t micros) {
         std::chrono::duration_cast<std::chrono::system_clock::duration>(std::chrono::microseconds(micros)));
 }
 
+std::int64_t to_epoch_micros(std::chrono::system_clock::time_point t) {
+    return std::chrono::floor<std::chrono::microseconds>(t.time_since_epoch()).count();
+}
+
 std::string micros_param(std::chrono::microseconds value) {
     return std::to_string(value.count());
 }

@@ -20,8 +20,10 @@ namespace pgque::detail {
 [[nodiscard]] double parse_double(std::string_view text);
 [[nodiscard]] bool parse_bool(std::string_view text);
 
-// Microseconds since the Unix epoch <-> system_clock.
+// Microseconds since the Unix epoch <-> system_clock. to_epoch_micros
+// truncates towards the past (the server keeps microseconds).
 [[nodiscard]] std::chrono::system_clock::time_point from_epoch_micros(std::int64_t micros);
+[[nodiscard]] std::int64_t to_epoch_micros(std::chrono::system_clock::time_point t);
 
 // Parameter text for an interval given in microseconds (bound as int8 and
 // turned into an interval by the SQL: $n::int8 * interval '1 microsecond').

@@ -57,6 +57,21 @@ std::vector<std::string> table_row(const std::string& table, const std::string& 
     return {};
 }
 
+// The cells of every line of the output that starts with `first` (the
+// queues command has one such line per table).
+std::vector<std::vector<std::string>> table_rows(const std::string& out, const std::string& first) {
+    std::vector<std::vector<std::string>> rows;
+    std::istringstream lines(out);
+    std::string line;
+    while (std::getline(lines, line)) {
+        std::istringstream words(line);
+        std::vector<std::string> cells;
+        for (std::string w; words >> w;) cells.push_back(w);
+        if (!cells.empty() && cells[0] == first) rows.push_back(std::move(cells));
+    }
+    return rows;
+}
+
 // The number after "key": in a JSON text (the first occurrence); NaN if absent or null.
 double json_number(const std::string& json, const std::string& key) {
     auto at = json.find("\"" + key + "\":");
@@ -81,7 +96,8 @@ void age_ticks(pgque::client& admin, const std::string& q, int hours, bool with_
 TEST(CliBinary, HelpForEveryCommand) {
     for (std::vector<std::string> cmd :
          {std::vector<std::string>{"status"}, {"queues"}, {"consumers"}, {"create"}, {"drop"}, {"subscribe"},
-          {"unsubscribe"}, {"send"}, {"tail"}, {"dlq", "list"}, {"dlq", "replay"}, {"dlq", "purge"}}) {
+          {"unsubscribe"}, {"pause"}, {"resume"}, {"send"}, {"tail"}, {"dlq", "list"}, {"dlq", "replay"},
+          {"dlq", "purge"}}) {
         std::string name = cmd[0] + (cmd.size() > 1 ? " " + cmd[1] : "");
         cmd.push_back("--help");
         auto r = run_process(k_cli, cmd);
@@ -684,8 +700,9 @@ TEST_F(CliTest, WatchRedrawsUntilItsCount) {
         auto r = cli(args);
         EXPECT_EQ(r.exit_code, 0) << joined(cmd) << ": " << r.err;
         EXPECT_EQ(occurrences(r.out, "pgque " + cmd[0] + " - every 100ms - "), 3u) << r.out;
-        // every frame is a full table (status: the queue's row and its consumer's)
-        EXPECT_EQ(occurrences(r.out, q), cmd[0] == "status" ? 6u : 3u) << r.out;
+        // every frame is complete (status: the queue's row and its consumer's;
+        // queues: its row in both tables)
+        EXPECT_EQ(occurrences(r.out, q), cmd[0] == "consumers" ? 3u : 6u) << r.out;
     }
     auto json = cli({"--json", "queues", q, "--watch", "0.2", "--watch-count", "3"});
     ASSERT_EQ(json.exit_code, 0) << json.err;
@@ -742,4 +759,186 @@ TEST_F(CliTest, ColourOnATerminalOnly) {
     EXPECT_TRUE(contains(err.out, "\x1b[31mpgque: not found:\x1b[0m queue not found: " + missing)) << err.out;
     auto err_file = cli({"queues", missing});
     EXPECT_EQ(err_file.err.rfind("pgque: not found: queue not found: " + missing + "\n", 0), 0u) << err_file.err;
+}
+
+// ------------------------------------------------------------------ time
+
+TEST_F(CliTest, PauseAndResume) {
+    auto q = make_queue("cli_pause");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    const std::string qq = "\"" + q + "\"";
+
+    auto paused = cli({"pause", q});
+    ASSERT_EQ(paused.exit_code, 0) << paused.err;
+    EXPECT_EQ(paused.out, "paused queue " + qq + "\n");
+    EXPECT_EQ(paused.err, "");
+    EXPECT_EQ(cli({"pause", q}).out, "queue already paused: " + qq + "\n");
+    EXPECT_TRUE(admin().queue_config(q).paused);
+    // queues and consumers show it
+    auto rows = table_rows(cli({"queues", q}).out, q);
+    ASSERT_EQ(rows.size(), 2u);
+    ASSERT_GE(rows[1].size(), 2u);
+    EXPECT_EQ(rows[1][1], "yes");
+    EXPECT_TRUE(contains(cli({"--json", "queues", q}).out, "\"paused\":true"));
+    EXPECT_TRUE(contains(cli({"--json", "consumers", q}).out, "\"paused\":true"));
+
+    // a consumer resumed while its queue is paused still gets nothing: said on stderr
+    auto pc = cli({"pause", q, "r"});
+    ASSERT_EQ(pc.exit_code, 0) << pc.err;
+    EXPECT_EQ(pc.out, "paused consumer \"r\" on queue " + qq + "\n");
+    auto rc = cli({"resume", q, "r"});
+    ASSERT_EQ(rc.exit_code, 0) << rc.err;
+    EXPECT_EQ(rc.out, "resumed consumer \"r\" on queue " + qq + "\n");
+    EXPECT_EQ(rc.err, "pgque: warning: queue " + qq + " is paused: \"r\" gets nothing until: pgque resume " + q + "\n");
+
+    auto rq = cli({"--json", "resume", q});
+    ASSERT_EQ(rq.exit_code, 0) << rq.err;
+    EXPECT_EQ(rq.out, "{\"queue\":" + qq + ",\"resumed\":true}\n");
+    EXPECT_EQ(cli({"resume", q}).out, "queue was not paused: " + qq + "\n");
+    EXPECT_FALSE(admin().queue_config(q).paused);
+
+    auto pj = cli({"--json", "pause", q, "r"});
+    ASSERT_EQ(pj.exit_code, 0) << pj.err;
+    EXPECT_EQ(pj.out, "{\"queue\":" + qq + ",\"consumer\":\"r\",\"paused\":true}\n");
+    EXPECT_EQ(cli({"--json", "pause", q, "r"}).out, "{\"queue\":" + qq + ",\"consumer\":\"r\",\"paused\":false}\n");
+    EXPECT_TRUE(admin().consumer_info(q, "r").paused);
+    EXPECT_FALSE(admin().queue_config(q).paused);
+    auto consumer_row = table_row(cli({"consumers", q}).out, q);
+    ASSERT_FALSE(consumer_row.empty());
+    EXPECT_EQ(consumer_row.back(), "yes");
+    auto resumed = cli({"resume", q, "r"});
+    EXPECT_EQ(resumed.out, "resumed consumer \"r\" on queue " + qq + "\n");
+    EXPECT_EQ(resumed.err, "");  // the queue runs: nothing to warn about
+    EXPECT_EQ(cli({"resume", q, "r"}).out, "consumer was not paused: \"r\" on queue " + qq + "\n");
+    EXPECT_FALSE(admin().consumer_info(q, "r").paused);
+    EXPECT_EQ(table_row(cli({"consumers", q}).out, q).back(), "no");
+
+    auto nobody = cli({"pause", q, "nobody"});
+    EXPECT_EQ(nobody.exit_code, 2);
+    EXPECT_TRUE(contains(nobody.err, "HINT: subscribe it with: pgque subscribe " + q + " nobody")) << nobody.err;
+    const std::string missing = pgque::test::unique_name("cli_pause_missing");
+    auto gone = cli({"resume", missing});
+    EXPECT_EQ(gone.exit_code, 2);
+    EXPECT_TRUE(contains(gone.err, "HINT: create it with: pgque create " + missing)) << gone.err;
+    EXPECT_EQ(cli({"pause"}).exit_code, 1);
+}
+
+TEST_F(CliTest, SendLaterWithAtOrDelay) {
+    auto q = make_queue("cli_later");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+
+    // --at: a time the server reads
+    auto at = cli({"--json", "send", q, "new year", "--at", "2099-01-01 01:00:00+01"});
+    ASSERT_EQ(at.exit_code, 0) << at.err;
+    EXPECT_TRUE(contains(at.out, "\"deliver_at\":\"2099-01-01T00:00:00.000000Z\"")) << at.out;
+    auto waiting = admin().delayed_info(q);
+    EXPECT_EQ(waiting.delayed, 1);
+    EXPECT_EQ(waiting.next_delivery, std::chrono::system_clock::time_point(std::chrono::seconds(4070908800)));
+
+    // --delay: an interval from now, by the server's clock; with --lines
+    auto lines = cli({"send", q, "--lines", "--delay", "1 hour", "--type", "later"}, "a\nb\n");
+    ASSERT_EQ(lines.exit_code, 0) << lines.err;
+    EXPECT_EQ(count_lines(lines.out), 2u);
+    waiting = admin().delayed_info(q);
+    EXPECT_EQ(waiting.delayed, 3);
+    ASSERT_TRUE(waiting.next_delivery.has_value());
+    auto now = std::chrono::system_clock::now();
+    EXPECT_GT(*waiting.next_delivery, now + 59min);
+    EXPECT_LT(*waiting.next_delivery, now + 61min);
+
+    // not in the future: sent now, and delivered under the id printed
+    auto past = cli({"send", q, "past", "--at", "2000-01-01T00:00:00Z"});
+    ASSERT_EQ(past.exit_code, 0) << past.err;
+    auto zero = cli({"send", q, "{\"n\":  0}", "--delay", "0", "--json"});
+    ASSERT_EQ(zero.exit_code, 0) << zero.err;
+    EXPECT_TRUE(contains(zero.out, "\"deliver_at\":")) << zero.out;
+    tick(q);
+    auto got = admin().receive(q, "r");
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got.messages[0].msg_id, std::stoll(past.out));
+    EXPECT_EQ(got.messages[0].payload, "past");
+    EXPECT_EQ(got.messages[1].msg_id, static_cast<std::int64_t>(json_number(zero.out, "id")));
+    EXPECT_EQ(got.messages[1].payload, "{\"n\": 0}");
+    ASSERT_TRUE(admin().ack(got.id));
+
+    // a short delay: there once due (moved by the ticker thread or the worker)
+    ticker_thread ticker(dsn(), {q}, /*move_retries=*/true);
+    auto soon = cli({"send", q, "soon", "--delay", "300ms"});
+    ASSERT_EQ(soon.exit_code, 0) << soon.err;
+    ASSERT_TRUE(wait_until([&] {
+        got = admin().receive(q, "r");
+        return !got.empty();
+    }));
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got.messages[0].msg_id, std::stoll(soon.out));
+    EXPECT_EQ(got.messages[0].type, "default");
+    ASSERT_TRUE(admin().ack(got.id));
+
+    // what the server cannot read is reported against the option, and nothing is sent
+    auto bad = cli({"send", q, "x", "--at", "next tuesday-ish"});
+    EXPECT_EQ(bad.exit_code, 4);
+    EXPECT_EQ(bad.err.rfind("pgque: error: invalid --at time \"next tuesday-ish\": ", 0), 0u) << bad.err;
+    EXPECT_TRUE(contains(bad.err, "HINT: give a PostgreSQL timestamp")) << bad.err;
+    auto bad_json = cli({"--json", "send", q, "x", "--delay", "soonish"});
+    EXPECT_EQ(bad_json.exit_code, 4);
+    EXPECT_TRUE(contains(bad_json.err, "invalid --delay duration \\\"soonish\\\"")) << bad_json.err;
+    EXPECT_TRUE(contains(bad_json.err, "\"sqlstate\":\"22007\"")) << bad_json.err;
+    auto forever = cli({"send", q, "x", "--at", "infinity"});
+    EXPECT_EQ(forever.exit_code, 4);
+    EXPECT_TRUE(contains(forever.err, "must be a finite time")) << forever.err;
+    EXPECT_EQ(cli({"send", q, "x", "--at", "now", "--delay", "1s"}).exit_code, 1);
+    EXPECT_EQ(admin().delayed_info(q).delayed, 3);
+}
+
+TEST_F(CliTest, QueuesShowDelayedEventsAndTheRetryPolicy) {
+    auto q = make_queue("cli_policy");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+
+    // defaults: nothing waits, 60 s fixed retries, no delay, no ttl
+    auto rows = table_rows(cli({"queues", q}).out, q);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[1], (std::vector<std::string>{q, "no", "0", "-", "0", "-", "-", "fixed", "1m00s", "-"}));
+    auto json = cli({"--json", "queues", q});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    EXPECT_TRUE(contains(json.out, "\"paused\":false,\"delivery_delay\":null,\"retry_delay\":60,"
+                                   "\"retry_backoff\":\"fixed\",\"retry_max_delay\":3600,\"retry_jitter\":0,"
+                                   "\"max_retries\":5,\"message_ttl\":null,\"expired_action\":\"dead_letter\","
+                                   "\"delayed\":0,\"next_delivery\":null,\"retries\":0,\"next_retry\":null}]"))
+        << json.out;
+
+    // a retry an hour away, an event two hours away, and a policy
+    static_cast<void>(admin().send(q, "t", "retried"));
+    tick(q);
+    auto b = admin().receive(q, "r");
+    ASSERT_EQ(b.size(), 1u);
+    admin().nack(b.id, b.messages[0], 1h);
+    ASSERT_TRUE(admin().ack(b.id));
+    admin().set_queue_config(q, "delivery_delay", "90 seconds");
+    admin().set_queue_config(q, "retry_delay", "2 seconds");
+    admin().set_queue_config(q, "retry_backoff", "exponential");
+    admin().set_queue_config(q, "retry_max_delay", "10 minutes");
+    admin().set_queue_config(q, "retry_jitter", "0.25");
+    admin().set_queue_config(q, "message_ttl", "1 day");
+    admin().set_queue_config(q, "expired_action", "drop");
+    static_cast<void>(admin().send_in(q, "t", "later", 2h));
+
+    rows = table_rows(cli({"queues", q}).out, q);
+    ASSERT_EQ(rows.size(), 2u);
+    const auto& r = rows[1];
+    ASSERT_EQ(r.size(), 13u) << joined(r);
+    EXPECT_EQ(r[1], "no");
+    EXPECT_EQ(r[2], "1");                                   // delayed
+    EXPECT_TRUE(r[3] == "1h59m" || r[3] == "2h00m") << r[3];  // next delivery
+    EXPECT_EQ(r[4], "1");                                   // retries
+    EXPECT_TRUE(r[5] == "59m59s" || r[5] == "1h00m") << r[5];  // next retry
+    EXPECT_EQ(r[6], "1m30s");                               // delivery delay
+    EXPECT_EQ(joined({r[7], r[8], r[9], r[10]}), "exponential 2.0s..10m00s jitter 25%");
+    EXPECT_EQ(joined({r[11], r[12]}), "1d00h (drop)");
+    json = cli({"--json", "queues", q});
+    EXPECT_TRUE(contains(json.out, "\"delivery_delay\":90,\"retry_delay\":2,\"retry_backoff\":\"exponential\","
+                                   "\"retry_max_delay\":600,\"retry_jitter\":0.25,\"max_retries\":5,"
+                                   "\"message_ttl\":86400,\"expired_action\":\"drop\",\"delayed\":1,"
+                                   "\"next_delivery\":\""))
+        << json.out;
+    EXPECT_TRUE(contains(json.out, "\"retries\":1,\"next_retry\":\"")) << json.out;
 }

@@ -527,6 +527,11 @@ TEST_F(PrivateDbClientTest, NackRetryDeadLetterAndReplay) {
 
 TEST_F(PrivateDbClientTest, ManualTickerAndMaintenance) {
     auto q = make_queue("ticks");
+    // A transaction running at a tick -- in any database of the cluster,
+    // e.g. a test running in parallel -- makes the queue due again after
+    // ticker_max_lag (it may have sent events); with 1 hour, "nothing new
+    // since" below is independent of what else runs.
+    admin().set_queue_config(q, "ticker_max_lag", "1 hour");
     ASSERT_TRUE(admin().subscribe(q, "r"));
     static_cast<void>(admin().send(q, "x"));
     auto before = admin().queue_info(q).last_tick_id;
@@ -549,4 +554,358 @@ TEST_F(PrivateDbClientTest, ManualTickerAndMaintenance) {
     EXPECT_EQ(admin().maint(), 1);
     EXPECT_EQ(admin().maint(), 0);
     EXPECT_EQ(admin().queue_info(q).cur_table, 1);
+}
+
+// ------------------------------------------------------- time: delays, retry policy, pausing
+
+namespace {
+
+// The server's clock_timestamp().
+std::chrono::system_clock::time_point server_clock(pgque::client& c) {
+    return std::chrono::system_clock::time_point(std::chrono::microseconds(
+        c.connection().exec("select (extract(epoch from clock_timestamp()) * 1000000)::int8").get_int64(0, 0)));
+}
+
+// Calls maint_retry_events() until `expected` events have moved (false if
+// they did not within the timeout). The worker is stopped in a
+// private_db_test database: nothing else moves them.
+bool move_due(pgque::client& c, int expected) {
+    int moved = 0;
+    bool done = pgque::test::wait_until([&] {
+        moved += c.maint_retry_events();
+        return moved >= expected;
+    });
+    EXPECT_EQ(moved, expected);
+    return done;
+}
+
+const pgque::message* find_message(const pgque::batch& b, std::int64_t id) {
+    for (const auto& m : b.messages) {
+        if (m.msg_id == id) return &m;
+    }
+    return nullptr;
+}
+
+// The retry_queue row of queue q: ev_retry_after - now(), in microseconds.
+std::int64_t retry_due_in(pgque::client& c, const std::string& q) {
+    auto r = c.connection().exec(
+        "select (extract(epoch from r.ev_retry_after - now()) * 1000000)::int8 from pgque.retry_queue r"
+        " join pgque.queue q on q.queue_id = r.ev_queue where q.queue_name = $1",
+        {q});
+    EXPECT_EQ(r.rows(), 1);
+    return r.rows() == 1 ? r.get_int64(0, 0) : -1;
+}
+
+}  // namespace
+
+TEST_F(PrivateDbClientTest, SendAtDeliversUnderTheReturnedIdWhenDue) {
+    auto q = make_queue("at");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    const auto far = std::chrono::system_clock::now() + 1h;
+    const auto soon = server_clock(admin()) + 300ms;
+    std::int64_t far_id = admin().send_at(q, "later", "far", far);
+    std::int64_t plain = admin().send_at(q, "no type", soon);
+    std::int64_t typed = admin().send_at(q, "t", "typed", soon);
+    std::int64_t json = admin().send_json_at(q, "j", R"({"b": 1,   "a": 2})", soon);
+    auto batch = admin().send_batch_at(q, "b", {"x", "y"}, soon);
+    auto batch_default = admin().send_batch_at(q, std::vector<std::string>{"d"}, soon);
+    auto batch_json = admin().send_batch_json_at(q, "bj", {"[1,   2]"}, soon);
+    ASSERT_EQ(batch.size(), 2u);
+    EXPECT_EQ(batch[1], batch[0] + 1);
+    ASSERT_EQ(batch_default.size(), 1u);
+    ASSERT_EQ(batch_json.size(), 1u);
+    EXPECT_TRUE(admin().send_batch_at(q, "b", {}, soon).empty());
+    EXPECT_THROW(static_cast<void>(admin().send_json_at(q, "j", "{not json", soon)), pgque::data_error);
+    EXPECT_THROW(static_cast<void>(admin().send_at(unique_name("missing"), "x", soon)), pgque::queue_not_found);
+
+    // waiting outside the queue, due at exactly the time given (microseconds)
+    auto waiting = admin().delayed_info(q);
+    EXPECT_EQ(waiting.queue_name, q);
+    EXPECT_EQ(waiting.delayed, 8);
+    ASSERT_TRUE(waiting.next_delivery.has_value());
+    EXPECT_EQ(*waiting.next_delivery, std::chrono::floor<std::chrono::microseconds>(soon));
+    EXPECT_EQ(waiting.retries, 0);
+    EXPECT_FALSE(waiting.next_retry.has_value());
+    tick(q);
+    EXPECT_TRUE(admin().receive(q, "r").empty());
+
+    // due: moved into the queue (the far one stays), then the next tick brings them
+    ASSERT_TRUE(move_due(admin(), 7));
+    EXPECT_EQ(admin().maint_retry_events(), 0);
+    tick(q);
+    auto got = admin().receive(q, "r");
+    ASSERT_EQ(got.size(), 7u);
+    EXPECT_EQ(find_message(got, far_id), nullptr);
+    const pgque::message* m = find_message(got, plain);
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(m->type, "default");
+    EXPECT_EQ(m->payload, "no type");
+    ASSERT_NE(m = find_message(got, typed), nullptr);
+    EXPECT_EQ(m->type, "t");
+    EXPECT_EQ(m->payload, "typed");
+    ASSERT_NE(m = find_message(got, json), nullptr);
+    EXPECT_EQ(m->payload, R"({"a": 2, "b": 1})");  // jsonb's canonical text
+    ASSERT_NE(m = find_message(got, batch[1]), nullptr);
+    EXPECT_EQ(m->type, "b");
+    EXPECT_EQ(m->payload, "y");
+    ASSERT_NE(m = find_message(got, batch_default[0]), nullptr);
+    EXPECT_EQ(m->type, "default");
+    ASSERT_NE(m = find_message(got, batch_json[0]), nullptr);
+    EXPECT_EQ(m->type, "bj");
+    EXPECT_EQ(m->payload, "[1, 2]");
+    EXPECT_TRUE(admin().ack(got.id));
+
+    waiting = admin().delayed_info(q);
+    EXPECT_EQ(waiting.delayed, 1);
+    EXPECT_EQ(waiting.next_delivery, std::chrono::floor<std::chrono::microseconds>(far));
+}
+
+TEST_F(PrivateDbClientTest, SendInCountsFromTheServersClock) {
+    auto q = make_queue("in");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+
+    // a long delay: due that long after the call, by the server's clock
+    auto before = server_clock(admin());
+    std::int64_t later = admin().send_in(q, "t", "in two hours", 2h);
+    auto after = server_clock(admin());
+    auto waiting = admin().delayed_info(q);
+    EXPECT_EQ(waiting.delayed, 1);
+    ASSERT_TRUE(waiting.next_delivery.has_value());
+    EXPECT_GE(*waiting.next_delivery, before + 2h);
+    EXPECT_LE(*waiting.next_delivery, after + 2h);
+
+    // short ones: every form, delivered under the ids returned
+    std::int64_t plain = admin().send_in(q, "plain", 200ms);
+    std::int64_t json = admin().send_json_in(q, "j", R"({"k":1})", 200ms);
+    auto batch = admin().send_batch_in(q, "b", {"x", "y"}, 200ms);
+    auto batch_default = admin().send_batch_in(q, std::vector<std::string>{"d"}, 200ms);
+    auto batch_json = admin().send_batch_json_in(q, "bj", {"true"}, 200ms);
+    EXPECT_EQ(admin().delayed_info(q).delayed, 7);
+    ASSERT_TRUE(move_due(admin(), 6));
+    tick(q);
+    auto got = admin().receive(q, "r");
+    ASSERT_EQ(got.size(), 6u);
+    EXPECT_EQ(find_message(got, later), nullptr);
+    for (auto id : {plain, json, batch[0], batch[1], batch_default[0], batch_json[0]}) {
+        EXPECT_NE(find_message(got, id), nullptr) << id;
+    }
+    EXPECT_EQ(find_message(got, json)->payload, R"({"k": 1})");
+    EXPECT_EQ(find_message(got, batch_default[0])->type, "default");
+    EXPECT_TRUE(admin().ack(got.id));
+    EXPECT_EQ(admin().delayed_info(q).delayed, 1);
+}
+
+TEST_F(PrivateDbClientTest, NoDelayOrAPastTimeSendsNow) {
+    auto q = make_queue("now");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    std::int64_t zero = admin().send_in(q, "t", "zero", 0us);
+    std::int64_t negative = admin().send_in(q, "negative", -5s);
+    std::int64_t past = admin().send_at(q, "t", "past", std::chrono::system_clock::now() - 1h);
+    auto ids = admin().send_batch_at(q, "t", {"p1", "p2"}, std::chrono::system_clock::time_point{});  // 1970
+    EXPECT_EQ(admin().delayed_info(q).delayed, 0);
+    // in the queue at once: no maint_retry_events() needed
+    tick(q);
+    auto got = admin().receive(q, "r");
+    ASSERT_EQ(got.size(), 5u);
+    EXPECT_EQ(got.messages[0].msg_id, zero);
+    EXPECT_EQ(got.messages[1].msg_id, negative);
+    EXPECT_EQ(got.messages[2].msg_id, past);
+    EXPECT_EQ(got.messages[3].msg_id, ids[0]);
+    EXPECT_EQ(got.messages[4].payload, "p2");
+    EXPECT_TRUE(admin().ack(got.id));
+}
+
+TEST_F(PrivateDbClientTest, NackWithoutRetryAfterFollowsTheQueuesRetryPolicy) {
+    auto q = make_queue("policy");
+    admin().set_queue_config(q, "retry_delay", "2 seconds");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    std::int64_t id = admin().send(q, "t", "p");
+    tick(q);
+    auto b = admin().receive(q, "r");
+    ASSERT_EQ(b.size(), 1u);
+    EXPECT_EQ(b.messages[0].msg_id, id);
+    EXPECT_THROW(admin().nack(b.id, b.messages[0], -1ms), pgque::data_error);
+    {
+        // nack and the check in one transaction: now() is the same for both,
+        // so the retry is due exactly retry_delay later
+        pgque::transaction tx(admin().connection());
+        admin().nack(b.id, b.messages[0]);
+        EXPECT_EQ(retry_due_in(admin(), q), 2'000'000);
+        tx.rollback();
+    }
+    {
+        pgque::transaction tx(admin().connection());
+        admin().nack(b.id, b.messages[0].msg_id, std::nullopt, "by id");
+        EXPECT_EQ(retry_due_in(admin(), q), 2'000'000);
+        tx.rollback();
+    }
+    {
+        // an explicit retry_after wins over the policy
+        pgque::transaction tx(admin().connection());
+        admin().nack(b.id, b.messages[0], 250ms);
+        EXPECT_EQ(retry_due_in(admin(), q), 250'000);
+        tx.rollback();
+    }
+    // the default policy is 60 s
+    admin().set_queue_config(q, "retry_delay", std::nullopt);
+    {
+        pgque::transaction tx(admin().connection());
+        admin().nack(b.id, b.messages[0]);
+        EXPECT_EQ(retry_due_in(admin(), q), 60'000'000);
+        tx.commit();
+    }
+    EXPECT_TRUE(admin().ack(b.id));
+    auto waiting = admin().delayed_info(q);
+    EXPECT_EQ(waiting.delayed, 0);
+    EXPECT_EQ(waiting.retries, 1);
+    ASSERT_TRUE(waiting.next_retry.has_value());
+    EXPECT_GT(*waiting.next_retry, server_clock(admin()) + 50s);
+    EXPECT_EQ(admin().maint_retry_events(), 0);  // not due for a minute
+}
+
+TEST_F(ClientTest, PauseAndResumeQueuesAndConsumers) {
+    auto q = make_queue("pause");
+    ASSERT_TRUE(admin().subscribe(q, "a"));
+    ASSERT_TRUE(admin().subscribe(q, "b"));
+    std::int64_t first = admin().send(q, "t", "first");
+    tick(q);
+
+    EXPECT_TRUE(admin().pause_queue(q));
+    EXPECT_FALSE(admin().pause_queue(q));  // already paused
+    EXPECT_TRUE(admin().queue_config(q).paused);
+    EXPECT_TRUE(admin().consumer_info(q, "a").paused);  // the queue's pause counts for its consumers
+    EXPECT_TRUE(admin().receive(q, "a").empty());
+    EXPECT_TRUE(admin().receive(q, "b").empty());
+    static_cast<void>(admin().send(q, "t", "sent while paused"));  // producers go on
+    EXPECT_TRUE(admin().resume_queue(q));
+    EXPECT_FALSE(admin().resume_queue(q));
+    EXPECT_FALSE(admin().queue_config(q).paused);
+    EXPECT_FALSE(admin().consumer_info(q, "a").paused);
+    tick(q);
+    auto got = admin().receive(q, "a");
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got.messages[0].msg_id, first);
+    EXPECT_TRUE(admin().ack(got.id));
+
+    // one consumer: the other one goes on
+    EXPECT_TRUE(admin().pause_consumer(q, "b"));
+    EXPECT_FALSE(admin().pause_consumer(q, "b"));
+    EXPECT_TRUE(admin().consumer_info(q, "b").paused);
+    EXPECT_FALSE(admin().consumer_info(q, "a").paused);
+    EXPECT_FALSE(admin().queue_config(q).paused);
+    std::int64_t third = admin().send(q, "t", "third");
+    tick(q);
+    EXPECT_TRUE(admin().receive(q, "b").empty());
+    got = admin().receive(q, "a");
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got.messages[0].msg_id, third);
+    EXPECT_TRUE(admin().ack(got.id));
+    EXPECT_EQ(admin().consumer_info(q, "b").pending_events, 3);  // its position stayed
+    EXPECT_TRUE(admin().resume_consumer(q, "b"));
+    EXPECT_FALSE(admin().resume_consumer(q, "b"));
+    EXPECT_FALSE(admin().consumer_info(q, "b").paused);
+    got = admin().receive(q, "b");
+    ASSERT_EQ(got.size(), 3u);
+    EXPECT_EQ(got.messages[0].msg_id, first);
+    EXPECT_TRUE(admin().ack(got.id));
+
+    const std::string missing = unique_name("missing");
+    EXPECT_THROW(static_cast<void>(admin().pause_queue(missing)), pgque::queue_not_found);
+    EXPECT_THROW(static_cast<void>(admin().resume_queue(missing)), pgque::queue_not_found);
+    EXPECT_THROW(static_cast<void>(admin().pause_consumer(q, "nobody")), pgque::consumer_not_found);
+    EXPECT_THROW(static_cast<void>(admin().resume_consumer(missing, "a")), pgque::queue_not_found);
+}
+
+TEST_F(ClientTest, QueueConfigReadsEverySetting) {
+    auto q = make_queue("config");
+    auto c = admin().queue_config(q);
+    EXPECT_EQ(c.queue_name, q);
+    EXPECT_EQ(c.ticker_max_count, 500);
+    EXPECT_EQ(c.ticker_max_lag, std::chrono::microseconds(0));  // make_queue
+    EXPECT_EQ(c.ticker_idle_period, std::chrono::minutes(1));
+    EXPECT_FALSE(c.ticker_paused);
+    EXPECT_EQ(c.rotation_period, std::chrono::hours(2));
+    EXPECT_FALSE(c.external_ticker);
+    EXPECT_EQ(c.max_retries, 5);
+    EXPECT_FALSE(c.restricted);
+    EXPECT_EQ(c.delivery_delay, std::nullopt);
+    EXPECT_EQ(c.retry_delay, std::chrono::seconds(60));
+    EXPECT_EQ(c.retry_backoff, "fixed");
+    EXPECT_EQ(c.retry_max_delay, std::chrono::hours(1));
+    EXPECT_EQ(c.retry_jitter, 0.0);
+    EXPECT_EQ(c.message_ttl, std::nullopt);
+    EXPECT_EQ(c.expired_action, "dead_letter");
+    EXPECT_FALSE(c.paused);
+
+    admin().set_queue_config(q, "delivery_delay", "1.5 seconds");
+    admin().set_queue_config(q, "retry_delay", "2 seconds");
+    admin().set_queue_config(q, "retry_backoff", "exponential");
+    admin().set_queue_config(q, "retry_max_delay", "10 minutes");
+    admin().set_queue_config(q, "retry_jitter", "0.2");
+    admin().set_queue_config(q, "message_ttl", "1 day 2 hours");
+    admin().set_queue_config(q, "expired_action", "drop");
+    admin().set_queue_config(q, "max_retries", "3");
+    admin().set_queue_config(q, "ticker_max_count", "7");
+    EXPECT_THROW(admin().set_queue_config(q, "retry_backoff", "linear"), pgque::data_error);
+    EXPECT_THROW(admin().set_queue_config(q, "retry_jitter", "2"), pgque::data_error);
+
+    // the interval text depends on IntervalStyle; the values must not
+    for (const char* style : {"postgres", "iso_8601", "sql_standard", "postgres_verbose"}) {
+        static_cast<void>(admin().connection().exec("select set_config('intervalstyle', $1, false)", {style}));
+        c = admin().queue_config(q);
+        EXPECT_EQ(c.delivery_delay, std::chrono::milliseconds(1500)) << style;
+        EXPECT_EQ(c.retry_delay, std::chrono::seconds(2)) << style;
+        EXPECT_EQ(c.retry_backoff, "exponential");
+        EXPECT_EQ(c.retry_max_delay, std::chrono::minutes(10)) << style;
+        EXPECT_DOUBLE_EQ(c.retry_jitter, 0.2);
+        EXPECT_EQ(c.message_ttl, std::chrono::hours(26)) << style;
+        EXPECT_EQ(c.expired_action, "drop");
+        EXPECT_EQ(c.max_retries, 3);
+        EXPECT_EQ(c.ticker_max_count, 7);
+        EXPECT_EQ(c.ticker_idle_period, std::chrono::minutes(1)) << style;
+    }
+    static_cast<void>(admin().connection().exec("reset intervalstyle"));
+
+    // in the list of all queues, the same
+    bool listed = false;
+    for (const auto& row : admin().queue_config()) {
+        if (row.queue_name != q) continue;
+        listed = true;
+        EXPECT_EQ(row.retry_delay, std::chrono::seconds(2));
+        EXPECT_EQ(row.message_ttl, std::chrono::hours(26));
+    }
+    EXPECT_TRUE(listed);
+
+    // NULL restores the default
+    admin().set_queue_config(q, "delivery_delay", std::nullopt);
+    admin().set_queue_config(q, "message_ttl", std::nullopt);
+    admin().set_queue_config(q, "retry_delay", std::nullopt);
+    c = admin().queue_config(q);
+    EXPECT_EQ(c.delivery_delay, std::nullopt);
+    EXPECT_EQ(c.message_ttl, std::nullopt);
+    EXPECT_EQ(c.retry_delay, std::chrono::seconds(60));
+
+    const std::string missing = unique_name("missing");
+    EXPECT_THROW(static_cast<void>(admin().queue_config(missing)), pgque::queue_not_found);
+    EXPECT_THROW(static_cast<void>(admin().delayed_info(missing)), pgque::queue_not_found);
+    bool waiting_listed = false;
+    for (const auto& row : admin().delayed_info()) waiting_listed = waiting_listed || row.queue_name == q;
+    EXPECT_TRUE(waiting_listed);
+}
+
+TEST_F(PrivateDbClientTest, DeliveryDelayHoldsPlainSends) {
+    auto q = make_queue("dd");
+    admin().set_queue_config(q, "delivery_delay", "300 milliseconds");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    std::int64_t id = admin().send(q, "t", "delayed by the queue");
+    auto waiting = admin().delayed_info(q);
+    EXPECT_EQ(waiting.delayed, 1);
+    tick(q);
+    EXPECT_TRUE(admin().receive(q, "r").empty());
+    ASSERT_TRUE(move_due(admin(), 1));
+    tick(q);
+    auto got = admin().receive(q, "r");
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got.messages[0].msg_id, id);
+    EXPECT_TRUE(admin().ack(got.id));
 }

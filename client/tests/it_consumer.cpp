@@ -14,6 +14,9 @@ using pgque::test::wait_until;
 namespace {
 
 class ConsumerTest : public pgque::test::db_test {};
+// In a database of its own with the worker stopped: retries stay in
+// pgque.retry_queue until the test moves them.
+class PrivateDbConsumerTest : public pgque::test::private_db_test {};
 
 // Runs a consumer on a thread; stops and joins it on destruction.
 class running_consumer {
@@ -565,4 +568,79 @@ TEST_F(ConsumerTest, HandlerLeavingATransactionOpenIsAFailure) {
     EXPECT_EQ(dead[0].reason, "handler left a transaction open on the consumer's connection");
     // the nack and the ack were committed, not swallowed by the open transaction
     EXPECT_EQ(admin().consumer_info(q, "w").pending_events, 0);
+}
+
+namespace {
+
+// The one retry_queue row of queue q: ev_retry_after - now(), in seconds.
+double retry_due_in_seconds(pgque::client& admin, const std::string& q) {
+    auto r = admin.connection().exec(
+        "select extract(epoch from r.ev_retry_after - now())::float8 from pgque.retry_queue r"
+        " join pgque.queue q on q.queue_id = r.ev_queue where q.queue_name = $1",
+        {q});
+    EXPECT_EQ(r.rows(), 1);
+    return r.rows() == 1 ? std::stod(std::string(r.get(0, 0))) : -1;
+}
+
+}  // namespace
+
+TEST_F(PrivateDbConsumerTest, FailedMessagesFollowTheQueuesRetryPolicyUnlessOptionsSayOtherwise) {
+    for (const std::optional<std::chrono::milliseconds> retry_after :
+         {std::optional<std::chrono::milliseconds>{}, std::optional<std::chrono::milliseconds>{10s}}) {
+        auto q = make_queue("c_policy");
+        admin().set_queue_config(q, "retry_delay", "2 seconds");
+        ASSERT_TRUE(admin().subscribe(q, "w"));
+        std::int64_t id = admin().send(q, "t", "fails");
+        tick(q);
+        pgque::consumer_options opts;  // no retry_after of its own, unless given here
+        opts.retry_after = retry_after;
+        opts.max_messages = 1;
+        log_lines log;
+        opts.logger = log.function();
+        pgque::consumer consumer(dsn(), q, "w", opts);
+        consumer.on("*", [](const pgque::message&) { throw std::runtime_error("not now"); });
+        auto start = std::chrono::steady_clock::now();
+        ASSERT_EQ(consumer.run_for(30s), pgque::run_result::max_messages);
+        double due_in = retry_due_in_seconds(admin(), q);
+        // the nack ran between start and now: the retry is due its delay
+        // after the nack, so at most that much from now, and at least that
+        // much minus the time since start
+        const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        const double delay = retry_after ? 10.0 : 2.0;  // not the 60 s of the default policy
+        EXPECT_LE(due_in, delay) << (retry_after ? "retry_after 10s" : "queue policy");
+        EXPECT_GT(due_in, delay - elapsed - 0.01) << (retry_after ? "retry_after 10s" : "queue policy");
+        EXPECT_EQ(consumer.stats().failed, 1u);
+        EXPECT_EQ(admin().delayed_info(q).retries, 1);
+        auto nacked = log.with("message " + std::to_string(id) + " nacked, retry 1 due ");
+        ASSERT_EQ(nacked.size(), 1u);
+        EXPECT_NE(nacked[0].second.find(retry_after ? "due in 10000 ms" : "as the queue's retry policy says"),
+                  std::string::npos)
+            << nacked[0].second;
+    }
+}
+
+TEST_F(PrivateDbConsumerTest, RetryComesBackUnderItsIdOnceMoved) {
+    auto q = make_queue("c_policy_back");
+    admin().set_queue_config(q, "retry_delay", "0");
+    ASSERT_TRUE(admin().subscribe(q, "w"));
+    std::int64_t id = admin().send(q, "t", "once");
+    tick(q);
+    seen_messages attempts;
+    pgque::consumer_options opts;
+    opts.max_messages = 1;
+    pgque::consumer consumer(dsn(), q, "w", opts);
+    consumer.on("*", [&](const pgque::message& m) {
+        attempts.add(m);
+        if (!m.retry_count) throw std::runtime_error("first time fails");
+    });
+    ASSERT_EQ(consumer.run_for(30s), pgque::run_result::max_messages);
+    // retry_delay 0: due at once; nothing moves it but this test
+    EXPECT_EQ(admin().maint_retry_events(), 1);
+    tick(q);
+    ASSERT_EQ(consumer.run_for(30s), pgque::run_result::max_messages);
+    auto all = attempts.copy();
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[1].msg_id, id);
+    EXPECT_EQ(all[1].retry_count, 1);
+    EXPECT_EQ(consumer.stats().handled, 1u);
 }

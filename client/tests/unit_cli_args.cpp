@@ -40,6 +40,36 @@ TEST(CliArgs, SendForms) {
     EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "--type"})), usage);
 }
 
+TEST(CliArgs, SendLater) {
+    arguments a = parse_args({"send", "q", "x", "--at", "2026-12-24T18:00:00Z"});
+    EXPECT_EQ(a.at, "2026-12-24T18:00:00Z");
+    EXPECT_FALSE(a.delay.has_value());
+    arguments b = parse_args({"send", "q", "--lines", "--delay=5 minutes"});
+    EXPECT_EQ(b.delay, "5 minutes");
+    EXPECT_TRUE(b.lines);
+    // the value is the server's to read: a negative interval is a value, not an option
+    EXPECT_EQ(parse_args({"send", "q", "x", "--delay", "-5s"}).delay, "-5s");
+    EXPECT_FALSE(parse_args({"send", "q", "x"}).at.has_value());
+    EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "x", "--at", "now", "--delay", "1s"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "x", "--at", ""})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "x", "--delay="})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "x", "--delay"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"tail", "q", "c", "--at", "now"})), usage);
+}
+
+TEST(CliArgs, PauseAndResume) {
+    for (const char* cmd : {"pause", "resume"}) {
+        arguments q = parse_args({cmd, "orders"});
+        EXPECT_EQ(q.command, cmd);
+        EXPECT_EQ(q.positional, (std::vector<std::string>{"orders"}));
+        arguments c = parse_args({cmd, "orders", "billing"});
+        EXPECT_EQ(c.positional, (std::vector<std::string>{"orders", "billing"}));
+        EXPECT_THROW(static_cast<void>(parse_args({cmd})), usage) << cmd;
+        EXPECT_THROW(static_cast<void>(parse_args({cmd, "q", "c", "x"})), usage) << cmd;
+        EXPECT_THROW(static_cast<void>(parse_args({cmd, "q", "--force"})), usage) << cmd;
+    }
+}
+
 TEST(CliArgs, TailOptions) {
     arguments a = parse_args({"tail", "q", "c", "--count", "5", "--timeout", "1.5", "--batch-size=10"});
     EXPECT_EQ(a.count, 5u);
@@ -160,8 +190,8 @@ TEST(CliArgs, Durations) {
 }
 
 TEST(CliArgs, EveryCommandHasHelp) {
-    for (const char* cmd : {"status", "queues", "consumers", "create", "drop", "subscribe", "unsubscribe", "send",
-                            "tail"}) {
+    for (const char* cmd : {"status", "queues", "consumers", "create", "drop", "subscribe", "unsubscribe", "pause",
+                            "resume", "send", "tail"}) {
         std::string text = pgque::cli::help_text(cmd);
         EXPECT_NE(text.find(std::string("Usage: pgque ") + cmd), std::string::npos) << cmd;
         EXPECT_NE(text.find("Exit codes"), std::string::npos) << cmd;

@@ -53,6 +53,10 @@ TEST(CliErrors, MissingSubscriptionHintsPgqueSubscribe) {
               "--subscribe");
     EXPECT_EQ(t.hint, "");
     EXPECT_EQ(t.server_message, "consumer not found: \"c\" is not subscribed to queue \"q\"");
+    // pause/resume name the consumer too
+    EXPECT_EQ(explain(e, parse_args({"pause", "q", "c"}), std::nullopt).hint, "subscribe it with: pgque subscribe q c");
+    EXPECT_EQ(explain(e, parse_args({"resume", "q", "c"}), std::nullopt).hint,
+              "subscribe it with: pgque subscribe q c");
 }
 
 TEST(CliErrors, DropWithConsumersHintsForce) {
@@ -85,7 +89,10 @@ TEST(CliErrors, PermissionDeniedNamesTheRoleByCommand) {
     for (const auto& c : std::vector<role_case>{{{"create", "q"}, "pgque_admin"},
                                                 {{"drop", "q"}, "pgque_admin"},
                                                 {{"dlq", "purge", "q"}, "pgque_admin"},
+                                                {{"pause", "q"}, "pgque_admin"},
+                                                {{"resume", "q"}, "pgque_admin"},
                                                 {{"send", "q", "x"}, "pgque_writer"},
+                                                {{"send", "q", "x", "--delay", "5s"}, "pgque_writer"},
                                                 {{"dlq", "replay", "1"}, "pgque_writer"},
                                                 {{"status"}, "pgque_reader"},
                                                 {{"queues"}, "pgque_reader"},
@@ -93,6 +100,8 @@ TEST(CliErrors, PermissionDeniedNamesTheRoleByCommand) {
                                                 {{"subscribe", "q", "c"}, "pgque_reader"},
                                                 {{"unsubscribe", "q", "c"}, "pgque_reader"},
                                                 {{"tail", "q", "c"}, "pgque_reader"},
+                                                {{"pause", "q", "c"}, "pgque_reader"},
+                                                {{"resume", "q", "c"}, "pgque_reader"},
                                                 {{"dlq", "list", "q"}, "pgque_reader"}}) {
         auto a = parse_args(c.args);
         EXPECT_STREQ(required_role(a), c.role) << command_name(a);

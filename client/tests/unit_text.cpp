@@ -45,4 +45,9 @@ TEST(Text, Times) {
     EXPECT_EQ(std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count(),
               1'700'000'000'123'456);
     EXPECT_EQ(micros_param(std::chrono::seconds(3)), "3000000");
+    // back: exact at microseconds, truncated below them, also before 1970
+    EXPECT_EQ(to_epoch_micros(t), 1'700'000'000'123'456);
+    EXPECT_EQ(to_epoch_micros(t + std::chrono::nanoseconds(999)), 1'700'000'000'123'456);
+    EXPECT_EQ(to_epoch_micros(std::chrono::system_clock::time_point{}), 0);
+    EXPECT_EQ(to_epoch_micros(std::chrono::system_clock::time_point{} - std::chrono::nanoseconds(1)), -1);
 }

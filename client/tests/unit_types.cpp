@@ -99,7 +99,7 @@ TEST(ConsumerOptions, Defaults) {
     pgque::consumer_options o;
     EXPECT_EQ(o.batch_size, 100);
     EXPECT_EQ(o.poll_interval, std::chrono::seconds(30));
-    EXPECT_EQ(o.retry_after, std::chrono::seconds(60));
+    EXPECT_FALSE(o.retry_after.has_value());  // the queue's retry policy
     EXPECT_EQ(o.unknown_types, pgque::unknown_type_policy::nack);
     EXPECT_FALSE(o.transactional);
     EXPECT_TRUE(o.subscribe);
@@ -117,6 +117,9 @@ TEST(ConsumerOptions, InvalidOptionsAreRejectedBeforeConnecting) {
     rejects(o);
     o = {};
     o.poll_interval = std::chrono::milliseconds(0);
+    rejects(o);
+    o = {};
+    o.retry_after = std::chrono::milliseconds(-1);
     rejects(o);
     o = {};
     o.reconnect_min_delay = std::chrono::seconds(5);

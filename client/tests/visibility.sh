@@ -32,6 +32,8 @@ hidden() {
 # the API: functions, constructors, and the type_info of the exceptions
 # (a catch in the application must match what the library throws)
 exported 'pgque::client::send('
+exported 'pgque::client::send_at('
+exported 'pgque::client::pause_queue('
 exported 'pgque::consumer::run()'
 exported 'pgque::transaction::commit()'
 exported 'pgque::throw_sql_error('
@@ -44,7 +46,7 @@ exported 'typeinfo for pgque::in_doubt_error'
 # internals: src/text.hpp, and helpers in anonymous namespaces
 hidden 'pgque::detail::'
 hidden 'pgque::\(anonymous namespace\)'
-hidden '\b(array_literal|parse_int64|parse_int64_array|parse_bool|parse_double|micros_param|from_epoch_micros)\('
+hidden '\b(array_literal|parse_int64|parse_int64_array|parse_bool|parse_double|micros_param|from_epoch_micros|to_epoch_micros)\('
 
 # the check above must not pass because the helpers are missing altogether:
 # they are in the library's own symbol table (unless it was stripped)

@@ -2,8 +2,8 @@
 //
 // A client is one connection (its own, or a caller's PGconn wrapped without
 // taking ownership) plus typed wrappers of the pgque.* functions. Values are
-// always bound as parameters. The hot calls (send, send_batch, receive, ack,
-// nack) run as named prepared statements "pgque_*", created on first use.
+// always bound as parameters. The hot calls (send*, receive, ack, nack) run
+// as named prepared statements "pgque_*", created on first use.
 //
 // Threading: like its connection, a client is used by one thread at a time.
 #ifndef PGQUE_CLIENT_HPP
@@ -23,9 +23,10 @@
 
 namespace pgque {
 
-// Inside the class, pgque::connection, pgque::queue_info and
-// pgque::consumer_info are spelled qualified: the member functions of the
-// same names hide the types there.
+// Inside the class, pgque::connection, pgque::queue_info,
+// pgque::queue_config, pgque::delayed_info and pgque::consumer_info are
+// spelled qualified: the member functions of the same names hide the types
+// there.
 class PGQUE_EXPORT client {
 public:
     // Connects (libpq conninfo or URI; "" uses the libpq environment).
@@ -61,6 +62,47 @@ public:
                                                             std::string_view type,
                                                             const std::vector<std::string>& payloads);
 
+    // --- delayed delivery (role pgque_writer) ------------------------------
+    // The calls above, for events that consumers see only from deliver_at
+    // on (pgque.send_at, send_batch_at): they wait outside the queue and
+    // enter it at that time (the worker's maint_retry_events()), then come
+    // with the next tick. The ids returned are the ids consumers will see.
+    // A deliver_at that is not in the future sends now, like send() but
+    // without the queue's delivery_delay. Microsecond precision (truncated).
+    [[nodiscard]] std::int64_t send_at(std::string_view queue, std::string_view payload,
+                                       std::chrono::system_clock::time_point deliver_at);
+    [[nodiscard]] std::int64_t send_at(std::string_view queue, std::string_view type, std::string_view payload,
+                                       std::chrono::system_clock::time_point deliver_at);
+    [[nodiscard]] std::int64_t send_json_at(std::string_view queue, std::string_view type, std::string_view json,
+                                            std::chrono::system_clock::time_point deliver_at);
+    [[nodiscard]] std::vector<std::int64_t> send_batch_at(std::string_view queue,
+                                                          const std::vector<std::string>& payloads,
+                                                          std::chrono::system_clock::time_point deliver_at);
+    [[nodiscard]] std::vector<std::int64_t> send_batch_at(std::string_view queue, std::string_view type,
+                                                          const std::vector<std::string>& payloads,
+                                                          std::chrono::system_clock::time_point deliver_at);
+    [[nodiscard]] std::vector<std::int64_t> send_batch_json_at(std::string_view queue, std::string_view type,
+                                                               const std::vector<std::string>& payloads,
+                                                               std::chrono::system_clock::time_point deliver_at);
+    // The same, due `delay` after the call runs, by the server's clock
+    // (clock_timestamp()), so the client's clock does not matter. A delay
+    // of 0 or less sends now.
+    [[nodiscard]] std::int64_t send_in(std::string_view queue, std::string_view payload,
+                                       std::chrono::microseconds delay);
+    [[nodiscard]] std::int64_t send_in(std::string_view queue, std::string_view type, std::string_view payload,
+                                       std::chrono::microseconds delay);
+    [[nodiscard]] std::int64_t send_json_in(std::string_view queue, std::string_view type, std::string_view json,
+                                            std::chrono::microseconds delay);
+    [[nodiscard]] std::vector<std::int64_t> send_batch_in(std::string_view queue,
+                                                          const std::vector<std::string>& payloads,
+                                                          std::chrono::microseconds delay);
+    [[nodiscard]] std::vector<std::int64_t> send_batch_in(std::string_view queue, std::string_view type,
+                                                          const std::vector<std::string>& payloads,
+                                                          std::chrono::microseconds delay);
+    [[nodiscard]] std::vector<std::int64_t> send_batch_json_in(std::string_view queue, std::string_view type,
+                                                               const std::vector<std::string>& payloads,
+                                                               std::chrono::microseconds delay);
+
     // --- consume (role pgque_reader) --------------------------------------
     [[nodiscard]] bool subscribe(std::string_view queue, std::string_view consumer);
     [[nodiscard]] bool unsubscribe(std::string_view queue, std::string_view consumer);
@@ -72,14 +114,27 @@ public:
     // or taken over by a later receive); the server also sends a WARNING.
     [[nodiscard]] bool ack(std::int64_t batch_id);
     // Schedules msg for redelivery to this consumer after retry_after, or
-    // dead-letters it once it was retried max_retries times. reason nullopt
-    // = the server's default. Does not finish the batch: ack() afterwards.
+    // dead-letters it once it was retried max_retries times (or expires it,
+    // past the queue's message_ttl). retry_after nullopt = the queue's retry
+    // policy (retry_delay, retry_backoff, ...; by default 60 s); reason
+    // nullopt = the server's default. Does not finish the batch: ack()
+    // afterwards.
     void nack(std::int64_t batch_id, const message& msg,
-              std::chrono::milliseconds retry_after = std::chrono::seconds(60),
+              std::optional<std::chrono::milliseconds> retry_after = std::nullopt,
               std::optional<std::string_view> reason = std::nullopt);
     void nack(std::int64_t batch_id, std::int64_t msg_id,
-              std::chrono::milliseconds retry_after = std::chrono::seconds(60),
+              std::optional<std::chrono::milliseconds> retry_after = std::nullopt,
               std::optional<std::string_view> reason = std::nullopt);
+
+    // --- pausing -----------------------------------------------------------
+    // A paused queue hands no batch to any of its consumers, a paused
+    // consumer none to itself; producers, ticks, and ack/nack of batches
+    // already handed out go on. true: changed; false: it already was so.
+    // Queues need pgque_admin, consumers pgque_reader.
+    [[nodiscard]] bool pause_queue(std::string_view queue);
+    [[nodiscard]] bool resume_queue(std::string_view queue);
+    [[nodiscard]] bool pause_consumer(std::string_view queue, std::string_view consumer);
+    [[nodiscard]] bool resume_consumer(std::string_view queue, std::string_view consumer);
 
     // --- cooperative consumers (role pgque_reader) --------------------------
     // Members ("subconsumers") of one consumer share its work: each batch
@@ -119,6 +174,10 @@ public:
     // --- observe (role pgque_reader) --------------------------------------
     [[nodiscard]] std::vector<pgque::queue_info> queue_info();
     [[nodiscard]] pgque::queue_info queue_info(std::string_view queue);
+    [[nodiscard]] std::vector<pgque::queue_config> queue_config();
+    [[nodiscard]] pgque::queue_config queue_config(std::string_view queue);
+    [[nodiscard]] std::vector<pgque::delayed_info> delayed_info();
+    [[nodiscard]] pgque::delayed_info delayed_info(std::string_view queue);
     [[nodiscard]] std::vector<pgque::consumer_info> consumer_info();
     [[nodiscard]] std::vector<pgque::consumer_info> consumer_info(std::string_view queue);
     [[nodiscard]] pgque::consumer_info consumer_info(std::string_view queue, std::string_view consumer);

@@ -66,8 +66,10 @@ struct PGQUE_EXPORT consumer_options {
     int batch_size = 100;  // max_return of each receive()
     // Longest wait without a NOTIFY before receive() is tried anyway.
     std::chrono::milliseconds poll_interval = std::chrono::seconds(30);
-    // retry_after of the nack of a message whose handler threw.
-    std::chrono::milliseconds retry_after = std::chrono::seconds(60);
+    // retry_after of the nack of a failed (or unknown-type) message.
+    // nullopt: the queue's retry policy (set_queue_config retry_delay,
+    // retry_backoff, retry_max_delay, retry_jitter; by default 60 s fixed).
+    std::optional<std::chrono::milliseconds> retry_after;
     unknown_type_policy unknown_types = unknown_type_policy::nack;
     // Receive, handle, nack and ack each batch in one transaction; handlers
     // write through message_context::connection() so their writes commit with
@@ -123,7 +125,8 @@ struct PGQUE_EXPORT consumer_stats {
     std::uint64_t handled = 0;
     // Messages whose handler failed: it threw, left the batch's transaction
     // failed (transactional), or left a transaction open on the consumer's
-    // connection (not transactional). Each is nacked with retry_after.
+    // connection (not transactional). Each is nacked (retry_after, or the
+    // queue's retry policy).
     std::uint64_t failed = 0;
     // Messages of a type with neither its own handler nor a "*" handler;
     // nacked or skipped according to consumer_options::unknown_types.

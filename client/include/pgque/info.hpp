@@ -1,5 +1,6 @@
 // pgque/info.hpp -- rows of the observation functions: get_queue_info(),
-// get_consumer_info(), status(), dlq_inspect(), dlq_replay_all().
+// get_queue_config(), get_delayed_info(), get_consumer_info(), status(),
+// dlq_inspect(), dlq_replay_all().
 //
 // Intervals are microseconds; a NULL interval (e.g. no tick yet) is nullopt.
 #ifndef PGQUE_INFO_HPP
@@ -34,6 +35,51 @@ struct PGQUE_EXPORT queue_info {
     std::optional<std::int64_t> last_tick_id;
 };
 
+// pgque.get_queue_config(): every setting set_queue_config() takes (named
+// as there, without PgQ's queue_ prefix) and whether the queue is paused.
+struct PGQUE_EXPORT queue_config {
+    std::string queue_name;
+    std::int64_t ticker_max_count = 0;
+    std::chrono::microseconds ticker_max_lag{0};
+    std::chrono::microseconds ticker_idle_period{0};
+    bool ticker_paused = false;
+    std::chrono::microseconds rotation_period{0};
+    bool external_ticker = false;
+    std::int32_t max_retries = 0;
+    bool restricted = false;
+    // How long every plain send (send, send_batch; not send_at) waits
+    // before delivery; nullopt: none.
+    std::optional<std::chrono::microseconds> delivery_delay;
+    // The retry policy of a nack without retry_after: the n-th retry
+    // (n = 0, 1, ...) waits retry_delay ("fixed"), or retry_delay * 2^n up to
+    // max(retry_max_delay, retry_delay) ("exponential"); then up to
+    // retry_jitter (0..1) of that is taken off at random.
+    std::chrono::microseconds retry_delay{0};
+    std::string retry_backoff;  // "fixed" or "exponential"
+    std::chrono::microseconds retry_max_delay{0};
+    double retry_jitter = 0;
+    // A retry that would come later than this after the event was sent is
+    // not scheduled: the event expires (expired_action). nullopt: never.
+    std::optional<std::chrono::microseconds> message_ttl;
+    std::string expired_action;  // "dead_letter" or "drop"
+    // pause_queue(): consumers are handed nothing.
+    bool paused = false;
+};
+
+// pgque.get_delayed_info(): what waits outside a queue.
+struct PGQUE_EXPORT delayed_info {
+    std::string queue_name;
+    // Events sent for later (send_at, send_in, delivery_delay) that have not
+    // entered the queue yet, and the earliest delivery time among them
+    // (nullopt when none waits; in the past when one is due and not moved yet).
+    std::int64_t delayed = 0;
+    std::optional<std::chrono::system_clock::time_point> next_delivery;
+    // Nacked events waiting for their retry, of all consumers, and the
+    // earliest retry time.
+    std::int64_t retries = 0;
+    std::optional<std::chrono::system_clock::time_point> next_retry;
+};
+
 // pgque.get_consumer_info()
 struct PGQUE_EXPORT consumer_info {
     std::string queue_name;
@@ -48,6 +94,8 @@ struct PGQUE_EXPORT consumer_info {
     // first tick after the cursor that brought events); nullopt when none
     // is waiting.
     std::optional<std::chrono::microseconds> pending_age;
+    // The consumer or its queue is paused: receive hands it nothing.
+    bool paused = false;
 };
 
 // pgque.status(): one row per component (pgque, postgresql, ticker, each queue).
