@@ -311,10 +311,15 @@ begin
             -- its span is over: free it (the move takes what is left)
             return b.db_until;
         end if;
-        execute format('select min(d.ev_deliver_at) from %I.%I d'
-                       ' where d.ev_deliver_at > coalesce($1, ''-infinity'')'
-                       '    or (d.ev_deliver_at <= $1 and d.ev_txid >= pg_snapshot_xmin($2)'
-                       '        and not pg_visible_in_snapshot(d.ev_txid, $2))',
+        -- two index range scans, each from where the watermark stands (a
+        -- min() over both would walk the rows that have moved); any late
+        -- row is due already
+        execute format('select least((select min(d.ev_deliver_at) from %1$I.%2$I d'
+                       '               where d.ev_deliver_at > coalesce($1, ''-infinity'')),'
+                       '              (select d.ev_deliver_at from %1$I.%2$I d'
+                       '               where d.ev_txid >= pg_snapshot_xmin($2) and d.ev_deliver_at <= $1'
+                       '                 and not pg_visible_in_snapshot(d.ev_txid, $2)'
+                       '               order by d.ev_txid limit 1))',
                        'pgque', 'delay_' || b.db_table)
             using b.db_moved_until, b.db_moved_snap into v_at;
         v_next := least(v_next, v_at);

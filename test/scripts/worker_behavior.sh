@@ -108,6 +108,33 @@ echo "# delayed events: first arrived $(q "select round((min(at) - $due)::numeri
 check_eq "the last one within 1 s of its time" "t" "$(q "select $late < 1.0")"
 check_eq "the ids are those send_batch_at returned" 20000 "$(q "select count(*) from delayed_got where msg_id between 1 and 20000")"
 
+# --- a producer that commits after its event was due (and after the worker
+# moved others past that time) is delivered within a second of its commit
+q "select pgque.create_queue('tardy'); select pgque.subscribe('tardy', 'c')" >/dev/null
+q "select pgque.send_at('tardy', 'warm', 'w', clock_timestamp() + interval '100 milliseconds')" >/dev/null
+sleep 0.5
+q "select count(*) from pgque.receive('tardy', 'c')" >/dev/null
+q "select pgque.ack(batch_id) from pgque.receive('tardy', 'c') limit 1" >/dev/null
+q "begin; select pgque.send_at('tardy', 'late', 'slow producer', clock_timestamp() + interval '300 milliseconds');
+   select pg_sleep(1.5); commit" >/dev/null &
+slow=$!
+sleep 0.4
+q "select pgque.send_at('tardy', 'on time', 'quick producer', clock_timestamp() + interval '100 milliseconds')" >/dev/null
+wait $slow
+committed=$(q "select extract(epoch from clock_timestamp())")
+q "create table tardy_got (payload text, at float8)" >/dev/null
+for _ in $(seq 100); do
+    q "with m as (select * from pgque.receive('tardy', 'c', 10)),
+            ins as (insert into tardy_got select payload, extract(epoch from clock_timestamp()) from m)
+       select pgque.ack(batch_id) from m limit 1" >/dev/null
+    [ "$(q "select count(*) from tardy_got where payload = 'slow producer'")" = 1 ] && break
+    sleep 0.05
+done
+check_eq "both arrived, once each" "quick producer,slow producer" "$(q "select string_agg(payload, ',' order by payload) from tardy_got")"
+after=$(q "select round((at - $committed)::numeric, 3) from tardy_got where payload = 'slow producer'")
+echo "# the late producer's event arrived ${after}s after its commit"
+check_eq "the late producer's event within 1 s of its commit" "t" "$(q "select $after < 1.0")"
+
 # --- idle queues cost almost nothing; idle_period is honoured
 q "select pgque.create_queue('idle'); select pgque.create_queue('idle1s')" >/dev/null
 q "select pgque.set_queue_config('idle1s', 'ticker_idle_period', '1 second')" >/dev/null
