@@ -115,7 +115,7 @@ q "select pgque.send_at('tardy', 'warm', 'w', clock_timestamp() + interval '100 
 sleep 0.5
 q "select count(*) from pgque.receive('tardy', 'c')" >/dev/null
 q "select pgque.ack(batch_id) from pgque.receive('tardy', 'c') limit 1" >/dev/null
-q "begin; select pgque.send_at('tardy', 'late', 'slow producer', clock_timestamp() + interval '300 milliseconds');
+q "begin; select pgque.send_at('tardy', 'late', 'slow producer', clock_timestamp() + interval '100 milliseconds');
    select pg_sleep(1.5); commit" >/dev/null &
 slow=$!
 sleep 0.4
