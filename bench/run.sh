@@ -8,7 +8,9 @@
 #   --fsync-off  fsync = off, synchronous_commit = off
 #   --full       the held-snapshot runs last 10 minutes each (default 3)
 #   --quick      short runs for trying the script out; numbers are not meaningful
-#   --only LIST  comma-separated subset of: single,batch,drain,bigtick,coop,latency,bloat
+#   --only LIST  comma-separated subset of: single,batch,drain,bigtick,coop,latency,bloat,delay
+#                (delay -- bench/delay.sh, ~30 min on a cluster of its own, writing
+#                delay.md beside the result file -- runs only when named)
 #   --perf       also sample the consumer backend of each held-snapshot run
 #                with perf (cpu-clock) into build/bench/perf_<run>.txt
 # Durations can be overridden from the environment: BENCH_T (pgbench -T),
@@ -34,7 +36,7 @@ while [ $# -gt 0 ]; do
         --full) full=1 ;;
         --perf) perf=1 ;;
         --only) only=$2; shift ;;
-        *) echo "usage: $0 [--fsync-off] [--full] [--quick] [--perf] [--only single,batch,drain,bigtick,coop,latency,bloat]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--fsync-off] [--full] [--quick] [--perf] [--only single,batch,drain,bigtick,coop,latency,bloat,delay]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -646,6 +648,22 @@ if want bloat; then
             awk -F '|' '{ printf "| pgque.%s | %s / %s / %s / %s | %s / %s / %s / %s | %s / %s / %s / %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13 }'
     } >>"$out"
     qb -c "set client_min_messages = warning" -c "select pgque.drop_queue('bloat_q', true)" >/dev/null
+fi
+
+# ---------------------------------------------------------------- delay
+# Delayed delivery: bench/delay.sh uses the pgque installed above, its own
+# cluster (fsync always on) and writes delay.md, CSVs and a PNG beside $out.
+if want delay; then
+    echo "bench: delayed delivery (bench/delay.sh)" >&2
+    delay_note=""
+    BENCH_OUT=$(dirname "$out") bench/delay.sh $([ $quick = 1 ] && echo --quick) >/dev/null ||
+        delay_note=" **bench/delay.sh reported a failure (lost, early or duplicate events, or server errors): see its output.**"
+    {
+        echo
+        echo "## 7. Delayed delivery"
+        echo
+        echo "bench/delay.sh, on a cluster of its own with fsync on: [delay.md](delay.md) (100,000 events due in one second; 10 minutes of delayed sends against a delete-based table).$delay_note"
+    } >>"$out"
 fi
 
 elapsed=$(( $(date +%s) - started ))

@@ -259,6 +259,8 @@ pin_settings(void)
 		{"lock_timeout", "1s"},
 		/* ticks need no WAL flush before their NOTIFY (see file header) */
 		{"synchronous_commit", "off"},
+		/* short statements run many times: never worth compiling */
+		{"jit", "off"},
 		{"plpgsql.variable_conflict", "error"},
 		{"plpgsql.extra_errors", "none"},
 		{"plpgsql.extra_warnings", "none"},
