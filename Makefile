@@ -52,6 +52,11 @@ all install installcheck:
 	@exit 1
 endif
 
+# PGXS does not track header dependencies: rebuild every object when a
+# header changes (a struct that grew in one object and not in another
+# smashes the stack).
+$(OBJS): $(wildcard src/*.h)
+
 pgque--$(EXTVERSION).sql: $(PARTS) pgque.control
 	cat $(PARTS) > $@
 

@@ -250,19 +250,12 @@ create table pgque.delay_bucket (
 create index delay_bucket_span_idx on pgque.delay_bucket (db_from, db_until);
 create sequence pgque.delay_bucket_seq;
 
--- Column layout of every delay bucket table.
+-- Column layout of every delay bucket table: an event and where and when
+-- it goes (ev_owner and ev_retry stay null).
 create table pgque.delay_template (
     ev_queue        int4        not null,
     ev_deliver_at   timestamptz not null,
-    ev_id           bigint      not null,
-    ev_time         timestamptz not null,
-    ev_txid         xid8        not null,
-    ev_type         text,
-    ev_data         text,
-    ev_extra1       text,
-    ev_extra2       text,
-    ev_extra3       text,
-    ev_extra4       text
+    like pgque.event_template
 );
 
 -- Events a subscriber gave up on after max_retries.

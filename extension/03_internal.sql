@@ -34,6 +34,12 @@ create or replace function pgque._insert_events_raw(
 returns bigint
     language c volatile as 'MODULE_PATHNAME', 'pgque_insert_events_raw';
 
+-- What send checks before it writes (the queue exists and accepts events,
+-- the caller may produce to it), and n ids from the queue's sequence: for
+-- send_at, whose events enter the queue later (55_delay.sql).
+create or replace function pgque._produce_ids(queue text, n int4, out queue_id int4, out ev_ids bigint[])
+    language c volatile as 'MODULE_PATHNAME', 'pgque_produce_ids';
+
 -- The one event of an open batch with the given id, or no row.
 create or replace function pgque._batch_event(batch_id bigint, ev_id bigint,
     out ev_id bigint, out ev_time timestamptz, out ev_txid xid8, out ev_retry int4,

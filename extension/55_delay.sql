@@ -88,28 +88,9 @@ begin
 end
 $$;
 
--- Put events into the delay bucket of deliver_at; one row per element of
--- the arrays. The ids come from the queue's event sequence.
-create or replace function pgque._delay_put(queue_id int4, deliver_at timestamptz, ev_ids bigint[],
-                                            ev_type text, payloads text[],
-                                            ev_extra1 text default null, ev_extra2 text default null,
-                                            ev_extra3 text default null, ev_extra4 text default null)
-returns void
-    language plpgsql volatile security definer
-    set search_path = pg_catalog, pgque, pg_temp
-as $$
-begin
-    execute format('insert into %s (ev_queue, ev_deliver_at, ev_id, ev_time, ev_txid, ev_type, ev_data,'
-                   ' ev_extra1, ev_extra2, ev_extra3, ev_extra4)'
-                   ' select $1, $2, i.id, now(), pg_current_xact_id(), $4, i.data, $6, $7, $8, $9'
-                   '   from unnest($3, $5) as i(id, data)', pgque._delay_bucket(deliver_at))
-        using queue_id, deliver_at, ev_ids, ev_type, payloads,
-              ev_extra1, ev_extra2, ev_extra3, ev_extra4;
-    perform pgque._note_retries();
-end
-$$;
-
--- send_at / send_batch_at for all payload forms: now or later.
+-- send_at / send_batch_at for all payload forms: a time that has passed
+-- sends now; otherwise the events go into the delay bucket of deliver_at,
+-- with ids from the queue's sequence.
 create or replace function pgque._send_at(queue text, ev_type text, payloads text[],
                                           deliver_at timestamptz)
 returns bigint[]
@@ -117,8 +98,7 @@ returns bigint[]
     set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
-    q       record;
-    v_ids   bigint[];
+    p   record;
 begin
     if ev_type is null then
         raise exception 'type_name must not be null' using errcode = 'invalid_parameter_value';
@@ -137,23 +117,18 @@ begin
     end if;
     if deliver_at <= clock_timestamp() then
         -- due already: an ordinary send (which does not add delivery_delay)
-        return array(select pgque.insert_event(queue, ev_type, p) from unnest(payloads) p);
+        return array(select pgque.insert_event(queue, ev_type, d) from unnest(payloads) d);
     end if;
-    perform pgque._queue_id(queue);
-    select qq.queue_id, qq.queue_event_seq, qq.queue_disable_insert into q
-      from pgque.queue qq where qq.queue_name = _send_at.queue;
-    if q.queue_disable_insert then
-        raise exception 'insert into queue "%" disallowed', queue
-            using errcode = 'object_not_in_prerequisite_state',
-                  detail = 'pgque.queue.queue_disable_insert is set for this queue.';
+    -- send's checks, in C (src/send.c)
+    p := pgque._produce_ids(queue, cardinality(payloads));
+    if cardinality(payloads) > 0 then
+        execute format('insert into %s (ev_queue, ev_deliver_at, ev_id, ev_time, ev_txid, ev_type, ev_data)'
+                       ' select $1, $2, i.id, now(), pg_current_xact_id(), $3, i.data'
+                       '   from unnest($4, $5) as i(id, data)', pgque._delay_bucket(deliver_at))
+            using p.queue_id, deliver_at, ev_type, p.ev_ids, payloads;
+        perform pgque._note_retries();
     end if;
-    perform pgque._check_access(q.queue_id, 'produce');
-    select coalesce(array_agg(nextval(q.queue_event_seq::regclass)), '{}') into v_ids from unnest(payloads);
-    if cardinality(v_ids) = 0 then
-        return v_ids;
-    end if;
-    perform pgque._delay_put(q.queue_id, deliver_at, v_ids, ev_type, payloads);
-    return v_ids;
+    return p.ev_ids;
 end
 $$;
 

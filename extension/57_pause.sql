@@ -4,29 +4,28 @@
 -- out still work. A paused consumer's cursor stays where it is, so rotation
 -- waits for it like for any consumer that lags (status() says so).
 
--- 1 when the queue was running and is paused now, 0 when it was paused.
-create or replace function pgque.pause_queue(queue text) returns integer
+-- Pause (true) or resume (false) a queue: 1 when that changed it, 0 when
+-- it already was so.
+create or replace function pgque._pause_queue(queue text, paused boolean) returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
 begin
-    update pgque.queue q set queue_paused = true
-     where q.queue_id = pgque._queue_id(queue) and not q.queue_paused;
+    update pgque.queue q set queue_paused = _pause_queue.paused
+     where q.queue_id = pgque._queue_id(queue) and q.queue_paused <> _pause_queue.paused;
     return case when found then 1 else 0 end;
 end
 $$;
 
--- 1 when the queue was paused and runs now, 0 when it was running.
-create or replace function pgque.resume_queue(queue text) returns integer
-    language plpgsql security definer
+create or replace function pgque.pause_queue(queue text) returns integer
+    language sql security definer
     set search_path = pg_catalog, pgque, pg_temp
-as $$
-begin
-    update pgque.queue q set queue_paused = false
-     where q.queue_id = pgque._queue_id(queue) and q.queue_paused;
-    return case when found then 1 else 0 end;
-end
-$$;
+as $$ select pgque._pause_queue(queue, true) $$;
+
+create or replace function pgque.resume_queue(queue text) returns integer
+    language sql security definer
+    set search_path = pg_catalog, pgque, pg_temp
+as $$ select pgque._pause_queue(queue, false) $$;
 
 -- The subscription of consumer on queue, checked for the caller's access.
 create or replace function pgque._subscriber(queue text, consumer text) returns int4
@@ -51,26 +50,26 @@ begin
 end
 $$;
 
--- 1 when the consumer was running and is paused now, 0 when it was paused.
-create or replace function pgque.pause_consumer(queue text, consumer text) returns integer
+-- Pause (true) or resume (false) a consumer: 1 when that changed it, 0
+-- when it already was so.
+create or replace function pgque._pause_consumer(queue text, consumer text, paused boolean)
+returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
 begin
-    update pgque.subscriber s set sub_paused = true
-     where s.sub_id = pgque._subscriber(queue, consumer) and not s.sub_paused;
+    update pgque.subscriber s set sub_paused = _pause_consumer.paused
+     where s.sub_id = pgque._subscriber(queue, consumer) and s.sub_paused <> _pause_consumer.paused;
     return case when found then 1 else 0 end;
 end
 $$;
 
--- 1 when the consumer was paused and runs now, 0 when it was running.
-create or replace function pgque.resume_consumer(queue text, consumer text) returns integer
-    language plpgsql security definer
+create or replace function pgque.pause_consumer(queue text, consumer text) returns integer
+    language sql security definer
     set search_path = pg_catalog, pgque, pg_temp
-as $$
-begin
-    update pgque.subscriber s set sub_paused = false
-     where s.sub_id = pgque._subscriber(queue, consumer) and s.sub_paused;
-    return case when found then 1 else 0 end;
-end
-$$;
+as $$ select pgque._pause_consumer(queue, consumer, true) $$;
+
+create or replace function pgque.resume_consumer(queue text, consumer text) returns integer
+    language sql security definer
+    set search_path = pg_catalog, pgque, pg_temp
+as $$ select pgque._pause_consumer(queue, consumer, false) $$;

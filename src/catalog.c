@@ -148,7 +148,7 @@ enum
 	QA_EXTERNAL, QA_DISABLE, QA_PAUSED, QA_FORCED, QA_MAX_COUNT,
 	QA_MAX_LAG, QA_IDLE, QA_MAX_RETRIES,
 	/* since 0.2.0: missing while a database still has the 0.1.0 tables */
-	QA_RESTRICTED, QA_DELIVERY_DELAY,
+	QA_RESTRICTED, QA_DELIVERY_DELAY, QA_MESSAGE_TTL, QA_EXPIRED_ACTION,
 	QA_COUNT
 };
 #define QA_FIRST_OPTIONAL	QA_RESTRICTED
@@ -157,7 +157,7 @@ enum
 static const Oid queue_column_types[QA_COUNT] = {
 	INT4OID, TEXTOID, INT4OID, INT4OID, XID8OID, XID8OID, BOOLOID,
 	BOOLOID, BOOLOID, BOOLOID, INT4OID, INTERVALOID, INTERVALOID, INT4OID,
-	BOOLOID, INTERVALOID
+	BOOLOID, INTERVALOID, INTERVALOID, TEXTOID
 };
 
 static const char *const queue_columns[QA_COUNT] = {
@@ -166,7 +166,7 @@ static const char *const queue_columns[QA_COUNT] = {
 	"queue_disable_insert", "queue_ticker_paused", "queue_tick_forced",
 	"queue_ticker_max_count", "queue_ticker_max_lag",
 	"queue_ticker_idle_period", "queue_max_retries", "queue_restricted",
-	"queue_delivery_delay"
+	"queue_delivery_delay", "queue_message_ttl", "queue_expired_action"
 };
 
 /*
@@ -196,8 +196,10 @@ catalog_reset(Datum arg, Oid relid)
 }
 
 /*
- * Does this database have the 0.2.0 schema's heap ranges? False while it
- * still has the 0.1.0 tables (the library was updated first).
+ * Does this database have the 0.2.0 schema (heap ranges, subconsumers,
+ * pausing)? False while it still has the 0.1.0 tables (the library was
+ * updated first). The upgrade alters pgque.tick and pgque.batch, whose
+ * relcache invalidation makes us look again.
  */
 bool
 pgque_schema_has_heap_ranges(void)
@@ -256,6 +258,17 @@ interval_usecs(Datum d)
 
 	return iv->time + (int64) iv->day * USECS_PER_DAY +
 		(int64) iv->month * DAYS_PER_MONTH * USECS_PER_DAY;
+}
+
+/* An optional interval column of pgque.queue in microseconds; 0 if null or missing. */
+static int64
+optional_usecs(Datum *values, bool *nulls, int column)
+{
+	AttrNumber	att = queue_attnums[column];
+
+	if (att == InvalidAttrNumber || nulls[att - 1])
+		return 0;
+	return interval_usecs(values[att - 1]);
 }
 
 /*
@@ -322,9 +335,10 @@ pgque_queue_fetch(const char *queue_name, int32 queue_id, Snapshot snapshot,
 		q->max_retries = DatumGetInt32(COL(QA_MAX_RETRIES));
 		q->restricted = queue_attnums[QA_RESTRICTED] != InvalidAttrNumber &&
 			DatumGetBool(COL(QA_RESTRICTED));
-		q->delivery_delay = queue_attnums[QA_DELIVERY_DELAY] == InvalidAttrNumber ||
-			n[queue_attnums[QA_DELIVERY_DELAY] - 1] ? 0 :
-			interval_usecs(COL(QA_DELIVERY_DELAY));
+		q->delivery_delay = optional_usecs(v, n, QA_DELIVERY_DELAY);
+		q->message_ttl = optional_usecs(v, n, QA_MESSAGE_TTL);
+		q->expired_drop = queue_attnums[QA_EXPIRED_ACTION] != InvalidAttrNumber &&
+			strcmp(TextDatumGetCString(COL(QA_EXPIRED_ACTION)), "drop") == 0;
 #undef COL
 	}
 	index_endscan(scan);

@@ -133,10 +133,11 @@ consume_sub_lookup(const char *queue_name, const char *consumer_name, Snapshot s
 {
 	static const Oid types[] = {TEXTOID, TEXTOID};
 	Datum		args[2];
+	bool		current = pgque_schema_has_heap_ranges();
 
 	args[0] = CStringGetTextDatum(queue_name);
 	args[1] = CStringGetTextDatum(consumer_name);
-	if (pgque_execute_snapshot(pgque_schema_has_heap_ranges() ?
+	if (pgque_execute_snapshot(current ?
 							   pgque_plan(&plan_sub,
 										  "select s.sub_queue, s.sub_id,"
 										  "       s.sub_role OPERATOR(pg_catalog.=) 'coop_main',"
@@ -173,7 +174,7 @@ consume_sub_lookup(const char *queue_name, const char *consumer_name, Snapshot s
 		sub->queue_id = DatumGetInt32(pgque_spi_value(0, 1));
 		sub->sub_id = DatumGetInt32(pgque_spi_value(0, 2));
 		sub->coop = DatumGetBool(pgque_spi_value(0, 3));
-		if (SPI_tuptable->tupdesc->natts > 3)
+		if (current)
 		{
 			Datum		ttl = pgque_spi_value_opt(0, 5, &isnull);
 
@@ -1091,26 +1092,12 @@ pgque_get_batch_events(PG_FUNCTION_ARGS)
 	window_events(&b, snap, 0, 0, false, &ev);
 	if (pgque_schema_has_heap_ranges())
 	{
-		static SPIPlanPtr plan_ttl;
-		static const Oid types[] = {INT4OID};
-		Datum		args[1];
-		bool		isnull;
-		Datum		ttl;
+		PgqueQueue	q;
 
-		args[0] = Int32GetDatum(b.queue_id);
-		if (pgque_execute_snapshot(pgque_plan(&plan_ttl,
-											  "select (pg_catalog.date_part('epoch', queue_message_ttl)"
-											  "        OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8,"
-											  "       queue_expired_action OPERATOR(pg_catalog.=) 'drop'"
-											  "  from pgque.queue where queue_id OPERATOR(pg_catalog.=) $1",
-											  1, types),
-								   args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT ||
-			SPI_processed != 1)
+		if (!pgque_queue_fetch(NULL, b.queue_id, snap, &q))
 			elog(ERROR, "queue %d of batch " INT64_FORMAT " is missing", b.queue_id, b.batch_id);
-		ttl = pgque_spi_value_opt(0, 1, &isnull);
-		if (!isnull)
-			expire_events(b.queue_id, b.sub_id, DatumGetInt64(ttl),
-						  DatumGetBool(pgque_spi_value(0, 2)), &ev, INT_MAX);
+		if (q.message_ttl > 0)
+			expire_events(b.queue_id, b.sub_id, q.message_ttl, q.expired_drop, &ev, INT_MAX);
 	}
 	batch_events_sort(&ev);
 	for (i = 0; i < ev.n; i++)

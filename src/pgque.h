@@ -65,6 +65,8 @@ typedef struct PgqueQueue
 	int32		max_retries;
 	bool		restricted;		/* only granted roles may use it (15_access.sql) */
 	int64		delivery_delay;	/* microseconds a send waits, 0: none */
+	int64		message_ttl;	/* microseconds an event lives, 0: for ever */
+	bool		expired_drop;	/* expired_action 'drop' (else 'dead_letter') */
 } PgqueQueue;
 
 /* catalog.c */

@@ -40,6 +40,7 @@
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
+#include "funcapi.h"
 #include "nodes/execnodes.h"
 #include "storage/lmgr.h"
 #include "utils/array.h"
@@ -65,6 +66,7 @@ PG_FUNCTION_INFO_V1(pgque_send_batch_jsonb);
 PG_FUNCTION_INFO_V1(pgque_insert_event);
 PG_FUNCTION_INFO_V1(pgque_insert_event_raw);
 PG_FUNCTION_INFO_V1(pgque_insert_events_raw);
+PG_FUNCTION_INFO_V1(pgque_produce_ids);
 
 /*
  * Event tables are read and written column by column in C: refuse one
@@ -325,7 +327,16 @@ check_produce(EventWriter *w)
 		pgque_check_access(w->queue.queue_id, "produce", 0);
 }
 
-/* A payload argument as text: jsonb is stored in its canonical text form. */
+/* jsonb is stored in its canonical text form */
+static Datum
+jsonb_text(Datum d)
+{
+	Jsonb	   *jb = DatumGetJsonbP(d);
+
+	return CStringGetTextDatum(JsonbToCString(NULL, &jb->root, VARSIZE(jb)));
+}
+
+/* A payload argument as text. */
 static Datum
 payload_arg(FunctionCallInfo fcinfo, int argno, bool is_jsonb, bool *isnull)
 {
@@ -333,11 +344,7 @@ payload_arg(FunctionCallInfo fcinfo, int argno, bool is_jsonb, bool *isnull)
 	if (*isnull)
 		return (Datum) 0;
 	if (is_jsonb)
-	{
-		Jsonb	   *jb = PG_GETARG_JSONB_P(argno);
-
-		return CStringGetTextDatum(JsonbToCString(NULL, &jb->root, VARSIZE(jb)));
-	}
+		return jsonb_text(PG_GETARG_DATUM(argno));
 	return PointerGetDatum(PG_GETARG_TEXT_PP(argno));
 }
 
@@ -409,7 +416,6 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
 	Datum		values[EV_NATTS];
 	bool		nulls[EV_NATTS];
 	Datum		type_value;
-	bool		type_null;
 	EventWriter w;
 	int			i;
 
@@ -421,12 +427,10 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
 	if (PG_NARGS() == 3)
 	{
 		type_arg_check(fcinfo);
-		type_null = false;
 		type_value = PointerGetDatum(PG_GETARG_TEXT_PP(1));
 	}
 	else
 	{
-		type_null = false;
 		type_value = CStringGetTextDatum("default");
 	}
 
@@ -443,18 +447,15 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
 		PG_RETURN_ARRAYTYPE_P(construct_empty_array(INT8OID));
 	}
 
+	if (is_jsonb)
+		for (i = 0; i < n; i++)
+			if (!elem_nulls[i])
+				elems[i] = jsonb_text(elems[i]);
+
 	event_writer_lookup(&w, queue_name, 0);
 	check_produce(&w);
 	if (w.queue.delivery_delay > 0)
 	{
-		if (is_jsonb)
-			for (i = 0; i < n; i++)
-				if (!elem_nulls[i])
-				{
-					Jsonb	   *jb = DatumGetJsonbP(elems[i]);
-
-					elems[i] = CStringGetTextDatum(JsonbToCString(NULL, &jb->root, VARSIZE(jb)));
-				}
 		ids = send_delayed(&w, type_value, elems, elem_nulls, n);
 		PG_RETURN_ARRAYTYPE_P(construct_array(ids, n, INT8OID, sizeof(int64),
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
@@ -465,20 +466,9 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
 	{
 		event_values_init(values, nulls);
 		values[EV_TYPE] = type_value;
-		nulls[EV_TYPE] = type_null;
-		if (!elem_nulls[i])
-		{
-			nulls[EV_DATA] = false;
-			if (is_jsonb)
-			{
-				Jsonb	   *jb = DatumGetJsonbP(elems[i]);
-
-				values[EV_DATA] = CStringGetTextDatum(JsonbToCString(NULL, &jb->root,
-																	 VARSIZE(jb)));
-			}
-			else
-				values[EV_DATA] = elems[i];
-		}
+		nulls[EV_TYPE] = false;
+		values[EV_DATA] = elems[i];
+		nulls[EV_DATA] = elem_nulls[i];
 		ids[i] = Int64GetDatum(event_writer_insert(&w, values, nulls));
 	}
 	event_writer_end(&w);
@@ -637,4 +627,37 @@ pgque_insert_events_raw(PG_FUNCTION_ARGS)
 	}
 	event_writer_end(&w);
 	PG_RETURN_INT64(n);
+}
+
+/*
+ * SQL: pgque._produce_ids(queue text, n int4, out queue_id int4,
+ *		out ev_ids bigint[])
+ *
+ * Internal, for send_at (extension/55_delay.sql): what send checks before it
+ * writes -- the queue exists and accepts events, the caller may produce to
+ * it -- and n ids from the queue's sequence, the ids the events will have.
+ */
+Datum
+pgque_produce_ids(PG_FUNCTION_ARGS)
+{
+	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
+	int32		n = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
+	TupleDesc	desc;
+	Datum		out[2];
+	bool		outnull[2] = {false, false};
+	Datum	   *ids;
+	EventWriter w;
+	int			i;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	event_writer_lookup(&w, queue_name, 0);
+	check_produce(&w);
+	ids = palloc(sizeof(Datum) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		ids[i] = Int64GetDatum(nextval_internal(w.seq, false));
+	out[0] = Int32GetDatum(w.queue.queue_id);
+	out[1] = PointerGetDatum(construct_array(ids, n, INT8OID, sizeof(int64),
+											 FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), out, outnull)));
 }

@@ -169,15 +169,7 @@ create sequence pgque.delay_bucket_seq;
 create table pgque.delay_template (
     ev_queue        int4        not null,
     ev_deliver_at   timestamptz not null,
-    ev_id           bigint      not null,
-    ev_time         timestamptz not null,
-    ev_txid         xid8        not null,
-    ev_type         text,
-    ev_data         text,
-    ev_extra1       text,
-    ev_extra2       text,
-    ev_extra3       text,
-    ev_extra4       text
+    like pgque.event_template
 );
 select pg_catalog.pg_extension_config_dump('pgque.delay_bucket', '');
 select pg_catalog.pg_extension_config_dump('pgque.delay_bucket_seq', '');
