@@ -43,8 +43,6 @@ constexpr statement k_send_batch_typed{"pgque_1_send_batch_typed",
                                        "select pgque.send_batch($1::text, $2::text, $3::text[])"};
 constexpr statement k_send_batch_json{"pgque_1_send_batch_json",
                                       "select pgque.send_batch($1::text, $2::text, $3::jsonb[])"};
-// send_at/send_in: the batch forms return NULL rather than '{}' for no
-// payloads when the time is in the future
 constexpr statement k_send_at{"pgque_1_send_at", "select pgque.send_at($1::text, $2::text, " PGQUE_AT("$3") ")"};
 constexpr statement k_send_at_typed{"pgque_1_send_at_typed",
                                     "select pgque.send_at($1::text, $2::text, $3::text, " PGQUE_AT("$4") ")"};
@@ -52,13 +50,13 @@ constexpr statement k_send_json_at{"pgque_1_send_json_at",
                                    "select pgque.send_at($1::text, $2::text, $3::jsonb, " PGQUE_AT("$4") ")"};
 constexpr statement k_send_batch_at{
     "pgque_1_send_batch_at",
-    "select coalesce(pgque.send_batch_at($1::text, $2::text[], " PGQUE_AT("$3") "), '{}')"};
+    "select pgque.send_batch_at($1::text, $2::text[], " PGQUE_AT("$3") ")"};
 constexpr statement k_send_batch_at_typed{
     "pgque_1_send_batch_at_typed",
-    "select coalesce(pgque.send_batch_at($1::text, $2::text, $3::text[], " PGQUE_AT("$4") "), '{}')"};
+    "select pgque.send_batch_at($1::text, $2::text, $3::text[], " PGQUE_AT("$4") ")"};
 constexpr statement k_send_batch_json_at{
     "pgque_1_send_batch_json_at",
-    "select coalesce(pgque.send_batch_at($1::text, $2::text, $3::jsonb[], " PGQUE_AT("$4") "), '{}')"};
+    "select pgque.send_batch_at($1::text, $2::text, $3::jsonb[], " PGQUE_AT("$4") ")"};
 constexpr statement k_send_in{"pgque_1_send_in", "select pgque.send_at($1::text, $2::text, " PGQUE_IN("$3") ")"};
 constexpr statement k_send_in_typed{"pgque_1_send_in_typed",
                                     "select pgque.send_at($1::text, $2::text, $3::text, " PGQUE_IN("$4") ")"};
@@ -66,13 +64,13 @@ constexpr statement k_send_json_in{"pgque_1_send_json_in",
                                    "select pgque.send_at($1::text, $2::text, $3::jsonb, " PGQUE_IN("$4") ")"};
 constexpr statement k_send_batch_in{
     "pgque_1_send_batch_in",
-    "select coalesce(pgque.send_batch_at($1::text, $2::text[], " PGQUE_IN("$3") "), '{}')"};
+    "select pgque.send_batch_at($1::text, $2::text[], " PGQUE_IN("$3") ")"};
 constexpr statement k_send_batch_in_typed{
     "pgque_1_send_batch_in_typed",
-    "select coalesce(pgque.send_batch_at($1::text, $2::text, $3::text[], " PGQUE_IN("$4") "), '{}')"};
+    "select pgque.send_batch_at($1::text, $2::text, $3::text[], " PGQUE_IN("$4") ")"};
 constexpr statement k_send_batch_json_in{
     "pgque_1_send_batch_json_in",
-    "select coalesce(pgque.send_batch_at($1::text, $2::text, $3::jsonb[], " PGQUE_IN("$4") "), '{}')"};
+    "select pgque.send_batch_at($1::text, $2::text, $3::jsonb[], " PGQUE_IN("$4") ")"};
 constexpr statement k_receive{
     "pgque_1_receive",
     "select msg_id, batch_id, type, payload, retry_count, " PGQUE_MICROS("created_at") ","
@@ -509,15 +507,25 @@ int client::maint() { return static_cast<int>(single_int64(m_conn.exec("select p
 
 // ------------------------------------------------------------ observe
 
+namespace {
+// The one row an info function returns for one queue (or consumer).
+template <class Row>
+Row only_row(std::vector<Row> rows, const char* function) {
+    if (rows.size() != 1) {
+        throw failure(std::string("pgque: ") + function + " returned " + std::to_string(rows.size()) + " rows");
+    }
+    return std::move(rows.front());
+}
+}  // namespace
+
 std::vector<queue_info> client::queue_info() {
     return queue_info_rows(m_conn.exec(std::string(k_queue_info_columns) + " from pgque.get_queue_info()"));
 }
 
 queue_info client::queue_info(std::string_view queue) {
-    auto rows = queue_info_rows(
-        m_conn.exec(std::string(k_queue_info_columns) + " from pgque.get_queue_info($1::text)", {str(queue)}));
-    if (rows.size() != 1) throw failure("pgque: get_queue_info returned " + std::to_string(rows.size()) + " rows");
-    return std::move(rows.front());
+    return only_row(queue_info_rows(m_conn.exec(
+                        std::string(k_queue_info_columns) + " from pgque.get_queue_info($1::text)", {str(queue)})),
+                    "get_queue_info");
 }
 
 std::vector<queue_config> client::queue_config() {
@@ -525,12 +533,9 @@ std::vector<queue_config> client::queue_config() {
 }
 
 queue_config client::queue_config(std::string_view queue) {
-    auto rows = queue_config_rows(
-        m_conn.exec(std::string(k_queue_config_columns) + " from pgque.get_queue_config($1::text)", {str(queue)}));
-    if (rows.size() != 1) {
-        throw failure("pgque: get_queue_config returned settings of " + std::to_string(rows.size()) + " queues");
-    }
-    return std::move(rows.front());
+    return only_row(queue_config_rows(m_conn.exec(
+                        std::string(k_queue_config_columns) + " from pgque.get_queue_config($1::text)", {str(queue)})),
+                    "get_queue_config");
 }
 
 std::vector<delayed_info> client::delayed_info() {
@@ -538,12 +543,9 @@ std::vector<delayed_info> client::delayed_info() {
 }
 
 delayed_info client::delayed_info(std::string_view queue) {
-    auto rows = delayed_info_rows(
-        m_conn.exec(std::string(k_delayed_info_columns) + " from pgque.get_delayed_info($1::text)", {str(queue)}));
-    if (rows.size() != 1) {
-        throw failure("pgque: get_delayed_info returned " + std::to_string(rows.size()) + " rows");
-    }
-    return std::move(rows.front());
+    return only_row(delayed_info_rows(m_conn.exec(
+                        std::string(k_delayed_info_columns) + " from pgque.get_delayed_info($1::text)", {str(queue)})),
+                    "get_delayed_info");
 }
 
 std::vector<consumer_info> client::consumer_info() {
@@ -556,13 +558,10 @@ std::vector<consumer_info> client::consumer_info(std::string_view queue) {
 }
 
 consumer_info client::consumer_info(std::string_view queue, std::string_view consumer) {
-    auto rows = consumer_info_rows(
-        m_conn.exec(std::string(k_consumer_info_columns) + " from pgque.get_consumer_info($1::text, $2::text)",
-                    {str(queue), str(consumer)}));
-    if (rows.size() != 1) {
-        throw failure("pgque: get_consumer_info returned " + std::to_string(rows.size()) + " rows");
-    }
-    return std::move(rows.front());
+    return only_row(consumer_info_rows(m_conn.exec(std::string(k_consumer_info_columns) +
+                                                       " from pgque.get_consumer_info($1::text, $2::text)",
+                                                   {str(queue), str(consumer)})),
+                    "get_consumer_info");
 }
 
 std::vector<status_row> client::status() {
