@@ -43,7 +43,11 @@ sq postgres "create role mallory login createdb" >/dev/null
 sq postgres "create database app owner mallory" >/dev/null
 sq app "create extension pgque"
 sq postgres "create role reader login in role pgque_reader" >/dev/null
-for qn in q1 q2; do sq app "select pgque.create_queue('$qn'), pgque.subscribe('$qn', 'c'), pgque.subscribe('$qn', 'd')" >/dev/null; done
+for qn in q1 q2; do sq app "select pgque.create_queue('$qn'), pgque.subscribe('$qn', 'c')" >/dev/null; done
+# d reads q2 only (subscribed to q1 and never reading it, d would fall
+# behind a rotation the worker manages before the readers' locks in section
+# 4, and status() would name d instead of the reader's row lock)
+sq app "select pgque.subscribe('q2', 'd')" >/dev/null
 wait_until "the worker serves app" 10 has_worker
 
 # --- 1. the database owner's traps on the search_path ------------------------------
@@ -103,8 +107,11 @@ hold() {   # sql: run it in a transaction that stays open for 20 s
     sleep 0.5
 }
 sq app "select pgque.set_queue_config(q, 'rotation_period', '0') from unnest(array['q1', 'q2']) q" >/dev/null
-hold "select pgque.subscribe('q1', 'c')"          # existing subscription
+# the newcomer first: once it holds q1's row the worker cannot switch q1, so
+# every later transaction (the other holds, and the tick c reads below) is
+# newer than the last switch and only the row lock holds rotation back
 hold "select pgque.subscribe('q1', 'newcomer')"   # a new one: holds q1 back from rotation
+hold "select pgque.subscribe('q1', 'c')"          # existing subscription
 hold "select pgque.unsubscribe('q2', 'c')"        # its rows stay locked until it ends
 check "q2 still flows to its other consumer (the unsubscribe has not committed)" flows q2 held d
 t0=$(date +%s%N)
