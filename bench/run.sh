@@ -8,7 +8,7 @@
 #   --fsync-off  fsync = off, synchronous_commit = off
 #   --full       the held-snapshot runs last 10 minutes each (default 3)
 #   --quick      short runs for trying the script out; numbers are not meaningful
-#   --only LIST  comma-separated subset of: single,batch,drain,bigtick,coop,latency,bloat,delay
+#   --only LIST  comma-separated subset of: single,batch,dedup,drain,bigtick,coop,latency,bloat,delay
 #                (delay -- bench/delay.sh, ~30 min on a cluster of its own, writing
 #                delay.md beside the result file -- runs only when named)
 #   --perf       also sample the consumer backend of each held-snapshot run
@@ -28,7 +28,7 @@ fsync=on
 quick=0
 full=0
 perf=0
-only="single,batch,drain,bigtick,coop,latency,bloat"
+only="single,batch,dedup,drain,bigtick,coop,latency,bloat"
 while [ $# -gt 0 ]; do
     case $1 in
         --fsync-off) fsync=off ;;
@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
         --full) full=1 ;;
         --perf) perf=1 ;;
         --only) only=$2; shift ;;
-        *) echo "usage: $0 [--fsync-off] [--full] [--quick] [--perf] [--only single,batch,drain,bigtick,coop,latency,bloat,delay]" >&2; exit 2 ;;
+        *) echo "usage: $0 [--fsync-off] [--full] [--quick] [--perf] [--only single,batch,dedup,drain,bigtick,coop,latency,bloat,delay]" >&2; exit 2 ;;
     esac
     shift
 done
@@ -262,6 +262,34 @@ if want single || want batch; then
     reset_raw
     qb -c "set client_min_messages = warning" -c "select pgque.drop_queue('bench_q', true)" >/dev/null
     qq -c "set client_min_messages = warning" -c "select pgq.drop_queue('bench_q', true)" >/dev/null
+fi
+
+# ---------------------------------------------------------------- dedup
+if want dedup; then
+    echo "bench: sends with a dedup_key, $ROUNDS x ${T}s per variant" >&2
+    # the re-send variant finds its 1,000 keys sent before
+    resend_setup() {
+        reset_pgque bench_q
+        qb -c "select count(pgque.send('bench_q', 'first', dedup_key => 'key-' || i)) from generate_series(1, 1000) i" >/dev/null
+    }
+    for ((r = 1; r <= ROUNDS; r++)); do
+        run_variant dplain bench send.sql reset_pgque bench_q
+        run_variant dkeyed bench send_keyed.sql reset_pgque bench_q
+        run_variant dresend bench send_resend.sql resend_setup
+    done
+    plain=$(echo ${R[dplain]} | mean); keyed=$(echo ${R[dkeyed]} | mean); resend=$(echo ${R[dresend]} | mean)
+    {
+        echo
+        echo "## 2b. Sends with a dedup_key vs plain sends"
+        echo
+        echo "pgbench, 4 clients (-j 2), prepared statements, one send per transaction, ${T} s per run, $ROUNDS rounds interleaved; tx/s is the mean of the rounds. A keyed send locks its key, looks it up in the three key tables with a fresh snapshot, sends, and writes the key (src/dedup.c)."
+        echo
+        echo "| path | tx/s (rounds) | ratio to plain send | machine CPU busy (rounds) |"
+        echo "|---|---|---|---|"
+        echo "| \`pgque.send(queue, \$1)\` (baseline) | $(fmt "$plain") ($(fmtl ${R[dplain]})) | 1.00 | $(busy dplain) |"
+        echo "| \`pgque.send(queue, \$1, dedup_key => k)\`, a new key each time | $(fmt "$keyed") ($(fmtl ${R[dkeyed]})) | $(ratio "$keyed" "$plain") | $(busy dkeyed) |"
+        echo "| the same, a key sent before (re-send: lookup, no event) | $(fmt "$resend") ($(fmtl ${R[dresend]})) | $(ratio "$resend" "$plain") | $(busy dresend) |"
+    } >>"$out"
 fi
 
 # ---------------------------------------------------------------- drain

@@ -66,6 +66,8 @@ create table pgque.queue (
     queue_message_ttl           interval,
     queue_expired_action        text        not null default 'dead_letter',
     queue_paused                boolean     not null default false,
+    -- how long a send's dedup_key is remembered (extension/25_dedup.sql)
+    queue_dedup_window          interval    not null default '1 hour',
 
     -- the ranges set_queue_config() accepts (see there)
     constraint queue_ntables_check check (queue_ntables = 3),
@@ -82,7 +84,9 @@ create table pgque.queue (
     constraint queue_retry_max_delay_check check (queue_retry_max_delay between '0' and '365 days'),
     constraint queue_retry_jitter_check check (queue_retry_jitter between 0 and 1),
     constraint queue_message_ttl_check check (queue_message_ttl > '0' and queue_message_ttl <= '3650 days'),
-    constraint queue_expired_action_check check (queue_expired_action in ('dead_letter', 'drop'))
+    constraint queue_expired_action_check check (queue_expired_action in ('dead_letter', 'drop')),
+    constraint queue_dedup_window_check
+        check (queue_dedup_window between '1 second' and '365 days')
 );
 
 create table pgque.consumer (
@@ -258,6 +262,32 @@ create table pgque.delay_template (
     like pgque.event_template
 );
 
+-- Dedup keys of sends (extension/25_dedup.sql, src/dedup.c). A key is
+-- written to pgque.dedup_<k>, k = the epoch of its time modulo 3, epochs
+-- being dr_period long (the longest dedup_window of any queue). The table
+-- of the epoch after the current one holds only keys two epochs old or
+-- older, so maint() TRUNCATEs it; nothing is deleted row by row. After
+-- dr_period changes, epochs shift: no table is emptied before
+-- dr_frozen_until.
+create table pgque.dedup_ring (
+    singleton       boolean     primary key default true check (singleton),
+    dr_period       interval    not null default '1 hour',
+    dr_frozen_until timestamptz,
+    constraint dedup_ring_period_check check (dr_period between '1 second' and '365 days')
+);
+insert into pgque.dedup_ring default values;
+create table pgque.dedup_0 (
+    dk_queue        int4        not null,
+    dk_key          text        not null,
+    dk_id           bigint      not null,
+    dk_time         timestamptz not null
+);
+create index dedup_0_key_idx on pgque.dedup_0 (dk_queue, dk_key);
+create table pgque.dedup_1 (like pgque.dedup_0);
+create index dedup_1_key_idx on pgque.dedup_1 (dk_queue, dk_key);
+create table pgque.dedup_2 (like pgque.dedup_0);
+create index dedup_2_key_idx on pgque.dedup_2 (dk_queue, dk_key);
+
 -- Events a subscriber gave up on after max_retries.
 create table pgque.dead_letter (
     dl_id           bigserial   primary key,
@@ -323,6 +353,10 @@ select pg_catalog.pg_extension_config_dump('pgque.dead_letter', '');
 select pg_catalog.pg_extension_config_dump('pgque.queue_grant', '');
 select pg_catalog.pg_extension_config_dump('pgque.delay_bucket', '');
 select pg_catalog.pg_extension_config_dump('pgque.delay_bucket_seq', '');
+select pg_catalog.pg_extension_config_dump('pgque.dedup_ring', '');
+select pg_catalog.pg_extension_config_dump('pgque.dedup_0', '');
+select pg_catalog.pg_extension_config_dump('pgque.dedup_1', '');
+select pg_catalog.pg_extension_config_dump('pgque.dedup_2', '');
 select pg_catalog.pg_extension_config_dump('pgque.queue_queue_id_seq', '');
 select pg_catalog.pg_extension_config_dump('pgque.consumer_co_id_seq', '');
 select pg_catalog.pg_extension_config_dump('pgque.subscriber_sub_id_seq', '');

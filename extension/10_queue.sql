@@ -150,6 +150,9 @@ begin
         when 'expired_action' then
             v_type := 'text'; v_check := '$1 in (''dead_letter'', ''drop'')';
             v_hint := 'Expected dead_letter or drop.';
+        when 'dedup_window' then
+            v_type := 'interval'; v_check := '$1 between interval ''1 second'' and interval ''365 days''';
+            v_hint := 'Expected an interval from 1 second to 365 days, such as ''1 hour''.';
         when 'ticker_paused', 'external_ticker', 'restricted' then
             v_type := 'bool'; v_check := '$1 is not null';
             v_hint := 'Expected true or false.';
@@ -159,12 +162,15 @@ begin
                       hint = 'Valid parameters: ticker_max_count, ticker_max_lag, ticker_idle_period, '
                              'ticker_paused, rotation_period, external_ticker, max_retries, restricted, '
                              'delivery_delay, retry_delay, retry_backoff, retry_max_delay, retry_jitter, '
-                             'message_ttl, expired_action.';
+                             'message_ttl, expired_action, dedup_window.';
     end case;
 
     if value is null then
         execute format('update pgque.queue set %I = default where queue_id = $1',
                        'queue_' || v_param) using v_id;
+        if v_param = 'dedup_window' then
+            perform pgque._dedup_period_update();
+        end if;
         return 1;
     end if;
 
@@ -182,6 +188,9 @@ begin
 
     execute format('update pgque.queue set %I = $1::%s where queue_id = $2',
                    'queue_' || v_param, v_type) using value, v_id;
+    if v_param = 'dedup_window' then
+        perform pgque._dedup_period_update();
+    end if;
     return 1;
 end
 $$;
@@ -216,6 +225,7 @@ begin
             ('retry_jitter', q.queue_retry_jitter::text),
             ('message_ttl', q.queue_message_ttl::text),
             ('expired_action', q.queue_expired_action),
+            ('dedup_window', q.queue_dedup_window::text),
             ('paused', q.queue_paused::text)) v(param, value)
      where get_queue_config.queue is null or q.queue_name = get_queue_config.queue
      order by q.queue_name;

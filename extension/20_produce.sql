@@ -3,23 +3,35 @@
 -- event tables directly, so EXECUTE (granted to pgque_writer) is the only
 -- permission they need.
 
-create or replace function pgque.send(queue_name text, payload text) returns bigint
-    language c volatile as 'MODULE_PATHNAME', 'pgque_send_text';
-create or replace function pgque.send(queue_name text, payload jsonb) returns bigint
-    language c volatile as 'MODULE_PATHNAME', 'pgque_send_jsonb';
-create or replace function pgque.send(queue_name text, type_name text, payload text) returns bigint
-    language c volatile as 'MODULE_PATHNAME', 'pgque_send_text';
-create or replace function pgque.send(queue_name text, type_name text, payload jsonb) returns bigint
-    language c volatile as 'MODULE_PATHNAME', 'pgque_send_jsonb';
+-- (The symbols without "2" serve databases still on the 0.1.0 SQL.)
+-- priority: 0 (default) to 9, higher first. dedup_key: a second send of
+-- the same key to the same queue within its dedup_window returns the first
+-- send's id and sends nothing (extension/25_dedup.sql).
+create or replace function pgque.send(queue_name text, payload text,
+    priority int default 0, dedup_key text default null) returns bigint
+    language c volatile as 'MODULE_PATHNAME', 'pgque_send_text2';
+create or replace function pgque.send(queue_name text, payload jsonb,
+    priority int default 0, dedup_key text default null) returns bigint
+    language c volatile as 'MODULE_PATHNAME', 'pgque_send_jsonb2';
+create or replace function pgque.send(queue_name text, type_name text, payload text,
+    priority int default 0, dedup_key text default null) returns bigint
+    language c volatile as 'MODULE_PATHNAME', 'pgque_send_text2';
+create or replace function pgque.send(queue_name text, type_name text, payload jsonb,
+    priority int default 0, dedup_key text default null) returns bigint
+    language c volatile as 'MODULE_PATHNAME', 'pgque_send_jsonb2';
 
-create or replace function pgque.send_batch(queue_name text, payloads text[]) returns bigint[]
-    language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_text';
-create or replace function pgque.send_batch(queue_name text, payloads jsonb[]) returns bigint[]
-    language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_jsonb';
-create or replace function pgque.send_batch(queue_name text, type_name text, payloads text[]) returns bigint[]
-    language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_text';
-create or replace function pgque.send_batch(queue_name text, type_name text, payloads jsonb[]) returns bigint[]
-    language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_jsonb';
+create or replace function pgque.send_batch(queue_name text, payloads text[],
+    priority int default 0) returns bigint[]
+    language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_text2';
+create or replace function pgque.send_batch(queue_name text, payloads jsonb[],
+    priority int default 0) returns bigint[]
+    language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_jsonb2';
+create or replace function pgque.send_batch(queue_name text, type_name text, payloads text[],
+    priority int default 0) returns bigint[]
+    language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_text2';
+create or replace function pgque.send_batch(queue_name text, type_name text, payloads jsonb[],
+    priority int default 0) returns bigint[]
+    language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_jsonb2';
 
 create or replace function pgque.insert_event(queue_name text, ev_type text, ev_data text) returns bigint
     language c volatile as 'MODULE_PATHNAME', 'pgque_insert_event';

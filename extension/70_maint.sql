@@ -146,6 +146,7 @@ begin
     for q in select queue_name from pgque.queue order by queue_name loop
         v_cnt := v_cnt + pgque.maint_rotate_tables_step1(q.queue_name);
     end loop;
+    v_cnt := v_cnt + pgque.maint_dedup();
 
     -- closed batches are history once a newer row of the subscriber exists
     delete from pgque.batch b

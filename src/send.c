@@ -54,6 +54,7 @@
 #include "utils/xid8.h"
 
 #include "access.h"
+#include "dedup.h"
 #include "heap_range.h"
 #include "queue_cache.h"
 #include "send.h"
@@ -63,6 +64,10 @@ PG_FUNCTION_INFO_V1(pgque_send_text);
 PG_FUNCTION_INFO_V1(pgque_send_jsonb);
 PG_FUNCTION_INFO_V1(pgque_send_batch_text);
 PG_FUNCTION_INFO_V1(pgque_send_batch_jsonb);
+PG_FUNCTION_INFO_V1(pgque_send_text2);
+PG_FUNCTION_INFO_V1(pgque_send_jsonb2);
+PG_FUNCTION_INFO_V1(pgque_send_batch_text2);
+PG_FUNCTION_INFO_V1(pgque_send_batch_jsonb2);
 PG_FUNCTION_INFO_V1(pgque_insert_event);
 PG_FUNCTION_INFO_V1(pgque_insert_event_raw);
 PG_FUNCTION_INFO_V1(pgque_insert_events_raw);
@@ -308,15 +313,58 @@ event_writer_end(EventWriter *w)
 	table_close(w->rel, NoLock);
 }
 
-/* send's type_name: NULL only through insert_event(), PgQ's primitive */
-static void
-type_arg_check(FunctionCallInfo fcinfo)
+/*
+ * The arguments of send and send_batch: (queue_name, [type_name,] payload,
+ * priority [, dedup_key]). The defaults make PostgreSQL pass all of them,
+ * so the form is told by the count. A database still on the 0.1.0 SQL
+ * calls the symbols without "2": (queue_name, [type_name,] payload).
+ */
+typedef struct SendArgs
 {
-	if (PG_ARGISNULL(1))
+	Datum		type_value;
+	int			payload_argno;
+	text	   *dedup_key;		/* NULL: none */
+} SendArgs;
+
+static void
+send_args(FunctionCallInfo fcinfo, bool v2, bool has_dedup_key, SendArgs *a)
+{
+	int			nargs = PG_NARGS() - (v2 && has_dedup_key ? 1 : 0);
+	int			priority_argno = v2 ? nargs - 1 : -1;
+
+	a->payload_argno = v2 ? nargs - 2 : nargs - 1;
+	if (a->payload_argno == 2)
+	{
+		/* send's type_name: NULL only through insert_event(), PgQ's primitive */
+		if (PG_ARGISNULL(1))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("type_name must not be null"),
+					 errhint("Leave the type out to send type 'default', or use pgque.insert_event() for an event without a type.")));
+		a->type_value = PointerGetDatum(PG_GETARG_TEXT_PP(1));
+	}
+	else
+		a->type_value = CStringGetTextDatum("default");
+
+	a->dedup_key = NULL;
+	if (!v2)
+		return;
+	if (PG_ARGISNULL(priority_argno) || PG_GETARG_INT32(priority_argno) < 0 ||
+		PG_GETARG_INT32(priority_argno) > 9)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("type_name must not be null"),
-				 errhint("Leave the type out to send type 'default', or use pgque.insert_event() for an event without a type.")));
+				 errmsg("priority must be between 0 and 9"),
+				 errhint("0 is the default; higher priorities are received first.")));
+	if (PG_GETARG_INT32(priority_argno) > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("priorities are not supported yet")));
+
+	if (has_dedup_key && !PG_ARGISNULL(PG_NARGS() - 1))
+	{
+		a->dedup_key = PG_GETARG_TEXT_PP(PG_NARGS() - 1);
+		dedup_key_check(a->dedup_key);
+	}
 }
 
 /* Producing to a restricted queue needs a 'produce' grant (access.c). */
@@ -356,58 +404,76 @@ event_values_init(Datum *values, bool *nulls)
 }
 
 static Datum
-send_common(FunctionCallInfo fcinfo, bool is_jsonb)
+send_common(FunctionCallInfo fcinfo, bool is_jsonb, bool v2)
 {
 	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
-	int			payload_arg_no = PG_NARGS() - 1;
+	SendArgs	a;
 	Datum		values[EV_NATTS];
 	bool		nulls[EV_NATTS];
 	EventWriter w;
 	int64		ev_id;
 
+	send_args(fcinfo, v2, true, &a);
 	event_values_init(values, nulls);
-	if (PG_NARGS() == 3)
-	{
-		type_arg_check(fcinfo);
-		values[EV_TYPE] = PointerGetDatum(PG_GETARG_TEXT_PP(1));
-		nulls[EV_TYPE] = false;
-	}
-	else
-	{
-		values[EV_TYPE] = CStringGetTextDatum("default");
-		nulls[EV_TYPE] = false;
-	}
-	values[EV_DATA] = payload_arg(fcinfo, payload_arg_no, is_jsonb, &nulls[EV_DATA]);
+	values[EV_TYPE] = a.type_value;
+	nulls[EV_TYPE] = false;
+	values[EV_DATA] = payload_arg(fcinfo, a.payload_argno, is_jsonb, &nulls[EV_DATA]);
 
 	event_writer_lookup(&w, queue_name, 0);
 	check_produce(&w);
+	if (a.dedup_key != NULL)
+	{
+		/* sent before within the window (or by a transaction we waited for) */
+		ev_id = dedup_find(w.queue.queue_id, a.dedup_key);
+		if (ev_id != 0)
+			PG_RETURN_INT64(ev_id);
+	}
 	if (w.queue.delivery_delay > 0)
-		PG_RETURN_DATUM(send_delayed(&w, values[EV_TYPE], &values[EV_DATA], &nulls[EV_DATA], 1)[0]);
-	event_writer_open(&w);
-	ev_id = event_writer_insert(&w, values, nulls);
-	event_writer_end(&w);
+		ev_id = DatumGetInt64(send_delayed(&w, values[EV_TYPE], &values[EV_DATA],
+										   &nulls[EV_DATA], 1)[0]);
+	else
+	{
+		event_writer_open(&w);
+		ev_id = event_writer_insert(&w, values, nulls);
+		event_writer_end(&w);
+	}
+	if (a.dedup_key != NULL)
+		dedup_remember(w.queue.queue_id, a.dedup_key, ev_id);
 	PG_RETURN_INT64(ev_id);
 }
 
-/* SQL: pgque.send(queue_name text, [type_name text,] payload text) */
+/* SQL: pgque.send(queue_name text, [type_name text,] payload text, priority, dedup_key) */
 Datum
 pgque_send_text(PG_FUNCTION_ARGS)
 {
-	return send_common(fcinfo, false);
+	return send_common(fcinfo, false, false);
 }
 
-/* SQL: pgque.send(queue_name text, [type_name text,] payload jsonb) */
+Datum
+pgque_send_text2(PG_FUNCTION_ARGS)
+{
+	return send_common(fcinfo, false, true);
+}
+
+/* SQL: pgque.send(queue_name text, [type_name text,] payload jsonb, priority, dedup_key) */
 Datum
 pgque_send_jsonb(PG_FUNCTION_ARGS)
 {
-	return send_common(fcinfo, true);
+	return send_common(fcinfo, true, false);
+}
+
+Datum
+pgque_send_jsonb2(PG_FUNCTION_ARGS)
+{
+	return send_common(fcinfo, true, true);
 }
 
 static Datum
-send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
+send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb, bool v2)
 {
 	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
-	int			array_arg_no = PG_NARGS() - 1;
+	SendArgs	a;
+	int			array_arg_no;
 	ArrayType  *arr;
 	Datum	   *elems;
 	bool	   *elem_nulls;
@@ -419,20 +485,14 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
 	EventWriter w;
 	int			i;
 
+	send_args(fcinfo, v2, false, &a);
+	array_arg_no = a.payload_argno;
+	type_value = a.type_value;
 	if (PG_ARGISNULL(array_arg_no))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("payloads must not be null"),
 				 errhint("Pass an empty array to send nothing.")));
-	if (PG_NARGS() == 3)
-	{
-		type_arg_check(fcinfo);
-		type_value = PointerGetDatum(PG_GETARG_TEXT_PP(1));
-	}
-	else
-	{
-		type_value = CStringGetTextDatum("default");
-	}
 
 	arr = PG_GETARG_ARRAYTYPE_P(array_arg_no);
 	deconstruct_array(arr, is_jsonb ? JSONBOID : TEXTOID, -1, false,
@@ -477,18 +537,30 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
 										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
-/* SQL: pgque.send_batch(queue_name text, [type_name text,] payloads text[]) */
+/* SQL: pgque.send_batch(queue_name text, [type_name text,] payloads text[], priority) */
 Datum
 pgque_send_batch_text(PG_FUNCTION_ARGS)
 {
-	return send_batch_common(fcinfo, false);
+	return send_batch_common(fcinfo, false, false);
 }
 
-/* SQL: pgque.send_batch(queue_name text, [type_name text,] payloads jsonb[]) */
+Datum
+pgque_send_batch_text2(PG_FUNCTION_ARGS)
+{
+	return send_batch_common(fcinfo, false, true);
+}
+
+/* SQL: pgque.send_batch(queue_name text, [type_name text,] payloads jsonb[], priority) */
 Datum
 pgque_send_batch_jsonb(PG_FUNCTION_ARGS)
 {
-	return send_batch_common(fcinfo, true);
+	return send_batch_common(fcinfo, true, false);
+}
+
+Datum
+pgque_send_batch_jsonb2(PG_FUNCTION_ARGS)
+{
+	return send_batch_common(fcinfo, true, true);
 }
 
 /*

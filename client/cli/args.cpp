@@ -29,7 +29,7 @@ const std::vector<command_spec>& commands() {
         {"unsubscribe", 2, 2, {"--subconsumer", "--retry-open-batch"}},
         {"pause", 1, 2, {}},
         {"resume", 1, 2, {}},
-        {"send", 1, 2, {"--type", "--lines", "--at", "--delay"}},
+        {"send", 1, 2, {"--type", "--lines", "--at", "--delay", "--priority", "--key"}},
         {"tail", 2, 2, {"--count", "--timeout", "--batch-size", "--subscribe", "--subconsumer", "--dead-interval"}},
         {"dlq list", 1, 1, {"--limit"}},
         {"dlq replay", 0, SIZE_MAX, {"--all"}},
@@ -49,7 +49,7 @@ bool takes_value(const std::string& flag) {
     static const std::vector<std::string> valued = {"--dsn",        "--color", "--type",  "--count",
                                                     "--timeout",    "--limit", "--watch", "--watch-count",
                                                     "--batch-size", "--older-than", "--subconsumer",
-                                                    "--dead-interval", "--at", "--delay"};
+                                                    "--dead-interval", "--at", "--delay", "--priority", "--key"};
     return std::find(valued.begin(), valued.end(), flag) != valued.end();
 }
 
@@ -187,6 +187,8 @@ arguments parse_args(const std::vector<std::string>& argv) {
             }
             (name == "--at" ? a.at : a.delay) = value;
         }
+        else if (name == "--priority") a.priority = static_cast<int>(parse_count(name, value, 0, 9));
+        else if (name == "--key") a.key = value;
         else if (name == "--all") a.all = true;
         else if (name == "--subscribe") a.subscribe = true;
         else if (name == "--retry-open-batch") a.retry_open_batch = true;
@@ -229,6 +231,11 @@ arguments parse_args(const std::vector<std::string>& argv) {
         }
     }
     if (a.at && a.delay) throw usage("send takes --at or --delay, not both");
+    if ((a.at || a.delay) && (a.key || a.priority != 0)) {
+        throw usage("send --at/--delay takes no --key or --priority (a queue's delivery_delay does)");
+    }
+    if (a.lines && a.key) throw usage("send --key sends one event: it does not go with --lines");
+    if (a.lines && a.json_payload && a.priority != 0) throw usage("send --lines --json takes no --priority");
     if (spec_name == "send" && a.lines && n == 2 && a.positional[1] != "-") {
         throw usage("send --lines reads the payloads from stdin: give no PAYLOAD");
     }
@@ -268,6 +275,7 @@ std::string help_text(const std::string& command, const std::string& subcommand)
             "  pause QUEUE [CONSUMER]         hand nothing to the queue's consumers (or to one)\n"
             "  resume QUEUE [CONSUMER]        undo pause\n"
             "  send QUEUE [PAYLOAD] [--type T] [--lines] [--json] [--at TIME | --delay DUR]\n"
+            "       [--priority N] [--key K]\n"
             "                                 send an event (payload from stdin if omitted)\n"
             "  tail QUEUE CONSUMER [--count N] [--timeout DUR] [--subscribe] [--subconsumer NAME]\n"
             "                                 follow a queue as subscribed CONSUMER, print each message\n"
@@ -327,7 +335,7 @@ std::string help_text(const std::string& command, const std::string& subcommand)
                "Queues need the role pgque_admin, consumers pgque_reader.\n";
     } else if (name == "send") {
         body = "Usage: pgque send QUEUE [PAYLOAD | -] [--type TYPE] [--lines] [--json]\n"
-               "                  [--at TIME | --delay DURATION]\n\n"
+               "                  [--at TIME | --delay DURATION] [--priority N] [--key KEY]\n\n"
                "Sends one event and prints its id. Without PAYLOAD (or with -) the payload is read\n"
                "from stdin, one trailing newline removed. With --lines every line of stdin is one\n"
                "event (sent in one call) and every id is printed.\n"
@@ -340,6 +348,9 @@ std::string help_text(const std::string& command, const std::string& subcommand)
                "                interval: 30s, 250ms, 5min, '5 minutes', '1 day 2 hours'\n"
                "                A time not in the future sends now. The id printed is the id\n"
                "                consumers will see.\n"
+               "  --priority N  0 (default) to 9: higher priorities are received first\n"
+               "  --key KEY     idempotent send: if KEY was sent to QUEUE within its dedup_window,\n"
+               "                nothing is sent and the first send's id is printed\n"
                "  --json        (after send) the payload is JSON: it is checked before anything is\n"
                "                sent (invalid JSON: exit 4, nothing sent) and stored as jsonb's\n"
                "                canonical text; the output is JSON too. Before the command, --json\n"

@@ -607,6 +607,8 @@ int cmd_send(command_context& c) {
         if (c.args.lines) {
             ids = when ? client.send_batch_json_at(queue, type, payloads, *when)
                        : client.send_batch_json(queue, type, payloads);
+        } else if (c.args.key || c.args.priority != 0) {
+            ids.push_back(client.send_json(queue, type, payloads[0], {c.args.priority, c.args.key}));
         } else {
             ids.push_back(when ? client.send_json_at(queue, type, payloads[0], *when)
                                : client.send_json(queue, type, payloads[0]));
@@ -616,6 +618,11 @@ int cmd_send(command_context& c) {
         const std::string type = c.args.type.value_or("default");
         if (c.args.lines) ids = client.send_batch_at(queue, type, payloads, *when);
         else ids.push_back(client.send_at(queue, type, payloads[0], *when));
+    } else if (c.args.key || c.args.priority != 0) {
+        const pgque::send_options options{c.args.priority, c.args.key};
+        const std::string type = c.args.type.value_or("default");
+        if (c.args.lines) ids = client.send_batch(queue, type, payloads, options);
+        else ids.push_back(client.send(queue, type, payloads[0], options));
     } else if (c.args.lines) {
         ids = c.args.type ? client.send_batch(queue, *c.args.type, payloads) : client.send_batch(queue, payloads);
     } else {

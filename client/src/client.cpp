@@ -38,6 +38,12 @@ struct statement {
 constexpr statement k_send{"pgque_1_send", "select pgque.send($1::text, $2::text)"};
 constexpr statement k_send_typed{"pgque_1_send_typed", "select pgque.send($1::text, $2::text, $3::text)"};
 constexpr statement k_send_json{"pgque_1_send_json", "select pgque.send($1::text, $2::text, $3::jsonb)"};
+constexpr statement k_send_opts{"pgque_1_send_opts",
+                                 "select pgque.send($1::text, $2::text, $3::text, $4::int, $5::text)"};
+constexpr statement k_send_json_opts{"pgque_1_send_json_opts",
+                                      "select pgque.send($1::text, $2::text, $3::jsonb, $4::int, $5::text)"};
+constexpr statement k_send_batch_opts{"pgque_1_send_batch_opts",
+                                       "select pgque.send_batch($1::text, $2::text, $3::text[], $4::int)"};
 constexpr statement k_send_batch{"pgque_1_send_batch", "select pgque.send_batch($1::text, $2::text[])"};
 constexpr statement k_send_batch_typed{"pgque_1_send_batch_typed",
                                        "select pgque.send_batch($1::text, $2::text, $3::text[])"};
@@ -267,6 +273,18 @@ std::int64_t client::send_json(std::string_view queue, std::string_view type, st
     return single_int64(run(m_conn, k_send_json, {str(queue), str(type), str(json)}));
 }
 
+std::int64_t client::send(std::string_view queue, std::string_view type, std::string_view payload,
+                          const send_options& options) {
+    return single_int64(run(m_conn, k_send_opts,
+                            {str(queue), str(type), str(payload), num(options.priority), options.dedup_key}));
+}
+
+std::int64_t client::send_json(std::string_view queue, std::string_view type, std::string_view json,
+                               const send_options& options) {
+    return single_int64(run(m_conn, k_send_json_opts,
+                            {str(queue), str(type), str(json), num(options.priority), options.dedup_key}));
+}
+
 namespace {
 
 std::vector<std::int64_t> id_array(const result& r) {
@@ -288,6 +306,14 @@ std::vector<std::int64_t> client::send_batch(std::string_view queue, std::string
 std::vector<std::int64_t> client::send_batch_json(std::string_view queue, std::string_view type,
                                                   const std::vector<std::string>& payloads) {
     return id_array(run(m_conn, k_send_batch_json, {str(queue), str(type), detail::array_literal(payloads)}));
+}
+
+std::vector<std::int64_t> client::send_batch(std::string_view queue, std::string_view type,
+                                             const std::vector<std::string>& payloads, const send_options& options) {
+    if (options.dedup_key)
+        throw usage_error("pgque: send_batch takes no dedup_key; send keyed events one by one");
+    return id_array(
+        run(m_conn, k_send_batch_opts, {str(queue), str(type), detail::array_literal(payloads), num(options.priority)}));
 }
 
 // ------------------------------------------------- delayed delivery

@@ -823,6 +823,27 @@ TEST_F(CliTest, PauseAndResume) {
     EXPECT_EQ(cli({"pause"}).exit_code, 1);
 }
 
+TEST_F(CliTest, SendWithAKeyPrintsTheFirstIdAgain) {
+    auto q = make_queue("cli_key");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    auto first = cli({"send", q, "once", "--key", "job-1"});
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    auto again = cli({"send", q, "twice", "--key", "job-1", "--type", "t"});
+    ASSERT_EQ(again.exit_code, 0) << again.err;
+    EXPECT_EQ(again.out, first.out);
+    auto json = cli({"send", q, "{\"n\": 1}", "--key", "job-1", "--json"});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    EXPECT_EQ(static_cast<std::int64_t>(json_number(json.out, "id")), std::stoll(first.out));
+    tick(q);
+    auto got = admin().receive(q, "r");
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got.messages[0].payload, "once");
+    ASSERT_TRUE(admin().ack(got.id));
+    // a bad priority stops before anything is sent
+    auto bad = cli({"send", q, "x", "--priority", "12"});
+    EXPECT_NE(bad.exit_code, 0);
+}
+
 TEST_F(CliTest, SendLaterWithAtOrDelay) {
     auto q = make_queue("cli_later");
     ASSERT_TRUE(admin().subscribe(q, "r"));

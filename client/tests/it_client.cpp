@@ -893,6 +893,42 @@ TEST_F(ClientTest, QueueConfigReadsEverySetting) {
     EXPECT_TRUE(waiting_listed);
 }
 
+TEST_F(ClientTest, DedupKeyReturnsTheFirstSendsIdAndSendsNothing) {
+    auto q = make_queue("dedup");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    pgque::send_options keyed;
+    keyed.dedup_key = "order-17";
+    std::int64_t first = admin().send(q, "order", "{\"n\": 17}", keyed);
+    EXPECT_EQ(admin().send(q, "order", "sent again", keyed), first);
+    EXPECT_EQ(admin().send_json(q, "order", "{\"again\": true}", keyed), first);
+    keyed.dedup_key = "order-18";
+    std::int64_t other = admin().send_json(q, "order", "{\"n\": 18}", keyed);
+    EXPECT_NE(other, first);
+    // without a key, or priority 0 given explicitly: a plain send
+    std::int64_t plain = admin().send(q, "order", "plain", pgque::send_options{});
+    tick(q);
+    auto got = admin().receive(q, "r");
+    ASSERT_EQ(got.size(), 3u);
+    EXPECT_EQ(got.messages[0].msg_id, first);
+    EXPECT_EQ(got.messages[0].payload, "{\"n\": 17}");
+    EXPECT_EQ(got.messages[1].msg_id, other);
+    EXPECT_EQ(got.messages[2].msg_id, plain);
+    EXPECT_TRUE(admin().ack(got.id));
+
+    // a batch takes no key; a priority out of range is the server's 22023
+    pgque::send_options batch_keyed;
+    batch_keyed.dedup_key = "k";
+    EXPECT_THROW(static_cast<void>(admin().send_batch(q, "t", {"a"}, batch_keyed)), pgque::usage_error);
+    pgque::send_options bad;
+    bad.priority = 10;
+    try {
+        static_cast<void>(admin().send(q, "t", "x", bad));
+        FAIL() << "priority 10 was accepted";
+    } catch (const pgque::sql_error& e) {
+        EXPECT_EQ(e.sqlstate(), "22023");
+    }
+}
+
 TEST_F(PrivateDbClientTest, DeliveryDelayHoldsPlainSends) {
     auto q = make_queue("dd");
     admin().set_queue_config(q, "delivery_delay", "300 milliseconds");

@@ -57,6 +57,22 @@ TEST(CliArgs, SendLater) {
     EXPECT_THROW(static_cast<void>(parse_args({"tail", "q", "c", "--at", "now"})), usage);
 }
 
+TEST(CliArgs, SendPriorityAndKey) {
+    arguments a = parse_args({"send", "q", "x", "--priority", "9", "--key", "order-1"});
+    EXPECT_EQ(a.priority, 9);
+    EXPECT_EQ(a.key, "order-1");
+    EXPECT_EQ(parse_args({"send", "q", "x"}).priority, 0);
+    EXPECT_FALSE(parse_args({"send", "q", "x"}).key.has_value());
+    EXPECT_EQ(parse_args({"send", "q", "--lines", "--priority=3"}).priority, 3);
+    EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "x", "--priority", "10"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "x", "--priority", "-1"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "x", "--priority", "high"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "--lines", "--key", "k"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "x", "--key", "k", "--delay", "1s"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "x", "--priority", "1", "--at", "now"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"tail", "q", "c", "--key", "k"})), usage);
+}
+
 TEST(CliArgs, PauseAndResume) {
     for (const char* cmd : {"pause", "resume"}) {
         arguments q = parse_args({cmd, "orders"});

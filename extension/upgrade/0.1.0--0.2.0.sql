@@ -173,3 +173,40 @@ create table pgque.delay_template (
 );
 select pg_catalog.pg_extension_config_dump('pgque.delay_bucket', '');
 select pg_catalog.pg_extension_config_dump('pgque.delay_bucket_seq', '');
+
+-- Sends with a dedup_key (extension/25_dedup.sql); send and send_batch take
+-- a priority and a dedup_key now (created again by the code parts).
+alter table pgque.queue
+    add column queue_dedup_window interval not null default '1 hour',
+    add constraint queue_dedup_window_check
+        check (queue_dedup_window between '1 second' and '365 days');
+create table pgque.dedup_ring (
+    singleton       boolean     primary key default true check (singleton),
+    dr_period       interval    not null default '1 hour',
+    dr_frozen_until timestamptz,
+    constraint dedup_ring_period_check check (dr_period between '1 second' and '365 days')
+);
+insert into pgque.dedup_ring default values;
+create table pgque.dedup_0 (
+    dk_queue        int4        not null,
+    dk_key          text        not null,
+    dk_id           bigint      not null,
+    dk_time         timestamptz not null
+);
+create index dedup_0_key_idx on pgque.dedup_0 (dk_queue, dk_key);
+create table pgque.dedup_1 (like pgque.dedup_0);
+create index dedup_1_key_idx on pgque.dedup_1 (dk_queue, dk_key);
+create table pgque.dedup_2 (like pgque.dedup_0);
+create index dedup_2_key_idx on pgque.dedup_2 (dk_queue, dk_key);
+select pg_catalog.pg_extension_config_dump('pgque.dedup_ring', '');
+select pg_catalog.pg_extension_config_dump('pgque.dedup_0', '');
+select pg_catalog.pg_extension_config_dump('pgque.dedup_1', '');
+select pg_catalog.pg_extension_config_dump('pgque.dedup_2', '');
+drop function pgque.send(text, text);
+drop function pgque.send(text, jsonb);
+drop function pgque.send(text, text, text);
+drop function pgque.send(text, text, jsonb);
+drop function pgque.send_batch(text, text[]);
+drop function pgque.send_batch(text, jsonb[]);
+drop function pgque.send_batch(text, text, text[]);
+drop function pgque.send_batch(text, text, jsonb[]);

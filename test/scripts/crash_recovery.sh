@@ -4,7 +4,10 @@
 # each, with table rotation going on. One producer sends delayed events
 # (send_batch_at, due a second later); one consumer nacks every event the
 # first time it sees it and processes its retry, so delayed events and
-# retries cross the crashes too.
+# retries cross the crashes too. One producer sends with a dedup_key and
+# sends a key again whenever it cannot know whether the first try committed
+# (and, half of the time, after a success, as if the reply had been lost):
+# each of its events must be processed once, under one id.
 #
 # Bookkeeping that a crash cannot fool:
 #   - every send attempt has its own tag (producer-attempt) and payloads
@@ -50,6 +53,7 @@ q "create extension pgstattuple"
 q "select pgque.create_queue('crashq')" >/dev/null
 q "select pgque.set_queue_config('crashq', 'rotation_period', '2 seconds')" >/dev/null
 q "create table attempts (tag text primary key)"
+q "create table keyed_attempts (tag text not null)"   # one row per committed try
 q "create table control (stop boolean not null)"
 q "insert into control values (false)"
 q "select pgque.set_queue_config('crashq', 'retry_delay', '1 second')" >/dev/null
@@ -108,6 +112,31 @@ producer() {   # name [seconds to stay in the transaction after the send] [delay
         else
             sleep 0.2
         fi
+    done
+}
+
+# p5: one event per tag, sent with the tag as its dedup_key; a failed or
+# (every other tag) successful try is followed by a re-send of the same key.
+# The ids the tries returned go to a file: all must be the same per tag.
+keyed_producer() {   # name
+    local i=0 tag out tries
+    : >"$work/keyed_ids"
+    while [ ! -f "$work/stop" ]; do
+        tag="$1-$i"
+        tries=0
+        i=$((i + 1))
+        while [ ! -f "$work/stop" ] && [ "$tries" -lt 20 ]; do
+            tries=$((tries + 1))
+            echo "$tag" >>"$work/started_$1"
+            if out=$(PGAPPNAME=producer psql -X -q -At -h "$HOST" -p "$PORT" -U postgres -d app -c \
+                "insert into keyed_attempts values ('$tag');
+                 select pgque.send('crashq', '$tag-k', dedup_key => '$tag')" 2>/dev/null) && [ -n "$out" ]; then
+                echo "$tag $out" >>"$work/keyed_ids"
+                [ $((i % 2)) = 0 ] && [ "$tries" = 1 ] && continue   # the reply "was lost": again
+                break
+            fi
+            sleep 0.2
+        done
     done
 }
 
@@ -177,6 +206,7 @@ producer p1 &
 producer p2 &
 producer p3 0.5 &   # mostly inside its transaction when a crash comes
 producer p4 0 '1 second' &   # delayed events
+keyed_producer p5 &
 consumer cons1 &
 consumer cons2 &
 consumer cons3 retry_loop &
@@ -195,7 +225,7 @@ dead_tuples() {
 check_dead_bound() {   # when
     local started committed dead
     started=$(cat "$work"/started_p* | wc -l)
-    committed=$(q "select count(*) from attempts")
+    committed=$(q "select (select count(*) from attempts) + (select count(*) from keyed_attempts)")
     dead=$(dead_tuples)
     echo "# $1: dead tuples in the event tables $dead; send attempts started $started, committed $committed"
     check "$1: every dead tuple is a row of an aborted send" test "$dead" -le $(((started - committed) * 3))
@@ -244,7 +274,8 @@ echo "# kills that hit: postmaster $kills_postmaster, worker $kills_worker, cons
 
 q "create table confirmed (tag text)"
 psql -X -q -h "$HOST" -p "$PORT" -U postgres -d app -c "\\copy confirmed from '$work/confirmed'" >/dev/null
-q "create view expected as select a.tag || s as payload from attempts a, unnest(array['-a', '-b', '-c']) s"
+q "create view expected as select a.tag || s as payload from attempts a, unnest(array['-a', '-b', '-c']) s
+                          union all select distinct tag || '-k' from keyed_attempts"
 # Drain: each consumer until it has processed as many events as were
 # committed (after crashes in a row the launcher holds the worker back for
 # a few seconds, so "idle for a while" would stop too early). A consumer
@@ -253,7 +284,7 @@ drained() {   # consumer
     consume_once "$1" >/dev/null
     [ "$(q "select count(distinct p.payload) from processed_$1 p join expected e using (payload)")" -ge "$committed_events" ]
 }
-committed_events=$(( $(q "select count(*) from attempts") * 3 ))
+committed_events=$(q "select count(*) from expected")
 for c in cons1 cons2 cons3; do
     wait_until "$c drained what was committed" 90 drained "$c"
 done
@@ -271,13 +302,25 @@ for c in cons1 cons2 cons3; do
     ids=$(q "select count(*) from (select payload from processed_$c group by payload having count(distinct msg_id) > 1) x")
     extra=$(q "select count(*) from processed_$c p where not exists (select from expected e where e.payload = p.payload)")
     unconf_done=$(q "select count(*) from processed_$c p join expected e using (payload)
-                      where regexp_replace(p.payload, '-[abc]\$', '') not in (select tag from confirmed)")
+                      where p.payload !~ '-k\$' and regexp_replace(p.payload, '-[abc]\$', '') not in (select tag from confirmed)")
     echo "# $c: processed $(q "select count(*) from processed_$c") events, missing $missing, processed twice $dup, payloads under two ids $ids, not sent $extra; of committed-but-unconfirmed sends: $unconf_done events processed"
     check_eq "$c: every committed event processed" 0 "$missing"
     check_eq "$c: no event (msg_id) processed twice" 0 "$dup"
     check_eq "$c: each event has one msg_id" 0 "$ids"
     check_eq "$c: nothing processed that was not sent" 0 "$extra"
     check_eq "$c: committed-but-unconfirmed sends processed exactly once" "$((unconfirmed * 3))" "$unconf_done"
+done
+q "create table keyed_ids (tag text, id bigint)"
+psql -X -q -h "$HOST" -p "$PORT" -U postgres -d app -c "\\copy keyed_ids from '$work/keyed_ids' (delimiter ' ')" >/dev/null
+echo "# keyed sends: $(q "select count(distinct tag) from keyed_attempts") keys committed, $(q "select count(*) from keyed_attempts") tries committed, $(q "select count(*) from (select tag from keyed_attempts group by tag having count(*) > 1) x") keys committed more than once"
+check "keys were sent again after their send committed" test \
+    "$(q "select count(*) from (select tag from keyed_attempts group by tag having count(*) > 1) x")" -gt 5
+check_eq "every try of a key returned the first send's id" 0 \
+    "$(q "select count(*) from (select tag from keyed_ids group by tag having count(distinct id) > 1) x")"
+for c in cons1 cons2 cons3; do
+    check_eq "$c: each keyed event processed once however often it was sent" 0 \
+        "$(q "select count(*) from (select payload from processed_$c where payload like 'p5-%'
+                                      group by payload having count(*) > 1) x")"
 done
 check "delayed events were sent and committed" test "$(q "select count(*) from attempts where tag like 'p4-%'")" -gt 5
 check_eq "cons3: each retried event processed once (by payload)" 0 \

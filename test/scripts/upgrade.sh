@@ -74,6 +74,10 @@ check_eq "c1 processes q_b, nacking b2 and b3 into the dead letters" 5 \
     "$(u "select take('q_b', 'c1', 100, '{\"b2\": \"0\", \"b3\": \"0\"}')")"
 u "select pgque.send('q_a', 'after' || i) from generate_series(1, 3) i" >/dev/null
 
+# The worker stays away while "before" and "after" are compared (a tick of
+# q_idle or the move of a6's retry in between would be the worker's doing,
+# not the upgrade's, and on a loaded machine the upgrade can take seconds).
+u "select pgque.stop()" >/dev/null
 positions="select queue_name, consumer_name, last_tick, current_batch is not null, next_tick
              from pgque.get_consumer_info() order by 1, 2"
 config="select queue_name, queue_rotation_period, queue_ticker_idle_period, queue_ticker_max_count,
@@ -107,6 +111,7 @@ check_eq "queue configuration unchanged" "$before_config" "$(u "$config")"
 check_eq "max_retries unchanged" "$before_limits" "$(u "select queue_name, queue_max_retries from pgque.queue order by 1")"
 check_eq "retries unchanged" "$before_retries" "$(u "$retries")"
 check_eq "dead letters unchanged" "$before_dead" "$(u "$dead")"
+u "select pgque.start()" >/dev/null
 
 # --- everything goes on ----------------------------------------------------------
 # the worker ticks the upgraded database: the open batch and the rest arrive
@@ -132,6 +137,9 @@ wait_until "c1 gets the replayed dead letter on q_b" 15 took q_b c1 4
 u "select pgque.send_at('q_b', 'later', 'b-delayed', clock_timestamp() + interval '1 second')" >/dev/null
 check_eq "a delayed send waits on an upgraded queue" 1 "$(u "select delayed from pgque.get_delayed_info('q_b')")"
 wait_until "c1 gets the delayed event once it is due" 15 took q_b c1 5
+k1=$(u "select pgque.send('q_b', 'b-keyed', dedup_key => 'k-1')")
+check_eq "a keyed send on an upgraded queue sends once" "$k1" "$(u "select pgque.send('q_b', 'b-keyed', dedup_key => 'k-1')")"
+wait_until "c1 gets the keyed event once" 15 took q_b c1 6
 check_eq "pause_queue works on an upgraded queue" 1 "$(u "select pgque.pause_queue('q_b')")"
 check_eq "and resume_queue" 1 "$(u "select pgque.resume_queue('q_b')")"
 check_eq "the worker serves the upgraded database" "running" \

@@ -23,6 +23,18 @@
 
 namespace pgque {
 
+// Options of a send beyond queue, type and payload.
+struct send_options {
+    // 0 (default) to 9; higher priorities are received first. Out of range
+    // throws invalid_parameter (22023) from the server.
+    int priority = 0;
+    // Idempotent send: a second send of this key to the queue within its
+    // dedup_window returns the first send's id and sends nothing (also when
+    // the first is still in progress: the call waits for it). Only for
+    // single sends; send_batch with a key is a usage_error.
+    std::optional<std::string> dedup_key;
+};
+
 // Inside the class, pgque::connection, pgque::queue_info,
 // pgque::queue_config, pgque::delayed_info and pgque::consumer_info are
 // spelled qualified: the member functions of the same names hide the types
@@ -53,6 +65,11 @@ public:
     // data_error (22P02), and the canonical JSON text is stored.
     [[nodiscard]] std::int64_t send_json(std::string_view queue, std::string_view type,
                                          std::string_view json);
+    // With a priority and/or a dedup key (send_options above).
+    [[nodiscard]] std::int64_t send(std::string_view queue, std::string_view type, std::string_view payload,
+                                    const send_options& options);
+    [[nodiscard]] std::int64_t send_json(std::string_view queue, std::string_view type, std::string_view json,
+                                         const send_options& options);
     // One event per payload, in one round trip; ids in input order.
     [[nodiscard]] std::vector<std::int64_t> send_batch(std::string_view queue,
                                                        const std::vector<std::string>& payloads);
@@ -61,6 +78,10 @@ public:
     [[nodiscard]] std::vector<std::int64_t> send_batch_json(std::string_view queue,
                                                             std::string_view type,
                                                             const std::vector<std::string>& payloads);
+    // With a priority (options.dedup_key must be unset).
+    [[nodiscard]] std::vector<std::int64_t> send_batch(std::string_view queue, std::string_view type,
+                                                       const std::vector<std::string>& payloads,
+                                                       const send_options& options);
 
     // --- delayed delivery (role pgque_writer) ------------------------------
     // The calls above, for events that consumers see only from deliver_at
