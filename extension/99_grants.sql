@@ -42,6 +42,7 @@ grant execute on function
     pgque.get_queue_grants(text),
     pgque.get_queue_config(text),
     pgque.get_delayed_info(text),
+    pgque.message_state(text, bigint),
     pgque.pause_consumer(text, text),
     pgque.resume_consumer(text, text),
     pgque.dlq_inspect(text, int),

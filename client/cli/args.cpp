@@ -31,6 +31,7 @@ const std::vector<command_spec>& commands() {
         {"resume", 1, 2, {}},
         {"send", 1, 2, {"--type", "--lines", "--at", "--delay", "--priority", "--key"}},
         {"tail", 2, 2, {"--count", "--timeout", "--batch-size", "--subscribe", "--subconsumer", "--dead-interval"}},
+        {"show", 2, 2, {}},
         {"dlq list", 1, 1, {"--limit"}},
         {"dlq replay", 0, SIZE_MAX, {"--all"}},
         {"dlq purge", 1, 1, {"--older-than"}},
@@ -230,6 +231,7 @@ arguments parse_args(const std::vector<std::string>& argv) {
             for (const auto& id : a.positional) parse_count("dead letter id", id, 1, INT64_MAX);
         }
     }
+    if (spec_name == "show") parse_count("message id", a.positional[1], 1, INT64_MAX);
     if (a.at && a.delay) throw usage("send takes --at or --delay, not both");
     if ((a.at || a.delay) && (a.key || a.priority != 0)) {
         throw usage("send --at/--delay takes no --key or --priority (a queue's delivery_delay does)");
@@ -279,6 +281,8 @@ std::string help_text(const std::string& command, const std::string& subcommand)
             "                                 send an event (payload from stdin if omitted)\n"
             "  tail QUEUE CONSUMER [--count N] [--timeout DUR] [--subscribe] [--subconsumer NAME]\n"
             "                                 follow a queue as subscribed CONSUMER, print each message\n"
+            "  show QUEUE MSG_ID              where a message is, for each consumer: pending,\n"
+            "                                 in a batch, done, retry, dead, delayed, unknown, gone\n"
             "  dlq list QUEUE [--limit N]     dead letters, newest first\n"
             "  dlq replay ID... | --all QUEUE put dead letters back into their queue\n"
             "  dlq purge QUEUE [--older-than DUR]\n"
@@ -376,6 +380,17 @@ std::string help_text(const std::string& command, const std::string& subcommand)
                "                     cooperative if it is new)\n"
                "  --dead-interval DURATION  with --subconsumer: take over the batch of a member\n"
                "                     silent for longer than this\n";
+    } else if (name == "show") {
+        body = "Usage: pgque show QUEUE MSG_ID\n\n"
+               "Where message MSG_ID of QUEUE is, from pgque.message_state(): one line per consumer\n"
+               "with its state -- pending (not handed out yet), in_batch (received, not acknowledged;\n"
+               "for a cooperative consumer, by which member), done (the consumer read past it),\n"
+               "retry (nacked; when it comes back), dead (dead-lettered; the reason and the dead\n"
+               "letter id for pgque dlq replay), delayed (sent for later; when it enters the queue),\n"
+               "unknown (never sent, or rolled back) or gone (its table was rotated away) -- the\n"
+               "delivery attempt, and a sentence that says why.\n"
+               "It reads the queue's event tables whole: for people, not for every message.\n"
+               "JSON times are ISO 8601 UTC.\n";
     } else if (name == "dlq" ) {
         body = "Usage: pgque dlq list QUEUE [--limit N]\n"
                "       pgque dlq replay ID... | pgque dlq replay --all QUEUE\n"

@@ -752,6 +752,56 @@ int cmd_tail(command_context& c) {
     return exit_ok;
 }
 
+// ------------------------------------------------------------------- show
+
+color state_color(const std::string& state) {
+    if (state == "done") return color::green;
+    if (state == "dead" || state == "unknown" || state == "gone") return color::red;
+    return color::yellow;
+}
+
+std::string ago_cell(const std::optional<std::chrono::system_clock::time_point>& t,
+                     std::chrono::system_clock::time_point now) {
+    if (!t) return "-";
+    return human_duration(std::chrono::duration_cast<std::chrono::microseconds>(now - *t)) + " ago";
+}
+
+int cmd_show(command_context& c) {
+    pgque::client& client = c.connect();
+    const std::string& queue = c.args.positional[0];
+    auto rows = client.message_state(queue, std::stoll(c.args.positional[1]));
+    if (c.args.json) {
+        std::vector<std::string> items;
+        for (const auto& m : rows) {
+            items.push_back(json_object()
+                                .add("consumer", m.consumer)
+                                .add("state", m.state)
+                                .add("member", m.member)
+                                .add("batch_id", m.batch_id)
+                                .add("since", opt_iso(m.since))
+                                .add("due_at", opt_iso(m.due_at))
+                                .add("attempt", m.attempt)
+                                .add("reason", m.reason)
+                                .add("dead_letter_id", m.dead_letter_id)
+                                .add("detail", m.detail)
+                                .str());
+        }
+        c.out << json_array(items) << '\n';
+        return exit_ok;
+    }
+    auto now = server_now(client);
+    text_table t({"consumer", "state", "member", "batch", "attempt", "since", "due", "reason", "detail"});
+    for (const auto& m : rows) {
+        auto dash = [](std::string s) { return s.empty() ? std::string("-") : s; };
+        t.add_row({dash(opt_str(m.consumer)), m.state, dash(opt_str(m.member)), dash(opt_num(m.batch_id)),
+                   dash(opt_num(m.attempt)), ago_cell(m.since, now), due_cell(m.due_at, now),
+                   dash(shorten(one_line(opt_str(m.reason)), 40)), one_line(m.detail)},
+                  {color::none, state_color(m.state)});
+    }
+    t.print(c.out, c.out_color);
+    return exit_ok;
+}
+
 // -------------------------------------------------------------------- dlq
 
 int cmd_dlq_list(command_context& c) {
@@ -848,6 +898,7 @@ int dispatch(command_context& c) {
     if (cmd == "resume") return cmd_pause(c, false);
     if (cmd == "send") return cmd_send(c);
     if (cmd == "tail") return cmd_tail(c);
+    if (cmd == "show") return cmd_show(c);
     if (cmd == "dlq") {
         if (c.args.subcommand == "list") return cmd_dlq_list(c);
         if (c.args.subcommand == "replay") return cmd_dlq_replay(c);

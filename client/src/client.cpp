@@ -251,6 +251,30 @@ std::vector<delayed_info> delayed_info_rows(const result& r) {
     return out;
 }
 
+constexpr const char* k_message_state =
+    "select consumer, state, member, batch_id, " PGQUE_MICROS("since") ", " PGQUE_MICROS("due_at") ","
+    " attempt, reason, dead_letter_id, detail from pgque.message_state($1::text, $2::int8)";
+
+std::vector<message_state> message_state_rows(const result& r) {
+    std::vector<message_state> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+        message_state m;
+        m.consumer = r.get_optional(i, 0);
+        m.state = std::string(r.get(i, 1));
+        m.member = r.get_optional(i, 2);
+        m.batch_id = r.get_optional_int64(i, 3);
+        m.since = time_opt(r, i, 4);
+        m.due_at = time_opt(r, i, 5);
+        if (auto a = r.get_optional_int64(i, 6)) m.attempt = static_cast<std::int32_t>(*a);
+        m.reason = r.get_optional(i, 7);
+        m.dead_letter_id = r.get_optional_int64(i, 8);
+        m.detail = r.get_optional(i, 9).value_or("");
+        out.push_back(std::move(m));
+    }
+    return out;
+}
+
 }  // namespace
 
 client::client(const std::string& conninfo) : m_conn(conninfo) {}
@@ -588,6 +612,10 @@ consumer_info client::consumer_info(std::string_view queue, std::string_view con
                                                        " from pgque.get_consumer_info($1::text, $2::text)",
                                                    {str(queue), str(consumer)})),
                     "get_consumer_info");
+}
+
+std::vector<message_state> client::message_state(std::string_view queue, std::int64_t msg_id) {
+    return message_state_rows(m_conn.exec(k_message_state, {str(queue), num(msg_id)}));
 }
 
 std::vector<status_row> client::status() {

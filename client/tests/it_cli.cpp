@@ -963,3 +963,45 @@ TEST_F(CliTest, QueuesShowDelayedEventsAndTheRetryPolicy) {
         << json.out;
     EXPECT_TRUE(contains(json.out, "\"retries\":1,\"next_retry\":\"")) << json.out;
 }
+
+TEST_F(CliTest, ShowSaysWhereAMessageIsForEachConsumer) {
+    auto q = make_queue("cli_show");
+    ASSERT_TRUE(admin().subscribe(q, "a"));
+    ASSERT_TRUE(admin().subscribe(q, "b"));
+    std::int64_t e1 = admin().send(q, "t", "one");
+    std::int64_t e2 = admin().send(q, "t", "two");
+    tick(q);
+    auto batch = admin().receive(q, "a");
+    ASSERT_EQ(batch.size(), 2u);
+    admin().nack(batch.id, e2, 1h, "later");
+
+    // one line per consumer: a holds e1 in its batch, b has not received it
+    auto human = cli({"show", q, std::to_string(e1)});
+    ASSERT_EQ(human.exit_code, 0) << human.err;
+    EXPECT_TRUE(contains(human.out, "consumer  state")) << human.out;
+    auto a = table_row(human.out, "a");
+    auto b = table_row(human.out, "b");
+    ASSERT_GE(a.size(), 5u) << human.out;
+    ASSERT_GE(b.size(), 2u) << human.out;
+    EXPECT_EQ(a[1], "in_batch") << human.out;
+    EXPECT_EQ(a[3], std::to_string(batch.id)) << human.out;
+    EXPECT_EQ(a[4], "1") << human.out;  // first delivery
+    EXPECT_EQ(b[1], "pending") << human.out;
+    EXPECT_EQ(count_lines(human.out), 4u) << human.out;  // header, rule, a, b
+
+    // a nacked e2: a retry, second delivery, due in about an hour
+    auto retry = table_row(cli({"show", q, std::to_string(e2)}).out, "a");
+    ASSERT_GE(retry.size(), 7u);
+    EXPECT_EQ(retry[1], "retry");
+    EXPECT_EQ(retry[4], "2");
+    EXPECT_TRUE(retry[6] == "59m59s" || retry[6] == "1h00m") << joined(retry);
+
+    auto json = cli({"--json", "show", q, std::to_string(e2)});
+    ASSERT_EQ(json.exit_code, 0) << json.err;
+    EXPECT_TRUE(contains(json.out, R"({"consumer":"a","state":"retry","member":null,"batch_id":null,)")) << json.out;
+    EXPECT_TRUE(std::regex_search(json.out, std::regex(R"("due_at":"[0-9-]+T[0-9:.]+Z","attempt":2,)"))) << json.out;
+    EXPECT_TRUE(contains(json.out, R"({"consumer":"b","state":"pending")")) << json.out;
+
+    EXPECT_EQ(cli({"show", pgque::test::unique_name("missing"), "1"}).exit_code, 2);
+    EXPECT_EQ(cli({"show", q, "0"}).exit_code, 1);
+}

@@ -945,3 +945,75 @@ TEST_F(PrivateDbClientTest, DeliveryDelayHoldsPlainSends) {
     EXPECT_EQ(got.messages[0].msg_id, id);
     EXPECT_TRUE(admin().ack(got.id));
 }
+
+TEST_F(PrivateDbClientTest, MessageStateSaysWhereAnEventIsForEachConsumer) {
+    auto q = make_queue("state");
+    ASSERT_TRUE(admin().subscribe(q, "a"));
+    ASSERT_TRUE(admin().subscribe(q, "b"));
+    std::int64_t e1 = admin().send(q, "t", "e1");
+    std::int64_t e2 = admin().send(q, "t", "e2");
+    std::int64_t e3 = admin().send(q, "t", "e3");
+    auto state_of = [&](std::int64_t id, const std::string& consumer) {
+        for (const auto& s : admin().message_state(q, id)) {
+            if (s.consumer == consumer) return s;
+        }
+        ADD_FAILURE() << "no row for " << consumer;
+        return pgque::message_state{};
+    };
+
+    // committed, not ticked: pending for both, one row each, by name
+    auto rows = admin().message_state(q, e1);
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].consumer, "a");
+    EXPECT_EQ(rows[1].consumer, "b");
+    for (const auto& s : rows) {
+        EXPECT_EQ(s.state, "pending");
+        EXPECT_FALSE(s.since.has_value());
+        EXPECT_EQ(s.attempt, 1);
+        EXPECT_FALSE(s.detail.empty());
+    }
+
+    // a holds them in its batch; b waits since the tick
+    tick(q);
+    auto batch = admin().receive(q, "a");
+    ASSERT_EQ(batch.size(), 3u);
+    auto held = state_of(e1, "a");
+    EXPECT_EQ(held.state, "in_batch");
+    EXPECT_EQ(held.batch_id, batch.id);
+    EXPECT_TRUE(held.since.has_value());
+    EXPECT_FALSE(held.member.has_value());
+    auto waiting = state_of(e1, "b");
+    EXPECT_EQ(waiting.state, "pending");
+    EXPECT_TRUE(waiting.since.has_value());
+
+    // a nacks e2 for an hour, gives up on e3, acks the rest
+    auto before = std::chrono::system_clock::now();
+    admin().nack(batch.id, e2, std::chrono::hours(1), "later");
+    admin().set_queue_config(q, "max_retries", "0");
+    admin().nack(batch.id, e3, std::chrono::seconds(0), "broken");
+    EXPECT_TRUE(admin().ack(batch.id));
+    EXPECT_EQ(state_of(e1, "a").state, "done");
+    auto retry = state_of(e2, "a");
+    EXPECT_EQ(retry.state, "retry");
+    EXPECT_EQ(retry.attempt, 2);
+    ASSERT_TRUE(retry.due_at.has_value());
+    EXPECT_GT(*retry.due_at, before + std::chrono::minutes(50));
+    auto dead = state_of(e3, "a");
+    EXPECT_EQ(dead.state, "dead");
+    EXPECT_EQ(dead.reason, "broken");
+    auto letters = admin().dlq_inspect(q);
+    ASSERT_EQ(letters.size(), 1u);
+    EXPECT_EQ(dead.dead_letter_id, letters[0].dl_id);
+    EXPECT_EQ(state_of(e3, "b").state, "pending");
+
+    // delayed for everyone; an id never handed out is unknown
+    std::int64_t later = admin().send_in(q, "t", "later", std::chrono::hours(1));
+    for (const auto& s : admin().message_state(q, later)) {
+        EXPECT_EQ(s.state, "delayed");
+        EXPECT_TRUE(s.due_at.has_value());
+    }
+    EXPECT_EQ(state_of(later + 1000, "b").state, "unknown");
+
+    EXPECT_THROW(static_cast<void>(admin().message_state(unique_name("missing"), e1)), pgque::queue_not_found);
+    EXPECT_THROW(static_cast<void>(admin().message_state(q, 0)), pgque::data_error);
+}

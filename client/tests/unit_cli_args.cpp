@@ -176,6 +176,16 @@ TEST(CliArgs, Dlq) {
     EXPECT_THROW(static_cast<void>(parse_args({"dlq", "replay", "--all", "q", "r"})), usage);
 }
 
+TEST(CliArgs, Show) {
+    arguments a = parse_args({"show", "q", "42"});
+    EXPECT_EQ(a.command, "show");
+    EXPECT_EQ(a.positional, (std::vector<std::string>{"q", "42"}));
+    EXPECT_THROW(static_cast<void>(parse_args({"show", "q"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"show", "q", "0"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"show", "q", "x1"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"show", "q", "1", "2"})), usage);
+}
+
 TEST(CliArgs, Help) {
     EXPECT_TRUE(parse_args({"--help"}).help);
     arguments a = parse_args({"tail", "--help"});
@@ -207,7 +217,7 @@ TEST(CliArgs, Durations) {
 
 TEST(CliArgs, EveryCommandHasHelp) {
     for (const char* cmd : {"status", "queues", "consumers", "create", "drop", "subscribe", "unsubscribe", "pause",
-                            "resume", "send", "tail"}) {
+                            "resume", "send", "tail", "show"}) {
         std::string text = pgque::cli::help_text(cmd);
         EXPECT_NE(text.find(std::string("Usage: pgque ") + cmd), std::string::npos) << cmd;
         EXPECT_NE(text.find("Exit codes"), std::string::npos) << cmd;

@@ -36,8 +36,8 @@ struct send_options {
 };
 
 // Inside the class, pgque::connection, pgque::queue_info,
-// pgque::queue_config, pgque::delayed_info and pgque::consumer_info are
-// spelled qualified: the member functions of the same names hide the types
+// pgque::queue_config, pgque::delayed_info, pgque::consumer_info and
+// pgque::message_state are spelled qualified: the member functions of the same names hide the types
 // there.
 class PGQUE_EXPORT client {
 public:
@@ -202,6 +202,11 @@ public:
     [[nodiscard]] std::vector<pgque::consumer_info> consumer_info();
     [[nodiscard]] std::vector<pgque::consumer_info> consumer_info(std::string_view queue);
     [[nodiscard]] pgque::consumer_info consumer_info(std::string_view queue, std::string_view consumer);
+    // What became of event msg_id: one row per consumer of the queue (one
+    // row without a consumer when it has none), by consumer name. Reads the
+    // queue's event tables whole: an operator's call, not a per-message one.
+    // Throws queue_not_found; sql_error 22023 for msg_id < 1.
+    [[nodiscard]] std::vector<pgque::message_state> message_state(std::string_view queue, std::int64_t msg_id);
     [[nodiscard]] std::vector<status_row> status();
     [[nodiscard]] std::string version();
 

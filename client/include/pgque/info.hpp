@@ -1,6 +1,6 @@
 // pgque/info.hpp -- rows of the observation functions: get_queue_info(),
-// get_queue_config(), get_delayed_info(), get_consumer_info(), status(),
-// dlq_inspect(), dlq_replay_all().
+// get_queue_config(), get_delayed_info(), get_consumer_info(),
+// message_state(), status(), dlq_inspect(), dlq_replay_all().
 //
 // Intervals are microseconds; a NULL interval (e.g. no tick yet) is nullopt.
 #ifndef PGQUE_INFO_HPP
@@ -96,6 +96,40 @@ struct PGQUE_EXPORT consumer_info {
     std::optional<std::chrono::microseconds> pending_age;
     // The consumer or its queue is paused: receive hands it nothing.
     bool paused = false;
+};
+
+// pgque.message_state(): what became of one event, for one consumer of its
+// queue. docs/sql-reference.md says how each state is derived and what
+// cannot be known.
+struct PGQUE_EXPORT message_state {
+    // The consumer; nullopt on the one row for a queue without consumers.
+    std::optional<std::string> consumer;
+    // "pending" (not handed out yet: not ticked, behind the cursor, after a
+    // partial receive, or its send has not committed), "in_batch", "done",
+    // "retry", "dead", "delayed", "unknown" (never sent, or rolled back) or
+    // "gone" (its event table was rotated away, or it rolled back).
+    std::string state;
+    // The subconsumer whose batch holds it (cooperative consumers).
+    std::optional<std::string> member;
+    // in_batch: the batch that holds it; pending after a partial receive:
+    // the batch whose window it is in.
+    std::optional<std::int64_t> batch_id;
+    // in_batch: when the batch was opened; pending: when the first tick
+    // after the cursor took it in; dead: when it was dead-lettered;
+    // delayed: when it was sent.
+    std::optional<std::chrono::system_clock::time_point> since;
+    // retry: when the retry enters the queue; delayed: when it does.
+    std::optional<std::chrono::system_clock::time_point> due_at;
+    // Which delivery this is or will be: 1 the first, 2 the first retry, ...
+    // (dead: the delivery that was given up).
+    std::optional<std::int32_t> attempt;
+    // dead: the nack's reason (hidden on a restricted queue from roles that
+    // may not use the subscription).
+    std::optional<std::string> reason;
+    // dead: the argument of dlq_replay().
+    std::optional<std::int64_t> dead_letter_id;
+    // One sentence for people.
+    std::string detail;
 };
 
 // pgque.status(): one row per component (pgque, postgresql, ticker, each queue).
