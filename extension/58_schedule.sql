@@ -39,6 +39,18 @@ begin
 end
 $$;
 
+-- Raise 42704 for a schedule that does not exist.
+create or replace function pgque._schedule_not_found(name text) returns void
+    language plpgsql volatile
+    set search_path = pg_catalog, pgque, pg_temp
+as $$
+begin
+    raise exception 'schedule not found: %', name
+        using errcode = 'undefined_object', schema = 'pgque', table = 'schedule',
+              hint = 'pgque.get_schedule_info() lists the schedules.';
+end
+$$;
+
 create or replace function pgque._schedule_next(spec text, after timestamptz) returns timestamptz
     language c stable strict as 'MODULE_PATHNAME', 'pgque_schedule_next';
 create or replace function pgque._schedule_catch_up(spec text, due timestamptz, now_ timestamptz,
@@ -161,9 +173,7 @@ begin
     perform pgque._check_schedule_name(name);
     select * into s from pgque.schedule sc where sc.sched_name = _pause_schedule.name for update;
     if not found then
-        raise exception 'schedule not found: %', name
-            using errcode = 'undefined_object', schema = 'pgque', table = 'schedule',
-                  hint = 'pgque.get_schedule_info() lists the schedules.';
+        perform pgque._schedule_not_found(name);
     end if;
     if s.sched_paused = _pause_schedule.paused then
         return 0;
@@ -269,9 +279,7 @@ begin
     if get_schedule_info.name is not null then
         perform pgque._check_schedule_name(get_schedule_info.name);
         if not exists (select from pgque.schedule s where s.sched_name = get_schedule_info.name) then
-            raise exception 'schedule not found: %', get_schedule_info.name
-                using errcode = 'undefined_object', schema = 'pgque', table = 'schedule',
-                      hint = 'pgque.get_schedule_info() lists the schedules.';
+            perform pgque._schedule_not_found(get_schedule_info.name);
         end if;
     end if;
     return query
