@@ -320,6 +320,30 @@ create table pgque.queue_grant (
     constraint qg_privilege_check check (qg_privilege in ('consume', 'produce'))
 );
 
+-- Periodic messages (extension/58_schedule.sql). A handful of rows, each
+-- updated once per run: the columns a run changes have no index and pages
+-- keep room (fillfactor), so those updates are HOT. Not an event table.
+create table pgque.schedule (
+    sched_name          text        primary key,
+    sched_queue         int4        not null references pgque.queue (queue_id),
+    sched_spec          text        not null,
+    sched_type          text        not null,
+    sched_payload       text,
+    sched_paused        boolean     not null default false,
+    -- the first slot not sent yet (while paused: not looked at)
+    sched_next_run      timestamptz not null,
+    -- the slot the last event stood for, and its id
+    sched_last_run      timestamptz,
+    sched_last_msg_id   bigint,
+    -- events sent, and slots they caught up for
+    sched_runs          bigint      not null default 0,
+    sched_missed        bigint      not null default 0,
+    -- the last send that failed, until one succeeds
+    sched_error         text,
+    sched_error_at      timestamptz,
+    sched_created       timestamptz not null default pg_catalog.now()
+) with (fillfactor = 50);
+
 -- Per-database settings of the extension (one row).
 create table pgque.config (
     singleton       boolean     primary key default true check (singleton),
@@ -357,6 +381,7 @@ select pg_catalog.pg_extension_config_dump('pgque.dedup_ring', '');
 select pg_catalog.pg_extension_config_dump('pgque.dedup_0', '');
 select pg_catalog.pg_extension_config_dump('pgque.dedup_1', '');
 select pg_catalog.pg_extension_config_dump('pgque.dedup_2', '');
+select pg_catalog.pg_extension_config_dump('pgque.schedule', '');
 select pg_catalog.pg_extension_config_dump('pgque.queue_queue_id_seq', '');
 select pg_catalog.pg_extension_config_dump('pgque.consumer_co_id_seq', '');
 select pg_catalog.pg_extension_config_dump('pgque.subscriber_sub_id_seq', '');

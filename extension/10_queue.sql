@@ -56,6 +56,7 @@ as $$
 declare
     q       record;
     v_subs  int;
+    v_scheds int;
     s       record;
     i       int;
 begin
@@ -76,6 +77,14 @@ begin
             using errcode = 'object_in_use',
                   hint = 'Unsubscribe them first, or call pgque.drop_queue(queue, force => true).';
     end if;
+    -- a schedule sending into the queue is dropped only when asked to
+    select count(*) into v_scheds from pgque.schedule where sched_queue = q.queue_id;
+    if v_scheds > 0 and not force then
+        raise exception 'queue "%" has % schedule(s)', queue, v_scheds
+            using errcode = 'object_in_use',
+                  hint = 'Remove them with pgque.unschedule() first, or call pgque.drop_queue(queue, force => true).';
+    end if;
+    delete from pgque.schedule where sched_queue = q.queue_id;
 
     -- subconsumers go first: unsubscribe refuses a consumer that has them
     delete from pgque.subconsumer sc using pgque.subscriber sb

@@ -167,6 +167,7 @@ pgque_slot_acquire(Oid dboid)
 			s->ndirty = 0;
 			s->dirty_all = false;
 			s->retries_changed = false;
+			s->schedules_changed = false;
 			SpinLockRelease(&s->mutex);
 			s->dboid = dboid;
 			slot = s;

@@ -66,6 +66,7 @@ typedef struct PgqueDbSlot
 	bool		dirty_all;
 	int32		dirty[PGQUE_DIRTY_MAX];
 	bool		retries_changed;	/* committing nack/retry; the worker clears */
+	bool		schedules_changed;	/* committing schedule change; the worker clears */
 } PgqueDbSlot;
 
 typedef struct PgqueShared

@@ -44,6 +44,7 @@ static int32 pending[LOCAL_MAX];
 static int	npending = 0;
 static bool pending_overflow = false;
 static bool pending_retries = false;
+static bool pending_schedules = false;
 static bool pending_launcher = false;
 
 
@@ -57,6 +58,7 @@ reset_pending(void)
 	npending = 0;
 	pending_overflow = false;
 	pending_retries = false;
+	pending_schedules = false;
 	pending_launcher = false;
 }
 
@@ -81,6 +83,13 @@ void
 pgque_note_retries(void)
 {
 	pending_retries = true;
+}
+
+/* This transaction changed a schedule: the worker should re-plan. */
+void
+pgque_note_schedules(void)
+{
+	pending_schedules = true;
 }
 
 /* This transaction installed pgque or re-enabled its worker. */
@@ -163,7 +172,7 @@ deliver(void)
 		}
 		pgque_want_database(MyDatabaseId);
 	}
-	if (npending == 0 && !pending_overflow && !pending_retries)
+	if (npending == 0 && !pending_overflow && !pending_retries && !pending_schedules)
 		return;
 	if (!wake_on_commit)
 		return;
@@ -199,6 +208,8 @@ deliver(void)
 		slot->dirty_all = true;
 	if (pending_retries)
 		slot->retries_changed = true;
+	if (pending_schedules)
+		slot->schedules_changed = true;
 	if (slot->dboid == MyDatabaseId)
 		pgprocno = slot->pgprocno;
 	SpinLockRelease(&slot->mutex);

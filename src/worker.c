@@ -14,6 +14,9 @@
  *	 - every pgque.naptime, ticks the queues due by their own thresholds
  *	   (idle period, max lag, force_tick) and moves due retries back into
  *	   their queues;
+ *	 - when a schedule's next run has come, sends its event
+ *	   (pgque._schedule_run(), extension/58_schedule.sql); it sleeps no
+ *	   longer than until the earliest next run;
  *	 - every pgque.maint_period, runs rotation (pgque.maint(), then step 2
  *	   in a later transaction).
  *
@@ -108,6 +111,8 @@ typedef struct WorkerState
 	TimestampTz next_retry;		/* the next retry due, 0 if none */
 	bool		check_retries;	/* look at retry_queue and delays again */
 	TimestampTz last_retry_pass;	/* when pass_retries last planned */
+	TimestampTz next_schedule;	/* the earliest next run of a schedule, 0 if none */
+	bool		check_schedules;	/* look at the schedules again */
 	long		wait_ms;		/* how long the next sleep may be */
 } WorkerState;
 
@@ -457,6 +462,22 @@ step_next_retry(void *arg)
 	*next = isnull ? 0 : DatumGetTimestampTz(d);
 }
 
+/* When is the next schedule due (extension/58_schedule.sql)? 0 = none. */
+static void
+step_next_schedule(void *arg)
+{
+	static SPIPlanPtr plan;
+	TimestampTz *next = arg;
+	bool		isnull;
+	Datum		d;
+
+	if (pgque_execute_plan(pgque_plan(&plan, "select pgque._schedule_next_due()", 0, NULL),
+						   NULL, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not plan schedules");
+	d = pgque_spi_value_opt(0, 1, &isnull);
+	*next = isnull ? 0 : DatumGetTimestampTz(d);
+}
+
 static void
 step_sql(void *arg)
 {
@@ -466,8 +487,8 @@ step_sql(void *arg)
 
 /* Take the queues that committed senders woke us for, plus waiting ones. */
 static void
-collect_woken(TickWork *work, bool *retries_changed, TimestampTz now,
-			  long *wait_ms)
+collect_woken(TickWork *work, bool *retries_changed, bool *schedules_changed,
+			  TimestampTz now, long *wait_ms)
 {
 	int32		dirty[PGQUE_DIRTY_MAX];
 	int			ndirty = 0;
@@ -478,6 +499,7 @@ collect_woken(TickWork *work, bool *retries_changed, TimestampTz now,
 	work->all = false;
 	work->ticked = 0;
 	*retries_changed = false;
+	*schedules_changed = false;
 
 	if (my_slot != NULL)
 	{
@@ -486,9 +508,11 @@ collect_woken(TickWork *work, bool *retries_changed, TimestampTz now,
 		memcpy(dirty, my_slot->dirty, sizeof(int32) * ndirty);
 		all = my_slot->dirty_all;
 		*retries_changed = my_slot->retries_changed;
+		*schedules_changed = my_slot->schedules_changed;
 		my_slot->ndirty = 0;
 		my_slot->dirty_all = false;
 		my_slot->retries_changed = false;
+		my_slot->schedules_changed = false;
 		SpinLockRelease(&my_slot->mutex);
 	}
 	for (i = 0; i < ndirty; i++)
@@ -643,11 +667,12 @@ worker_check_exit(void)
 
 /* 1. queues whose senders committed, once their tick_period has passed */
 static void
-pass_tick_woken(WorkerState *st, TimestampTz now, bool *retries_changed)
+pass_tick_woken(WorkerState *st, TimestampTz now, bool *retries_changed,
+				bool *schedules_changed)
 {
 	TickWork	work;
 
-	collect_woken(&work, retries_changed, now, &st->wait_ms);
+	collect_woken(&work, retries_changed, schedules_changed, now, &st->wait_ms);
 	if (work.n > 0 || work.all)
 	{
 		run_step(step_tick_woken, &work, "ticking queues with new events");
@@ -667,6 +692,8 @@ pass_tick_due(WorkerState *st, TimestampTz now)
 	note_ticks(ticked);
 	st->last_due_pass = now;
 	st->check_retries = true;
+	/* a schedule changed by hand, or by a backend that could not wake us */
+	st->check_schedules = true;
 }
 
 /*
@@ -706,7 +733,42 @@ pass_retries(WorkerState *st, TimestampTz now, bool retries_changed)
 		st->wait_ms = Min(st->wait_ms, RETRY_PASS_MS);
 }
 
-/* 4. every maint_period: rotation; step 2 in a later transaction than step 1 */
+/*
+ * 4. schedules whose next run has come send their event, all due ones in
+ * one transaction (which also moves each one's next run: a crash before
+ * the commit sends nothing and the next pass sends it). Then plan again.
+ */
+#define SCHEDULE_RECHECK_MS	100
+
+static void
+pass_schedules(WorkerState *st, TimestampTz now, bool schedules_changed)
+{
+	if (schedules_changed)
+		st->check_schedules = true;
+	if (st->next_schedule != 0 && st->next_schedule <= now)
+	{
+		st->check_schedules = true;
+		if (!run_step(step_sql, "select pgque._schedule_run()", "sending scheduled events"))
+		{
+			/* try again in a second, not on every pass */
+			st->next_schedule = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 1000);
+			st->check_schedules = false;
+		}
+	}
+	if (st->check_schedules)
+	{
+		st->check_schedules = false;
+		if (!run_step(step_next_schedule, &st->next_schedule, "planning schedules"))
+			st->next_schedule = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), 1000);
+	}
+	if (st->next_schedule > now)
+		st->wait_ms = Min(st->wait_ms, (st->next_schedule - now + 999) / 1000);
+	else if (st->next_schedule != 0)
+		/* due but skipped: locked by a transaction that changes it */
+		st->wait_ms = Min(st->wait_ms, SCHEDULE_RECHECK_MS);
+}
+
+/* 5. every maint_period: rotation; step 2 in a later transaction than step 1 */
 static void
 pass_rotation(WorkerState *st, TimestampTz now)
 {
@@ -723,13 +785,15 @@ worker_pass(WorkerState *st)
 {
 	TimestampTz now = GetCurrentTimestamp();
 	bool		retries_changed;
+	bool		schedules_changed;
 
 	MemoryContextSwitchTo(pass_context);
 	st->wait_ms = pgque_naptime;
 
-	pass_tick_woken(st, now, &retries_changed);
+	pass_tick_woken(st, now, &retries_changed, &schedules_changed);
 	pass_tick_due(st, now);
 	pass_retries(st, now, retries_changed);
+	pass_schedules(st, now, schedules_changed);
 	pass_rotation(st, now);
 
 	if (my_slot != NULL)
@@ -788,6 +852,7 @@ pgque_worker_main(Datum arg)
 
 	my_dynamic = MyBgworkerEntry->bgw_extra[0] != 0;
 	st.check_retries = true;
+	st.check_schedules = true;
 	worker_attach(DatumGetObjectId(arg));
 	for (;;)
 	{

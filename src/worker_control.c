@@ -33,6 +33,7 @@ PG_FUNCTION_INFO_V1(pgque_stop);
 PG_FUNCTION_INFO_V1(pgque_worker_status);
 PG_FUNCTION_INFO_V1(pgque_note_launcher_sql);
 PG_FUNCTION_INFO_V1(pgque_note_retries_sql);
+PG_FUNCTION_INFO_V1(pgque_note_schedules_sql);
 PG_FUNCTION_INFO_V1(pgque_wake_ticker);
 PG_FUNCTION_INFO_V1(pgque_launch_worker);
 
@@ -321,6 +322,14 @@ Datum
 pgque_note_retries_sql(PG_FUNCTION_ARGS)
 {
 	pgque_note_retries();
+	PG_RETURN_VOID();
+}
+
+/* SQL: pgque._note_schedules() -- a schedule changed: re-plan at commit */
+Datum
+pgque_note_schedules_sql(PG_FUNCTION_ARGS)
+{
+	pgque_note_schedules();
 	PG_RETURN_VOID();
 }
 

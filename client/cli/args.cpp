@@ -27,9 +27,12 @@ const std::vector<command_spec>& commands() {
         {"drop", 1, 1, {"--force"}},
         {"subscribe", 2, 2, {"--subconsumer"}},
         {"unsubscribe", 2, 2, {"--subconsumer", "--retry-open-batch"}},
-        {"pause", 1, 2, {}},
-        {"resume", 1, 2, {}},
+        {"pause", 1, 2, {"--schedule"}},
+        {"resume", 1, 2, {"--schedule"}},
         {"send", 1, 2, {"--type", "--lines", "--at", "--delay", "--priority", "--key"}},
+        {"schedules", 0, 1, {"--watch", "--watch-count"}},
+        {"schedule", 3, 4, {"--type"}},
+        {"unschedule", 1, 1, {}},
         {"tail", 2, 2, {"--count", "--timeout", "--batch-size", "--subscribe", "--subconsumer", "--dead-interval"}},
         {"show", 2, 2, {}},
         {"dlq list", 1, 1, {"--limit"}},
@@ -191,6 +194,7 @@ arguments parse_args(const std::vector<std::string>& argv) {
         else if (name == "--priority") a.priority = static_cast<int>(parse_count(name, value, 0, 9));
         else if (name == "--key") a.key = value;
         else if (name == "--all") a.all = true;
+        else if (name == "--schedule") a.schedule = true;
         else if (name == "--subscribe") a.subscribe = true;
         else if (name == "--retry-open-batch") a.retry_open_batch = true;
         else if (name == "--watch-count") a.watch_count = parse_count(name, value, 1, UINT64_MAX);
@@ -217,7 +221,7 @@ arguments parse_args(const std::vector<std::string>& argv) {
     }
 
     if (a.watch_count != 0 && !a.watch) throw usage("--watch-count needs --watch");
-    a.json_payload = spec_name == "send" && json_after_command;
+    a.json_payload = (spec_name == "send" || spec_name == "schedule") && json_after_command;
 
     a.positional = std::move(words);
     std::size_t n = a.positional.size();
@@ -238,6 +242,8 @@ arguments parse_args(const std::vector<std::string>& argv) {
     }
     if (a.lines && a.key) throw usage("send --key sends one event: it does not go with --lines");
     if (a.lines && a.json_payload && a.priority != 0) throw usage("send --lines --json takes no --priority");
+    if (a.schedule && n != 1) throw usage(spec_name + " --schedule takes one NAME");
+    if (spec_name == "schedule" && a.type && a.type->empty()) throw usage("--type needs a type name");
     if (spec_name == "send" && a.lines && n == 2 && a.positional[1] != "-") {
         throw usage("send --lines reads the payloads from stdin: give no PAYLOAD");
     }
@@ -275,7 +281,9 @@ std::string help_text(const std::string& command, const std::string& subcommand)
             "  subscribe QUEUE CONSUMER       subscribe a consumer (starts at the newest tick)\n"
             "  unsubscribe QUEUE CONSUMER     remove a subscription\n"
             "  pause QUEUE [CONSUMER]         hand nothing to the queue's consumers (or to one)\n"
-            "  resume QUEUE [CONSUMER]        undo pause\n"
+            "  pause --schedule NAME          send nothing for a schedule\n"
+            "  resume QUEUE [CONSUMER] | --schedule NAME\n"
+            "                                 undo pause\n"
             "  send QUEUE [PAYLOAD] [--type T] [--lines] [--json] [--at TIME | --delay DUR]\n"
             "       [--priority N] [--key K]\n"
             "                                 send an event (payload from stdin if omitted)\n"
@@ -283,6 +291,10 @@ std::string help_text(const std::string& command, const std::string& subcommand)
             "                                 follow a queue as subscribed CONSUMER, print each message\n"
             "  show QUEUE MSG_ID              where a message is, for each consumer: pending,\n"
             "                                 in a batch, done, retry, dead, delayed, unknown, gone\n"
+            "  schedules [NAME] [--watch N]   periodic messages with their next and last run\n"
+            "  schedule NAME QUEUE SPEC [PAYLOAD] [--type T] [--json]\n"
+            "                                 create or replace a periodic message\n"
+            "  unschedule NAME                remove a periodic message\n"
             "  dlq list QUEUE [--limit N]     dead letters, newest first\n"
             "  dlq replay ID... | --all QUEUE put dead letters back into their queue\n"
             "  dlq purge QUEUE [--older-than DUR]\n"
@@ -329,14 +341,37 @@ std::string help_text(const std::string& command, const std::string& subcommand)
                "  --subconsumer NAME removes member NAME of cooperative consumer CONSUMER instead\n"
                "  --retry-open-batch if the member holds a batch, schedule its unacknowledged\n"
                "                     messages for retry (without it, that is an error, exit 4)\n";
+    } else if (name == "schedules") {
+        body = "Usage: pgque schedules [NAME] [--watch N]\n\n"
+               "Every schedule (or one) from pgque.get_schedule_info(): its queue, spec, event type,\n"
+               "when it sends next (\"paused\" while paused), the slot its last event stood for, how\n"
+               "many events it sent and how many slots those caught up for, and the last error.\n";
+        body += watch_help;
+    } else if (name == "schedule") {
+        body = "Usage: pgque schedule NAME QUEUE SPEC [PAYLOAD] [--type TYPE] [--json]\n\n"
+               "Creates schedule NAME, or replaces it: one event of TYPE (default \"schedule\") with\n"
+               "PAYLOAD (default none) goes into QUEUE per slot of SPEC, sent by the worker. SPEC is\n"
+               "five cron fields in UTC (\"*/15 * * * *\", \"0 9 * * mon-fri\"), @hourly, @daily,\n"
+               "@weekly, @monthly, @yearly, or \"every N seconds|minutes|hours|days\"; a prefix\n"
+               "\"TZ=Europe/Berlin \" makes the cron fields local times. Quote it as one argument.\n"
+               "  --type TYPE   the events' type\n"
+               "  --json        PAYLOAD is JSON: checked here, stored as jsonb\n"
+               "Needs the role pgque_admin.\n";
+    } else if (name == "unschedule") {
+        body = "Usage: pgque unschedule NAME\n\n"
+               "Removes schedule NAME; removing one that does not exist is not an error.\n"
+               "Needs the role pgque_admin.\n";
     } else if (name == "pause" || name == "resume") {
-        body = "Usage: pgque " + name + " QUEUE [CONSUMER]\n\n"
+        body = "Usage: pgque " + name + " QUEUE [CONSUMER]\n"
+               "       pgque " + name + " --schedule NAME\n\n"
                "pause QUEUE: its consumers are handed nothing until pgque resume QUEUE; producers\n"
                "keep sending, the ticker keeps ticking, batches already handed out can still be\n"
                "acknowledged. pause QUEUE CONSUMER does the same for one consumer only; its\n"
                "position stays where it is, so events (and table rotation) wait for it.\n"
+               "pause --schedule NAME: the schedule sends nothing; resumed, it goes on with its\n"
+               "first slot after now (what came meanwhile is not caught up).\n"
                "Pausing what is paused, or resuming what runs, is not an error.\n"
-               "Queues need the role pgque_admin, consumers pgque_reader.\n";
+               "Queues and schedules need the role pgque_admin, consumers pgque_reader.\n";
     } else if (name == "send") {
         body = "Usage: pgque send QUEUE [PAYLOAD | -] [--type TYPE] [--lines] [--json]\n"
                "                  [--at TIME | --delay DURATION] [--priority N] [--key KEY]\n\n"

@@ -43,10 +43,11 @@ struct arguments {
     std::vector<std::string> positional;
     // command flags
     bool force = false;                   // drop --force
-    std::optional<std::string> type;      // send --type
+    std::optional<std::string> type;      // send --type, schedule --type
     bool lines = false;                   // send --lines
-    // send --json (given after the command): the payload is JSON, checked
-    // before sending and stored as jsonb; the output is JSON as well
+    // send --json, schedule --json (given after the command): the payload
+    // is JSON, checked before sending and stored as jsonb; the output is
+    // JSON as well
     bool json_payload = false;
     // send --at TIME / --delay DURATION: deliver later. Passed to the server
     // as they are (timestamptz / interval input), so it parses them.
@@ -54,6 +55,7 @@ struct arguments {
     std::optional<std::string> delay;
     int priority = 0;                     // send --priority (0..9)
     std::optional<std::string> key;       // send --key: the dedup_key
+    bool schedule = false;                // pause/resume --schedule NAME
     bool subscribe = false;               // tail --subscribe
     std::optional<std::string> subconsumer;  // tail --subconsumer: cooperative member
     std::optional<std::chrono::milliseconds> dead_interval;  // tail --dead-interval

@@ -503,6 +503,14 @@ int cmd_pause(command_context& c, bool pause) {
     const std::string& queue = c.args.positional[0];
     const char* done = pause ? "paused" : "resumed";
     const char* already = pause ? "already paused: " : "was not paused: ";
+    if (c.args.schedule) {
+        const std::string& name = c.args.positional[0];
+        bool changed = pause ? client.pause_schedule(name) : client.resume_schedule(name);
+        if (c.args.json) c.out << json_object().add("schedule", name).add(done, changed).str() << '\n';
+        else if (changed) c.out << done << " schedule " << quoted(name) << '\n';
+        else c.out << "schedule " << already << quoted(name) << '\n';
+        return exit_ok;
+    }
     if (c.args.positional.size() == 1) {
         bool changed = pause ? client.pause_queue(queue) : client.resume_queue(queue);
         if (c.args.json) c.out << json_object().add("queue", queue).add(done, changed).str() << '\n';
@@ -644,6 +652,89 @@ int cmd_send(command_context& c) {
     } else {
         for (auto id : ids) c.out << id << '\n';
     }
+    return exit_ok;
+}
+
+// -------------------------------------------------------------- schedules
+
+std::string schedule_json(const schedule_info& s) {
+    return json_object()
+        .add("schedule", s.schedule_name)
+        .add("queue", s.queue_name)
+        .add("spec", s.spec)
+        .add("type", s.type)
+        .add("payload", s.payload)
+        .add("next_run", opt_iso(s.next_run))
+        .add("last_run", opt_iso(s.last_run))
+        .add("last_msg_id", s.last_msg_id)
+        .add("runs", s.runs)
+        .add("missed", s.missed)
+        .add("paused", s.paused)
+        .add("last_error", s.last_error)
+        .str();
+}
+
+void draw_schedules(const command_context& c, pgque::client& client, std::ostream& out) {
+    std::vector<schedule_info> rows;
+    if (c.args.positional.empty()) rows = client.schedule_info();
+    else rows.push_back(client.schedule_info(c.args.positional[0]));
+    if (c.args.json) {
+        std::vector<std::string> items;
+        for (const auto& r : rows) items.push_back(schedule_json(r));
+        out << json_array(items) << '\n';
+        return;
+    }
+    text_table t({"schedule", "queue", "spec", "type", "next run", "last run", "runs", "missed", "error"});
+    for (const auto& r : rows) {
+        t.add_row({r.schedule_name, r.queue_name, r.spec, r.type, r.paused ? "paused" : opt_str(opt_iso(r.next_run)),
+                   opt_str(opt_iso(r.last_run)), std::to_string(r.runs), std::to_string(r.missed),
+                   opt_str(r.last_error)},
+                  {color::none, color::none, color::none, color::none, r.paused ? color::yellow : color::none,
+                   color::none, color::none, r.missed > 0 ? color::yellow : color::none,
+                   r.last_error ? color::red : color::none});
+    }
+    t.print(out, c.out_color);
+}
+
+int cmd_schedules(command_context& c) {
+    return show(c, [&c](pgque::client& client, std::ostream& out) { draw_schedules(c, client, out); });
+}
+
+int cmd_schedule(command_context& c) {
+    const auto& p = c.args.positional;
+    const std::string& name = p[0];
+    std::optional<std::string> payload;
+    if (p.size() == 4) payload = p[3];
+    if (c.args.json_payload) {
+        if (!payload) throw usage("schedule --json needs a PAYLOAD");
+        check_json_payloads({*payload}, false);
+    }
+    pgque::client& client = c.connect();
+    std::string type = c.args.type.value_or("schedule");
+    bool created = c.args.json_payload ? client.schedule_json(name, p[1], p[2], type, *payload)
+                                       : client.schedule(name, p[1], p[2], type, payload);
+    auto s = client.schedule_info(name);
+    if (c.args.json) {
+        c.out << json_object()
+                     .add("schedule", name)
+                     .add("created", created)
+                     .add("next_run", opt_iso(s.next_run))
+                     .str()
+              << '\n';
+    } else {
+        c.out << (created ? "created schedule " : "replaced schedule ") << quoted(name) << " on queue "
+              << quoted(p[1]) << ", next run " << (s.paused ? std::string("paused") : opt_str(opt_iso(s.next_run)))
+              << '\n';
+    }
+    return exit_ok;
+}
+
+int cmd_unschedule(command_context& c) {
+    pgque::client& client = c.connect();
+    const std::string& name = c.args.positional[0];
+    bool removed = client.unschedule(name);
+    if (c.args.json) c.out << json_object().add("schedule", name).add("removed", removed).str() << '\n';
+    else c.out << (removed ? "removed schedule " : "no such schedule: ") << quoted(name) << '\n';
     return exit_ok;
 }
 
@@ -897,6 +988,9 @@ int dispatch(command_context& c) {
     if (cmd == "pause") return cmd_pause(c, true);
     if (cmd == "resume") return cmd_pause(c, false);
     if (cmd == "send") return cmd_send(c);
+    if (cmd == "schedules") return cmd_schedules(c);
+    if (cmd == "schedule") return cmd_schedule(c);
+    if (cmd == "unschedule") return cmd_unschedule(c);
     if (cmd == "tail") return cmd_tail(c);
     if (cmd == "show") return cmd_show(c);
     if (cmd == "dlq") {

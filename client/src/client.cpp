@@ -275,6 +275,32 @@ std::vector<message_state> message_state_rows(const result& r) {
     return out;
 }
 
+constexpr const char* k_schedule_info_columns =
+    "select schedule_name, queue_name, spec, type, payload, " PGQUE_MICROS("next_run") ", " PGQUE_MICROS(
+        "last_run") ", last_msg_id, runs, missed, paused, last_error";
+
+std::vector<schedule_info> schedule_info_rows(const result& r) {
+    std::vector<schedule_info> out;
+    out.reserve(static_cast<std::size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) {
+        schedule_info s;
+        s.schedule_name = std::string(r.get(i, 0));
+        s.queue_name = std::string(r.get(i, 1));
+        s.spec = std::string(r.get(i, 2));
+        s.type = std::string(r.get(i, 3));
+        if (!r.is_null(i, 4)) s.payload = std::string(r.get(i, 4));
+        s.next_run = time_opt(r, i, 5);
+        s.last_run = time_opt(r, i, 6);
+        s.last_msg_id = r.get_optional_int64(i, 7);
+        s.runs = r.get_int64(i, 8);
+        s.missed = r.get_int64(i, 9);
+        s.paused = r.get_bool(i, 10);
+        if (!r.is_null(i, 11)) s.last_error = std::string(r.get(i, 11));
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
 }  // namespace
 
 client::client(const std::string& conninfo) : m_conn(conninfo) {}
@@ -523,6 +549,34 @@ bool client::resume_consumer(std::string_view queue, std::string_view consumer) 
                m_conn.exec("select pgque.resume_consumer($1::text, $2::text)", {str(queue), str(consumer)})) == 1;
 }
 
+// ------------------------------------------------------------ schedules
+
+bool client::schedule(std::string_view name, std::string_view queue, std::string_view spec, std::string_view type,
+                      std::optional<std::string_view> payload) {
+    std::optional<std::string> p;
+    if (payload) p = str(*payload);
+    return single_int64(m_conn.exec("select pgque.schedule($1::text, $2::text, $3::text, $4::text, $5::text)",
+                                    {str(name), str(queue), str(spec), str(type), p})) == 1;
+}
+
+bool client::schedule_json(std::string_view name, std::string_view queue, std::string_view spec,
+                           std::string_view type, std::string_view json) {
+    return single_int64(m_conn.exec("select pgque.schedule($1::text, $2::text, $3::text, $4::text, $5::jsonb)",
+                                    {str(name), str(queue), str(spec), str(type), str(json)})) == 1;
+}
+
+bool client::unschedule(std::string_view name) {
+    return single_int64(m_conn.exec("select pgque.unschedule($1::text)", {str(name)})) == 1;
+}
+
+bool client::pause_schedule(std::string_view name) {
+    return single_int64(m_conn.exec("select pgque.pause_schedule($1::text)", {str(name)})) == 1;
+}
+
+bool client::resume_schedule(std::string_view name) {
+    return single_int64(m_conn.exec("select pgque.resume_schedule($1::text)", {str(name)})) == 1;
+}
+
 // -------------------------------------------------------------- admin
 
 bool client::create_queue(std::string_view queue) {
@@ -596,6 +650,17 @@ delayed_info client::delayed_info(std::string_view queue) {
     return only_row(delayed_info_rows(m_conn.exec(
                         std::string(k_delayed_info_columns) + " from pgque.get_delayed_info($1::text)", {str(queue)})),
                     "get_delayed_info");
+}
+
+std::vector<schedule_info> client::schedule_info() {
+    return schedule_info_rows(m_conn.exec(std::string(k_schedule_info_columns) + " from pgque.get_schedule_info()"));
+}
+
+schedule_info client::schedule_info(std::string_view name) {
+    return only_row(schedule_info_rows(m_conn.exec(std::string(k_schedule_info_columns) +
+                                                       " from pgque.get_schedule_info($1::text)",
+                                                   {str(name)})),
+                    "get_schedule_info");
 }
 
 std::vector<consumer_info> client::consumer_info() {

@@ -97,7 +97,7 @@ TEST(CliBinary, HelpForEveryCommand) {
     for (std::vector<std::string> cmd :
          {std::vector<std::string>{"status"}, {"queues"}, {"consumers"}, {"create"}, {"drop"}, {"subscribe"},
           {"unsubscribe"}, {"pause"}, {"resume"}, {"send"}, {"tail"}, {"dlq", "list"}, {"dlq", "replay"},
-          {"dlq", "purge"}}) {
+          {"dlq", "purge"}, {"schedules"}, {"schedule"}, {"unschedule"}}) {
         std::string name = cmd[0] + (cmd.size() > 1 ? " " + cmd[1] : "");
         cmd.push_back("--help");
         auto r = run_process(k_cli, cmd);
@@ -1004,4 +1004,65 @@ TEST_F(CliTest, ShowSaysWhereAMessageIsForEachConsumer) {
 
     EXPECT_EQ(cli({"show", pgque::test::unique_name("missing"), "1"}).exit_code, 2);
     EXPECT_EQ(cli({"show", q, "0"}).exit_code, 1);
+}
+
+TEST_F(CliTest, Schedules) {
+    auto q = make_queue("cli_sched");
+    const std::string name = pgque::test::unique_name("cli_sched");
+    const std::string qn = "\"" + name + "\"";
+
+    auto created = cli({"schedule", name, q, "*/5 * * * *", "hello", "--type", "beat"});
+    ASSERT_EQ(created.exit_code, 0) << created.err;
+    EXPECT_TRUE(contains(created.out, "created schedule " + qn + " on queue \"" + q + "\", next run ")) << created.out;
+    auto s = admin().schedule_info(name);
+    EXPECT_EQ(s.type, "beat");
+    EXPECT_EQ(s.payload, "hello");
+
+    auto replaced = cli({"--json", "schedule", name, q, "@daily"});
+    ASSERT_EQ(replaced.exit_code, 0) << replaced.err;
+    EXPECT_TRUE(contains(replaced.out, "{\"schedule\":" + qn + ",\"created\":false,\"next_run\":\"")) << replaced.out;
+    s = admin().schedule_info(name);
+    EXPECT_EQ(s.spec, "@daily");
+    EXPECT_EQ(s.type, "schedule");
+    EXPECT_FALSE(s.payload);
+
+    auto js = cli({"schedule", name, q, "every 10 seconds", "{\"a\": 1}", "--json"});
+    ASSERT_EQ(js.exit_code, 0) << js.err;
+    EXPECT_EQ(admin().schedule_info(name).payload, "{\"a\": 1}");
+    auto bad_json = cli({"schedule", name, q, "every 10 seconds", "{nope", "--json"});
+    EXPECT_EQ(bad_json.exit_code, 4);
+    EXPECT_EQ(admin().schedule_info(name).spec, "every 10 seconds");
+
+    auto rows = table_rows(cli({"schedules", name}).out, name);
+    ASSERT_EQ(rows.size(), 1u);
+    ASSERT_GE(rows[0].size(), 6u);
+    EXPECT_EQ(rows[0][1], q);
+    EXPECT_EQ(rows[0][2] + " " + rows[0][3] + " " + rows[0][4], "every 10 seconds");  // split at blanks
+    EXPECT_EQ(rows[0][5], "schedule");
+    auto listed = cli({"--json", "schedules"});
+    ASSERT_EQ(listed.exit_code, 0) << listed.err;
+    EXPECT_TRUE(contains(listed.out, "\"schedule\":" + qn + ",\"queue\":\"" + q + "\",\"spec\":\"every 10 seconds\""))
+        << listed.out;
+
+    auto paused = cli({"pause", "--schedule", name});
+    ASSERT_EQ(paused.exit_code, 0) << paused.err;
+    EXPECT_EQ(paused.out, "paused schedule " + qn + "\n");
+    EXPECT_EQ(cli({"pause", "--schedule", name}).out, "schedule already paused: " + qn + "\n");
+    EXPECT_TRUE(admin().schedule_info(name).paused);
+    EXPECT_TRUE(contains(cli({"schedules", name}).out, "paused"));
+    EXPECT_EQ(cli({"--json", "resume", "--schedule", name}).out, "{\"schedule\":" + qn + ",\"resumed\":true}\n");
+    EXPECT_FALSE(admin().schedule_info(name).paused);
+
+    // errors: not found (2), bad spec (4)
+    EXPECT_EQ(cli({"schedule", name, pgque::test::unique_name("missing"), "@daily"}).exit_code, 2);
+    EXPECT_EQ(cli({"pause", "--schedule", pgque::test::unique_name("missing")}).exit_code, 2);
+    EXPECT_EQ(cli({"schedules", pgque::test::unique_name("missing")}).exit_code, 2);
+    auto bad = cli({"schedule", name, q, "61 * * * *"});
+    EXPECT_EQ(bad.exit_code, 4);
+    EXPECT_TRUE(contains(bad.err, "invalid schedule")) << bad.err;
+
+    auto removed = cli({"unschedule", name});
+    ASSERT_EQ(removed.exit_code, 0) << removed.err;
+    EXPECT_EQ(removed.out, "removed schedule " + qn + "\n");
+    EXPECT_EQ(cli({"unschedule", name}).out, "no such schedule: " + qn + "\n");
 }

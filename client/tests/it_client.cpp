@@ -1017,3 +1017,98 @@ TEST_F(PrivateDbClientTest, MessageStateSaysWhereAnEventIsForEachConsumer) {
     EXPECT_THROW(static_cast<void>(admin().message_state(unique_name("missing"), e1)), pgque::queue_not_found);
     EXPECT_THROW(static_cast<void>(admin().message_state(q, 0)), pgque::data_error);
 }
+
+TEST_F(ClientTest, SchedulesCreateReplacePauseAndRemove) {
+    auto q = make_queue("sched");
+    const std::string name = unique_name("sched");
+    EXPECT_TRUE(admin().schedule(name, q, "*/5 * * * *"));
+    auto s = admin().schedule_info(name);
+    EXPECT_EQ(s.schedule_name, name);
+    EXPECT_EQ(s.queue_name, q);
+    EXPECT_EQ(s.spec, "*/5 * * * *");
+    EXPECT_EQ(s.type, "schedule");
+    EXPECT_FALSE(s.payload);
+    ASSERT_TRUE(s.next_run);
+    EXPECT_GT(*s.next_run, std::chrono::system_clock::now());
+    EXPECT_LE(*s.next_run, std::chrono::system_clock::now() + 5min);
+    EXPECT_FALSE(s.last_run);
+    EXPECT_FALSE(s.last_msg_id);
+    EXPECT_EQ(s.runs, 0);
+    EXPECT_EQ(s.missed, 0);
+    EXPECT_FALSE(s.paused);
+    EXPECT_FALSE(s.last_error);
+
+    // replaced: type, payload, spec
+    EXPECT_FALSE(admin().schedule(name, q, "TZ=Europe/Berlin 0 9 * * mon-fri", "report", "daily"));
+    s = admin().schedule_info(name);
+    EXPECT_EQ(s.spec, "TZ=Europe/Berlin 0 9 * * mon-fri");
+    EXPECT_EQ(s.type, "report");
+    EXPECT_EQ(s.payload, "daily");
+    EXPECT_FALSE(admin().schedule_json(name, q, "every 2 hours", "report", R"({"a": [1, 2]})"));
+    EXPECT_EQ(admin().schedule_info(name).payload, R"({"a": [1, 2]})");
+    EXPECT_THROW(static_cast<void>(admin().schedule_json(name, q, "every 2 hours", "report", "{nope")),
+                 pgque::data_error);
+
+    EXPECT_TRUE(admin().pause_schedule(name));
+    EXPECT_FALSE(admin().pause_schedule(name));
+    s = admin().schedule_info(name);
+    EXPECT_TRUE(s.paused);
+    EXPECT_FALSE(s.next_run);
+    EXPECT_TRUE(admin().resume_schedule(name));
+    EXPECT_FALSE(admin().resume_schedule(name));
+    EXPECT_TRUE(admin().schedule_info(name).next_run);
+
+    bool listed = false;
+    for (const auto& row : admin().schedule_info()) listed = listed || row.schedule_name == name;
+    EXPECT_TRUE(listed);
+
+    try {
+        static_cast<void>(admin().schedule(name, q, "61 * * * *"));
+        ADD_FAILURE() << "a bad spec was taken";
+    } catch (const pgque::data_error& e) {
+        EXPECT_EQ(e.sqlstate(), "22023");
+    }
+    EXPECT_THROW(static_cast<void>(admin().schedule(name, unique_name("missing"), "@daily")),
+                 pgque::queue_not_found);
+    try {
+        static_cast<void>(admin().pause_schedule(unique_name("missing")));
+        ADD_FAILURE() << "an unknown schedule was paused";
+    } catch (const pgque::not_found& e) {
+        EXPECT_EQ(e.object_kind(), "schedule");
+    }
+    EXPECT_THROW(static_cast<void>(admin().schedule_info(unique_name("missing"))), pgque::not_found);
+
+    EXPECT_TRUE(admin().unschedule(name));
+    EXPECT_FALSE(admin().unschedule(name));
+}
+
+// With the worker running, an "every 1 seconds" schedule delivers events
+// that say which schedule and slot they stand for.
+TEST_F(ClientTest, ScheduleSendsThroughTheWorker) {
+    bool worker = false;
+    for (const auto& row : admin().status()) worker = worker || (row.component == "worker" && row.status == "running");
+    if (!worker) GTEST_SKIP() << "no pgque worker runs for this database";
+    auto q = make_queue("schedw");
+    ASSERT_TRUE(admin().subscribe(q, "c"));
+    const std::string name = unique_name("schedw");
+    ASSERT_TRUE(admin().schedule(name, q, "every 1 seconds", "beat", "payload"));
+    std::vector<pgque::message> got;
+    for (int i = 0; i < 100 && got.size() < 2; ++i) {
+        auto b = admin().receive(q, "c");
+        for (auto& m : b.messages) got.push_back(m);
+        if (!b.empty()) {
+            ASSERT_TRUE(admin().ack(b.id));
+        }
+        std::this_thread::sleep_for(100ms);
+    }
+    ASSERT_TRUE(admin().pause_schedule(name));
+    ASSERT_GE(got.size(), 2u);
+    EXPECT_EQ(got[0].type, "beat");
+    EXPECT_EQ(got[0].payload, "payload");
+    EXPECT_EQ(got[0].extra1, name);
+    ASSERT_TRUE(got[0].extra2);
+    EXPECT_EQ(got[0].extra2->size(), std::string("2026-01-01T00:00:00Z").size());
+    EXPECT_NE(got[0].extra2, got[1].extra2);
+    EXPECT_EQ(got[1].extra3, "0");
+    EXPECT_GE(admin().schedule_info(name).runs, 2);
+}

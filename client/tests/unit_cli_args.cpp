@@ -86,6 +86,47 @@ TEST(CliArgs, PauseAndResume) {
     }
 }
 
+TEST(CliArgs, Schedules) {
+    arguments s = parse_args({"schedule", "nightly", "orders", "TZ=Europe/Berlin 0 3 * * *"});
+    EXPECT_EQ(s.command, "schedule");
+    EXPECT_EQ(s.positional, (std::vector<std::string>{"nightly", "orders", "TZ=Europe/Berlin 0 3 * * *"}));
+    EXPECT_FALSE(s.type);
+    EXPECT_FALSE(s.json_payload);
+    arguments p = parse_args({"schedule", "--type", "report", "nightly", "orders", "@daily", "{\"a\":1}", "--json"});
+    EXPECT_EQ(p.type, "report");
+    EXPECT_EQ(p.positional.size(), 4u);
+    EXPECT_EQ(p.positional[3], "{\"a\":1}");
+    EXPECT_TRUE(p.json_payload);
+    EXPECT_TRUE(p.json);
+    // --json before the command: JSON output, a text payload
+    arguments j = parse_args({"--json", "schedule", "n", "q", "every 5 seconds", "x"});
+    EXPECT_FALSE(j.json_payload);
+    EXPECT_THROW(static_cast<void>(parse_args({"schedule", "n", "q"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"schedule", "n", "q", "@daily", "p", "extra"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"schedule", "n", "q", "@daily", "--type"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"schedule", "n", "q", "@daily", "--type="})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"schedule", "n", "q", "@daily", "--at", "now"})), usage);
+
+    EXPECT_EQ(parse_args({"unschedule", "nightly"}).positional, (std::vector<std::string>{"nightly"}));
+    EXPECT_THROW(static_cast<void>(parse_args({"unschedule"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"unschedule", "a", "b"})), usage);
+
+    EXPECT_TRUE(parse_args({"schedules"}).positional.empty());
+    EXPECT_EQ(parse_args({"schedules", "nightly"}).positional, (std::vector<std::string>{"nightly"}));
+    EXPECT_EQ(parse_args({"schedules", "--watch", "2"}).watch, std::chrono::milliseconds(2000));
+    EXPECT_THROW(static_cast<void>(parse_args({"schedules", "a", "b"})), usage);
+
+    for (const char* cmd : {"pause", "resume"}) {
+        arguments ps = parse_args({cmd, "--schedule", "nightly"});
+        EXPECT_TRUE(ps.schedule) << cmd;
+        EXPECT_EQ(ps.positional, (std::vector<std::string>{"nightly"}));
+        EXPECT_FALSE(parse_args({cmd, "orders"}).schedule);
+        EXPECT_THROW(static_cast<void>(parse_args({cmd, "--schedule", "q", "c"})), usage) << cmd;
+        EXPECT_THROW(static_cast<void>(parse_args({cmd, "--schedule"})), usage) << cmd;
+    }
+    EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "p", "--schedule"})), usage);
+}
+
 TEST(CliArgs, TailOptions) {
     arguments a = parse_args({"tail", "q", "c", "--count", "5", "--timeout", "1.5", "--batch-size=10"});
     EXPECT_EQ(a.count, 5u);
@@ -217,7 +258,7 @@ TEST(CliArgs, Durations) {
 
 TEST(CliArgs, EveryCommandHasHelp) {
     for (const char* cmd : {"status", "queues", "consumers", "create", "drop", "subscribe", "unsubscribe", "pause",
-                            "resume", "send", "tail", "show"}) {
+                            "resume", "send", "tail", "show", "schedules", "schedule", "unschedule"}) {
         std::string text = pgque::cli::help_text(cmd);
         EXPECT_NE(text.find(std::string("Usage: pgque ") + cmd), std::string::npos) << cmd;
         EXPECT_NE(text.find("Exit codes"), std::string::npos) << cmd;

@@ -210,3 +210,28 @@ drop function pgque.send_batch(text, text[]);
 drop function pgque.send_batch(text, jsonb[]);
 drop function pgque.send_batch(text, text, text[]);
 drop function pgque.send_batch(text, text, jsonb[]);
+
+-- Periodic messages (extension/58_schedule.sql). A handful of rows, each
+-- updated once per run: the columns a run changes have no index and pages
+-- keep room (fillfactor), so those updates are HOT. Not an event table.
+create table pgque.schedule (
+    sched_name          text        primary key,
+    sched_queue         int4        not null references pgque.queue (queue_id),
+    sched_spec          text        not null,
+    sched_type          text        not null,
+    sched_payload       text,
+    sched_paused        boolean     not null default false,
+    -- the first slot not sent yet (while paused: not looked at)
+    sched_next_run      timestamptz not null,
+    -- the slot the last event stood for, and its id
+    sched_last_run      timestamptz,
+    sched_last_msg_id   bigint,
+    -- events sent, and slots they caught up for
+    sched_runs          bigint      not null default 0,
+    sched_missed        bigint      not null default 0,
+    -- the last send that failed, until one succeeds
+    sched_error         text,
+    sched_error_at      timestamptz,
+    sched_created       timestamptz not null default pg_catalog.now()
+) with (fillfactor = 50);
+select pg_catalog.pg_extension_config_dump('pgque.schedule', '');

@@ -142,6 +142,16 @@ check_eq "a keyed send on an upgraded queue sends once" "$k1" "$(u "select pgque
 wait_until "c1 gets the keyed event once" 15 took q_b c1 6
 check_eq "pause_queue works on an upgraded queue" 1 "$(u "select pgque.pause_queue('q_b')")"
 check_eq "and resume_queue" 1 "$(u "select pgque.resume_queue('q_b')")"
+# a schedule on an upgraded queue: due a minute ago, the worker sends it once
+u "select pgque.schedule('upg_sched', 'q_b', '@yearly', 'scheduled', 'b-scheduled')" >/dev/null
+u "update pgque.schedule set sched_next_run = now() - interval '1 minute' where sched_name = 'upg_sched'"
+wait_until "c1 gets the event of a schedule on an upgraded queue" 15 took q_b c1 6
+check_eq "the schedule sent it once and moved on to the next new year" "1|t" \
+    "$(u "select runs, next_run = date_trunc('year', now() at time zone 'UTC' + interval '1 year') at time zone 'UTC'
+            from pgque.get_schedule_info('upg_sched')")"
+check "drop_queue refuses a queue a schedule sends into" \
+    bash -c "! psql -X -q -h '$HOST' -p '$PORT' -U postgres -d upg -c \"select pgque.drop_queue('q_b')\" 2>/dev/null"
+check_eq "unschedule" 1 "$(u "select pgque.unschedule('upg_sched')")"
 check_eq "the worker serves the upgraded database" "running" \
     "$(u "select status from pgque.status() where component = 'worker'")"
 check "create_queue, send and drop_queue work after the upgrade" \

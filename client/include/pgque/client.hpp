@@ -36,8 +36,9 @@ struct send_options {
 };
 
 // Inside the class, pgque::connection, pgque::queue_info,
-// pgque::queue_config, pgque::delayed_info, pgque::consumer_info and
-// pgque::message_state are spelled qualified: the member functions of the same names hide the types
+// pgque::queue_config, pgque::delayed_info, pgque::schedule_info,
+// pgque::consumer_info and pgque::message_state are spelled qualified: the
+// member functions of the same names hide the types
 // there.
 class PGQUE_EXPORT client {
 public:
@@ -157,6 +158,27 @@ public:
     [[nodiscard]] bool pause_consumer(std::string_view queue, std::string_view consumer);
     [[nodiscard]] bool resume_consumer(std::string_view queue, std::string_view consumer);
 
+    // --- schedules (role pgque_admin) -----------------------------------------
+    // A schedule sends one event (type, payload) into queue per slot of spec:
+    // five cron fields ("*/15 * * * *", "0 9 * * mon-fri", @daily, ...,
+    // optionally prefixed "TZ=Europe/Berlin "), or "every N seconds|minutes|
+    // hours|days". The worker sends them; after downtime, one catch-up event.
+    // true: created; false: an existing schedule of that name was replaced.
+    // Bad specs throw sql_error 22023, an unknown queue queue_not_found.
+    [[nodiscard]] bool schedule(std::string_view name, std::string_view queue, std::string_view spec,
+                                std::string_view type = "schedule",
+                                std::optional<std::string_view> payload = std::nullopt);
+    // The payload is cast to jsonb on the server (invalid JSON: data_error).
+    [[nodiscard]] bool schedule_json(std::string_view name, std::string_view queue, std::string_view spec,
+                                     std::string_view type, std::string_view json);
+    // true: removed; false: there was none.
+    [[nodiscard]] bool unschedule(std::string_view name);
+    // true: changed; false: it already was so. A paused schedule sends
+    // nothing; resumed, it goes on with the first slot after now.
+    // An unknown name throws sql_error 42704.
+    [[nodiscard]] bool pause_schedule(std::string_view name);
+    [[nodiscard]] bool resume_schedule(std::string_view name);
+
     // --- cooperative consumers (role pgque_reader) --------------------------
     // Members ("subconsumers") of one consumer share its work: each batch
     // goes to one member. See docs/sql-reference.md.
@@ -199,6 +221,8 @@ public:
     [[nodiscard]] pgque::queue_config queue_config(std::string_view queue);
     [[nodiscard]] std::vector<pgque::delayed_info> delayed_info();
     [[nodiscard]] pgque::delayed_info delayed_info(std::string_view queue);
+    [[nodiscard]] std::vector<pgque::schedule_info> schedule_info();
+    [[nodiscard]] pgque::schedule_info schedule_info(std::string_view name);
     [[nodiscard]] std::vector<pgque::consumer_info> consumer_info();
     [[nodiscard]] std::vector<pgque::consumer_info> consumer_info(std::string_view queue);
     [[nodiscard]] pgque::consumer_info consumer_info(std::string_view queue, std::string_view consumer);

@@ -130,7 +130,8 @@ private:
 };
 
 // 42704. object_kind() is the server's table field: "queue", "consumer",
-// "batch", "event", "tick", "dead_letter", or empty for other objects.
+// "batch", "event", "tick", "dead_letter", "schedule", or empty for other
+// objects.
 class PGQUE_EXPORT not_found : public sql_error {
 public:
     using sql_error::sql_error;

@@ -1,6 +1,6 @@
 // pgque/info.hpp -- rows of the observation functions: get_queue_info(),
-// get_queue_config(), get_delayed_info(), get_consumer_info(),
-// message_state(), status(), dlq_inspect(), dlq_replay_all().
+// get_queue_config(), get_delayed_info(), get_schedule_info(),
+// get_consumer_info(), message_state(), status(), dlq_inspect(), dlq_replay_all().
 //
 // Intervals are microseconds; a NULL interval (e.g. no tick yet) is nullopt.
 #ifndef PGQUE_INFO_HPP
@@ -78,6 +78,30 @@ struct PGQUE_EXPORT delayed_info {
     // earliest retry time.
     std::int64_t retries = 0;
     std::optional<std::chrono::system_clock::time_point> next_retry;
+};
+
+// pgque.get_schedule_info(): a periodic message (client::schedule) and
+// what it has sent. Its events carry the schedule's name in extra1, the
+// slot (ISO 8601, UTC) in extra2, the number of slots missed before it in
+// extra3 and the first missed slot in extra4 (see docs/concepts.md).
+struct PGQUE_EXPORT schedule_info {
+    std::string schedule_name;
+    std::string queue_name;
+    std::string spec;  // "*/5 * * * *", "TZ=Europe/Berlin 0 9 * * mon-fri", "every 30 seconds", ...
+    std::string type;  // of its events
+    // The payload of its events; nullopt when it has none, or when the
+    // queue is restricted and the caller may not consume from it.
+    std::optional<std::string> payload;
+    // The next slot to send; nullopt while paused.
+    std::optional<std::chrono::system_clock::time_point> next_run;
+    // The slot the last event stood for, and that event's id.
+    std::optional<std::chrono::system_clock::time_point> last_run;
+    std::optional<std::int64_t> last_msg_id;
+    std::int64_t runs = 0;    // events sent
+    std::int64_t missed = 0;  // slots that came while nothing could send them (caught up by one event)
+    bool paused = false;
+    // The last send that failed (e.g. the queue takes no events), until one succeeds.
+    std::optional<std::string> last_error;
 };
 
 // pgque.get_consumer_info()
