@@ -145,7 +145,7 @@ check_eq "and resume_queue" 1 "$(u "select pgque.resume_queue('q_b')")"
 # a schedule on an upgraded queue: due a minute ago, the worker sends it once
 u "select pgque.schedule('upg_sched', 'q_b', '@yearly', 'scheduled', 'b-scheduled')" >/dev/null
 u "update pgque.schedule set sched_next_run = now() - interval '1 minute' where sched_name = 'upg_sched'"
-wait_until "c1 gets the event of a schedule on an upgraded queue" 15 took q_b c1 6
+wait_until "c1 gets the event of a schedule on an upgraded queue" 15 took q_b c1 7
 check_eq "the schedule sent it once and moved on to the next new year" "1|t" \
     "$(u "select runs, next_run = date_trunc('year', now() at time zone 'UTC' + interval '1 year') at time zone 'UTC'
             from pgque.get_schedule_info('upg_sched')")"
