@@ -67,6 +67,12 @@ create table pgque.queue (
     queue_expired_action        text        not null default 'dead_letter',
     queue_paused                boolean     not null default false,
 
+    -- Priorities (extension/22_lanes.sql): a lane is a hidden queue that
+    -- holds one priority's events of its parent queue (queue_lane_of);
+    -- queue_priority is 1..9 on lanes, null on queues.
+    queue_lane_of               int4        references pgque.queue (queue_id) on delete cascade,
+    queue_priority              int2,
+
     -- the ranges set_queue_config() accepts (see there)
     constraint queue_ntables_check check (queue_ntables = 3),
     constraint queue_cur_table_check check (queue_cur_table between 0 and queue_ntables - 1),
@@ -82,7 +88,11 @@ create table pgque.queue (
     constraint queue_retry_max_delay_check check (queue_retry_max_delay between '0' and '365 days'),
     constraint queue_retry_jitter_check check (queue_retry_jitter between 0 and 1),
     constraint queue_message_ttl_check check (queue_message_ttl > '0' and queue_message_ttl <= '3650 days'),
-    constraint queue_expired_action_check check (queue_expired_action in ('dead_letter', 'drop'))
+    constraint queue_expired_action_check check (queue_expired_action in ('dead_letter', 'drop')),
+    constraint queue_lane_check
+        check ((queue_lane_of is null) = (queue_priority is null) and queue_priority between 1 and 9),
+    -- one lane per priority: two first senders cannot both create it
+    constraint queue_lane_uq unique (queue_lane_of, queue_priority)
 );
 
 create table pgque.consumer (

@@ -3,22 +3,30 @@
 -- event tables directly, so EXECUTE (granted to pgque_writer) is the only
 -- permission they need.
 
-create or replace function pgque.send(queue_name text, payload text) returns bigint
+-- priority: 0 (the default) .. 9, higher first; an event with a priority
+-- above 0 goes to the queue's lane for it (22_lanes.sql, src/lanes.c).
+create or replace function pgque.send(queue_name text, payload text, priority int default 0) returns bigint
     language c volatile as 'MODULE_PATHNAME', 'pgque_send_text';
-create or replace function pgque.send(queue_name text, payload jsonb) returns bigint
+create or replace function pgque.send(queue_name text, payload jsonb, priority int default 0) returns bigint
     language c volatile as 'MODULE_PATHNAME', 'pgque_send_jsonb';
-create or replace function pgque.send(queue_name text, type_name text, payload text) returns bigint
+create or replace function pgque.send(queue_name text, type_name text, payload text,
+                                      priority int default 0) returns bigint
     language c volatile as 'MODULE_PATHNAME', 'pgque_send_text';
-create or replace function pgque.send(queue_name text, type_name text, payload jsonb) returns bigint
+create or replace function pgque.send(queue_name text, type_name text, payload jsonb,
+                                      priority int default 0) returns bigint
     language c volatile as 'MODULE_PATHNAME', 'pgque_send_jsonb';
 
-create or replace function pgque.send_batch(queue_name text, payloads text[]) returns bigint[]
+create or replace function pgque.send_batch(queue_name text, payloads text[], priority int default 0)
+returns bigint[]
     language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_text';
-create or replace function pgque.send_batch(queue_name text, payloads jsonb[]) returns bigint[]
+create or replace function pgque.send_batch(queue_name text, payloads jsonb[], priority int default 0)
+returns bigint[]
     language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_jsonb';
-create or replace function pgque.send_batch(queue_name text, type_name text, payloads text[]) returns bigint[]
+create or replace function pgque.send_batch(queue_name text, type_name text, payloads text[],
+                                            priority int default 0) returns bigint[]
     language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_text';
-create or replace function pgque.send_batch(queue_name text, type_name text, payloads jsonb[]) returns bigint[]
+create or replace function pgque.send_batch(queue_name text, type_name text, payloads jsonb[],
+                                            priority int default 0) returns bigint[]
     language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_jsonb';
 
 create or replace function pgque.insert_event(queue_name text, ev_type text, ev_data text) returns bigint

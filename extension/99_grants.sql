@@ -58,14 +58,14 @@ grant select on pgque.retry_queue, pgque.dead_letter to pgque_admin;
 
 -- produce + replay
 grant execute on function
-    pgque.send(text, text),
-    pgque.send(text, jsonb),
-    pgque.send(text, text, text),
-    pgque.send(text, text, jsonb),
-    pgque.send_batch(text, text[]),
-    pgque.send_batch(text, jsonb[]),
-    pgque.send_batch(text, text, text[]),
-    pgque.send_batch(text, text, jsonb[]),
+    pgque.send(text, text, int),
+    pgque.send(text, jsonb, int),
+    pgque.send(text, text, text, int),
+    pgque.send(text, text, jsonb, int),
+    pgque.send_batch(text, text[], int),
+    pgque.send_batch(text, jsonb[], int),
+    pgque.send_batch(text, text, text[], int),
+    pgque.send_batch(text, text, jsonb[], int),
     pgque.insert_event(text, text, text),
     pgque.insert_event(text, text, text, text, text, text, text),
     pgque.send_at(text, text, text, timestamptz),

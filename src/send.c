@@ -25,6 +25,11 @@
  * the length the table had before it got its xid, and readers bound a
  * batch's rows by block ranges instead of an index.
  *
+ * Priorities: send and send_batch take a priority as their last argument.
+ * 0 is the queue itself, on the path above and nothing more; an event of a
+ * higher priority goes to the queue's lane for it (lanes.c) with an id from
+ * the queue's sequence.
+ *
  * Locking: RowExclusiveLock on the event table, like any INSERT; rotation's
  * TRUNCATE of a table therefore waits for writers still inside it.
  *
@@ -55,6 +60,7 @@
 
 #include "access.h"
 #include "heap_range.h"
+#include "lanes.h"
 #include "queue_cache.h"
 #include "send.h"
 #include "wakeup.h"
@@ -348,6 +354,35 @@ payload_arg(FunctionCallInfo fcinfo, int argno, bool is_jsonb, bool *isnull)
 	return PointerGetDatum(PG_GETARG_TEXT_PP(argno));
 }
 
+/* send's last argument */
+static int
+priority_arg(FunctionCallInfo fcinfo, int argno)
+{
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("priority must not be null"),
+				 errhint("Leave it out to send with priority 0.")));
+	pgque_check_priority(PG_GETARG_INT32(argno));
+	return PG_GETARG_INT32(argno);
+}
+
+/*
+ * Switch writer w, looked up for a queue, to the queue's lane for priority
+ * (created if needed). Returns the queue's sequence: the events' ids come
+ * from it.
+ */
+static Oid
+writer_to_lane(EventWriter *w, int priority)
+{
+	Oid			queue_seq = w->seq;
+	int32		lane = lane_for_send(&w->queue, priority);
+
+	/* a fresh read of the lane's row after the xid, as for any queue */
+	event_writer_lookup(w, NULL, lane);
+	return queue_seq;
+}
+
 static void
 event_values_init(Datum *values, bool *nulls)
 {
@@ -359,14 +394,17 @@ static Datum
 send_common(FunctionCallInfo fcinfo, bool is_jsonb)
 {
 	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
-	int			payload_arg_no = PG_NARGS() - 1;
+	/* (queue, payload, priority) or (queue, type, payload, priority) */
+	int			priority_arg_no = PG_NARGS() - 1;
+	int			payload_arg_no = PG_NARGS() - 2;
+	int			priority = priority_arg(fcinfo, priority_arg_no);
 	Datum		values[EV_NATTS];
 	bool		nulls[EV_NATTS];
 	EventWriter w;
 	int64		ev_id;
 
 	event_values_init(values, nulls);
-	if (PG_NARGS() == 3)
+	if (PG_NARGS() == 4)
 	{
 		type_arg_check(fcinfo);
 		values[EV_TYPE] = PointerGetDatum(PG_GETARG_TEXT_PP(1));
@@ -381,7 +419,14 @@ send_common(FunctionCallInfo fcinfo, bool is_jsonb)
 
 	event_writer_lookup(&w, queue_name, 0);
 	check_produce(&w);
-	if (w.queue.delivery_delay > 0)
+	if (priority > 0)
+	{
+		Oid			queue_seq = writer_to_lane(&w, priority);
+
+		values[EV_ID] = Int64GetDatum(nextval_internal(queue_seq, false));
+		nulls[EV_ID] = false;
+	}
+	else if (w.queue.delivery_delay > 0)
 		PG_RETURN_DATUM(send_delayed(&w, values[EV_TYPE], &values[EV_DATA], &nulls[EV_DATA], 1)[0]);
 	event_writer_open(&w);
 	ev_id = event_writer_insert(&w, values, nulls);
@@ -389,14 +434,14 @@ send_common(FunctionCallInfo fcinfo, bool is_jsonb)
 	PG_RETURN_INT64(ev_id);
 }
 
-/* SQL: pgque.send(queue_name text, [type_name text,] payload text) */
+/* SQL: pgque.send(queue_name text, [type_name text,] payload text, priority int) */
 Datum
 pgque_send_text(PG_FUNCTION_ARGS)
 {
 	return send_common(fcinfo, false);
 }
 
-/* SQL: pgque.send(queue_name text, [type_name text,] payload jsonb) */
+/* SQL: pgque.send(queue_name text, [type_name text,] payload jsonb, priority int) */
 Datum
 pgque_send_jsonb(PG_FUNCTION_ARGS)
 {
@@ -407,7 +452,10 @@ static Datum
 send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
 {
 	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
-	int			array_arg_no = PG_NARGS() - 1;
+	/* (queue, payloads, priority) or (queue, type, payloads, priority) */
+	int			array_arg_no = PG_NARGS() - 2;
+	int			priority = priority_arg(fcinfo, PG_NARGS() - 1);
+	Oid			queue_seq = InvalidOid;
 	ArrayType  *arr;
 	Datum	   *elems;
 	bool	   *elem_nulls;
@@ -424,7 +472,7 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("payloads must not be null"),
 				 errhint("Pass an empty array to send nothing.")));
-	if (PG_NARGS() == 3)
+	if (PG_NARGS() == 4)
 	{
 		type_arg_check(fcinfo);
 		type_value = PointerGetDatum(PG_GETARG_TEXT_PP(1));
@@ -454,7 +502,9 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
 
 	event_writer_lookup(&w, queue_name, 0);
 	check_produce(&w);
-	if (w.queue.delivery_delay > 0)
+	if (priority > 0)
+		queue_seq = writer_to_lane(&w, priority);
+	else if (w.queue.delivery_delay > 0)
 	{
 		ids = send_delayed(&w, type_value, elems, elem_nulls, n);
 		PG_RETURN_ARRAYTYPE_P(construct_array(ids, n, INT8OID, sizeof(int64),
@@ -469,6 +519,11 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
 		nulls[EV_TYPE] = false;
 		values[EV_DATA] = elems[i];
 		nulls[EV_DATA] = elem_nulls[i];
+		if (OidIsValid(queue_seq))
+		{
+			values[EV_ID] = Int64GetDatum(nextval_internal(queue_seq, false));
+			nulls[EV_ID] = false;
+		}
 		ids[i] = Int64GetDatum(event_writer_insert(&w, values, nulls));
 	}
 	event_writer_end(&w);
@@ -477,14 +532,14 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
 										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
-/* SQL: pgque.send_batch(queue_name text, [type_name text,] payloads text[]) */
+/* SQL: pgque.send_batch(queue_name text, [type_name text,] payloads text[], priority int) */
 Datum
 pgque_send_batch_text(PG_FUNCTION_ARGS)
 {
 	return send_batch_common(fcinfo, false);
 }
 
-/* SQL: pgque.send_batch(queue_name text, [type_name text,] payloads jsonb[]) */
+/* SQL: pgque.send_batch(queue_name text, [type_name text,] payloads jsonb[], priority int) */
 Datum
 pgque_send_batch_jsonb(PG_FUNCTION_ARGS)
 {
