@@ -196,6 +196,20 @@ select pgque.finish_batch(pgque.next_batch('q_prio', 'pgq')) as pgq_read_lane9;
 select pgque.maint() > 0 as rotated_again;
 select queue_cur_table as lane_table_after from lane9;
 
+-- cooperative consumers: members read the lanes first too, and a silent
+-- member's lane batch is taken over
+select pgque.register_subconsumer('q_prio', 'workers', 'w1'), pgque.register_subconsumer('q_prio', 'workers', 'w2');
+select pgque.send('q_prio', 'p0 for workers') > 0, pgque.send('q_prio', 'p9 for workers', 9) > 0;
+select pgque.ticker('q_prio') is not null as ticked;
+create temp table w1 as select * from pgque.receive_coop('q_prio', 'workers', 'w1');
+select payload as w1_got from w1;
+select payload as w2_got from pgque.receive_coop('q_prio', 'workers', 'w2');
+select payload as w2_takes_over, batch_id <> (select batch_id from w1) as new_id
+  from pgque.receive_coop('q_prio', 'workers', 'w2', i_dead_interval => '0');
+select try(format('select pgque.unregister_subconsumer(%L, %L, %L)', 'q_prio', 'workers', 'w2'));
+select pgque.unregister_subconsumer('q_prio', 'workers', 'w2', 1), pgque.unregister_subconsumer('q_prio', 'workers', 'w1', 1);
+select try($$select * from pgque.receive('q_prio', 'workers')$$) as read_as_normal_again;
+
 -- a queue that delays delivery takes no priorities
 select pgque.create_queue('q_prio_delay');
 select pgque.set_queue_config('q_prio_delay', 'delivery_delay', '1 minute');
