@@ -5,29 +5,30 @@
 
 -- priority: 0 (the default) .. 9, higher first; an event with a priority
 -- above 0 goes to the queue's lane for it (22_lanes.sql, src/lanes.c).
+-- (pgque_send_text & co., without priority, serve 0.1.0's definitions.)
 create or replace function pgque.send(queue_name text, payload text, priority int default 0) returns bigint
-    language c volatile as 'MODULE_PATHNAME', 'pgque_send_text';
+    language c volatile as 'MODULE_PATHNAME', 'pgque_send_prio_text';
 create or replace function pgque.send(queue_name text, payload jsonb, priority int default 0) returns bigint
-    language c volatile as 'MODULE_PATHNAME', 'pgque_send_jsonb';
+    language c volatile as 'MODULE_PATHNAME', 'pgque_send_prio_jsonb';
 create or replace function pgque.send(queue_name text, type_name text, payload text,
                                       priority int default 0) returns bigint
-    language c volatile as 'MODULE_PATHNAME', 'pgque_send_text';
+    language c volatile as 'MODULE_PATHNAME', 'pgque_send_prio_text';
 create or replace function pgque.send(queue_name text, type_name text, payload jsonb,
                                       priority int default 0) returns bigint
-    language c volatile as 'MODULE_PATHNAME', 'pgque_send_jsonb';
+    language c volatile as 'MODULE_PATHNAME', 'pgque_send_prio_jsonb';
 
 create or replace function pgque.send_batch(queue_name text, payloads text[], priority int default 0)
 returns bigint[]
-    language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_text';
+    language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_prio_text';
 create or replace function pgque.send_batch(queue_name text, payloads jsonb[], priority int default 0)
 returns bigint[]
-    language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_jsonb';
+    language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_prio_jsonb';
 create or replace function pgque.send_batch(queue_name text, type_name text, payloads text[],
                                             priority int default 0) returns bigint[]
-    language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_text';
+    language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_prio_text';
 create or replace function pgque.send_batch(queue_name text, type_name text, payloads jsonb[],
                                             priority int default 0) returns bigint[]
-    language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_jsonb';
+    language c volatile as 'MODULE_PATHNAME', 'pgque_send_batch_prio_jsonb';
 
 create or replace function pgque.insert_event(queue_name text, ev_type text, ev_data text) returns bigint
     language c volatile as 'MODULE_PATHNAME', 'pgque_insert_event';

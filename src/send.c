@@ -69,6 +69,10 @@ PG_FUNCTION_INFO_V1(pgque_send_text);
 PG_FUNCTION_INFO_V1(pgque_send_jsonb);
 PG_FUNCTION_INFO_V1(pgque_send_batch_text);
 PG_FUNCTION_INFO_V1(pgque_send_batch_jsonb);
+PG_FUNCTION_INFO_V1(pgque_send_prio_text);
+PG_FUNCTION_INFO_V1(pgque_send_prio_jsonb);
+PG_FUNCTION_INFO_V1(pgque_send_batch_prio_text);
+PG_FUNCTION_INFO_V1(pgque_send_batch_prio_jsonb);
 PG_FUNCTION_INFO_V1(pgque_insert_event);
 PG_FUNCTION_INFO_V1(pgque_insert_event_raw);
 PG_FUNCTION_INFO_V1(pgque_insert_events_raw);
@@ -390,21 +394,25 @@ event_values_init(Datum *values, bool *nulls)
 	memset(nulls, true, sizeof(bool) * EV_NATTS);
 }
 
+/*
+ * send and send_batch: (queue, [type,] payload[s], priority) -- or, with
+ * has_priority false, 0.1.0's forms without it (its SQL definitions call
+ * pgque_send_text & co. until ALTER EXTENSION UPDATE).
+ */
 static Datum
-send_common(FunctionCallInfo fcinfo, bool is_jsonb)
+send_common(FunctionCallInfo fcinfo, bool is_jsonb, bool has_priority)
 {
 	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
-	/* (queue, payload, priority) or (queue, type, payload, priority) */
-	int			priority_arg_no = PG_NARGS() - 1;
-	int			payload_arg_no = PG_NARGS() - 2;
-	int			priority = priority_arg(fcinfo, priority_arg_no);
+	int			nargs = has_priority ? PG_NARGS() - 1 : PG_NARGS();
+	int			payload_arg_no = nargs - 1;
+	int			priority = has_priority ? priority_arg(fcinfo, nargs) : 0;
 	Datum		values[EV_NATTS];
 	bool		nulls[EV_NATTS];
 	EventWriter w;
 	int64		ev_id;
 
 	event_values_init(values, nulls);
-	if (PG_NARGS() == 4)
+	if (nargs == 3)
 	{
 		type_arg_check(fcinfo);
 		values[EV_TYPE] = PointerGetDatum(PG_GETARG_TEXT_PP(1));
@@ -436,25 +444,39 @@ send_common(FunctionCallInfo fcinfo, bool is_jsonb)
 
 /* SQL: pgque.send(queue_name text, [type_name text,] payload text, priority int) */
 Datum
-pgque_send_text(PG_FUNCTION_ARGS)
+pgque_send_prio_text(PG_FUNCTION_ARGS)
 {
-	return send_common(fcinfo, false);
+	return send_common(fcinfo, false, true);
 }
 
 /* SQL: pgque.send(queue_name text, [type_name text,] payload jsonb, priority int) */
 Datum
+pgque_send_prio_jsonb(PG_FUNCTION_ARGS)
+{
+	return send_common(fcinfo, true, true);
+}
+
+/* 0.1.0's SQL: pgque.send(queue_name text, [type_name text,] payload text) */
+Datum
+pgque_send_text(PG_FUNCTION_ARGS)
+{
+	return send_common(fcinfo, false, false);
+}
+
+/* 0.1.0's SQL: pgque.send(queue_name text, [type_name text,] payload jsonb) */
+Datum
 pgque_send_jsonb(PG_FUNCTION_ARGS)
 {
-	return send_common(fcinfo, true);
+	return send_common(fcinfo, true, false);
 }
 
 static Datum
-send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
+send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb, bool has_priority)
 {
 	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
-	/* (queue, payloads, priority) or (queue, type, payloads, priority) */
-	int			array_arg_no = PG_NARGS() - 2;
-	int			priority = priority_arg(fcinfo, PG_NARGS() - 1);
+	int			nargs = has_priority ? PG_NARGS() - 1 : PG_NARGS();
+	int			array_arg_no = nargs - 1;
+	int			priority = has_priority ? priority_arg(fcinfo, nargs) : 0;
 	Oid			queue_seq = InvalidOid;
 	ArrayType  *arr;
 	Datum	   *elems;
@@ -472,7 +494,7 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("payloads must not be null"),
 				 errhint("Pass an empty array to send nothing.")));
-	if (PG_NARGS() == 4)
+	if (nargs == 3)
 	{
 		type_arg_check(fcinfo);
 		type_value = PointerGetDatum(PG_GETARG_TEXT_PP(1));
@@ -534,16 +556,30 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb)
 
 /* SQL: pgque.send_batch(queue_name text, [type_name text,] payloads text[], priority int) */
 Datum
-pgque_send_batch_text(PG_FUNCTION_ARGS)
+pgque_send_batch_prio_text(PG_FUNCTION_ARGS)
 {
-	return send_batch_common(fcinfo, false);
+	return send_batch_common(fcinfo, false, true);
 }
 
 /* SQL: pgque.send_batch(queue_name text, [type_name text,] payloads jsonb[], priority int) */
 Datum
+pgque_send_batch_prio_jsonb(PG_FUNCTION_ARGS)
+{
+	return send_batch_common(fcinfo, true, true);
+}
+
+/* 0.1.0's SQL: pgque.send_batch(queue_name text, [type_name text,] payloads text[]) */
+Datum
+pgque_send_batch_text(PG_FUNCTION_ARGS)
+{
+	return send_batch_common(fcinfo, false, false);
+}
+
+/* 0.1.0's SQL: pgque.send_batch(queue_name text, [type_name text,] payloads jsonb[]) */
+Datum
 pgque_send_batch_jsonb(PG_FUNCTION_ARGS)
 {
-	return send_batch_common(fcinfo, true);
+	return send_batch_common(fcinfo, true, false);
 }
 
 /*
