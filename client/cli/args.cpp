@@ -29,7 +29,7 @@ const std::vector<command_spec>& commands() {
         {"unsubscribe", 2, 2, {"--subconsumer", "--retry-open-batch"}},
         {"pause", 1, 2, {}},
         {"resume", 1, 2, {}},
-        {"send", 1, 2, {"--type", "--lines", "--at", "--delay"}},
+        {"send", 1, 2, {"--type", "--lines", "--at", "--delay", "--priority"}},
         {"tail", 2, 2, {"--count", "--timeout", "--batch-size", "--subscribe", "--subconsumer", "--dead-interval"}},
         {"dlq list", 1, 1, {"--limit"}},
         {"dlq replay", 0, SIZE_MAX, {"--all"}},
@@ -49,7 +49,7 @@ bool takes_value(const std::string& flag) {
     static const std::vector<std::string> valued = {"--dsn",        "--color", "--type",  "--count",
                                                     "--timeout",    "--limit", "--watch", "--watch-count",
                                                     "--batch-size", "--older-than", "--subconsumer",
-                                                    "--dead-interval", "--at", "--delay"};
+                                                    "--dead-interval", "--at", "--delay", "--priority"};
     return std::find(valued.begin(), valued.end(), flag) != valued.end();
 }
 
@@ -187,6 +187,7 @@ arguments parse_args(const std::vector<std::string>& argv) {
             }
             (name == "--at" ? a.at : a.delay) = value;
         }
+        else if (name == "--priority") a.priority = static_cast<int>(parse_count(name, value, 0, 9));
         else if (name == "--all") a.all = true;
         else if (name == "--subscribe") a.subscribe = true;
         else if (name == "--retry-open-batch") a.retry_open_batch = true;
@@ -229,6 +230,7 @@ arguments parse_args(const std::vector<std::string>& argv) {
         }
     }
     if (a.at && a.delay) throw usage("send takes --at or --delay, not both");
+    if (a.priority != 0 && (a.at || a.delay)) throw usage("send takes --priority or --at/--delay, not both");
     if (spec_name == "send" && a.lines && n == 2 && a.positional[1] != "-") {
         throw usage("send --lines reads the payloads from stdin: give no PAYLOAD");
     }
@@ -267,7 +269,8 @@ std::string help_text(const std::string& command, const std::string& subcommand)
             "  unsubscribe QUEUE CONSUMER     remove a subscription\n"
             "  pause QUEUE [CONSUMER]         hand nothing to the queue's consumers (or to one)\n"
             "  resume QUEUE [CONSUMER]        undo pause\n"
-            "  send QUEUE [PAYLOAD] [--type T] [--lines] [--json] [--at TIME | --delay DUR]\n"
+            "  send QUEUE [PAYLOAD] [--type T] [--lines] [--json] [--at TIME | --delay DUR |\n"
+            "                 --priority N]\n"
             "                                 send an event (payload from stdin if omitted)\n"
             "  tail QUEUE CONSUMER [--count N] [--timeout DUR] [--subscribe] [--subconsumer NAME]\n"
             "                                 follow a queue as subscribed CONSUMER, print each message\n"
@@ -327,12 +330,13 @@ std::string help_text(const std::string& command, const std::string& subcommand)
                "Queues need the role pgque_admin, consumers pgque_reader.\n";
     } else if (name == "send") {
         body = "Usage: pgque send QUEUE [PAYLOAD | -] [--type TYPE] [--lines] [--json]\n"
-               "                  [--at TIME | --delay DURATION]\n\n"
+               "                  [--at TIME | --delay DURATION | --priority N]\n\n"
                "Sends one event and prints its id. Without PAYLOAD (or with -) the payload is read\n"
                "from stdin, one trailing newline removed. With --lines every line of stdin is one\n"
                "event (sent in one call) and every id is printed.\n"
                "  --type TYPE   event type (default: \"default\")\n"
                "  --lines       one event per line of stdin\n"
+               "  --priority N  0 (default) .. 9: consumers receive higher priorities first\n"
                "  --at TIME     deliver at TIME, a PostgreSQL timestamp: 2026-12-24T18:00:00Z,\n"
                "                '2026-12-24 18:00:00+01', 'tomorrow 09:00' (without a zone: the\n"
                "                session's TimeZone, PGTZ or the server's)\n"

@@ -52,6 +52,7 @@ struct arguments {
     // as they are (timestamptz / interval input), so it parses them.
     std::optional<std::string> at;
     std::optional<std::string> delay;
+    int priority = 0;                     // send --priority 0..9
     bool subscribe = false;               // tail --subscribe
     std::optional<std::string> subconsumer;  // tail --subconsumer: cooperative member
     std::optional<std::chrono::milliseconds> dead_interval;  // tail --dead-interval

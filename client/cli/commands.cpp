@@ -606,16 +606,20 @@ int cmd_send(command_context& c) {
         const std::string type = c.args.type.value_or("default");
         if (c.args.lines) {
             ids = when ? client.send_batch_json_at(queue, type, payloads, *when)
-                       : client.send_batch_json(queue, type, payloads);
+                       : client.send_batch_json(queue, type, payloads, c.args.priority);
         } else {
             ids.push_back(when ? client.send_json_at(queue, type, payloads[0], *when)
-                               : client.send_json(queue, type, payloads[0]));
+                               : client.send_json(queue, type, payloads[0], c.args.priority));
         }
     } else if (when) {
         // send_at without a type is type "default", as send
         const std::string type = c.args.type.value_or("default");
         if (c.args.lines) ids = client.send_batch_at(queue, type, payloads, *when);
         else ids.push_back(client.send_at(queue, type, payloads[0], *when));
+    } else if (c.args.priority != 0) {
+        const std::string type = c.args.type.value_or("default");
+        if (c.args.lines) ids = client.send_batch(queue, type, payloads, c.args.priority);
+        else ids.push_back(client.send(queue, type, payloads[0], c.args.priority));
     } else if (c.args.lines) {
         ids = c.args.type ? client.send_batch(queue, *c.args.type, payloads) : client.send_batch(queue, payloads);
     } else {

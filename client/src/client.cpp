@@ -43,6 +43,14 @@ constexpr statement k_send_batch_typed{"pgque_1_send_batch_typed",
                                        "select pgque.send_batch($1::text, $2::text, $3::text[])"};
 constexpr statement k_send_batch_json{"pgque_1_send_batch_json",
                                       "select pgque.send_batch($1::text, $2::text, $3::jsonb[])"};
+constexpr statement k_send_prio{"pgque_1_send_prio",
+                                "select pgque.send($1::text, $2::text, $3::text, $4::int)"};
+constexpr statement k_send_json_prio{"pgque_1_send_json_prio",
+                                     "select pgque.send($1::text, $2::text, $3::jsonb, $4::int)"};
+constexpr statement k_send_batch_prio{"pgque_1_send_batch_prio",
+                                      "select pgque.send_batch($1::text, $2::text, $3::text[], $4::int)"};
+constexpr statement k_send_batch_json_prio{"pgque_1_send_batch_json_prio",
+                                           "select pgque.send_batch($1::text, $2::text, $3::jsonb[], $4::int)"};
 constexpr statement k_send_at{"pgque_1_send_at", "select pgque.send_at($1::text, $2::text, " PGQUE_AT("$3") ")"};
 constexpr statement k_send_at_typed{"pgque_1_send_at_typed",
                                     "select pgque.send_at($1::text, $2::text, $3::text, " PGQUE_AT("$4") ")"};
@@ -288,6 +296,28 @@ std::vector<std::int64_t> client::send_batch(std::string_view queue, std::string
 std::vector<std::int64_t> client::send_batch_json(std::string_view queue, std::string_view type,
                                                   const std::vector<std::string>& payloads) {
     return id_array(run(m_conn, k_send_batch_json, {str(queue), str(type), detail::array_literal(payloads)}));
+}
+
+std::int64_t client::send(std::string_view queue, std::string_view type, std::string_view payload,
+                          int priority) {
+    return single_int64(run(m_conn, k_send_prio, {str(queue), str(type), str(payload), num(priority)}));
+}
+
+std::int64_t client::send_json(std::string_view queue, std::string_view type, std::string_view json,
+                               int priority) {
+    return single_int64(run(m_conn, k_send_json_prio, {str(queue), str(type), str(json), num(priority)}));
+}
+
+std::vector<std::int64_t> client::send_batch(std::string_view queue, std::string_view type,
+                                             const std::vector<std::string>& payloads, int priority) {
+    return id_array(run(m_conn, k_send_batch_prio,
+                        {str(queue), str(type), detail::array_literal(payloads), num(priority)}));
+}
+
+std::vector<std::int64_t> client::send_batch_json(std::string_view queue, std::string_view type,
+                                                  const std::vector<std::string>& payloads, int priority) {
+    return id_array(run(m_conn, k_send_batch_json_prio,
+                        {str(queue), str(type), detail::array_literal(payloads), num(priority)}));
 }
 
 // ------------------------------------------------- delayed delivery

@@ -61,6 +61,21 @@ public:
     [[nodiscard]] std::vector<std::int64_t> send_batch_json(std::string_view queue,
                                                             std::string_view type,
                                                             const std::vector<std::string>& payloads);
+    // With a priority, 0 (what the calls above send) .. 9: consumers receive
+    // the events of a higher priority pending first. Out of range throws
+    // sql_error 22023; a queue with a delivery_delay refuses priorities
+    // above 0 (0A000).
+    [[nodiscard]] std::int64_t send(std::string_view queue, std::string_view type,
+                                    std::string_view payload, int priority);
+    [[nodiscard]] std::int64_t send_json(std::string_view queue, std::string_view type,
+                                         std::string_view json, int priority);
+    [[nodiscard]] std::vector<std::int64_t> send_batch(std::string_view queue, std::string_view type,
+                                                       const std::vector<std::string>& payloads,
+                                                       int priority);
+    [[nodiscard]] std::vector<std::int64_t> send_batch_json(std::string_view queue,
+                                                            std::string_view type,
+                                                            const std::vector<std::string>& payloads,
+                                                            int priority);
 
     // --- delayed delivery (role pgque_writer) ------------------------------
     // The calls above, for events that consumers see only from deliver_at
