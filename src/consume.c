@@ -902,16 +902,6 @@ pgque_receive(PG_FUNCTION_ARGS)
 }
 
 /*
- * SQL: pgque.next_batch_custom(queue_name, consumer_name, min_lag interval,
- *		min_count int4, min_interval interval)
- *	-> (batch_id, cur_tick_id, prev_tick_id, cur_tick_time, prev_tick_time,
- *		cur_tick_event_seq, prev_tick_event_seq)
- *
- * PgQ semantics: the open batch if there is one, else a batch over the next
- * tick (or, with min_count/min_interval, the first tick far enough ahead).
- * All NULL when there is nothing to read yet.
- */
-/*
  * next_batch_custom's work on one queue or lane: its open batch, else
  * (unless only_open) a new one as the arguments say. Fills out and returns
  * true when there is a batch.
@@ -1023,6 +1013,16 @@ next_batch_step(FunctionCallInfo fcinfo, const char *queue_name, const char *con
 	return have_batch;
 }
 
+/*
+ * SQL: pgque.next_batch_custom(queue_name, consumer_name, min_lag interval,
+ *		min_count int4, min_interval interval)
+ *	-> (batch_id, cur_tick_id, prev_tick_id, cur_tick_time, prev_tick_time,
+ *		cur_tick_event_seq, prev_tick_event_seq)
+ *
+ * PgQ semantics: the open batch if there is one, else a batch over the next
+ * tick (or, with min_count/min_interval, the first tick far enough ahead).
+ * All NULL when there is nothing to read yet.
+ */
 Datum
 pgque_next_batch_custom(PG_FUNCTION_ARGS)
 {
