@@ -69,6 +69,12 @@ create table pgque.queue (
     -- how long a send's dedup_key is remembered (extension/25_dedup.sql)
     queue_dedup_window          interval    not null default '1 hour',
 
+    -- Priorities (extension/22_lanes.sql): a lane is a hidden queue that
+    -- holds one priority's events of its parent queue (queue_lane_of);
+    -- queue_priority is 1..9 on lanes, null on queues.
+    queue_lane_of               int4        references pgque.queue (queue_id) on delete cascade,
+    queue_priority              int2,
+
     -- the ranges set_queue_config() accepts (see there)
     constraint queue_ntables_check check (queue_ntables = 3),
     constraint queue_cur_table_check check (queue_cur_table between 0 and queue_ntables - 1),
@@ -86,7 +92,11 @@ create table pgque.queue (
     constraint queue_message_ttl_check check (queue_message_ttl > '0' and queue_message_ttl <= '3650 days'),
     constraint queue_expired_action_check check (queue_expired_action in ('dead_letter', 'drop')),
     constraint queue_dedup_window_check
-        check (queue_dedup_window between '1 second' and '365 days')
+        check (queue_dedup_window between '1 second' and '365 days'),
+    constraint queue_lane_check
+        check ((queue_lane_of is null) = (queue_priority is null) and queue_priority between 1 and 9),
+    -- one lane per priority: two first senders cannot both create it
+    constraint queue_lane_uq unique (queue_lane_of, queue_priority)
 );
 
 create table pgque.consumer (

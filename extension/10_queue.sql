@@ -4,17 +4,28 @@ create or replace function pgque.create_queue(queue text) returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
-declare
-    v_id    int4;
-    v_pfx   text;
-    i       int;
 begin
     perform pgque._check_queue_name(queue);
     -- an existing queue changes nothing, not even the id sequence
     if exists (select from pgque.queue q where q.queue_name = create_queue.queue) then
         return 0;
     end if;
+    return case when pgque._create_queue(queue, null, null) is null then 0 else 1 end;
+end
+$$;
 
+-- A queue's row, sequences, event tables and first tick; for a lane
+-- (lane_of: its parent's id) with the parent's settings. Returns its id,
+-- or null when a queue of that name exists.
+create or replace function pgque._create_queue(queue text, lane_of int4, priority int2) returns int4
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque, pg_temp
+as $$
+declare
+    v_id    int4;
+    v_pfx   text;
+    i       int;
+begin
     v_id := pg_catalog.nextval('pgque.queue_queue_id_seq'::pg_catalog.regclass);
     v_pfx := 'event_' || v_id;
     -- queue_switch_step2: no switch has happened, the other two tables are
@@ -22,12 +33,41 @@ begin
     -- transaction's own xid would otherwise hold it: the first tick lists
     -- it as running, see src/snapshot.c)
     insert into pgque.queue (queue_id, queue_name, queue_data_pfx, queue_event_seq, queue_tick_seq,
-                             queue_switch_step2)
-    values (v_id, queue, 'pgque.' || v_pfx, 'pgque.' || v_pfx || '_id_seq',
-            'pgque.' || v_pfx || '_tick_seq', '3'::pg_catalog.xid8)
+                             queue_switch_step2, queue_lane_of, queue_priority,
+                             queue_rotation_period, queue_ticker_paused, queue_ticker_max_count,
+                             queue_ticker_max_lag, queue_ticker_idle_period, queue_max_retries,
+                             queue_restricted, queue_delivery_delay, queue_retry_delay,
+                             queue_retry_backoff, queue_retry_max_delay, queue_retry_jitter,
+                             queue_message_ttl, queue_expired_action, queue_paused)
+    select v_id, queue, 'pgque.' || v_pfx, 'pgque.' || v_pfx || '_id_seq',
+           'pgque.' || v_pfx || '_tick_seq', '3'::pg_catalog.xid8, lane_of, priority,
+           coalesce(p.queue_rotation_period, d.queue_rotation_period),
+           false,   -- until the first tick, below
+           coalesce(p.queue_ticker_max_count, d.queue_ticker_max_count),
+           coalesce(p.queue_ticker_max_lag, d.queue_ticker_max_lag),
+           coalesce(p.queue_ticker_idle_period, d.queue_ticker_idle_period),
+           coalesce(p.queue_max_retries, d.queue_max_retries),
+           coalesce(p.queue_restricted, d.queue_restricted),
+           p.queue_delivery_delay,
+           coalesce(p.queue_retry_delay, d.queue_retry_delay),
+           coalesce(p.queue_retry_backoff, d.queue_retry_backoff),
+           coalesce(p.queue_retry_max_delay, d.queue_retry_max_delay),
+           coalesce(p.queue_retry_jitter, d.queue_retry_jitter),
+           p.queue_message_ttl,
+           coalesce(p.queue_expired_action, d.queue_expired_action),
+           coalesce(p.queue_paused, d.queue_paused)
+      -- the column defaults, for a queue; the parent's settings, for a lane
+      from (select '2 hours'::interval as queue_rotation_period,
+                   500 as queue_ticker_max_count, '3 seconds'::interval as queue_ticker_max_lag,
+                   '1 minute'::interval as queue_ticker_idle_period, 5 as queue_max_retries,
+                   false as queue_restricted, '60 seconds'::interval as queue_retry_delay,
+                   'fixed' as queue_retry_backoff, '1 hour'::interval as queue_retry_max_delay,
+                   0::float8 as queue_retry_jitter, 'dead_letter' as queue_expired_action,
+                   false as queue_paused) d
+      left join pgque.queue p on p.queue_id = _create_queue.lane_of
     on conflict (queue_name) do nothing;
     if not found then
-        return 0;
+        return null;
     end if;
 
     execute format('create sequence pgque.%I', v_pfx || '_id_seq');
@@ -44,8 +84,11 @@ begin
     end loop;
 
     -- the first tick: subscribers start from it
-    perform pgque.ticker(queue);
-    return 1;
+    perform pgque._ticker_id(v_id);
+    update pgque.queue l set queue_ticker_paused = true
+      from pgque.queue p
+     where l.queue_id = v_id and p.queue_id = _create_queue.lane_of and p.queue_ticker_paused;
+    return v_id;
 end
 $$;
 
@@ -58,7 +101,7 @@ declare
     v_subs  int;
     v_scheds int;
     s       record;
-    i       int;
+    l       record;
 begin
     perform pgque._check_queue_name(queue);
     if force is null then
@@ -89,6 +132,7 @@ begin
     -- subconsumers go first: unsubscribe refuses a consumer that has them
     delete from pgque.subconsumer sc using pgque.subscriber sb
      where sc.sc_sub = sb.sub_id and sb.sub_queue = q.queue_id;
+    -- (unsubscribe removes the consumer's lane subscriptions too)
     for s in select c.co_name from pgque.subscriber sb
                join pgque.consumer c on c.co_id = sb.sub_consumer
               where sb.sub_queue = q.queue_id
@@ -97,15 +141,39 @@ begin
         perform pgque.unsubscribe(queue, s.co_name);
     end loop;
 
-    for i in 0 .. q.queue_ntables - 1 loop
-        execute format('drop table pgque.%I', 'event_' || q.queue_id || '_' || i);
+    -- its lanes (22_lanes.sql), then the queue
+    for l in select ql.queue_id from pgque.queue ql where ql.queue_lane_of = q.queue_id
+              order by ql.queue_priority for update
+    loop
+        perform pgque._drop_queue_objects(l.queue_id);
     end loop;
-    execute format('drop sequence pgque.%I', 'event_' || q.queue_id || '_id_seq');
-    execute format('drop sequence pgque.%I', 'event_' || q.queue_id || '_tick_seq');
-    delete from pgque.tick where tick_queue = q.queue_id;
-    delete from pgque.retry_queue where ev_queue = q.queue_id;
-    delete from pgque.queue where queue_id = q.queue_id;
+    perform pgque._drop_queue_objects(q.queue_id);
     return 1;
+end
+$$;
+
+-- Drop a queue's tables, sequences, ticks, retries, subscriptions and row
+-- (no subscriber left but, for a lane, those unsubscribe left).
+create or replace function pgque._drop_queue_objects(queue_id int4) returns void
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque, pg_temp
+as $$
+declare
+    i int;
+begin
+    delete from pgque.retry_queue r using pgque.subscriber s
+     where r.ev_owner = s.sub_id and s.sub_queue = _drop_queue_objects.queue_id;
+    delete from pgque.batch b using pgque.subscriber s
+     where b.batch_sub = s.sub_id and s.sub_queue = _drop_queue_objects.queue_id;
+    delete from pgque.subscriber s where s.sub_queue = _drop_queue_objects.queue_id;
+    for i in 0 .. 2 loop
+        execute format('drop table pgque.%I', 'event_' || queue_id || '_' || i);
+    end loop;
+    execute format('drop sequence pgque.%I', 'event_' || queue_id || '_id_seq');
+    execute format('drop sequence pgque.%I', 'event_' || queue_id || '_tick_seq');
+    delete from pgque.tick t where t.tick_queue = _drop_queue_objects.queue_id;
+    delete from pgque.retry_queue r where r.ev_queue = _drop_queue_objects.queue_id;
+    delete from pgque.queue q where q.queue_id = _drop_queue_objects.queue_id;
 end
 $$;
 
@@ -174,9 +242,12 @@ begin
                              'message_ttl, expired_action, dedup_window.';
     end case;
 
+    -- a queue's lanes (22_lanes.sql) follow its settings; they are always
+    -- ticked here, even when the queue is ticked externally
     if value is null then
-        execute format('update pgque.queue set %I = default where queue_id = $1',
-                       'queue_' || v_param) using v_id;
+        execute format('update pgque.queue set %I = default'
+                       ' where queue_id = $1 or (queue_lane_of = $1 and $2)',
+                       'queue_' || v_param) using v_id, v_param <> 'external_ticker';
         if v_param = 'dedup_window' then
             perform pgque._dedup_period_update();
         end if;
@@ -195,8 +266,9 @@ begin
             using errcode = 'invalid_parameter_value', hint = v_hint;
     end if;
 
-    execute format('update pgque.queue set %I = $1::%s where queue_id = $2',
-                   'queue_' || v_param, v_type) using value, v_id;
+    execute format('update pgque.queue set %I = $1::%s'
+                   ' where queue_id = $2 or (queue_lane_of = $2 and $3)',
+                   'queue_' || v_param, v_type) using value, v_id, v_param <> 'external_ticker';
     if v_param = 'dedup_window' then
         perform pgque._dedup_period_update();
     end if;
@@ -236,7 +308,8 @@ begin
             ('expired_action', q.queue_expired_action),
             ('dedup_window', q.queue_dedup_window::text),
             ('paused', q.queue_paused::text)) v(param, value)
-     where get_queue_config.queue is null or q.queue_name = get_queue_config.queue
+     where (get_queue_config.queue is null or q.queue_name = get_queue_config.queue)
+       and q.queue_lane_of is null
      order by q.queue_name;
 end
 $$;

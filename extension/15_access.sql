@@ -26,14 +26,18 @@ declare
     v_queue     text;
     v_owner     regrole;
     v_consumer  text;
+    v_id        int4;
 begin
+    -- a lane (22_lanes.sql) is checked as its queue
+    select coalesce(q.queue_lane_of, q.queue_id) into v_id from pgque.queue q
+     where q.queue_id = _check_access.queue_id;
     select q.queue_name into v_queue from pgque.queue q
-     where q.queue_id = _check_access.queue_id and q.queue_restricted;
+     where q.queue_id = v_id and q.queue_restricted;
     if not found or pg_has_role(v_caller, 'pgque_admin', 'USAGE') then
         return true;
     end if;
     if not exists (select from pgque.queue_grant g
-                    where g.qg_queue = _check_access.queue_id
+                    where g.qg_queue = v_id
                       and g.qg_privilege = _check_access.privilege
                       and pg_has_role(v_caller, g.qg_role, 'USAGE')) then
         raise exception 'permission denied to % queue "%"', privilege, v_queue
@@ -71,7 +75,7 @@ begin
     on conflict do nothing;
     get diagnostics v_cnt = row_count;
     update pgque.queue set queue_restricted = true
-     where queue_id = v_id and not queue_restricted;
+     where (queue_id = v_id or queue_lane_of = v_id) and not queue_restricted;
     return least(v_cnt, 1);
 end
 $$;
@@ -112,6 +116,7 @@ begin
       from pgque.queue q
       left join pgque.queue_grant g on g.qg_queue = q.queue_id
      where (get_queue_grants.queue is null or q.queue_name = get_queue_grants.queue)
+       and q.queue_lane_of is null
        and (q.queue_restricted or g.qg_queue is not null)
      order by q.queue_name, g.qg_role::text, g.qg_privilege;
 end

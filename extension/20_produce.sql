@@ -4,7 +4,8 @@
 -- permission they need.
 
 -- (The symbols without "2" serve databases still on the 0.1.0 SQL.)
--- priority: 0 (default) to 9, higher first. dedup_key: a second send of
+-- priority: 0 (default) to 9, higher first; an event with a priority above
+-- 0 goes to the queue's lane for it (22_lanes.sql, src/lanes.c). dedup_key: a second send of
 -- the same key to the same queue within its dedup_window returns the first
 -- send's id and sends nothing (extension/25_dedup.sql).
 create or replace function pgque.send(queue_name text, payload text,

@@ -42,7 +42,7 @@ begin
                   hint = 'Push its ticks with pgque.ticker(queue, tick_id, tick_time, event_seq).';
     end if;
     update pgque.queue set queue_tick_forced = true
-     where queue_id = v_id and not queue_tick_forced;
+     where (queue_id = v_id or queue_lane_of = v_id) and not queue_tick_forced;
     perform pgque._wake_ticker(v_id);
     select t.tick_id into v_tick from pgque.tick t
      where t.tick_queue = v_id order by t.tick_id desc limit 1;
@@ -54,3 +54,7 @@ create or replace function pgque.force_tick(queue text) returns bigint
     language sql security definer
     set search_path = pg_catalog, pgque, pg_temp
     return pgque.force_next_tick(queue);
+
+-- Tick a queue by id if due (create_queue's first tick, lanes).
+create or replace function pgque._ticker_id(queue_id int4) returns bigint
+    language c volatile strict as 'MODULE_PATHNAME', 'pgque_ticker_id';

@@ -79,6 +79,9 @@ begin
         insert into pgque.batch (batch_id, batch_sub, batch_next_tick, batch_state,
                                  batch_opened, batch_closed)
         values (pg_catalog.nextval('pgque.batch_id_seq'::pg_catalog.regclass), v_sub, v_tick, 'd', now(), now());
+        -- and to the queue's priority lanes (22_lanes.sql); the row lock
+        -- taken above keeps a lane from being created meanwhile
+        perform pgque._lanes_sync(v_queue);
         return 1;
     end if;
 
@@ -108,8 +111,9 @@ create or replace function pgque.subscribe(queue text, consumer text) returns in
     return pgque.register_consumer_at(queue, consumer, null);
 
 -- Returns 1 if the subscription was removed, 0 if there was none. Pending
--- retries of the subscription go with it; so does the consumer, and its
--- dead letters, once it has no subscription left.
+-- retries of the subscription go with it, and its subscriptions of the
+-- queue's lanes; so does the consumer, and its dead letters, once it has
+-- no subscription left.
 create or replace function pgque.unsubscribe(queue text, consumer text) returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
@@ -118,6 +122,8 @@ declare
     v_queue int4;
     v_sub   int4;
     v_co    int4;
+    v_lanes int4[];
+    v_lane  int4;
 begin
     perform pgque._check_consumer_name(consumer);
     v_queue := pgque._queue_id(queue);
@@ -130,12 +136,23 @@ begin
     end if;
 
     perform pgque._check_access(v_queue, 'consume', v_sub);
+    -- lanes first, highest priority first, then the queue: the order in
+    -- which receive takes these locks (src/lanes.c)
+    select coalesce(array_agg(s.sub_id order by l.queue_priority desc), '{}') into v_lanes
+      from pgque.subscriber s join pgque.queue l on l.queue_id = s.sub_queue
+     where l.queue_lane_of = v_queue and s.sub_consumer = v_co;
+    foreach v_lane in array v_lanes loop
+        perform pgque._lock_subscriber(v_lane);
+    end loop;
     perform pgque._lock_subscriber(v_sub);
     if exists (select from pgque.subconsumer where sc_sub = v_sub) then
         raise exception 'consumer "%" on queue "%" has subconsumers', consumer, queue
             using errcode = 'object_not_in_prerequisite_state',
                   hint = 'Unsubscribe them first with pgque.unsubscribe_subconsumer().';
     end if;
+    delete from pgque.retry_queue where ev_owner = any (v_lanes);
+    delete from pgque.batch where batch_sub = any (v_lanes);
+    delete from pgque.subscriber where sub_id = any (v_lanes);
     delete from pgque.retry_queue where ev_owner = v_sub;
     delete from pgque.batch where batch_sub = v_sub;
     delete from pgque.subscriber where sub_id = v_sub;

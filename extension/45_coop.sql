@@ -61,7 +61,14 @@ begin
                 using errcode = 'object_not_in_prerequisite_state',
                       hint = 'Pass i_convert_normal => true to make it cooperative.';
         end if;
-        select sub_batch into v_open from pgque.subscription where sub_id = v_sub;
+        -- its own, or one on a lane of the queue (22_lanes.sql)
+        select min(ss.sub_batch) into v_open from pgque.subscription ss
+         where ss.sub_id = v_sub
+            or ss.sub_id in (select ls.sub_id from pgque.subscriber ls
+                               join pgque.queue l on l.queue_id = ls.sub_queue
+                               join pgque.subscriber ps on ps.sub_id = v_sub
+                              where l.queue_lane_of = ps.sub_queue
+                                and ls.sub_consumer = ps.sub_consumer);
         if v_open is not null then
             raise exception 'cannot convert consumer "%" on queue "%" while it has open batch %',
                     i_consumer, i_queue, v_open
@@ -98,6 +105,8 @@ as $$
 declare
     v_queue int4;
     v_sub   int4;
+    v_subs  int4[];
+    v_one   int4;
     v_batch record;
 begin
     perform pgque._check_consumer_name(i_consumer);
@@ -115,25 +124,36 @@ begin
         return 0;
     end if;
     perform pgque._check_access(v_queue, 'consume', v_sub);
-    perform pgque._lock_subscriber(v_sub);
+    -- the consumer's subscriptions of the queue's lanes (22_lanes.sql),
+    -- highest first, then its own: the order receive_coop locks them in
+    select coalesce(array_agg(ls.sub_id order by l.queue_priority desc), '{}') || v_sub into v_subs
+      from pgque.subscriber ls
+      join pgque.queue l on l.queue_id = ls.sub_queue
+      join pgque.subscriber ps on ps.sub_id = v_sub
+     where l.queue_lane_of = ps.sub_queue and ls.sub_consumer = ps.sub_consumer;
+    foreach v_one in array v_subs loop
+        perform pgque._lock_subscriber(v_one);
+    end loop;
     if not exists (select from pgque.subconsumer where sc_sub = v_sub and sc_name = i_subconsumer) then
         return 0;
     end if;
 
-    select b.batch_id, b.batch_state into v_batch from pgque.batch b
-     where b.batch_sub = v_sub and b.batch_member = i_subconsumer
-     order by b.batch_id desc limit 1;
-    if found and v_batch.batch_state = 'o' then
-        if i_batch_handling = 0 then
-            raise exception 'subconsumer "%" of consumer "%" on queue "%" holds open batch %',
-                    i_subconsumer, i_consumer, i_queue, v_batch.batch_id
-                using errcode = 'object_not_in_prerequisite_state',
-                      hint = 'Ack the batch first, or pass i_batch_handling => 1 to retry its events.';
+    foreach v_one in array v_subs loop
+        select b.batch_id, b.batch_state into v_batch from pgque.batch b
+         where b.batch_sub = v_one and b.batch_member = i_subconsumer
+         order by b.batch_id desc limit 1;
+        if found and v_batch.batch_state = 'o' then
+            if i_batch_handling = 0 then
+                raise exception 'subconsumer "%" of consumer "%" on queue "%" holds open batch %',
+                        i_subconsumer, i_consumer, i_queue, v_batch.batch_id
+                    using errcode = 'object_not_in_prerequisite_state',
+                          hint = 'Ack the batch first, or pass i_batch_handling => 1 to retry its events.';
+            end if;
+            perform pgque.batch_retry(v_batch.batch_id, 60);
+            update pgque.batch set batch_state = 'd', batch_closed = now()
+             where batch_id = v_batch.batch_id;
         end if;
-        perform pgque.batch_retry(v_batch.batch_id, 60);
-        update pgque.batch set batch_state = 'd', batch_closed = now()
-         where batch_id = v_batch.batch_id;
-    end if;
+    end loop;
 
     delete from pgque.subconsumer where sc_sub = v_sub and sc_name = i_subconsumer;
     if not exists (select from pgque.subconsumer where sc_sub = v_sub) then

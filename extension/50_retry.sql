@@ -152,7 +152,10 @@ begin
         insert into pgque.dead_letter (dl_queue_id, dl_consumer_id, dl_reason,
                                        ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data,
                                        ev_extra1, ev_extra2, ev_extra3, ev_extra4)
-        values (b.queue_id, b.consumer_id, v_reason,
+        -- a lane's (22_lanes.sql) under its queue
+        values ((select coalesce(qq.queue_lane_of, qq.queue_id) from pgque.queue qq
+                  where qq.queue_id = b.queue_id),
+                b.consumer_id, v_reason,
                 ev.ev_id, ev.ev_time, ev.ev_txid, ev.ev_retry, ev.ev_type, ev.ev_data,
                 ev.ev_extra1, ev.ev_extra2, ev.ev_extra3, ev.ev_extra4)
         on conflict do nothing;

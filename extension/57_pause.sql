@@ -10,9 +10,15 @@ create or replace function pgque._pause_queue(queue text, paused boolean) return
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
+declare
+    v_id int4;
 begin
+    v_id := pgque._queue_id(queue);
+    -- its lanes (22_lanes.sql) with it
     update pgque.queue q set queue_paused = _pause_queue.paused
-     where q.queue_id = pgque._queue_id(queue) and q.queue_paused <> _pause_queue.paused;
+     where q.queue_lane_of = v_id and q.queue_paused <> _pause_queue.paused;
+    update pgque.queue q set queue_paused = _pause_queue.paused
+     where q.queue_id = v_id and q.queue_paused <> _pause_queue.paused;
     return case when found then 1 else 0 end;
 end
 $$;
@@ -57,9 +63,17 @@ returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
+declare
+    v_sub int4 := pgque._subscriber(queue, consumer);
 begin
+    -- its subscriptions of the queue's lanes (22_lanes.sql) with it
     update pgque.subscriber s set sub_paused = _pause_consumer.paused
-     where s.sub_id = pgque._subscriber(queue, consumer) and s.sub_paused <> _pause_consumer.paused;
+      from pgque.subscriber p, pgque.queue l
+     where p.sub_id = v_sub and l.queue_lane_of = p.sub_queue
+       and s.sub_queue = l.queue_id and s.sub_consumer = p.sub_consumer
+       and s.sub_paused <> _pause_consumer.paused;
+    update pgque.subscriber s set sub_paused = _pause_consumer.paused
+     where s.sub_id = v_sub and s.sub_paused <> _pause_consumer.paused;
     return case when found then 1 else 0 end;
 end
 $$;

@@ -39,17 +39,27 @@ create or replace function pgque.maint_rotate_tables_step1(queue text) returns i
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
+begin
+    return pgque._rotate_step1(pgque._queue_id(queue));
+end
+$$;
+
+-- Step 1 by queue id: maint() rotates lanes (22_lanes.sql) too, whose
+-- names no function taking a queue name accepts.
+create or replace function pgque._rotate_step1(rotate_queue_id int4) returns integer
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque, pg_temp
+as $$
 declare
     q           record;
     v_lowest    xid8;
     v_next      int;
     v_tbl       text;
 begin
-    perform pgque._queue_id(queue);
     -- skip locked: a caller holding the row (subscribe, set_queue_config in
     -- an open transaction) delays this queue's rotation, never the caller of
     -- maint() -- the worker must not wait for users
-    select * into q from pgque.queue where queue_name = maint_rotate_tables_step1.queue
+    select * into q from pgque.queue qq where qq.queue_id = _rotate_step1.rotate_queue_id
        for update skip locked;
     if not found then
         return 0;
@@ -70,7 +80,9 @@ begin
             union all
             select b.batch_prev_tick from pgque.subscriber s
               join pgque.batch b on b.batch_sub = s.sub_id
-             where s.sub_queue = q.queue_id and s.sub_role = 'coop_main'
+             -- (on a lane, 22_lanes.sql, the subscription is not marked
+             -- coop_main: its queue's is)
+             where s.sub_queue = q.queue_id
                and b.batch_member <> '' and b.batch_state = 'o') c
       join pgque.tick t on t.tick_queue = q.queue_id and t.tick_id = c.tick_id;
     if v_lowest is not null and v_lowest <= q.queue_switch_step2 then
@@ -143,8 +155,8 @@ declare
     q       record;
 begin
     v_cnt := pgque.maint_rotate_tables_step2();
-    for q in select queue_name from pgque.queue order by queue_name loop
-        v_cnt := v_cnt + pgque.maint_rotate_tables_step1(q.queue_name);
+    for q in select queue_id from pgque.queue order by queue_name loop
+        v_cnt := v_cnt + pgque._rotate_step1(q.queue_id);
     end loop;
     v_cnt := v_cnt + pgque.maint_dedup();
 

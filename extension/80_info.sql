@@ -44,7 +44,8 @@ begin
                           order by t.tick_id limit 1) old on true
       -- a queue dropped while this runs is not an error
       cross join lateral (select coalesce(pgque._event_seq_value(q.queue_id), 0) as last_value) seq
-     where get_queue_info.queue is null or q.queue_name = get_queue_info.queue
+     where (get_queue_info.queue is null or q.queue_name = get_queue_info.queue)
+       and q.queue_lane_of is null
      order by q.queue_name;
 end
 $$;
@@ -127,6 +128,7 @@ begin
                             and tt.tick_event_seq > t.tick_event_seq
                           order by tt.tick_id limit 1) first_pending on true
      where (get_consumer_info.queue is null or q.queue_name = get_consumer_info.queue)
+       and q.queue_lane_of is null
        and (get_consumer_info.consumer is null or c.co_name = get_consumer_info.consumer)
     union all
     -- the subconsumers of a cooperative consumer, as "consumer.subconsumer":
@@ -150,6 +152,7 @@ begin
       left join pgque.tick t on t.tick_queue = s.sub_queue and t.tick_id = mb.batch_prev_tick
                             and mb.batch_state = 'o'
      where (get_consumer_info.queue is null or q.queue_name = get_consumer_info.queue)
+       and q.queue_lane_of is null
        and (get_consumer_info.consumer is null
             or c.co_name || '.' || sc.sc_name = get_consumer_info.consumer)
      order by 1, 2;
@@ -185,7 +188,7 @@ begin
     if batch_id is null then
         raise exception 'batch id must not be null' using errcode = 'invalid_parameter_value';
     end if;
-    select q.queue_name, c.co_name, prev.tick_time, cur.tick_time,
+    select coalesce(p.queue_name, q.queue_name), c.co_name, prev.tick_time, cur.tick_time,
            b.batch_prev_tick, b.batch_next_tick, now() - cur.tick_time,
            prev.tick_event_seq, cur.tick_event_seq
       into queue_name, consumer_name, batch_start, batch_end,
@@ -193,6 +196,7 @@ begin
       from pgque.batch b
       join pgque.subscriber s on s.sub_id = b.batch_sub
       join pgque.queue q on q.queue_id = s.sub_queue
+      left join pgque.queue p on p.queue_id = q.queue_lane_of  -- a lane's batch: its queue
       join pgque.consumer c on c.co_id = s.sub_consumer
       left join pgque.tick prev on prev.tick_queue = s.sub_queue and prev.tick_id = b.batch_prev_tick
       left join pgque.tick cur on cur.tick_queue = s.sub_queue and cur.tick_id = b.batch_next_tick

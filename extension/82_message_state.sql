@@ -83,7 +83,8 @@ returns setof record
     set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
-    v_queue     int4 := pgque._queue_id(queue);
+    v_parent    int4 := pgque._queue_id(queue);
+    v_queue     int4 := v_parent;
     q           record;
     s           record;
     r           record;
@@ -110,10 +111,19 @@ begin
             using errcode = 'invalid_parameter_value', schema = 'pgque', table = 'event',
                   hint = 'Message ids are the positive numbers that send() returns.';
     end if;
+    -- An event sent with a priority above 0 lives in the queue's lane for
+    -- it (22_lanes.sql), whose subscribers, batches and ticks are then the
+    -- ones to read; its id, dead letters and delayed rows are the queue's.
+    select l.queue_id into v_queue from pgque.queue l
+     where l.queue_lane_of = v_parent
+       and (exists (select from pgque.retry_queue rr where rr.ev_queue = l.queue_id and rr.ev_id = msg_id)
+            or exists (select from pgque._event_rows(l.queue_id, msg_id)))
+     order by l.queue_priority desc limit 1;
+    v_queue := coalesce(v_queue, v_parent);
     select qq.queue_cur_table, qq.queue_restricted, qq.queue_paused,
            qq.queue_message_ttl, qq.queue_expired_action
       into q from pgque.queue qq where qq.queue_id = v_queue;
-    v_last := coalesce(pgque._event_seq_value(v_queue), 0);
+    v_last := coalesce(pgque._event_seq_value(v_parent), 0);
     select t.tick_event_seq into v_oldest from pgque.tick t
      where t.tick_queue = v_queue order by t.tick_id limit 1;
 
@@ -138,7 +148,7 @@ begin
                                '   and (d.ev_deliver_at > coalesce($3, ''-infinity'')'
                                '        or not pg_visible_in_snapshot(d.ev_txid, $4))',
                                'pgque', 'delay_' || dly.db_table)
-                   using v_queue, msg_id, dly.db_moved_until, dly.db_moved_snap
+                   using v_parent, msg_id, dly.db_moved_until, dly.db_moved_snap
                    into v_delay_at, v_delay_ev;
                 exit when v_delay_at is not null;
             end loop;
@@ -178,7 +188,7 @@ begin
             continue;
         end if;
         select d.dl_id, d.dl_time, d.dl_reason, d.ev_retry into dl from pgque.dead_letter d
-         where d.dl_queue_id = v_queue and d.dl_consumer_id = s.co_id and d.ev_id = msg_id;
+         where d.dl_queue_id = v_parent and d.dl_consumer_id = s.co_id and d.ev_id = msg_id;
         if found then
             state := 'dead';
             since := dl.dl_time;

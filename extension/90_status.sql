@@ -69,6 +69,7 @@ begin
           -- once for all queues: it reads every delay bucket
           left join (select p.queue_id, sum(p.delayed) as delayed from pgque._delay_pending() p
                       group by p.queue_id) dp on dp.queue_id = q.queue_id
+         where q.queue_lane_of is null
          order by q.queue_name;
 end
 $$;

@@ -77,6 +77,18 @@ select pgque.send('q_dd', 'from writer', dedup_key => 'w-1') = :id_w as same_id_
 select count(*) from pgque.dedup_0;
 reset role;
 
+-- a keyed send at a priority: the key is the queue's, whatever the priority
+-- (the event waits in the queue's lane for it), and message_state finds it
+select pgque.send('q_dd', 'urgent', priority => 5, dedup_key => 'p-1') as id_p \gset
+select pgque.send('q_dd', 'urgent again', dedup_key => 'p-1') = :id_p as same_id_any_priority;
+select pgque.send('q_dd', 'urgent', 'again', priority => 9, dedup_key => 'p-1') = :id_p as same_id_other_priority;
+select consumer, state from pgque.message_state('q_dd', :id_p);
+select pgque.ticker('q_dd') is not null;
+select msg_id = :id_p as is_keyed, payload from pgque.receive('q_dd', 'c');
+select consumer, state, batch_id is not null as has_batch from pgque.message_state('q_dd', :id_p);
+select pgque.ack(batch_id) from pgque.receive('q_dd', 'c') limit 1;
+select consumer, state from pgque.message_state('q_dd', :id_p);
+
 -- The ring follows the longest window; a change freezes emptying for two
 -- periods (epoch borders move).
 select dr_period, dr_frozen_until is null as never_frozen from pgque.dedup_ring;

@@ -149,6 +149,7 @@ enum
 	QA_MAX_LAG, QA_IDLE, QA_MAX_RETRIES,
 	/* since 0.2.0: missing while a database still has the 0.1.0 tables */
 	QA_RESTRICTED, QA_DELIVERY_DELAY, QA_MESSAGE_TTL, QA_EXPIRED_ACTION,
+	QA_LANE_OF, QA_PRIORITY,
 	QA_COUNT
 };
 #define QA_FIRST_OPTIONAL	QA_RESTRICTED
@@ -157,7 +158,7 @@ enum
 static const Oid queue_column_types[QA_COUNT] = {
 	INT4OID, TEXTOID, INT4OID, INT4OID, XID8OID, XID8OID, BOOLOID,
 	BOOLOID, BOOLOID, BOOLOID, INT4OID, INTERVALOID, INTERVALOID, INT4OID,
-	BOOLOID, INTERVALOID, INTERVALOID, TEXTOID
+	BOOLOID, INTERVALOID, INTERVALOID, TEXTOID, INT4OID, INT2OID
 };
 
 static const char *const queue_columns[QA_COUNT] = {
@@ -166,7 +167,8 @@ static const char *const queue_columns[QA_COUNT] = {
 	"queue_disable_insert", "queue_ticker_paused", "queue_tick_forced",
 	"queue_ticker_max_count", "queue_ticker_max_lag",
 	"queue_ticker_idle_period", "queue_max_retries", "queue_restricted",
-	"queue_delivery_delay", "queue_message_ttl", "queue_expired_action"
+	"queue_delivery_delay", "queue_message_ttl", "queue_expired_action",
+	"queue_lane_of", "queue_priority"
 };
 
 /*
@@ -215,7 +217,8 @@ pgque_schema_has_heap_ranges(void)
 			get_attnum(batch, "batch_start_pos") != InvalidAttrNumber &&
 			get_attnum(batch, "batch_end_pos") != InvalidAttrNumber &&
 			get_attnum(batch, "batch_member") != InvalidAttrNumber &&
-			get_attnum(pgque_relation_oid("subscriber"), "sub_paused") != InvalidAttrNumber;
+			get_attnum(pgque_relation_oid("subscriber"), "sub_paused") != InvalidAttrNumber &&
+			get_attnum(pgque_relation_oid("queue"), "queue_lane_of") != InvalidAttrNumber;
 		ranges_batch_rel = batch;
 		ranges_tick_rel = tick;
 	}
@@ -339,6 +342,11 @@ pgque_queue_fetch(const char *queue_name, int32 queue_id, Snapshot snapshot,
 		q->message_ttl = optional_usecs(v, n, QA_MESSAGE_TTL);
 		q->expired_drop = queue_attnums[QA_EXPIRED_ACTION] != InvalidAttrNumber &&
 			strcmp(TextDatumGetCString(COL(QA_EXPIRED_ACTION)), "drop") == 0;
+		if (queue_attnums[QA_LANE_OF] != InvalidAttrNumber && !n[queue_attnums[QA_LANE_OF] - 1])
+		{
+			q->lane_of = DatumGetInt32(COL(QA_LANE_OF));
+			q->priority = DatumGetInt16(COL(QA_PRIORITY));
+		}
 #undef COL
 	}
 	index_endscan(scan);

@@ -28,6 +28,12 @@
  * rows have batch_member ''. consume_receive_rows takes a BatchTaker so
  * that coop.c chooses a member's batch without this file calling it.
  *
+ * Priority lanes (lanes.c) are queues of their own, with a subscription
+ * per subscriber of their queue. receive, receive_coop and next_batch of a
+ * queue with lanes check the queue's own subscription first (it exists,
+ * access, cooperative or not, paused), then read the lanes, highest
+ * priority first, and the queue last: the first that has a batch gives it.
+ *
  * Locking: every operation that changes a subscriber's state first takes an
  * ExclusiveLock on the object (pgque.subscriber's OID, sub_id), held to the
  * end of the transaction, then reads the state with a fresh snapshot. So
@@ -52,6 +58,7 @@
 #include "access.h"
 #include "batch.h"
 #include "consume.h"
+#include "lanes.h"
 #include "send.h"
 
 PG_FUNCTION_INFO_V1(pgque_receive);
@@ -112,7 +119,12 @@ check_consume(int32 queue_id, int32 sub_id, Snapshot snap)
 {
 	PgqueQueue	q;
 
-	if (pgque_queue_fetch(NULL, queue_id, snap, &q) && q.restricted)
+	if (!pgque_queue_fetch(NULL, queue_id, snap, &q))
+		return;
+	/* a lane is its queue's, restricted or not as that is */
+	if (q.lane_of != 0 && !pgque_queue_fetch(NULL, q.lane_of, snap, &q))
+		return;
+	if (q.restricted)
 		pgque_check_access(queue_id, "consume", sub_id);
 }
 
@@ -144,10 +156,14 @@ consume_sub_lookup(const char *queue_name, const char *consumer_name, Snapshot s
 										  "       q.queue_paused or s.sub_paused,"
 										  "       (pg_catalog.date_part('epoch', q.queue_message_ttl)"
 										  "        OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8,"
-										  "       q.queue_expired_action OPERATOR(pg_catalog.=) 'drop'"
+										  "       q.queue_expired_action OPERATOR(pg_catalog.=) 'drop',"
+										  "       coalesce(ps.sub_id, s.sub_id)"
 										  "  from pgque.subscriber s"
 										  "  join pgque.queue q on q.queue_id OPERATOR(pg_catalog.=) s.sub_queue"
 										  "  join pgque.consumer c on c.co_id OPERATOR(pg_catalog.=) s.sub_consumer"
+										  "  left join pgque.subscriber ps"
+										  "    on ps.sub_queue OPERATOR(pg_catalog.=) q.queue_lane_of"
+										  "   and ps.sub_consumer OPERATOR(pg_catalog.=) s.sub_consumer"
 										  " where q.queue_name OPERATOR(pg_catalog.=) $1"
 										  "   and c.co_name OPERATOR(pg_catalog.=) $2",
 										  2, types) :
@@ -174,6 +190,7 @@ consume_sub_lookup(const char *queue_name, const char *consumer_name, Snapshot s
 		sub->queue_id = DatumGetInt32(pgque_spi_value(0, 1));
 		sub->sub_id = DatumGetInt32(pgque_spi_value(0, 2));
 		sub->coop = DatumGetBool(pgque_spi_value(0, 3));
+		sub->members_sub = sub->sub_id;
 		if (current)
 		{
 			Datum		ttl = pgque_spi_value_opt(0, 5, &isnull);
@@ -181,6 +198,7 @@ consume_sub_lookup(const char *queue_name, const char *consumer_name, Snapshot s
 			sub->paused = DatumGetBool(pgque_spi_value(0, 4));
 			sub->ttl = isnull ? 0 : DatumGetInt64(ttl);
 			sub->ttl_drop = DatumGetBool(pgque_spi_value(0, 6));
+			sub->members_sub = DatumGetInt32(pgque_spi_value(0, 7));
 		}
 		check_consume(sub->queue_id, sub->sub_id, snap);
 		return;
@@ -625,8 +643,11 @@ expire_event(int32 queue_id, int32 sub_id, const BatchEvents *ev, int i)
 									  "insert into pgque.dead_letter (dl_queue_id, dl_consumer_id, dl_reason,"
 									  " ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data,"
 									  " ev_extra1, ev_extra2, ev_extra3, ev_extra4)"
-									  " select $1, s.sub_consumer, 'expired', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12"
-									  "   from pgque.subscriber s where s.sub_id OPERATOR(pg_catalog.=) $2"
+									  " select coalesce(q.queue_lane_of, q.queue_id), s.sub_consumer, 'expired',"
+									  "        $3, $4, $5, $6, $7, $8, $9, $10, $11, $12"
+									  "   from pgque.subscriber s, pgque.queue q"
+									  "  where s.sub_id OPERATOR(pg_catalog.=) $2"
+									  "    and q.queue_id OPERATOR(pg_catalog.=) $1"
 									  " on conflict do nothing",
 									  12, types),
 						   args, nulls, false, 0) != SPI_OK_INSERT)
@@ -808,6 +829,54 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 	SPI_finish();
 }
 
+/*
+ * Check consumer's subscription of the queue itself as receive does: it
+ * exists, the caller may use it, it is not cooperative (unless coop_ok).
+ * Returns whether it is paused.
+ */
+bool
+consume_queue_sub(const char *queue_name, const char *consumer_name, bool coop_ok)
+{
+	SubRef		sub;
+	Snapshot	snap;
+
+	SPI_connect();
+	snap = RegisterSnapshot(GetLatestSnapshot());
+	consume_sub_lookup(queue_name, consumer_name, snap, &sub);
+	if (!coop_ok)
+		error_if_coop(&sub);
+	UnregisterSnapshot(snap);
+	SPI_finish();
+	return sub.paused;
+}
+
+/*
+ * consume_receive_rows for a queue and its priority lanes: one batch, from
+ * the first of them, highest priority first, that has one (see the file
+ * header).
+ */
+void
+consume_receive(ReturnSetInfo *rsinfo, const char *queue_name, const char *consumer_name,
+				int32 max_return, BatchTaker take, void *arg)
+{
+	char	  **lanes;
+	int			nlanes = lanes_of(queue_name, &lanes);
+	int			i;
+
+	if (nlanes > 0)
+	{
+		if (consume_queue_sub(queue_name, consumer_name, take != NULL))
+			return;				/* paused */
+		for (i = 0; i < nlanes; i++)
+		{
+			consume_receive_rows(rsinfo, lanes[i], consumer_name, max_return, take, arg);
+			if (tuplestore_tuple_count(rsinfo->setResult) > 0)
+				return;
+		}
+	}
+	consume_receive_rows(rsinfo, queue_name, consumer_name, max_return, take, arg);
+}
+
 int32
 consume_max_return_arg(FunctionCallInfo fcinfo, int argno)
 {
@@ -827,41 +896,25 @@ pgque_receive(PG_FUNCTION_ARGS)
 	int32		max_return = consume_max_return_arg(fcinfo, 2);
 
 	InitMaterializedSRF(fcinfo, 0);
-	consume_receive_rows((ReturnSetInfo *) fcinfo->resultinfo, queue_name, consumer_name,
-						 max_return, NULL, NULL);
+	consume_receive((ReturnSetInfo *) fcinfo->resultinfo, queue_name, consumer_name,
+					max_return, NULL, NULL);
 	return (Datum) 0;
 }
 
 /*
- * SQL: pgque.next_batch_custom(queue_name, consumer_name, min_lag interval,
- *		min_count int4, min_interval interval)
- *	-> (batch_id, cur_tick_id, prev_tick_id, cur_tick_time, prev_tick_time,
- *		cur_tick_event_seq, prev_tick_event_seq)
- *
- * PgQ semantics: the open batch if there is one, else a batch over the next
- * tick (or, with min_count/min_interval, the first tick far enough ahead).
- * All NULL when there is nothing to read yet.
+ * next_batch_custom's work on one queue or lane: its open batch, else
+ * (unless only_open) a new one as the arguments say. Fills out and returns
+ * true when there is a batch.
  */
-Datum
-pgque_next_batch_custom(PG_FUNCTION_ARGS)
+static bool
+next_batch_step(FunctionCallInfo fcinfo, const char *queue_name, const char *consumer_name,
+				bool only_open, Datum *out, bool *outnull)
 {
 	static const Oid types[] = {INT4OID, INT8OID, INT8OID, INTERVALOID, INTERVALOID};
-	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
-	char	   *consumer_name = pgque_consumer_name_arg(fcinfo, 1);
-	TupleDesc	desc;
-	Datum		out[7];
-	bool		outnull[7] = {true, true, true, true, true, true, true};
 	SubRef		sub;
 	Snapshot	snap;
 	BatchRow	b;
 	bool		have_batch;
-
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-	if (!PG_ARGISNULL(3) && PG_GETARG_INT32(3) < 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("min_count must not be negative")));
 
 	SPI_connect();
 	snap = RegisterSnapshot(GetLatestSnapshot());
@@ -872,7 +925,7 @@ pgque_next_batch_custom(PG_FUNCTION_ARGS)
 
 	consume_sub_state_required(&sub, snap, &b);
 	have_batch = (b.state == 'o');
-	if (!have_batch && !sub.paused)
+	if (!have_batch && !sub.paused && !only_open)
 	{
 		Datum		args[5];
 		char		nulls[5] = "     ";
@@ -957,6 +1010,57 @@ pgque_next_batch_custom(PG_FUNCTION_ARGS)
 
 	UnregisterSnapshot(snap);
 	SPI_finish();
+	return have_batch;
+}
+
+/*
+ * SQL: pgque.next_batch_custom(queue_name, consumer_name, min_lag interval,
+ *		min_count int4, min_interval interval)
+ *	-> (batch_id, cur_tick_id, prev_tick_id, cur_tick_time, prev_tick_time,
+ *		cur_tick_event_seq, prev_tick_event_seq)
+ *
+ * PgQ semantics: the open batch if there is one, else a batch over the next
+ * tick (or, with min_count/min_interval, the first tick far enough ahead).
+ * All NULL when there is nothing to read yet.
+ */
+Datum
+pgque_next_batch_custom(PG_FUNCTION_ARGS)
+{
+	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
+	char	   *consumer_name = pgque_consumer_name_arg(fcinfo, 1);
+	TupleDesc	desc;
+	Datum		out[7];
+	bool		outnull[7] = {true, true, true, true, true, true, true};
+	char	  **lanes;
+	int			nlanes;
+	int			pass;
+	int			i;
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	if (!PG_ARGISNULL(3) && PG_GETARG_INT32(3) < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("min_count must not be negative")));
+
+	/*
+	 * With priority lanes: an open batch first (PgQ's contract: the same
+	 * batch until it is finished), lanes before the queue; then a new
+	 * batch, from the highest lane that has a tick to read. A lane's batch
+	 * has the lane's tick ids.
+	 */
+	nlanes = lanes_of(queue_name, &lanes);
+	if (nlanes > 0 && !consume_queue_sub(queue_name, consumer_name, false))
+		for (pass = 0; pass < 2; pass++)
+		{
+			for (i = 0; i < nlanes; i++)
+				if (next_batch_step(fcinfo, lanes[i], consumer_name, pass == 0, out, outnull))
+					goto done;
+			if (pass == 0 && next_batch_step(fcinfo, queue_name, consumer_name, true, out, outnull))
+				goto done;
+		}
+	(void) next_batch_step(fcinfo, queue_name, consumer_name, false, out, outnull);
+done:
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), out, outnull)));
 }
 

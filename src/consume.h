@@ -26,6 +26,9 @@ typedef struct SubRef
 	bool		paused;			/* the queue or the consumer is paused */
 	int64		ttl;			/* message_ttl in microseconds, 0: none */
 	bool		ttl_drop;		/* expired_action 'drop' */
+	int32		members_sub;	/* whose pgque.subconsumer rows list the
+								 * members: sub_id, or for a priority lane's
+								 * subscription its queue's (lanes.c) */
 } SubRef;
 
 /*
@@ -83,5 +86,10 @@ extern int32 consume_max_return_arg(FunctionCallInfo fcinfo, int argno);
 extern void consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name,
 								 const char *consumer_name, int32 max_return,
 								 BatchTaker take, void *arg);
+extern void consume_receive(ReturnSetInfo *rsinfo, const char *queue_name,
+							const char *consumer_name, int32 max_return,
+							BatchTaker take, void *arg);
+extern bool consume_queue_sub(const char *queue_name, const char *consumer_name,
+							  bool coop_ok);
 
 #endif							/* PGQUE_CONSUME_H */

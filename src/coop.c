@@ -22,6 +22,12 @@
  * receive_coop inside a long transaction holds the others back until it
  * commits (the C++ consumer commits receive_coop on its own).
  *
+ * Priority lanes (lanes.c): a member reads the lanes of the queue before
+ * the queue, highest priority first, as receive does. Members are
+ * registered with the queue's subscription only; a lane's batches carry
+ * their names, and takeover judges them by the queue's pgque.subconsumer
+ * rows (SubRef.members_sub).
+ *
  * Registration, heartbeats and unsubscribing are SQL (extension/45_coop.sql);
  * rotation waits for members' open batches (maint_rotate_tables_step1).
  *
@@ -37,6 +43,7 @@
 #include "utils/timestamp.h"
 
 #include "consume.h"
+#include "lanes.h"
 
 PG_FUNCTION_INFO_V1(pgque_receive_coop);
 PG_FUNCTION_INFO_V1(pgque_next_batch_coop);
@@ -71,16 +78,17 @@ member_take(const SubRef *sub, const char *member, Interval *dead_interval,
 	if (dead_interval != NULL)
 	{
 		static SPIPlanPtr plan_victim;
-		static const Oid types[] = {INT4OID, TEXTOID, INTERVALOID};
-		Datum		args[3];
+		static const Oid types[] = {INT4OID, TEXTOID, INTERVALOID, INT4OID};
+		Datum		args[4];
 
-		args[0] = Int32GetDatum(sub->sub_id);
+		args[0] = Int32GetDatum(sub->members_sub);
 		args[1] = CStringGetTextDatum(member);
 		args[2] = IntervalPGetDatum(dead_interval);
+		args[3] = Int32GetDatum(sub->sub_id);
 		if (pgque_execute_snapshot(pgque_plan(&plan_victim,
 											"select b.batch_id from pgque.subconsumer sc"
 											" cross join lateral (select bb.batch_id, bb.batch_state from pgque.batch bb"
-											"   where bb.batch_sub OPERATOR(pg_catalog.=) sc.sc_sub"
+											"   where bb.batch_sub OPERATOR(pg_catalog.=) $4"
 											"     and bb.batch_member OPERATOR(pg_catalog.=) sc.sc_name"
 											"   order by bb.batch_id desc limit 1) b"
 											" where sc.sc_sub OPERATOR(pg_catalog.=) $1"
@@ -89,7 +97,7 @@ member_take(const SubRef *sub, const char *member, Interval *dead_interval,
 											"       (pg_catalog.now() OPERATOR(pg_catalog.-) $3)"
 											"   and b.batch_state OPERATOR(pg_catalog.=) 'o'"
 											" order by sc.sc_active, sc.sc_name limit 1",
-											3, types),
+											4, types),
 								 args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not look for silent subconsumers");
 		if (SPI_processed == 1 &&
@@ -158,44 +166,35 @@ pgque_receive_coop(PG_FUNCTION_ARGS)
 	arg.member = member;
 	arg.dead_interval = PG_ARGISNULL(4) ? NULL : PG_GETARG_INTERVAL_P(4);
 	InitMaterializedSRF(fcinfo, 0);
-	consume_receive_rows((ReturnSetInfo *) fcinfo->resultinfo, queue_name, consumer_name,
-						 max_return, member_taker, &arg);
+	consume_receive((ReturnSetInfo *) fcinfo->resultinfo, queue_name, consumer_name,
+					max_return, member_taker, &arg);
 	return (Datum) 0;
 }
 
 /*
- * SQL: pgque._next_batch_coop(queue, consumer, subconsumer, dead_interval)
- *	-> (batch_id, prev_tick_id, next_tick_id), all NULL when there is
- * nothing to read. PgQue's cooperative next_batch: one tick per batch.
+ * _next_batch_coop's work on one queue or lane: the member's open batch,
+ * else (unless only_open) what member_take gives. Fills out.
  */
-Datum
-pgque_next_batch_coop(PG_FUNCTION_ARGS)
+static bool
+next_batch_coop_step(const char *queue_name, const char *consumer_name, const char *member,
+					 Interval *dead_interval, bool only_open, Datum *out, bool *outnull)
 {
-	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
-	char	   *consumer_name = pgque_consumer_name_arg(fcinfo, 1);
-	char	   *member;
-	TupleDesc	desc;
-	Datum		out[3];
-	bool		outnull[3] = {true, true, true};
 	SubRef		sub;
 	Snapshot	snap;
 	BatchRow	b;
-	bool		is_new;
-
-	if (PG_ARGISNULL(2))
-		elog(ERROR, "subconsumer name must not be null");
-	member = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
+	bool		is_new = false;
+	bool		have;
 
 	SPI_connect();
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	consume_sub_lookup(queue_name, consumer_name, snap, &sub);
 	consume_sub_lock(sub.sub_id);
 	snap = consume_refresh_snapshot(snap);
-	if (!sub.paused &&
-		member_take(&sub, member, PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3),
-					0, snap, &b, &is_new))
+	if (only_open)
+		have = consume_member_state(sub.sub_id, member, snap, &b) && b.state == 'o';
+	else
+		have = !sub.paused && member_take(&sub, member, dead_interval, 0, snap, &b, &is_new);
+	if (have)
 	{
 		if (is_new)
 			b.batch_id = consume_batch_insert(&b, 'o', snap);
@@ -206,5 +205,53 @@ pgque_next_batch_coop(PG_FUNCTION_ARGS)
 	}
 	UnregisterSnapshot(snap);
 	SPI_finish();
+	return have;
+}
+
+/*
+ * SQL: pgque._next_batch_coop(queue, consumer, subconsumer, dead_interval)
+ *	-> (batch_id, prev_tick_id, next_tick_id), all NULL when there is
+ * nothing to read. PgQue's cooperative next_batch: one tick per batch.
+ * With priority lanes, as next_batch: the member's open batch first, then
+ * the highest lane with a window to take, the queue last.
+ */
+Datum
+pgque_next_batch_coop(PG_FUNCTION_ARGS)
+{
+	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
+	char	   *consumer_name = pgque_consumer_name_arg(fcinfo, 1);
+	char	   *member;
+	Interval   *dead_interval;
+	TupleDesc	desc;
+	Datum		out[3];
+	bool		outnull[3] = {true, true, true};
+	char	  **lanes;
+	int			nlanes;
+	int			pass;
+	int			i;
+
+	if (PG_ARGISNULL(2))
+		elog(ERROR, "subconsumer name must not be null");
+	member = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	dead_interval = PG_ARGISNULL(3) ? NULL : PG_GETARG_INTERVAL_P(3);
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+
+	nlanes = lanes_of(queue_name, &lanes);
+	if (nlanes > 0 && !consume_queue_sub(queue_name, consumer_name, true))
+		for (pass = 0; pass < 2; pass++)
+		{
+			for (i = 0; i < nlanes; i++)
+				if (next_batch_coop_step(lanes[i], consumer_name, member, dead_interval,
+										 pass == 0, out, outnull))
+					goto done;
+			if (pass == 0 &&
+				next_batch_coop_step(queue_name, consumer_name, member, dead_interval,
+									 true, out, outnull))
+				goto done;
+		}
+	(void) next_batch_coop_step(queue_name, consumer_name, member, dead_interval,
+								false, out, outnull);
+done:
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), out, outnull)));
 }

@@ -67,7 +67,12 @@ typedef struct PgqueQueue
 	int64		delivery_delay;	/* microseconds a send waits, 0: none */
 	int64		message_ttl;	/* microseconds an event lives, 0: for ever */
 	bool		expired_drop;	/* expired_action 'drop' (else 'dead_letter') */
+	int32		lane_of;		/* a lane: its parent queue's id; 0 for a queue */
+	int16		priority;		/* a lane's priority, 1..9; 0 for a queue */
 } PgqueQueue;
+
+/* send's priority argument: 0 (the queue itself) .. PGQUE_PRIORITY_MAX */
+#define PGQUE_PRIORITY_MAX	9
 
 /* catalog.c */
 extern Oid	pgque_namespace_oid(void);

@@ -25,6 +25,10 @@
  * the length the table had before it got its xid, and readers bound a
  * batch's rows by block ranges instead of an index.
  *
+ * Priorities: send and send_batch take a priority. 0 is the queue itself,
+ * on the path above and nothing more; an event of a higher priority goes to
+ * the queue's lane for it (lanes.c) with an id from the queue's sequence.
+ *
  * Locking: RowExclusiveLock on the event table, like any INSERT; rotation's
  * TRUNCATE of a table therefore waits for writers still inside it.
  *
@@ -56,6 +60,7 @@
 #include "access.h"
 #include "dedup.h"
 #include "heap_range.h"
+#include "lanes.h"
 #include "queue_cache.h"
 #include "send.h"
 #include "wakeup.h"
@@ -323,6 +328,7 @@ typedef struct SendArgs
 {
 	Datum		type_value;
 	int			payload_argno;
+	int			priority;		/* 0..9 */
 	text	   *dedup_key;		/* NULL: none */
 } SendArgs;
 
@@ -347,18 +353,16 @@ send_args(FunctionCallInfo fcinfo, bool v2, bool has_dedup_key, SendArgs *a)
 		a->type_value = CStringGetTextDatum("default");
 
 	a->dedup_key = NULL;
+	a->priority = 0;
 	if (!v2)
 		return;
-	if (PG_ARGISNULL(priority_argno) || PG_GETARG_INT32(priority_argno) < 0 ||
-		PG_GETARG_INT32(priority_argno) > 9)
+	if (PG_ARGISNULL(priority_argno))
 		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("priority must be between 0 and 9"),
-				 errhint("0 is the default; higher priorities are received first.")));
-	if (PG_GETARG_INT32(priority_argno) > 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("priorities are not supported yet")));
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("priority must not be null"),
+				 errhint("Leave it out to send with priority 0.")));
+	a->priority = PG_GETARG_INT32(priority_argno);
+	pgque_check_priority(a->priority);
 
 	if (has_dedup_key && !PG_ARGISNULL(PG_NARGS() - 1))
 	{
@@ -396,6 +400,22 @@ payload_arg(FunctionCallInfo fcinfo, int argno, bool is_jsonb, bool *isnull)
 	return PointerGetDatum(PG_GETARG_TEXT_PP(argno));
 }
 
+/*
+ * Switch writer w, looked up for a queue, to the queue's lane for priority
+ * (created if needed). Returns the queue's sequence: the events' ids come
+ * from it.
+ */
+static Oid
+writer_to_lane(EventWriter *w, int priority)
+{
+	Oid			queue_seq = w->seq;
+	int32		lane = lane_for_send(&w->queue, priority);
+
+	/* a fresh read of the lane's row after the xid, as for any queue */
+	event_writer_lookup(w, NULL, lane);
+	return queue_seq;
+}
+
 static void
 event_values_init(Datum *values, bool *nulls)
 {
@@ -411,6 +431,7 @@ send_common(FunctionCallInfo fcinfo, bool is_jsonb, bool v2)
 	Datum		values[EV_NATTS];
 	bool		nulls[EV_NATTS];
 	EventWriter w;
+	int32		queue_id;
 	int64		ev_id;
 
 	send_args(fcinfo, v2, true, &a);
@@ -421,14 +442,22 @@ send_common(FunctionCallInfo fcinfo, bool is_jsonb, bool v2)
 
 	event_writer_lookup(&w, queue_name, 0);
 	check_produce(&w);
+	queue_id = w.queue.queue_id;	/* the lane's parent: keys are the queue's */
 	if (a.dedup_key != NULL)
 	{
 		/* sent before within the window (or by a transaction we waited for) */
-		ev_id = dedup_find(w.queue.queue_id, a.dedup_key);
+		ev_id = dedup_find(queue_id, a.dedup_key);
 		if (ev_id != 0)
 			PG_RETURN_INT64(ev_id);
 	}
-	if (w.queue.delivery_delay > 0)
+	if (a.priority > 0)
+	{
+		Oid			queue_seq = writer_to_lane(&w, a.priority);
+
+		values[EV_ID] = Int64GetDatum(nextval_internal(queue_seq, false));
+		nulls[EV_ID] = false;
+	}
+	if (a.priority == 0 && w.queue.delivery_delay > 0)
 		ev_id = DatumGetInt64(send_delayed(&w, values[EV_TYPE], &values[EV_DATA],
 										   &nulls[EV_DATA], 1)[0]);
 	else
@@ -438,7 +467,7 @@ send_common(FunctionCallInfo fcinfo, bool is_jsonb, bool v2)
 		event_writer_end(&w);
 	}
 	if (a.dedup_key != NULL)
-		dedup_remember(w.queue.queue_id, a.dedup_key, ev_id);
+		dedup_remember(queue_id, a.dedup_key, ev_id);
 	PG_RETURN_INT64(ev_id);
 }
 
@@ -473,6 +502,7 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb, bool v2)
 {
 	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
 	SendArgs	a;
+	Oid			queue_seq = InvalidOid;
 	int			array_arg_no;
 	ArrayType  *arr;
 	Datum	   *elems;
@@ -514,7 +544,9 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb, bool v2)
 
 	event_writer_lookup(&w, queue_name, 0);
 	check_produce(&w);
-	if (w.queue.delivery_delay > 0)
+	if (a.priority > 0)
+		queue_seq = writer_to_lane(&w, a.priority);
+	else if (w.queue.delivery_delay > 0)
 	{
 		ids = send_delayed(&w, type_value, elems, elem_nulls, n);
 		PG_RETURN_ARRAYTYPE_P(construct_array(ids, n, INT8OID, sizeof(int64),
@@ -529,6 +561,11 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb, bool v2)
 		nulls[EV_TYPE] = false;
 		values[EV_DATA] = elems[i];
 		nulls[EV_DATA] = elem_nulls[i];
+		if (OidIsValid(queue_seq))
+		{
+			values[EV_ID] = Int64GetDatum(nextval_internal(queue_seq, false));
+			nulls[EV_ID] = false;
+		}
 		ids[i] = Int64GetDatum(event_writer_insert(&w, values, nulls));
 	}
 	event_writer_end(&w);

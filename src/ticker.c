@@ -29,7 +29,8 @@
  * transactions never send events (see tick_snapshot_take).
  *
  * Every tick sends NOTIFY pgque_<queue> with the tick id as payload; it is
- * delivered when the ticking transaction commits.
+ * delivered when the ticking transaction commits. A priority lane's tick
+ * (lanes.c) notifies its queue's channel: consumers listen to that.
  *
  *-------------------------------------------------------------------------
  */
@@ -45,12 +46,14 @@
 #include "utils/timestamp.h"
 
 #include "heap_range.h"
+#include "lanes.h"
 #include "snapshot.h"
 #include "ticker.h"
 
 PG_FUNCTION_INFO_V1(pgque_ticker_queue);
 PG_FUNCTION_INFO_V1(pgque_ticker_all);
 PG_FUNCTION_INFO_V1(pgque_ticker_external);
+PG_FUNCTION_INFO_V1(pgque_ticker_id);
 
 static SPIPlanPtr plan_last_tick_v1;
 static SPIPlanPtr plan_last_tick;
@@ -220,7 +223,16 @@ insert_tick(const PgqueQueue *q, int64 tick_id, TimestampTz time, int64 seq,
 	if (spi != SPI_OK_INSERT)
 		elog(ERROR, "could not insert tick for queue %d", q->queue_id);
 
-	snprintf(channel, sizeof(channel), "%s%s", PGQUE_CHANNEL_PREFIX, q->queue_name);
+	if (q->lane_of != 0)
+	{
+		PgqueQueue	parent;
+
+		if (!pgque_queue_fetch(NULL, q->lane_of, GetLatestSnapshot(), &parent))
+			elog(ERROR, "queue %d of lane %d is missing", q->lane_of, q->queue_id);
+		snprintf(channel, sizeof(channel), "%s%s", PGQUE_CHANNEL_PREFIX, parent.queue_name);
+	}
+	else
+		snprintf(channel, sizeof(channel), "%s%s", PGQUE_CHANNEL_PREFIX, q->queue_name);
 	snprintf(payload, sizeof(payload), INT64_FORMAT, tick_id);
 	Async_Notify(channel, payload);
 	return tick_id;
@@ -333,13 +345,20 @@ pgque_tick_all(bool by_worker)
 	return ticked;
 }
 
-/* SQL: pgque.ticker(queue_name text) -> bigint, new tick id or NULL */
+/*
+ * SQL: pgque.ticker(queue_name text) -> bigint, new tick id or NULL. The
+ * queue's priority lanes tick with it, when due; the result is the
+ * queue's own.
+ */
 Datum
 pgque_ticker_queue(PG_FUNCTION_ARGS)
 {
 	char	   *queue_name = pgque_queue_name_arg(fcinfo, 0);
 	PgqueQueue	q;
 	int64		tick_id;
+	int32	   *lanes;
+	int			nlanes;
+	int			i;
 
 	pgque_queue_lookup(queue_name, GetLatestSnapshot(), &q);
 	if (q.external_ticker)
@@ -357,6 +376,26 @@ pgque_ticker_queue(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	tick_id = pgque_tick_queue(q.queue_id, PGQUE_TICK_IF_DUE, false);
+	nlanes = lane_ids_of(q.queue_id, &lanes);
+	for (i = 0; i < nlanes; i++)
+		(void) pgque_tick_queue(lanes[i], PGQUE_TICK_IF_DUE, false);
+	SPI_finish();
+	if (tick_id == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(tick_id);
+}
+
+/*
+ * SQL: pgque._ticker_id(queue_id int4) -> bigint: tick a queue by id if
+ * due (a new queue's or lane's first tick); NULL if it did not tick.
+ */
+Datum
+pgque_ticker_id(PG_FUNCTION_ARGS)
+{
+	int64		tick_id;
+
+	SPI_connect();
+	tick_id = pgque_tick_queue(PG_GETARG_INT32(0), PGQUE_TICK_IF_DUE, false);
 	SPI_finish();
 	if (tick_id == 0)
 		PG_RETURN_NULL();

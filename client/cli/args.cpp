@@ -241,7 +241,6 @@ arguments parse_args(const std::vector<std::string>& argv) {
         throw usage("send --at/--delay takes no --key or --priority (a queue's delivery_delay does)");
     }
     if (a.lines && a.key) throw usage("send --key sends one event: it does not go with --lines");
-    if (a.lines && a.json_payload && a.priority != 0) throw usage("send --lines --json takes no --priority");
     if (a.schedule && n != 1) throw usage(spec_name + " --schedule takes one NAME");
     if (spec_name == "schedule" && a.type && a.type->empty()) throw usage("--type needs a type name");
     if (spec_name == "send" && a.lines && n == 2 && a.positional[1] != "-") {
@@ -380,6 +379,7 @@ std::string help_text(const std::string& command, const std::string& subcommand)
                "event (sent in one call) and every id is printed.\n"
                "  --type TYPE   event type (default: \"default\")\n"
                "  --lines       one event per line of stdin\n"
+               "  --priority N  0 (default) .. 9: consumers receive higher priorities first\n"
                "  --at TIME     deliver at TIME, a PostgreSQL timestamp: 2026-12-24T18:00:00Z,\n"
                "                '2026-12-24 18:00:00+01', 'tomorrow 09:00' (without a zone: the\n"
                "                session's TimeZone, PGTZ or the server's)\n"

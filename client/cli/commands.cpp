@@ -614,12 +614,13 @@ int cmd_send(command_context& c) {
         const std::string type = c.args.type.value_or("default");
         if (c.args.lines) {
             ids = when ? client.send_batch_json_at(queue, type, payloads, *when)
-                       : client.send_batch_json(queue, type, payloads);
+                       : c.args.priority != 0 ? client.send_batch_json(queue, type, payloads, c.args.priority)
+                                              : client.send_batch_json(queue, type, payloads);
         } else if (c.args.key || c.args.priority != 0) {
             ids.push_back(client.send_json(queue, type, payloads[0], {c.args.priority, c.args.key}));
         } else {
             ids.push_back(when ? client.send_json_at(queue, type, payloads[0], *when)
-                               : client.send_json(queue, type, payloads[0]));
+                               : client.send_json(queue, type, payloads[0], c.args.priority));
         }
     } else if (when) {
         // send_at without a type is type "default", as send

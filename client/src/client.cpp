@@ -49,6 +49,8 @@ constexpr statement k_send_batch_typed{"pgque_1_send_batch_typed",
                                        "select pgque.send_batch($1::text, $2::text, $3::text[])"};
 constexpr statement k_send_batch_json{"pgque_1_send_batch_json",
                                       "select pgque.send_batch($1::text, $2::text, $3::jsonb[])"};
+constexpr statement k_send_batch_json_prio{"pgque_1_send_batch_json_prio",
+                                           "select pgque.send_batch($1::text, $2::text, $3::jsonb[], $4::int)"};
 constexpr statement k_send_at{"pgque_1_send_at", "select pgque.send_at($1::text, $2::text, " PGQUE_AT("$3") ")"};
 constexpr statement k_send_at_typed{"pgque_1_send_at_typed",
                                     "select pgque.send_at($1::text, $2::text, $3::text, " PGQUE_AT("$4") ")"};
@@ -364,6 +366,27 @@ std::vector<std::int64_t> client::send_batch(std::string_view queue, std::string
         throw usage_error("pgque: send_batch takes no dedup_key; send keyed events one by one");
     return id_array(
         run(m_conn, k_send_batch_opts, {str(queue), str(type), detail::array_literal(payloads), num(options.priority)}));
+}
+
+std::int64_t client::send(std::string_view queue, std::string_view type, std::string_view payload,
+                          int priority) {
+    return send(queue, type, payload, send_options{priority, std::nullopt});
+}
+
+std::int64_t client::send_json(std::string_view queue, std::string_view type, std::string_view json,
+                               int priority) {
+    return send_json(queue, type, json, send_options{priority, std::nullopt});
+}
+
+std::vector<std::int64_t> client::send_batch(std::string_view queue, std::string_view type,
+                                             const std::vector<std::string>& payloads, int priority) {
+    return send_batch(queue, type, payloads, send_options{priority, std::nullopt});
+}
+
+std::vector<std::int64_t> client::send_batch_json(std::string_view queue, std::string_view type,
+                                                  const std::vector<std::string>& payloads, int priority) {
+    return id_array(run(m_conn, k_send_batch_json_prio,
+                        {str(queue), str(type), detail::array_literal(payloads), num(priority)}));
 }
 
 // ------------------------------------------------- delayed delivery

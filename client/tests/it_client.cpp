@@ -115,6 +115,39 @@ TEST_F(ClientTest, SendBatchKeepsOrderAndBytes) {
     EXPECT_TRUE(admin().ack(batch.id));
 }
 
+TEST_F(ClientTest, HigherPrioritiesAreReceivedFirst) {
+    auto q = make_queue("prio");
+    ASSERT_TRUE(admin().subscribe(q, "r"));
+    auto zeros = admin().send_batch(q, "t", {"z1", "z2"});
+    std::int64_t nine = admin().send(q, "t", "nine", 9);
+    std::int64_t five = admin().send_json(q, "t", R"({"p":5})", 5);
+    auto threes = admin().send_batch(q, "t", {"t1", "t2"}, 3);
+    auto ones = admin().send_batch_json(q, "t", {"[1]"}, 1);
+    EXPECT_TRUE(admin().send_batch(q, "t", {}, 4).empty());
+    // one id space for the queue, whatever the priority
+    EXPECT_GT(nine, zeros[1]);
+    EXPECT_GT(threes[0], five);
+    tick(q);
+
+    std::vector<std::vector<std::int64_t>> got;
+    for (;;) {
+        auto batch = admin().receive(q, "r", 100);
+        if (batch.size() == 0) break;
+        std::vector<std::int64_t> ids;
+        for (const auto& m : batch.messages) ids.push_back(m.msg_id);
+        got.push_back(ids);
+        EXPECT_TRUE(admin().ack(batch.id));
+    }
+    EXPECT_EQ(got, (std::vector<std::vector<std::int64_t>>{{nine}, {five}, threes, ones, zeros}));
+
+    try {
+        static_cast<void>(admin().send(q, "t", "x", 10));
+        FAIL() << "priority 10 was accepted";
+    } catch (const pgque::sql_error& e) {
+        EXPECT_EQ(e.sqlstate(), "22023");
+    }
+}
+
 TEST_F(ClientTest, PartialReceiveLeavesTheRestForLater) {
     auto q = make_queue("partial");
     ASSERT_TRUE(admin().subscribe(q, "r"));

@@ -73,6 +73,22 @@ TEST(CliArgs, SendPriorityAndKey) {
     EXPECT_THROW(static_cast<void>(parse_args({"tail", "q", "c", "--key", "k"})), usage);
 }
 
+TEST(CliArgs, SendPriority) {
+    EXPECT_EQ(parse_args({"send", "q", "x"}).priority, 0);
+    EXPECT_EQ(parse_args({"send", "q", "x", "--priority", "9"}).priority, 9);
+    arguments a = parse_args({"send", "q", "--lines", "--priority=3", "--type", "t"});
+    EXPECT_EQ(a.priority, 3);
+    EXPECT_TRUE(a.lines);
+    EXPECT_EQ(a.type, "t");
+    EXPECT_EQ(parse_args({"send", "q", "x", "--priority", "0"}).priority, 0);
+    EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "x", "--priority", "10"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "x", "--priority", "-1"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "x", "--priority", "high"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "x", "--priority"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"send", "q", "x", "--priority", "5", "--delay", "1s"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"tail", "q", "c", "--priority", "5"})), usage);
+}
+
 TEST(CliArgs, PauseAndResume) {
     for (const char* cmd : {"pause", "resume"}) {
         arguments q = parse_args({cmd, "orders"});

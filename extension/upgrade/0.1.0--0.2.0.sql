@@ -202,6 +202,16 @@ select pg_catalog.pg_extension_config_dump('pgque.dedup_ring', '');
 select pg_catalog.pg_extension_config_dump('pgque.dedup_0', '');
 select pg_catalog.pg_extension_config_dump('pgque.dedup_1', '');
 select pg_catalog.pg_extension_config_dump('pgque.dedup_2', '');
+
+-- Priorities: lanes, hidden queues of a queue that hold one priority's
+-- events each (extension/22_lanes.sql). send and send_batch take a
+-- priority (created again by the code parts with it).
+alter table pgque.queue
+    add column queue_lane_of int4 references pgque.queue (queue_id) on delete cascade,
+    add column queue_priority int2,
+    add constraint queue_lane_check
+        check ((queue_lane_of is null) = (queue_priority is null) and queue_priority between 1 and 9),
+    add constraint queue_lane_uq unique (queue_lane_of, queue_priority);
 drop function pgque.send(text, text);
 drop function pgque.send(text, jsonb);
 drop function pgque.send(text, text, text);

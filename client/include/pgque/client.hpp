@@ -79,6 +79,20 @@ public:
     [[nodiscard]] std::vector<std::int64_t> send_batch_json(std::string_view queue,
                                                             std::string_view type,
                                                             const std::vector<std::string>& payloads);
+    // With a priority only: send(queue, type, payload, send_options{priority}).
+    // Out of range throws sql_error 22023; a queue with a delivery_delay
+    // refuses priorities above 0 (0A000).
+    [[nodiscard]] std::int64_t send(std::string_view queue, std::string_view type,
+                                    std::string_view payload, int priority);
+    [[nodiscard]] std::int64_t send_json(std::string_view queue, std::string_view type,
+                                         std::string_view json, int priority);
+    [[nodiscard]] std::vector<std::int64_t> send_batch(std::string_view queue, std::string_view type,
+                                                       const std::vector<std::string>& payloads,
+                                                       int priority);
+    [[nodiscard]] std::vector<std::int64_t> send_batch_json(std::string_view queue,
+                                                            std::string_view type,
+                                                            const std::vector<std::string>& payloads,
+                                                            int priority);
     // With a priority (options.dedup_key must be unset).
     [[nodiscard]] std::vector<std::int64_t> send_batch(std::string_view queue, std::string_view type,
                                                        const std::vector<std::string>& payloads,
