@@ -5,9 +5,10 @@
 -- A key written at time t goes to table floor(t / P) mod 3, P being
 -- dr_period. During epoch e the table of epoch e + 1 holds keys of epoch
 -- e - 2 or older, all older than P >= every queue's dedup_window, so it
--- may be emptied; TRUNCATE takes it only while no transaction still holds
--- it (NOWAIT), and a table that could not be emptied in time just keeps its
--- old keys a round longer (lookups ignore keys older than the window).
+-- may be emptied; lookups read only the tables of epochs e and e - 1.
+-- TRUNCATE takes it only while no transaction still holds it (NOWAIT), and
+-- a table that could not be emptied in time just keeps its old keys a round
+-- longer (lookups ignore keys older than the window).
 
 -- P follows the longest dedup_window. Changing it moves epoch borders:
 -- tables are then left alone until every key written under the old P is

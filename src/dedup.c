@@ -3,17 +3,26 @@
  * dedup.c
  *		Idempotent sends: send(..., dedup_key => k).
  *
- * A keyed send first locks (queue, key) -- a lock of the advisory kind in
- * a key space of its own (DEDUP_LOCK_SPACE, so it never meets the
- * pg_advisory_* locks of the application), held to the end of the
- * transaction. A second sender of the same key waits there while the first
- * is in progress, and then looks the key up with a fresh snapshot, whatever
- * its isolation level: a REPEATABLE READ sender must still see a first send
- * that committed after its snapshot was taken. It looks in the three ring
- * tables pgque.dedup_0..2 (extension/25_dedup.sql) for the key among those
- * younger than the queue's dedup_window. Found: the answer is the first
- * send's event id and nothing is sent. Not found: the caller sends the event
- * and writes the key, with that id, to the table of the current epoch.
+ * A keyed send looks the key up among the keys younger than the queue's
+ * dedup_window, in the ring tables pgque.dedup_<n> (extension/25_dedup.sql)
+ * that can hold one: the current epoch's and the one before (all three
+ * while the ring is frozen). It reads them with a dirty snapshot, which
+ * shows rows of transactions still in progress and rows committed after
+ * the caller's snapshot was taken (a REPEATABLE READ sender must still see
+ * them):
+ *	 - a row whose transaction is in progress: wait for that transaction
+ *	   (as a unique index does) and look again;
+ *	 - a committed row, or one of the caller's own transaction: the answer
+ *	   is its event id, and nothing is sent;
+ *	 - none: the caller sends the event and writes the key with its id to
+ *	   the current epoch's table (dedup_remember).
+ * Two first senders of one key must not both find nothing: a lock on
+ * (queue, hash of the key) -- of the advisory kind, in a key space of its
+ * own (DEDUP_LOCK_SPACE, so it never meets the application's
+ * pg_advisory_* locks) -- is held from the look-up until the key row is
+ * written, and released then: later senders see that row and wait for its
+ * transaction instead. So a transaction holds no lock per key it sent, and
+ * sends any number of keys.
  *
  * send is SECURITY INVOKER (src/send.c) and its callers may not read the
  * key tables, so the two steps are SECURITY DEFINER functions,
@@ -24,13 +33,20 @@
  */
 #include "pgque.h"
 
+#include "access/genam.h"
+#include "access/nbtree.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "catalog/pg_type.h"
 #include "common/hashfn.h"
+#include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -81,63 +97,166 @@ dedup_remember(int32 queue_id, text *key, int64 ev_id)
 					 Int32GetDatum(queue_id), PointerGetDatum(key), Int64GetDatum(ev_id));
 }
 
+/* the lock that serializes the look-up and the write of one key */
+static void
+key_lock_tag(LOCKTAG *tag, int32 queue_id, text *key)
+{
+	SET_LOCKTAG_ADVISORY(*tag, MyDatabaseId, (uint32) queue_id,
+						 hash_bytes((const unsigned char *) VARDATA_ANY(key),
+									VARSIZE_ANY_EXHDR(key)),
+						 DEDUP_LOCK_SPACE);
+}
+
+/* The epoch of time t, as 25_dedup.sql counts it: from the Unix epoch, floored. */
+static int64
+ring_epoch(TimestampTz t, int64 period)
+{
+	int64		unix_usecs = t + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
+
+	return unix_usecs / period - (unix_usecs % period < 0 ? 1 : 0);
+}
+
+static int
+ring_table(int64 epoch)
+{
+	int			k = (int) (epoch % RING_TABLES);
+
+	return k < 0 ? k + RING_TABLES : k;
+}
+
+/*
+ * dr_period as _dedup_find read it: _dedup_remember, which follows it in
+ * the same send, writes by the same epochs. (A period changed in between
+ * is covered by dr_frozen_until, 25_dedup.sql.)
+ */
+static int64 last_period = 0;
+
+/*
+ * Look for the key in ring table k among rows written after `after`.
+ * Returns true when a row's transaction is in progress (*wait_xid set);
+ * otherwise sets *ev_id to the newest match's id, if any (else leaves it).
+ */
+static bool
+ring_table_lookup(int k, int32 queue_id, text *key, TimestampTz after,
+				  int64 *ev_id, TimestampTz *ev_time, TransactionId *wait_xid)
+{
+	char		name[NAMEDATALEN];
+	Relation	heap;
+	Relation	index;
+	SnapshotData dirty;
+	ScanKeyData keys[2];
+	IndexScanDesc scan;
+	TupleTableSlot *slot;
+	bool		wait = false;
+
+	snprintf(name, sizeof(name), "dedup_%d", k);
+	heap = table_open(pgque_relation_oid(name), AccessShareLock);
+	snprintf(name, sizeof(name), "dedup_%d_key_idx", k);
+	index = index_open(pgque_relation_oid(name), AccessShareLock);
+
+	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT4EQ, Int32GetDatum(queue_id));
+	ScanKeyEntryInitialize(&keys[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
+						   index->rd_indcollation[1], F_TEXTEQ, PointerGetDatum(key));
+	InitDirtySnapshot(dirty);
+	scan = index_beginscan(heap, index, &dirty, 2, 0);
+	index_rescan(scan, keys, 2, NULL, 0);
+	slot = table_slot_create(heap, NULL);
+	while (index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		isnull;
+		TimestampTz t;
+
+		/* the visibility check of this row left its inserter, if running */
+		if (TransactionIdIsValid(dirty.xmin))
+		{
+			*wait_xid = dirty.xmin;
+			wait = true;
+			break;
+		}
+		t = DatumGetTimestampTz(slot_getattr(slot, 4, &isnull));
+		if (t > after && t > *ev_time)
+		{
+			*ev_time = t;
+			*ev_id = DatumGetInt64(slot_getattr(slot, 3, &isnull));
+		}
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	index_endscan(scan);
+	index_close(index, NoLock);
+	table_close(heap, NoLock);
+	return wait;
+}
+
 /*
  * SQL: pgque._dedup_find(queue_id int4, key text) -> bigint
  *
- * Locks the key, then returns the id of the event sent with it within the
- * queue's dedup_window, 0 if there is none.
+ * The id of the event sent with the key within the queue's dedup_window
+ * (waiting for a sender still in progress), or 0: then the key's lock is
+ * held, and _dedup_remember writes the key and releases it.
  */
 Datum
 pgque_dedup_find(PG_FUNCTION_ARGS)
 {
 	static SPIPlanPtr plan;
-	static const Oid types[] = {INT4OID, TEXTOID, TIMESTAMPTZOID};
+	static const Oid types[] = {INT4OID};
 	int32		queue_id = PG_GETARG_INT32(0);
 	text	   *key = PG_GETARG_TEXT_PP(1);
 	LOCKTAG		tag;
-	Datum		args[3];
-	Snapshot	snap;
-	bool		isnull;
-	int64		ev_id = 0;
+	Datum		args[1];
 
-	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) queue_id,
-						 hash_bytes((const unsigned char *) VARDATA_ANY(key),
-									VARSIZE_ANY_EXHDR(key)),
-						 DEDUP_LOCK_SPACE);
-	(void) LockAcquire(&tag, ExclusiveLock, false, false);
-
+	key_lock_tag(&tag, queue_id, key);
 	args[0] = Int32GetDatum(queue_id);
-	args[1] = PointerGetDatum(key);
-	args[2] = TimestampTzGetDatum(GetCurrentTimestamp());
-	SPI_connect();
-	snap = RegisterSnapshot(GetLatestSnapshot());
-	if (pgque_execute_snapshot(pgque_plan(&plan,
-										  "select d.dk_id"
-										  "  from (select dk_id, dk_time from pgque.dedup_0"
-										  "         where dk_queue = $1 and dk_key = $2"
-										  "        union all"
-										  "        select dk_id, dk_time from pgque.dedup_1"
-										  "         where dk_queue = $1 and dk_key = $2"
-										  "        union all"
-										  "        select dk_id, dk_time from pgque.dedup_2"
-										  "         where dk_queue = $1 and dk_key = $2) d,"
-										  "       pgque.queue q"
-										  " where q.queue_id = $1"
-										  "   and d.dk_time > $3 - q.queue_dedup_window"
-										  " order by d.dk_time desc limit 1",
-										  3, types),
-							   args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not look up a dedup key");
-	if (SPI_processed == 1)
+	for (;;)
 	{
-		Datum		d = pgque_spi_value_opt(0, 1, &isnull);
+		TimestampTz now;
+		int64		period;
+		int64		window;
+		bool		frozen;
+		int64		epoch;
+		int64		ev_id = 0;
+		TimestampTz ev_time = DT_NOBEGIN;
+		TransactionId wait_xid = InvalidTransactionId;
+		int			i;
 
-		if (!isnull)
-			ev_id = DatumGetInt64(d);
+		(void) LockAcquire(&tag, ExclusiveLock, false, false);
+		SPI_connect();
+		if (pgque_execute_plan(pgque_plan(&plan,
+										  "select (extract(epoch from r.dr_period) * 1000000)::int8,"
+										  "       (extract(epoch from q.queue_dedup_window) * 1000000)::int8,"
+										  "       coalesce(r.dr_frozen_until > clock_timestamp(), false)"
+										  "  from pgque.queue q, pgque.dedup_ring r where q.queue_id = $1",
+										  1, types),
+							   args, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
+			elog(ERROR, "queue %d or pgque.dedup_ring is missing", queue_id);
+		period = DatumGetInt64(pgque_spi_value(0, 1));
+		window = DatumGetInt64(pgque_spi_value(0, 2));
+		frozen = DatumGetBool(pgque_spi_value(0, 3));
+		if (period <= 0)
+			elog(ERROR, "pgque.dedup_ring has a period of " INT64_FORMAT " microseconds", period);
+		last_period = period;
+		SPI_finish();
+
+		/*
+		 * A key younger than the window (<= the period) was written in this
+		 * epoch or the one before; while the ring is frozen, anywhere.
+		 */
+		now = GetCurrentTimestamp();
+		epoch = ring_epoch(now, period);
+		for (i = 0; i < (frozen ? RING_TABLES : 2); i++)
+			if (ring_table_lookup(ring_table(epoch - i), queue_id, key, now - window,
+								  &ev_id, &ev_time, &wait_xid))
+				break;
+		if (TransactionIdIsValid(wait_xid))
+		{
+			/* a first send in progress: its outcome decides */
+			LockRelease(&tag, ExclusiveLock, false);
+			XactLockTableWait(wait_xid, NULL, NULL, XLTW_None);
+			continue;
+		}
+		if (ev_id != 0)
+			LockRelease(&tag, ExclusiveLock, false);
+		PG_RETURN_INT64(ev_id);
 	}
-	UnregisterSnapshot(snap);
-	SPI_finish();
-	PG_RETURN_INT64(ev_id);
 }
 
 /*
@@ -145,36 +264,25 @@ pgque_dedup_find(PG_FUNCTION_ARGS)
  *
  * Writes the key to the ring table of the current epoch (25_dedup.sql):
  * the epoch of the time written, so that the table and the time agree.
+ * Then releases the key's lock taken by _dedup_find: later senders of the
+ * key see the row and wait for this transaction.
  */
 Datum
 pgque_dedup_remember(PG_FUNCTION_ARGS)
 {
-	static SPIPlanPtr period_plan;
 	static SPIPlanPtr insert_plans[RING_TABLES];
 	static const Oid types[] = {INT4OID, TEXTOID, INT8OID, TIMESTAMPTZOID};
-	TimestampTz now = GetCurrentTimestamp();
-	int64		unix_usecs;
-	int64		period;
+	TimestampTz now;
 	int			k;
 	Datum		args[4];
 	char		sql[128];
+	LOCKTAG		tag;
 
+	if (last_period <= 0)
+		elog(ERROR, "pgque._dedup_remember() called without pgque._dedup_find()");
 	SPI_connect();
-	if (pgque_execute_plan(pgque_plan(&period_plan,
-									  "select (extract(epoch from dr_period) * 1000000)::int8"
-									  "  from pgque.dedup_ring", 0, NULL),
-						   NULL, NULL, true, 1) != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "pgque.dedup_ring has no row");
-	period = DatumGetInt64(pgque_spi_value(0, 1));
-	if (period <= 0)
-		elog(ERROR, "pgque.dedup_ring has a period of " INT64_FORMAT " microseconds", period);
-
-	/* the epoch as 25_dedup.sql counts it: from the Unix epoch, floored */
-	unix_usecs = now + (int64) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * USECS_PER_DAY;
-	k = (int) (((unix_usecs / period) - (unix_usecs % period < 0 ? 1 : 0)) % RING_TABLES);
-	if (k < 0)
-		k += RING_TABLES;
-
+	now = GetCurrentTimestamp();
+	k = ring_table(ring_epoch(now, last_period));
 	if (insert_plans[k] == NULL)
 		snprintf(sql, sizeof(sql),
 				 "insert into pgque.dedup_%d (dk_queue, dk_key, dk_id, dk_time)"
@@ -187,5 +295,8 @@ pgque_dedup_remember(PG_FUNCTION_ARGS)
 						   args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not remember a dedup key");
 	SPI_finish();
+
+	key_lock_tag(&tag, PG_GETARG_INT32(0), PG_GETARG_TEXT_PP(1));
+	LockRelease(&tag, ExclusiveLock, false);
 	PG_RETURN_VOID();
 }

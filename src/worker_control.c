@@ -157,7 +157,8 @@ pgque_stop(PG_FUNCTION_ARGS)
 											 "no worker was running"));
 		if (pid != 0 && pid != stopped)
 		{
-			if (kill(pid, SIGTERM) != 0)
+			/* ESRCH: it exited between the look-up and the signal */
+			if (kill(pid, SIGTERM) != 0 && errno != ESRCH)
 				ereport(ERROR,
 						(errcode(ERRCODE_INSUFFICIENT_RESOURCES),
 						 errmsg("could not signal the pgque worker (pid %d): %m", (int) pid)));
