@@ -7,7 +7,8 @@ create or replace function pgque._stop() returns text
 create or replace function pgque._worker_status(
     out mode text, out state text, out pid int4, out started_at timestamptz,
     out last_tick timestamptz, out last_pass timestamptz, out ticks int8,
-    out last_error text, out last_error_at timestamptz, out launcher_pid int4)
+    out last_error text, out last_error_at timestamptz, out launcher_pid int4,
+    out errors int8)
     language c volatile as 'MODULE_PATHNAME', 'pgque_worker_status';
 -- wake the launcher / the worker when the calling transaction commits
 create or replace function pgque._note_launcher() returns void

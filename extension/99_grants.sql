@@ -42,6 +42,7 @@ grant execute on function
     pgque.get_queue_grants(text),
     pgque.get_queue_config(text),
     pgque.get_delayed_info(text),
+    pgque.metrics(),
     pgque.message_state(text, bigint),
     pgque.get_schedule_info(text),
     pgque.pause_consumer(text, text),

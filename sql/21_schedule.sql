@@ -111,13 +111,16 @@ select pgque.create_queue('q_sched');
 select pgque.create_queue('q_sched2');
 select pgque.set_queue_config('q_sched', 'ticker_max_lag', '0');
 select pgque.subscribe('q_sched', 'c');
+-- (next runs are compared with the time before the schedules were made:
+-- now() of a later statement may already be past a minute's slot)
+select clock_timestamp() as t_created \gset
 select pgque.schedule('every_minute', 'q_sched', '* * * * *') as created;
 select pgque.schedule('tick', 'q_sched', 'every 10 seconds', 'tick', 'payload') as created;
 select pgque.schedule('json', 'q_sched', '0 9 * * mon-fri', 'report', '{"kind": "daily"}'::jsonb) as created;
 select pgque.schedule('named', 'q_sched', '@hourly', payload => 'only a payload') as created;
 select pgque.schedule(name => 'tz', queue => 'q_sched2', spec => 'TZ=Europe/Berlin 0 3 * * *') as created;
 select pgque.schedule('tick', 'q_sched', 'every 10 seconds', 'tick', 'payload') as replaced;
-select schedule_name, queue_name, spec, type, payload, next_run > now() as next_run_ahead,
+select schedule_name, queue_name, spec, type, payload, next_run > :'t_created' as next_run_ahead,
        last_run, last_msg_id, runs, missed, paused, last_error
   from pgque.get_schedule_info();
 select schedule_name, spec from pgque.get_schedule_info('tz');
@@ -184,8 +187,9 @@ select paused, next_run from pgque.get_schedule_info('tick');
 select pgque._schedule_run('2030-01-02 00:00:00+00') as sent_while_paused;
 select pgque._schedule_next_due() as next_due_when_all_paused;
 update pgque.schedule set sched_next_run = '2020-01-01 00:00:00+00' where sched_name = 'tick';
+select clock_timestamp() as t_resume \gset
 select pgque.resume_schedule('tick') as resumed, pgque.resume_schedule('tick') as already;
-select next_run > now() and next_run <= now() + interval '20 seconds' as next_run_after_now, runs, missed
+select next_run > :'t_resume' and next_run <= :'t_resume'::timestamptz + interval '20 seconds' as next_run_after_now, runs, missed
   from pgque.get_schedule_info('tick');
 
 -- a queue that takes no events: the send fails, the error is kept, the

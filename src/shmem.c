@@ -164,6 +164,7 @@ pgque_slot_acquire(Oid dboid)
 			s->ticks = 0;
 			s->last_error[0] = '\0';
 			s->last_error_at = 0;
+			s->errors = 0;
 			s->ndirty = 0;
 			s->dirty_all = false;
 			s->retries_changed = false;

@@ -61,6 +61,7 @@ typedef struct PgqueDbSlot
 	uint64		ticks;			/* worker */
 	char		last_error[160];	/* worker */
 	TimestampTz last_error_at;	/* worker */
+	uint64		errors;			/* worker: failed steps since the slot was taken */
 	/* committing senders add, the worker takes: queues to tick */
 	int			ndirty;
 	bool		dirty_all;

@@ -375,6 +375,7 @@ run_step(void (*fn) (void *), void *arg, const char *what)
 			snprintf(my_slot->last_error, sizeof(my_slot->last_error), "%s: %s",
 					 what, edata->message);
 			my_slot->last_error_at = GetCurrentTimestamp();
+			my_slot->errors++;
 			SpinLockRelease(&my_slot->mutex);
 		}
 		FreeErrorData(edata);

@@ -199,7 +199,10 @@ exit_reason_text(PgqueExit reason)
  * SQL: pgque._worker_status() -> (mode text, state text, pid int4,
  *		started_at timestamptz, last_tick timestamptz, last_pass timestamptz,
  *		ticks int8, last_error text, last_error_at timestamptz,
- *		launcher_pid int4)
+ *		launcher_pid int4, errors int8)
+ *
+ * (errors is missing from the 0.1.0 definition, which the new library
+ * serves until ALTER EXTENSION UPDATE: it is filled only if asked for.)
  *
  * mode: 'launcher' (preloaded), 'dynamic' (pgque.start() without preload)
  * or 'manual' (no worker).
@@ -208,16 +211,18 @@ Datum
 pgque_worker_status(PG_FUNCTION_ARGS)
 {
 	TupleDesc	desc;
-	Datum		v[10];
-	bool		n[10];
+	Datum		v[11];
+	bool		n[11];
 	PgqueDbSlot *slot = pgque_slot_find(MyDatabaseId);
 	pid_t		pid = find_worker_pid();
 	int			i;
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	for (i = 0; i < 10; i++)
+	for (i = 0; i < 11; i++)
 		n[i] = true;
+	if (desc->natts > 11)
+		elog(ERROR, "pgque._worker_status() returns %d columns, this library knows 11", desc->natts);
 
 	if (pgque_shared != NULL)
 	{
@@ -272,6 +277,7 @@ pgque_worker_status(PG_FUNCTION_ARGS)
 					last_pass,
 					last_error_at;
 		uint64		ticks;
+		uint64		errors;
 		char		last_error[sizeof(slot->last_error)];
 
 		SpinLockAcquire(&slot->mutex);
@@ -280,6 +286,7 @@ pgque_worker_status(PG_FUNCTION_ARGS)
 		last_pass = slot->last_pass;
 		ticks = slot->ticks;
 		last_error_at = slot->last_error_at;
+		errors = slot->errors;
 		memcpy(last_error, slot->last_error, sizeof(last_error));
 		SpinLockRelease(&slot->mutex);
 
@@ -300,6 +307,8 @@ pgque_worker_status(PG_FUNCTION_ARGS)
 		}
 		v[6] = Int64GetDatum((int64) ticks);
 		n[6] = false;
+		v[10] = Int64GetDatum((int64) errors);
+		n[10] = false;
 		if (last_error[0] != '\0')
 		{
 			v[7] = CStringGetTextDatum(last_error);

@@ -245,3 +245,6 @@ create table pgque.schedule (
     sched_created       timestamptz not null default pg_catalog.now()
 ) with (fillfactor = 50);
 select pg_catalog.pg_extension_config_dump('pgque.schedule', '');
+
+-- The worker's status gains its error count (created again by the code parts).
+drop function pgque._worker_status();

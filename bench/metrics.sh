@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The cost of one pgque.metrics() call as the number of queues grows
+# (1, 100, 1,000; 10 of them busy, each with one consumer), on a cluster of
+# its own (port 54368). Writes bench/results/metrics.md (BENCH_OUT).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source test/lib/cluster.sh
+out=${BENCH_OUT:-bench/results/metrics.md}
+C=bench-metrics
+cluster_init $C 54368 "fsync = off" >/dev/null
+cluster_start $C >/dev/null
+trap 'cluster_stop $C' EXIT
+q() { cluster_psql $C -X -q -At -d bm "$@"; }
+cluster_psql $C -q -c "create database bm" >/dev/null
+q -c "create extension pgque" >/dev/null
+
+rows=""
+have=0
+for n in 1 100 1000; do
+    q -c "select count(pgque.create_queue('mq' || i)) from generate_series($((have + 1)), $n) i" \
+      -c "select count(pgque.subscribe('mq' || i, 'c')) from generate_series($((have + 1)), $n) i" >/dev/null
+    have=$n
+    q -c "select count(pgque.send('mq' || i, 'x')) from generate_series(1, least(10, $n)) i, generate_series(1, 100)" >/dev/null
+    sleep 1   # the worker ticks them
+    # one session, as a scraper keeps: the first call plans, the rest reuse
+    calls=(-c "\\timing on")
+    for r in 1 2 3 4 5 6 7 8; do calls+=(-c "select length(pgque.metrics())"); done
+    ms=$(q "${calls[@]}" |
+         sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n +2 |
+         sort -n | awk '{ v[NR] = $1 } END { print v[1] " / " v[int((NR + 1) / 2)] " / " v[NR] }')
+    lines=$(q -c "select count(*) from regexp_split_to_table(pgque.metrics(), E'\\n') l where l like 'pgque_%'")
+    rows+="| $n | $lines | $ms |"$'\n'
+    echo "bench metrics: $n queues: $ms ms" >&2
+done
+{
+    echo "# pgque.metrics(): cost by number of queues"
+    echo
+    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, \`bench/metrics.sh\` at $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src extension || echo ' with changes'). One cluster (fsync off, worker running); each queue has one consumer, the first 10 got 100 events each. Eight calls per size in one session (as a scraper keeps one), the first left out (it plans); psql's client-side time, one round trip on a unix socket."
+    echo
+    echo "| queues | sample lines | ms per call, min / median / max |"
+    echo "|---|---|---|"
+    printf '%s' "$rows"
+    echo
+    echo "Target (issue 14): ≤ 10 ms with 1,000 queues."
+} >"$out"
+cat "$out"
