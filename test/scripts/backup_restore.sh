@@ -248,7 +248,7 @@ wait_until "c1 gets an event sent after the rotation" 30 got_after
 # relations, functions, operators and text search objects; a column of such
 # a reg* type (or a plain oid) would name the wrong object afterwards, and
 # pg_upgrade refuses some of them outright. regrole is fine: pg_upgrade
-# creates roles with their old OIDs... and pg_dump writes role names.
+# creates roles with their old OIDs, and pg_dump writes role names.
 check_eq "no pgque column holds an OID that pg_upgrade does not keep" "" \
     "$(d "select string_agg(c.relname || '.' || a.attname || ' ' || a.atttypid::regtype::text, ', ')
             from pg_class c join pg_attribute a on a.attrelid = c.oid
