@@ -31,6 +31,30 @@ begin
 end
 $$;
 
+-- pgque.dedup_ring is an extension configuration table (02_schema.sql):
+-- pg_dump writes its one row, and pg_restore copies it in after CREATE
+-- EXTENSION has inserted the default row. That second row becomes an
+-- update of the first, so a restored database keeps the period its keys
+-- were written under (a fresh default would look for them in the wrong
+-- tables).
+create or replace function pgque._dedup_ring_one_row() returns trigger
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque, pg_temp
+as $$
+begin
+    update pgque.dedup_ring r
+       set dr_period = new.dr_period, dr_frozen_until = new.dr_frozen_until
+     where r.singleton = new.singleton;
+    if found then
+        return null;
+    end if;
+    return new;
+end
+$$;
+
+create or replace trigger dedup_ring_one_row before insert on pgque.dedup_ring
+    for each row execute function pgque._dedup_ring_one_row();
+
 -- Empties the table no key within its window can be in; called by maint().
 -- Returns 1 when it emptied one.
 create or replace function pgque.maint_dedup() returns integer
