@@ -115,3 +115,31 @@ TEST_F(StatementTest, NamedModePreparesAgainAfterDeallocate) {
     EXPECT_TRUE(c.connection().uses_named_statements());
     EXPECT_EQ(our_statements(c), 1);
 }
+
+TEST_F(StatementTest, ConsumerPollsWithWakeupPollAndSaysSoOnce) {
+    auto q = make_queue("st_poll");
+    ASSERT_TRUE(admin().subscribe(q, "w"));
+    pgque::consumer_options opts;
+    opts.wakeup = pgque::wakeup_mode::poll;
+    opts.polling_interval = 100ms;
+    opts.max_messages = 2;
+    std::vector<std::string> lines;  // run() is on this thread: no lock needed
+    opts.logger = [&](pgque::log_level, const std::string& line) { lines.push_back(line); };
+    pgque::consumer consumer(dsn(), q, "w", opts);
+    int n = 0;
+    consumer.on("*", [&](const pgque::message&) { ++n; });
+    pgque::test::ticker_thread ticker(dsn(), {q});
+    std::thread producer([&] {
+        std::this_thread::sleep_for(500ms);  // the consumer is waiting by then
+        pgque::client p(dsn());
+        static_cast<void>(p.send(q, "a"));
+        std::this_thread::sleep_for(300ms);
+        static_cast<void>(p.send(q, "b"));
+    });
+    EXPECT_EQ(consumer.run_for(30s), pgque::run_result::max_messages);
+    producer.join();
+    EXPECT_EQ(n, 2);
+    int polling = 0;
+    for (const auto& l : lines) polling += l.find("polling every 100 ms") != std::string::npos ? 1 : 0;
+    EXPECT_EQ(polling, 1);
+}
