@@ -8,6 +8,7 @@ packages=(
     make gcc g++ cmake pkg-config
     postgresql-15 postgresql-client-15 postgresql-server-dev-15
     libpq-dev libgtest-dev libgmock-dev
+    pgbouncer
 )
 # extra packages for the benchmarks (bench/run.sh passes --bench) and the
 # pictures in docs/ (make diagrams passes --docs)
@@ -38,3 +39,18 @@ fi
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+
+# Debian starts pgbouncer as a service (port 6432) on install; the tests run
+# their own (test/scripts/pgbouncer.sh), so stop and disable the service
+if [[ " ${missing[*]} " == *" pgbouncer "* ]]; then
+    if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+        $SUDO systemctl disable --now pgbouncer >/dev/null 2>&1 || true
+    else
+        $SUDO service pgbouncer stop >/dev/null 2>&1 || true
+        $SUDO update-rc.d pgbouncer disable >/dev/null 2>&1 || true
+    fi
+    pidfile=/var/run/postgresql/pgbouncer.pid
+    if [ -f "$pidfile" ]; then
+        $SUDO kill "$(cat "$pidfile")" 2>/dev/null || true
+    fi
+fi

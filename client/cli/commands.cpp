@@ -1056,6 +1056,14 @@ int run(const std::vector<std::string>& argv, std::istream& in, std::ostream& ou
         return exit_ok;
     }
 
+    // read by every connection (pgque::connection); a typo is the user's
+    const char* prepared = std::getenv("PGQUE_PREPARED");
+    if (prepared != nullptr && *prepared != '\0' && !parse_statement_mode(prepared)) {
+        err << "pgque: PGQUE_PREPARED must be auto, on or off, not " << quoted(prepared)
+            << "\nTry 'pgque --help'.\n";
+        return exit_usage;
+    }
+
     command_context c(args, in, out, err);
     c.out_color = use_color(args.color, term.stdout_tty, term.no_color);
     c.out_tty = term.stdout_tty;

@@ -6,6 +6,8 @@
 
 #include <libpq-fe.h>
 
+#include <cstdlib>
+
 namespace pgque {
 
 namespace {
@@ -29,7 +31,34 @@ std::string trimmed(const char* text) {
 // for one SQL text, so any pgque_* statement found in the session is ours.
 constexpr const char* k_statement_prefix = "pgque_";
 
+// PGQUE_PREPARED: the statement mode a connection starts with.
+statement_mode mode_from_environment() {
+    const char* env = std::getenv("PGQUE_PREPARED");
+    if (env == nullptr || *env == '\0') return statement_mode::automatic;
+    auto mode = parse_statement_mode(env);
+    if (!mode) {
+        throw usage_error(std::string("pgque: PGQUE_PREPARED must be auto, on or off, not \"") + env + "\"");
+    }
+    return *mode;
+}
+
 }  // namespace
+
+const char* to_string(statement_mode mode) noexcept {
+    switch (mode) {
+        case statement_mode::automatic: return "auto";
+        case statement_mode::named: return "on";
+        case statement_mode::unnamed: return "off";
+    }
+    return "?";
+}
+
+std::optional<statement_mode> parse_statement_mode(std::string_view text) noexcept {
+    if (text == "auto") return statement_mode::automatic;
+    if (text == "on") return statement_mode::named;
+    if (text == "off") return statement_mode::unnamed;
+    return std::nullopt;
+}
 
 struct connection::notice_sink {
     std::function<void(const notice&)> handler;
@@ -52,7 +81,10 @@ struct connection::notice_sink {
 };
 
 connection::connection(const std::string& conninfo)
-    : m_notice(std::make_unique<notice_sink>()), m_conn(nullptr, &finish_conn), m_owned(true) {
+    : m_notice(std::make_unique<notice_sink>()),
+      m_conn(nullptr, &finish_conn),
+      m_owned(true),
+      m_mode(mode_from_environment()) {
     m_conn.reset(PQconnectdb(conninfo.c_str()));
     if (!m_conn) throw connection_error("pgque: out of memory while connecting");
     if (PQstatus(m_conn.get()) != CONNECTION_OK) {
@@ -64,7 +96,8 @@ connection::connection(const std::string& conninfo)
 connection::connection(PGconn* conn, bool owned)
     : m_notice(std::make_unique<notice_sink>()),
       m_conn(conn, owned ? &finish_conn : &keep_conn),
-      m_owned(owned) {}
+      m_owned(owned),
+      m_mode(mode_from_environment()) {}
 
 connection connection::wrap(PGconn* conn) {
     if (conn == nullptr) throw usage_error("pgque: cannot wrap a null PGconn");
@@ -78,7 +111,12 @@ connection::connection(connection&& other) noexcept
       m_conn(std::move(other.m_conn)),
       m_owned(other.m_owned),
       m_statements_loaded(other.m_statements_loaded),
-      m_prepared(std::move(other.m_prepared)) {
+      m_prepared(std::move(other.m_prepared)),
+      m_mode(other.m_mode),
+      m_fallback(other.m_fallback),
+      m_probed(other.m_probed),
+      m_pooler(other.m_pooler),
+      m_log(std::move(other.m_log)) {
     other.m_conn = std::unique_ptr<PGconn, void (*)(PGconn*)>(nullptr, &keep_conn);
 }
 
@@ -90,6 +128,11 @@ connection& connection::operator=(connection&& other) noexcept {
         m_owned = other.m_owned;
         m_statements_loaded = other.m_statements_loaded;
         m_prepared = std::move(other.m_prepared);
+        m_mode = other.m_mode;
+        m_fallback = other.m_fallback;
+        m_probed = other.m_probed;
+        m_pooler = other.m_pooler;
+        m_log = std::move(other.m_log);
         m_transaction = nullptr;
         other.m_conn = std::unique_ptr<PGconn, void (*)(PGconn*)>(nullptr, &keep_conn);
     }
@@ -212,12 +255,81 @@ result connection::run_prepared(const std::string& name, const params& values) {
     return check(PQexecPrepared(handle(), name.c_str(), p.count(), p.data(), nullptr, nullptr, 0));
 }
 
+void connection::set_statement_mode(pgque::statement_mode mode) {
+    m_mode = mode;
+    m_fallback = false;
+    // whatever the session holds now is unknown: look again before preparing
+    m_prepared.clear();
+    m_statements_loaded = false;
+}
+
+void connection::set_log_handler(std::function<void(const std::string&)> handler) { m_log = std::move(handler); }
+
+bool connection::through_pooler() {
+    if (!m_probed) {
+        // A pooler gives its clients a process id (and cancel key) of its own;
+        // the server reports its real one. Harmless inside a transaction.
+        result r = exec("select pg_catalog.pg_backend_pid()");
+        m_pooler = r.rows() == 1 && r.get_int64(0, 0) != PQbackendPID(handle());
+        m_probed = true;
+    }
+    return m_pooler || m_fallback;
+}
+
+bool connection::uses_named_statements() {
+    switch (m_mode) {
+        case pgque::statement_mode::named: return true;
+        case pgque::statement_mode::unnamed: return false;
+        case pgque::statement_mode::automatic: break;
+    }
+    if (!m_fallback && !m_probed && through_pooler()) {
+        switch_to_unnamed("the connection goes through a pooler (the server's process id is not the one"
+                          " it reported at connect)");
+    }
+    return !m_fallback;
+}
+
+void connection::switch_to_unnamed(const std::string& why) {
+    m_fallback = true;
+    m_prepared.clear();
+    if (!m_log) return;
+    try {
+        m_log("pgque: " + why + "; using unnamed statements on this connection"
+              " (set PGQUE_PREPARED or the connection's statement_mode to choose)");
+    } catch (...) {
+        // logging must not fail the call
+    }
+}
+
 result connection::exec_prepared(const std::string& name, std::string_view sql, const params& values) {
     if (name.rfind(k_statement_prefix, 0) != 0) {
         throw usage_error("pgque: prepared statement names must start with \"pgque_\"");
     }
+    if (!uses_named_statements()) return exec(sql, values);
+    const bool automatic = m_mode == pgque::statement_mode::automatic;
+    // In automatic mode, 42P05 from the PREPARE and 26000 from the EXECUTE
+    // mean that statements do not stay with this session (a pooler the
+    // probe did not see). Neither ran the statement: a failed Parse never
+    // executes, and a Bind that names a missing statement fails before the
+    // Execute, which the server then skips up to the Sync. Outside a
+    // transaction block nothing else was affected either, so the call is
+    // retried once, unnamed; inside one, the caller's transaction is
+    // aborted and only the caller can retry it.
+    auto fall_back = [&](const sql_error& e) -> result {
+        switch_to_unnamed("named prepared statement \"" + name + "\" failed (" + e.sqlstate() + ": " +
+                          e.what() + ")");
+        if (in_transaction()) throw;
+        return exec(sql, values);
+    };
     if (!m_owned && !m_statements_loaded) load_existing_statements();
-    if (m_prepared.count(name) == 0) prepare(name, sql);
+    if (m_prepared.count(name) == 0) {
+        try {
+            prepare(name, sql);
+        } catch (const sql_error& e) {
+            if (!automatic || e.sqlstate() != "42P05") throw;
+            return fall_back(e);
+        }
+    }
     try {
         return run_prepared(name, values);
     } catch (const sql_error& e) {
@@ -225,6 +337,7 @@ result connection::exec_prepared(const std::string& name, std::string_view sql, 
         // Outside a transaction nothing was affected: prepare it again and retry.
         if (e.sqlstate() != "26000") throw;
         m_prepared.erase(name);
+        if (automatic) return fall_back(e);
         if (in_transaction()) throw;
         prepare(name, sql);
         return run_prepared(name, values);

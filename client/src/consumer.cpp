@@ -12,6 +12,11 @@
 // ack then commit together as usual. A heartbeat thread with its own
 // connection calls touch_subconsumer() while run() runs.
 //
+// Without LISTEN (wakeup_mode::poll, or automatic through a pooler: there
+// LISTEN registers on whichever server connection the pooler picked, and
+// notifications go nowhere useful) it sleeps polling_interval on the
+// self-pipe between receives that found nothing.
+//
 // Stop: stop() sets an atomic flag and writes one byte to the self-pipe;
 // both are async-signal-safe. The loop checks the flag between messages,
 // so a stop in the middle of a batch leaves it unacked (redelivered).
@@ -167,6 +172,9 @@ void consumer::run_checks() const {
     }
     if (m_options.batch_size < 1) throw usage_error("pgque: batch_size must be at least 1");
     if (m_options.poll_interval <= milliseconds(0)) throw usage_error("pgque: poll_interval must be positive");
+    if (m_options.polling_interval <= milliseconds(0)) {
+        throw usage_error("pgque: polling_interval must be positive");
+    }
     if (m_options.retry_after && *m_options.retry_after < milliseconds(0)) {
         throw usage_error("pgque: retry_after must not be negative");
     }
@@ -183,6 +191,11 @@ void consumer::connect() {
     c.connection().set_notice_handler([this](const notice& n) {
         log(level_of(n.severity), "server " + n.severity + ": " + n.message);
     });
+    c.connection().set_log_handler([this](const std::string& line) {
+        if (m_said_statements) return;  // once per consumer, not per reconnect
+        m_said_statements = true;
+        log(log_level::info, line);
+    });
     if (m_options.cooperative) {
         // registering is also what makes the consumer cooperative (or fails
         // for a consumer that reads normally): always, not only with subscribe
@@ -195,9 +208,38 @@ void consumer::connect() {
             log(log_level::info, "subscribed consumer \"" + m_consumer + "\" to queue \"" + m_queue + "\"");
         }
     }
-    c.connection().listen("pgque_" + m_queue);
-    m_backend_pid.store(c.connection().backend_pid());
     m_client.emplace(std::move(c));
+    m_listening = false;
+    if (decide_listening()) {
+        m_client->connection().listen("pgque_" + m_queue);
+        m_listening = true;
+    }
+    m_backend_pid.store(m_client->connection().backend_pid());
+}
+
+bool consumer::decide_listening() {
+    pgque::connection& conn = m_client->connection();
+    switch (m_options.wakeup) {
+        case wakeup_mode::listen: return true;
+        case wakeup_mode::poll:
+            if (!m_said_polling) {
+                m_said_polling = true;
+                log(log_level::info, "wakeup = poll: polling every " +
+                                         std::to_string(m_options.polling_interval.count()) + " ms");
+            }
+            return false;
+        case wakeup_mode::automatic: break;
+    }
+    // decides the statement mode too (automatic): probe before the first receive
+    static_cast<void>(conn.uses_named_statements());
+    if (!conn.through_pooler()) return true;
+    if (!m_said_polling) {
+        m_said_polling = true;
+        log(log_level::info, "LISTEN is not available through a transaction pooler; polling every " +
+                                 std::to_string(m_options.polling_interval.count()) +
+                                 " ms (consumer_options::wakeup = listen keeps LISTEN, e.g. with session pooling)");
+    }
+    return false;
 }
 
 void consumer::disconnect() noexcept {
@@ -481,6 +523,16 @@ bool consumer::nack_message(const pgque::batch& current, const message& msg, con
 
 void consumer::wait_for_events(deadline_t deadline) {
     pgque::connection& conn = m_client->connection();
+    // automatic: named statements may have failed since connect (a pooler
+    // the probe did not see); then stop relying on notifications
+    if (m_listening && m_options.wakeup == wakeup_mode::automatic && conn.through_pooler()) {
+        m_listening = decide_listening();
+    }
+    if (!m_listening) {
+        static_cast<void>(sleep_interruptibly(m_options.polling_interval, deadline));
+        drain_wakeup_pipe();
+        return;
+    }
     if (!conn.consume_input()) throw connection_error("connection lost: " + conn.error_message());
     if (!conn.take_notifications().empty()) {
         log(log_level::debug, "notified while busy");

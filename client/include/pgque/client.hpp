@@ -3,7 +3,8 @@
 // A client is one connection (its own, or a caller's PGconn wrapped without
 // taking ownership) plus typed wrappers of the pgque.* functions. Values are
 // always bound as parameters. The hot calls (send*, receive, ack, nack) run
-// as named prepared statements "pgque_*", created on first use.
+// as named prepared statements "pgque_*", created on first use -- or as
+// unnamed ones through a pooler (connection::statement_mode, PGQUE_PREPARED).
 //
 // Threading: like its connection, a client is used by one thread at a time.
 #ifndef PGQUE_CLIENT_HPP

@@ -5,7 +5,9 @@
 // the "*" handler), nack the messages whose handler threw, ack the batch
 // when every nack succeeded, and keep receiving while batches come back
 // non-empty. When the queue is drained it waits for NOTIFY pgque_<queue>
-// (sent on every tick), at most poll_interval, or for stop().
+// (sent on every tick), at most poll_interval, or for stop(); through a
+// transaction pooler, where LISTEN does not work, it polls instead
+// (consumer_options::wakeup).
 //
 // Delivery is at-least-once: a batch that is not acked (crash, stop() in
 // the middle, failed nack) comes again, under a new batch id. With
@@ -62,10 +64,25 @@ struct PGQUE_EXPORT cooperative_options {
     std::chrono::milliseconds heartbeat{0};
 };
 
+// How run() learns that a drained queue has new events.
+enum class wakeup_mode {
+    // LISTEN on a direct connection; poll through a pooler (the connection's
+    // through_pooler(): the server's process id differs from the one the
+    // connection got at connect, or named statements failed as they do
+    // behind pgbouncer's transaction pooling). Logged once when it polls.
+    automatic,
+    listen,  // always LISTEN (a direct connection, or session pooling)
+    poll,    // never LISTEN: receive every polling_interval
+};
+
 struct PGQUE_EXPORT consumer_options {
     int batch_size = 100;  // max_return of each receive()
     // Longest wait without a NOTIFY before receive() is tried anyway.
     std::chrono::milliseconds poll_interval = std::chrono::seconds(30);
+    wakeup_mode wakeup = wakeup_mode::automatic;
+    // Without LISTEN (wakeup poll, or automatic through a pooler): the wait
+    // between receives that found the queue drained.
+    std::chrono::milliseconds polling_interval = std::chrono::seconds(1);
     // retry_after of the nack of a failed (or unknown-type) message.
     // nullopt: the queue's retry policy (set_queue_config retry_delay,
     // retry_backoff, retry_max_delay, retry_jitter; by default 60 s fixed).
@@ -208,6 +225,8 @@ private:
     // every nack; nullopt if the queue is gone.
     [[nodiscard]] std::optional<std::int32_t> max_retries();
     void wait_for_events(deadline_t deadline);
+    // false: poll instead of waiting for notifications (logged once)
+    bool decide_listening();
     // false when stop() interrupted the sleep
     bool sleep_interruptibly(std::chrono::milliseconds delay, deadline_t deadline);
     void drain_wakeup_pipe() noexcept;
@@ -227,6 +246,9 @@ private:
     int m_wake_read = -1;  // self-pipe: stop() writes, the wait loop polls
     int m_wake_write = -1;
     std::uint64_t m_processed_this_run = 0;
+    bool m_listening = false;      // the current connection LISTENs
+    bool m_said_polling = false;    // "polling every ..." logged
+    bool m_said_statements = false; // the connection's switch to unnamed statements logged
 
     std::atomic<std::uint64_t> m_handled{0};
     std::atomic<std::uint64_t> m_failed{0};
