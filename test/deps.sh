@@ -7,8 +7,8 @@ set -euo pipefail
 packages=(
     make gcc g++ cmake pkg-config
     postgresql-15 postgresql-client-15 postgresql-server-dev-15
-    libpq-dev libgtest-dev libgmock-dev
-    pgbouncer
+    libpq-dev libgtest-dev libgmock-dev libcpp-httplib-dev
+    pgbouncer prometheus curl
 )
 # extra packages for the benchmarks (bench/run.sh passes --bench) and the
 # pictures in docs/ (make diagrams passes --docs)
@@ -40,15 +40,19 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 
-# Debian starts pgbouncer as a service (port 6432) on install; the tests run
-# their own (test/scripts/pgbouncer.sh), so stop and disable the service
-if [[ " ${missing[*]} " == *" pgbouncer "* ]]; then
+# Debian starts pgbouncer (port 6432) and prometheus (9090) as services on
+# install; the tests run their own (test/scripts/pgbouncer.sh,
+# prometheus.sh), so stop and disable the services
+for service in pgbouncer prometheus; do
+    [[ " ${missing[*]} " == *" $service "* ]] || continue
     if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-        $SUDO systemctl disable --now pgbouncer >/dev/null 2>&1 || true
+        $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true
     else
-        $SUDO service pgbouncer stop >/dev/null 2>&1 || true
-        $SUDO update-rc.d pgbouncer disable >/dev/null 2>&1 || true
+        $SUDO service "$service" stop >/dev/null 2>&1 || true
+        $SUDO update-rc.d "$service" disable >/dev/null 2>&1 || true
     fi
+done
+if [[ " ${missing[*]} " == *" pgbouncer "* ]]; then
     pidfile=/var/run/postgresql/pgbouncer.pid
     if [ -f "$pidfile" ]; then
         $SUDO kill "$(cat "$pidfile")" 2>/dev/null || true

@@ -33,6 +33,7 @@ const std::vector<command_spec>& commands() {
         {"schedules", 0, 1, {"--watch", "--watch-count"}},
         {"schedule", 3, 4, {"--type"}},
         {"unschedule", 1, 1, {}},
+        {"metrics", 0, 0, {"--listen"}},
         {"tail", 2, 2, {"--count", "--timeout", "--batch-size", "--subscribe", "--subconsumer", "--dead-interval"}},
         {"show", 2, 2, {}},
         {"dlq list", 1, 1, {"--limit"}},
@@ -53,7 +54,7 @@ bool takes_value(const std::string& flag) {
     static const std::vector<std::string> valued = {"--dsn",        "--color", "--type",  "--count",
                                                     "--timeout",    "--limit", "--watch", "--watch-count",
                                                     "--batch-size", "--older-than", "--subconsumer",
-                                                    "--dead-interval", "--at", "--delay", "--priority", "--key"};
+                                                    "--dead-interval", "--at", "--delay", "--priority", "--key", "--listen"};
     return std::find(valued.begin(), valued.end(), flag) != valued.end();
 }
 
@@ -193,6 +194,14 @@ arguments parse_args(const std::vector<std::string>& argv) {
         }
         else if (name == "--priority") a.priority = static_cast<int>(parse_count(name, value, 0, 9));
         else if (name == "--key") a.key = value;
+        else if (name == "--listen") {
+            auto colon = value.rfind(':');
+            if (colon == std::string::npos || colon == 0 || colon + 1 == value.size()) {
+                throw usage("--listen needs HOST:PORT, such as 127.0.0.1:9187");
+            }
+            parse_count(name, value.substr(colon + 1), 1, 65535);
+            a.listen = value;
+        }
         else if (name == "--all") a.all = true;
         else if (name == "--schedule") a.schedule = true;
         else if (name == "--subscribe") a.subscribe = true;
@@ -288,6 +297,7 @@ std::string help_text(const std::string& command, const std::string& subcommand)
             "                                 send an event (payload from stdin if omitted)\n"
             "  tail QUEUE CONSUMER [--count N] [--timeout DUR] [--subscribe] [--subconsumer NAME]\n"
             "                                 follow a queue as subscribed CONSUMER, print each message\n"
+            "  metrics [--listen HOST:PORT]   Prometheus metrics: print them, or serve /metrics\n"
             "  show QUEUE MSG_ID              where a message is, for each consumer: pending,\n"
             "                                 in a batch, done, retry, dead, delayed, unknown, gone\n"
             "  schedules [NAME] [--watch N]   periodic messages with their next and last run\n"
@@ -415,6 +425,14 @@ std::string help_text(const std::string& command, const std::string& subcommand)
                "                     cooperative if it is new)\n"
                "  --dead-interval DURATION  with --subconsumer: take over the batch of a member\n"
                "                     silent for longer than this\n";
+    } else if (name == "metrics") {
+        body = "Usage: pgque metrics [--listen HOST:PORT]\n\n"
+               "Prints pgque.metrics(): the state of every queue, consumer, schedule and the worker\n"
+               "in the Prometheus text exposition format (docs/operations.md#metrics).\n"
+               "  --listen HOST:PORT  serve it over HTTP instead, at /metrics, one query per\n"
+               "                      scrape (HTTP 503 with the error while the database cannot\n"
+               "                      answer), until SIGINT or SIGTERM; for example\n"
+               "                      pgque metrics --listen 127.0.0.1:9187\n";
     } else if (name == "show") {
         body = "Usage: pgque show QUEUE MSG_ID\n\n"
                "Where message MSG_ID of QUEUE is, from pgque.message_state(): one line per consumer\n"

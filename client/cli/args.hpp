@@ -56,6 +56,7 @@ struct arguments {
     int priority = 0;                     // send --priority (0..9)
     std::optional<std::string> key;       // send --key: the dedup_key
     bool schedule = false;                // pause/resume --schedule NAME
+    std::optional<std::string> listen;    // metrics --listen HOST:PORT
     bool subscribe = false;               // tail --subscribe
     std::optional<std::string> subconsumer;  // tail --subconsumer: cooperative member
     std::optional<std::chrono::milliseconds> dead_interval;  // tail --dead-interval

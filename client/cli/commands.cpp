@@ -9,9 +9,12 @@
 #include <functional>
 #include <iterator>
 #include <memory>
+#include <mutex>
 #include <sstream>
+#include <thread>
 #include <unistd.h>
 
+#include <httplib.h>
 #include <pgque/pgque.hpp>
 
 #include "args.hpp"
@@ -268,6 +271,53 @@ void draw_status(const command_context& c, pgque::client& client, std::ostream& 
                     pending_age_cell(r), opt_duration(r.last_seen)});
     }
     ct.print(out, c.out_color);
+}
+
+// ---------------------------------------------------------------- metrics
+
+// pgque metrics [--listen HOST:PORT]: print pgque.metrics(), or serve it at
+// /metrics (one query per scrape; 503 while the database cannot answer,
+// reconnecting at the next scrape).
+int cmd_metrics(command_context& c) {
+    if (!c.args.listen) {
+        c.out << c.connect().metrics();
+        return c.out ? 0 : 1;
+    }
+    const std::string& listen = *c.args.listen;
+    const std::string host = listen.substr(0, listen.rfind(':'));
+    const int port = std::stoi(listen.substr(listen.rfind(':') + 1));
+
+    std::mutex mutex;   // one connection, one scrape at a time
+    std::optional<pgque::client> client;
+    httplib::Server server;
+    server.Get("/metrics", [&](const httplib::Request&, httplib::Response& res) {
+        std::lock_guard<std::mutex> lock(mutex);
+        try {
+            if (!client) client.emplace(c.args.dsn.value_or(""));
+            res.set_content(client->metrics(), "text/plain; version=0.0.4; charset=utf-8");
+        } catch (const std::exception& e) {
+            client.reset();   // connect again next time
+            res.status = 503;
+            res.set_content(std::string("pgque metrics: ") + e.what() + "\n", "text/plain; charset=utf-8");
+        }
+    });
+    server.Get("/", [](const httplib::Request&, httplib::Response& res) {
+        res.set_content("pgque metrics: see /metrics\n", "text/plain; charset=utf-8");
+    });
+    if (!server.bind_to_port(host, port)) {
+        c.err << "pgque: error: cannot listen on " << listen << "\n";
+        return 4;
+    }
+    signal_scope stop;
+    std::thread watcher([&server] {
+        while (!g_interrupted.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        server.stop();
+    });
+    c.err << "pgque: serving metrics at http://" << listen << "/metrics\n";
+    server.listen_after_bind();
+    g_interrupted.store(true);
+    watcher.join();
+    return 0;
 }
 
 int cmd_status(command_context& c) {
@@ -994,6 +1044,7 @@ int dispatch(command_context& c) {
     if (cmd == "unschedule") return cmd_unschedule(c);
     if (cmd == "tail") return cmd_tail(c);
     if (cmd == "show") return cmd_show(c);
+    if (cmd == "metrics") return cmd_metrics(c);
     if (cmd == "dlq") {
         if (c.args.subcommand == "list") return cmd_dlq_list(c);
         if (c.args.subcommand == "replay") return cmd_dlq_replay(c);

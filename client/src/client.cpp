@@ -721,6 +721,12 @@ std::string client::version() {
     return std::string(r.get(0, 0));
 }
 
+std::string client::metrics() {
+    result r = m_conn.exec("select pgque.metrics()");
+    if (r.rows() != 1) throw failure("pgque: expected one row from pgque.metrics()");
+    return std::string(r.get(0, 0));
+}
+
 // -------------------------------------------------------- dead letters
 
 std::vector<dead_letter> client::dlq_inspect(std::string_view queue, int limit) {

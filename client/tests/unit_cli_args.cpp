@@ -89,6 +89,17 @@ TEST(CliArgs, SendPriority) {
     EXPECT_THROW(static_cast<void>(parse_args({"tail", "q", "c", "--priority", "5"})), usage);
 }
 
+TEST(CliArgs, MetricsListen) {
+    EXPECT_FALSE(parse_args({"metrics"}).listen.has_value());
+    EXPECT_EQ(parse_args({"metrics", "--listen", "127.0.0.1:9187"}).listen, "127.0.0.1:9187");
+    EXPECT_EQ(parse_args({"metrics", "--listen=[::1]:9187"}).listen, "[::1]:9187");
+    EXPECT_THROW(static_cast<void>(parse_args({"metrics", "--listen", "9187"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"metrics", "--listen", "localhost:"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"metrics", "--listen", "localhost:70000"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"metrics", "extra"})), usage);
+    EXPECT_THROW(static_cast<void>(parse_args({"status", "--listen", "127.0.0.1:1"})), usage);
+}
+
 TEST(CliArgs, PauseAndResume) {
     for (const char* cmd : {"pause", "resume"}) {
         arguments q = parse_args({cmd, "orders"});
@@ -274,7 +285,7 @@ TEST(CliArgs, Durations) {
 
 TEST(CliArgs, EveryCommandHasHelp) {
     for (const char* cmd : {"status", "queues", "consumers", "create", "drop", "subscribe", "unsubscribe", "pause",
-                            "resume", "send", "tail", "show", "schedules", "schedule", "unschedule"}) {
+                            "resume", "send", "tail", "show", "schedules", "schedule", "unschedule", "metrics"}) {
         std::string text = pgque::cli::help_text(cmd);
         EXPECT_NE(text.find(std::string("Usage: pgque ") + cmd), std::string::npos) << cmd;
         EXPECT_NE(text.find("Exit codes"), std::string::npos) << cmd;

@@ -248,6 +248,9 @@ public:
     [[nodiscard]] std::vector<pgque::message_state> message_state(std::string_view queue, std::int64_t msg_id);
     [[nodiscard]] std::vector<status_row> status();
     [[nodiscard]] std::string version();
+    // pgque.metrics(): every queue's, consumer's and the worker's state in
+    // the Prometheus text exposition format (docs/operations.md#metrics).
+    [[nodiscard]] std::string metrics();
 
     // --- dead letters ------------------------------------------------------
     [[nodiscard]] std::vector<dead_letter> dlq_inspect(std::string_view queue, int limit = 100);
