@@ -33,42 +33,32 @@ begin
     -- transaction's own xid would otherwise hold it: the first tick lists
     -- it as running, see src/snapshot.c)
     insert into pgque.queue (queue_id, queue_name, queue_data_pfx, queue_event_seq, queue_tick_seq,
-                             queue_switch_step2, queue_lane_of, queue_priority,
-                             queue_rotation_period, queue_ticker_paused, queue_ticker_max_count,
-                             queue_ticker_max_lag, queue_ticker_idle_period, queue_max_retries,
-                             queue_restricted, queue_delivery_delay, queue_retry_delay,
-                             queue_retry_backoff, queue_retry_max_delay, queue_retry_jitter,
-                             queue_message_ttl, queue_expired_action, queue_paused)
-    select v_id, queue, 'pgque.' || v_pfx, 'pgque.' || v_pfx || '_id_seq',
-           'pgque.' || v_pfx || '_tick_seq', '3'::pg_catalog.xid8, lane_of, priority,
-           coalesce(p.queue_rotation_period, d.queue_rotation_period),
-           false,   -- until the first tick, below
-           coalesce(p.queue_ticker_max_count, d.queue_ticker_max_count),
-           coalesce(p.queue_ticker_max_lag, d.queue_ticker_max_lag),
-           coalesce(p.queue_ticker_idle_period, d.queue_ticker_idle_period),
-           coalesce(p.queue_max_retries, d.queue_max_retries),
-           coalesce(p.queue_restricted, d.queue_restricted),
-           p.queue_delivery_delay,
-           coalesce(p.queue_retry_delay, d.queue_retry_delay),
-           coalesce(p.queue_retry_backoff, d.queue_retry_backoff),
-           coalesce(p.queue_retry_max_delay, d.queue_retry_max_delay),
-           coalesce(p.queue_retry_jitter, d.queue_retry_jitter),
-           p.queue_message_ttl,
-           coalesce(p.queue_expired_action, d.queue_expired_action),
-           coalesce(p.queue_paused, d.queue_paused)
-      -- the column defaults, for a queue; the parent's settings, for a lane
-      from (select '2 hours'::interval as queue_rotation_period,
-                   500 as queue_ticker_max_count, '3 seconds'::interval as queue_ticker_max_lag,
-                   '1 minute'::interval as queue_ticker_idle_period, 5 as queue_max_retries,
-                   false as queue_restricted, '60 seconds'::interval as queue_retry_delay,
-                   'fixed' as queue_retry_backoff, '1 hour'::interval as queue_retry_max_delay,
-                   0::float8 as queue_retry_jitter, 'dead_letter' as queue_expired_action,
-                   false as queue_paused) d
-      left join pgque.queue p on p.queue_id = _create_queue.lane_of
+                             queue_switch_step2, queue_lane_of, queue_priority)
+    values (v_id, queue, 'pgque.' || v_pfx, 'pgque.' || v_pfx || '_id_seq',
+            'pgque.' || v_pfx || '_tick_seq', '3'::pg_catalog.xid8, lane_of, priority)
     on conflict (queue_name) do nothing;
     if not found then
         return null;
     end if;
+    -- a queue has the column defaults; a lane its parent's settings (its
+    -- ticker stays on until the first tick, below)
+    update pgque.queue l
+       set queue_rotation_period = p.queue_rotation_period,
+           queue_ticker_max_count = p.queue_ticker_max_count,
+           queue_ticker_max_lag = p.queue_ticker_max_lag,
+           queue_ticker_idle_period = p.queue_ticker_idle_period,
+           queue_max_retries = p.queue_max_retries,
+           queue_restricted = p.queue_restricted,
+           queue_delivery_delay = p.queue_delivery_delay,
+           queue_retry_delay = p.queue_retry_delay,
+           queue_retry_backoff = p.queue_retry_backoff,
+           queue_retry_max_delay = p.queue_retry_max_delay,
+           queue_retry_jitter = p.queue_retry_jitter,
+           queue_message_ttl = p.queue_message_ttl,
+           queue_expired_action = p.queue_expired_action,
+           queue_paused = p.queue_paused
+      from pgque.queue p
+     where l.queue_id = v_id and p.queue_id = _create_queue.lane_of;
 
     execute format('create sequence pgque.%I', v_pfx || '_id_seq');
     execute format('create sequence pgque.%I', v_pfx || '_tick_seq');
