@@ -157,7 +157,9 @@ consume_sub_lookup(const char *queue_name, const char *consumer_name, Snapshot s
 										  "       (pg_catalog.date_part('epoch', q.queue_message_ttl)"
 										  "        OPERATOR(pg_catalog.*) 1000000)::pg_catalog.int8,"
 										  "       q.queue_expired_action OPERATOR(pg_catalog.=) 'drop',"
-										  "       coalesce(ps.sub_id, s.sub_id)"
+										  "       coalesce(ps.sub_id, s.sub_id),"
+										  "       exists (select from pgque.queue l"
+										  "                where l.queue_lane_of OPERATOR(pg_catalog.=) q.queue_id)"
 										  "  from pgque.subscriber s"
 										  "  join pgque.queue q on q.queue_id OPERATOR(pg_catalog.=) s.sub_queue"
 										  "  join pgque.consumer c on c.co_id OPERATOR(pg_catalog.=) s.sub_consumer"
@@ -183,6 +185,7 @@ consume_sub_lookup(const char *queue_name, const char *consumer_name, Snapshot s
 	sub->paused = false;
 	sub->ttl = 0;
 	sub->ttl_drop = false;
+	sub->has_lanes = false;
 	if (SPI_processed == 1)
 	{
 		bool		isnull;
@@ -199,6 +202,7 @@ consume_sub_lookup(const char *queue_name, const char *consumer_name, Snapshot s
 			sub->ttl = isnull ? 0 : DatumGetInt64(ttl);
 			sub->ttl_drop = DatumGetBool(pgque_spi_value(0, 6));
 			sub->members_sub = DatumGetInt32(pgque_spi_value(0, 7));
+			sub->has_lanes = DatumGetBool(pgque_spi_value(0, 8));
 		}
 		check_consume(sub->queue_id, sub->sub_id, snap);
 		return;
@@ -698,9 +702,9 @@ expire_events(int32 queue_id, int32 sub_id, int64 ttl, bool drop, BatchEvents *e
  * chooses the batch (coop.c: a subconsumer's), called with the
  * subscriber's lock held and arg.
  */
-void
+static void
 consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *consumer_name,
-					 int32 max_return, BatchTaker take, void *arg)
+					 int32 max_return, BatchTaker take, void *arg, bool *lanes_first)
 {
 	SubRef		sub;
 	Snapshot	snap;
@@ -712,6 +716,14 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 	consume_sub_lookup(queue_name, consumer_name, snap, &sub);
 	if (take == NULL)
 		error_if_coop(&sub);
+	if (lanes_first != NULL && sub.has_lanes)
+	{
+		/* the caller reads the lanes first (consume_receive), locked in order */
+		*lanes_first = true;
+		UnregisterSnapshot(snap);
+		SPI_finish();
+		return;
+	}
 	consume_sub_lock(sub.sub_id);
 	snap = consume_refresh_snapshot(snap);
 
@@ -860,21 +872,24 @@ consume_receive(ReturnSetInfo *rsinfo, const char *queue_name, const char *consu
 				int32 max_return, BatchTaker take, void *arg)
 {
 	char	  **lanes;
-	int			nlanes = lanes_of(queue_name, &lanes);
+	int			nlanes;
+	bool		lanes_first = false;
 	int			i;
 
-	if (nlanes > 0)
+	/* a queue without lanes: one look-up, which says so (no lane query) */
+	consume_receive_rows(rsinfo, queue_name, consumer_name, max_return, take, arg, &lanes_first);
+	if (!lanes_first)
+		return;
+	nlanes = lanes_of(queue_name, &lanes);
+	if (consume_queue_sub(queue_name, consumer_name, take != NULL))
+		return;					/* paused */
+	for (i = 0; i < nlanes; i++)
 	{
-		if (consume_queue_sub(queue_name, consumer_name, take != NULL))
-			return;				/* paused */
-		for (i = 0; i < nlanes; i++)
-		{
-			consume_receive_rows(rsinfo, lanes[i], consumer_name, max_return, take, arg);
-			if (tuplestore_tuple_count(rsinfo->setResult) > 0)
-				return;
-		}
+		consume_receive_rows(rsinfo, lanes[i], consumer_name, max_return, take, arg, NULL);
+		if (tuplestore_tuple_count(rsinfo->setResult) > 0)
+			return;
 	}
-	consume_receive_rows(rsinfo, queue_name, consumer_name, max_return, take, arg);
+	consume_receive_rows(rsinfo, queue_name, consumer_name, max_return, take, arg, NULL);
 }
 
 int32

@@ -29,6 +29,7 @@ typedef struct SubRef
 	int32		members_sub;	/* whose pgque.subconsumer rows list the
 								 * members: sub_id, or for a priority lane's
 								 * subscription its queue's (lanes.c) */
+	bool		has_lanes;		/* the queue has priority lanes (lanes.c) */
 } SubRef;
 
 /*
@@ -83,9 +84,6 @@ extern int64 consume_batch_insert(const BatchRow *b, char state, Snapshot snap);
 extern void consume_batch_close(int64 batch_id, char state, Snapshot snap);
 extern Snapshot consume_refresh_snapshot(Snapshot snap);
 extern int32 consume_max_return_arg(FunctionCallInfo fcinfo, int argno);
-extern void consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name,
-								 const char *consumer_name, int32 max_return,
-								 BatchTaker take, void *arg);
 extern void consume_receive(ReturnSetInfo *rsinfo, const char *queue_name,
 							const char *consumer_name, int32 max_return,
 							BatchTaker take, void *arg);
