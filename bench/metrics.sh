@@ -14,6 +14,21 @@ q() { cluster_psql $C -X -q -At -d bm "$@"; }
 cluster_psql $C -q -c "create database bm" >/dev/null
 q -c "create extension pgque" >/dev/null
 
+measure() {   # label: a table row for the queues as they are now
+    local ms lines calls
+    # one session, as a scraper keeps: the first call plans, the rest reuse;
+    # the text comes to the client as to a scraper (psql writes it to
+    # /dev/null, its timings to stdout)
+    calls=(-c "\\timing on")
+    for r in $(seq 16); do calls+=(-c "select pgque.metrics()"); done
+    ms=$(q -o /dev/null "${calls[@]}" |
+         sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n +2 |
+         sort -n | awk '{ v[NR] = $1 } END { print v[1] " / " v[int((NR + 1) / 2)] " / " v[NR] }')
+    lines=$(q -c "select count(*) from regexp_split_to_table(pgque.metrics(), E'\\n') l where l like 'pgque_%'")
+    rows+="| $1 | $lines | $ms |"$'\n'
+    echo "bench metrics: $1: $ms ms" >&2
+}
+
 rows=""
 have=0
 for n in 1 100 1000; do
@@ -22,20 +37,16 @@ for n in 1 100 1000; do
     have=$n
     q -c "select count(pgque.send('mq' || i, 'x')) from generate_series(1, least(10, $n)) i, generate_series(1, 100)" >/dev/null
     sleep 1   # the worker ticks them
-    # one session, as a scraper keeps: the first call plans, the rest reuse
-    calls=(-c "\\timing on")
-    for r in 1 2 3 4 5 6 7 8; do calls+=(-c "select length(pgque.metrics())"); done
-    ms=$(q "${calls[@]}" |
-         sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n +2 |
-         sort -n | awk '{ v[NR] = $1 } END { print v[1] " / " v[int((NR + 1) / 2)] " / " v[NR] }')
-    lines=$(q -c "select count(*) from regexp_split_to_table(pgque.metrics(), E'\\n') l where l like 'pgque_%'")
-    rows+="| $n | $lines | $ms |"$'\n'
-    echo "bench metrics: $n queues: $ms ms" >&2
+    measure "$n"
 done
+# a consumer at its queue's newest tick costs one probe less than one
+# behind it: tick every queue once more, so that every consumer is behind
+q -c "select count(pgque.force_tick('mq' || i)) from generate_series(1, 1000) i" -c "select pgque.ticker()" >/dev/null
+measure "1000, every consumer behind the newest tick"
 {
     echo "# pgque.metrics(): cost by number of queues"
     echo
-    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, \`bench/metrics.sh\` at $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src extension || echo ' with changes'). One cluster (fsync off, worker running); each queue has one consumer, the first 10 got 100 events each. Eight calls per size in one session (as a scraper keeps one), the first left out (it plans); psql's client-side time, one round trip on a unix socket."
+    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, \`bench/metrics.sh\` at $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src extension || echo ' with changes'). One cluster (fsync off, worker running); each queue has one consumer, the first 10 got 100 events each. Sixteen calls per size in one session (as a scraper keeps one), the first left out (it plans); psql's client-side time of fetching the text, one round trip on a unix socket."
     echo
     echo "| queues | sample lines | ms per call, min / median / max |"
     echo "|---|---|---|"

@@ -47,3 +47,94 @@ select line from m where line like 'pgque_ticks_total%odd%';
 
 select pgque.drop_queue('q_met', true);
 select pgque.drop_queue('q_met "odd\name', true);
+
+-- Every value agrees with the info functions, read in the same transaction
+-- (same now()): for a consumer at the newest tick (c_top), one behind it
+-- with events pending (c_behind), one behind it with nothing pending
+-- (c_idle: only empty ticks since), a queue without consumers, a queue
+-- whose rotation is due and held back, and a schedule.
+select pgque.create_queue('q_x1'), pgque.create_queue('q_x2'), pgque.create_queue('q_x3');
+select pgque.set_queue_config(q, 'ticker_max_lag', '0') from unnest(array['q_x1', 'q_x2', 'q_x3']) q;
+select pgque.subscribe('q_x1', 'c_top'), pgque.subscribe('q_x1', 'c_behind'), pgque.subscribe('q_x2', 'c_idle');
+select count(pgque.send('q_x1', 'x')) from generate_series(1, 3);
+select pgque.ticker('q_x1') > 0, pgque.force_tick('q_x2') > 0, pgque.ticker('q_x2') > 0;
+select pgque.ack(batch_id) from pgque.receive('q_x1', 'c_top', 100) limit 1;
+-- c_behind takes the same batch and sends every event of it to retry
+select count(pgque.nack(batch_id, m, '1 hour', 'later')) from pgque.receive('q_x1', 'c_behind', 100) m;
+select pgque.ack(current_batch) from pgque.get_consumer_info('q_x1', 'c_behind');
+select count(pgque.send('q_x1', 'y')) from generate_series(1, 2);
+select pgque.ticker('q_x1') > 0;
+select pgque.ack(batch_id) from pgque.receive('q_x1', 'c_top', 100) limit 1;
+select count(pgque.send('q_x1', 'z'));   -- sent, not ticked: new_events 1
+-- c_idle holds a batch of q_x2's priority lane open: it counts with q_x2
+select pgque.send('q_x2', 'urgent', priority => 5) > 0;
+select pgque.ticker('q_x2') > 0;
+select count(*) as lane_batch from pgque.receive('q_x2', 'c_idle', 100);
+-- q_x2's rotation is due, and its last switch is later than c_idle's
+-- cursor (as if the switch had come after that tick): c_idle holds it back
+update pgque.queue set queue_switch_time = now() - interval '1 day',
+                       queue_switch_step2 = pg_current_xact_id()
+ where queue_name = 'q_x2';
+select pgque.schedule('s_met', 'q_x3', 'every 1 hour');
+
+begin;
+create temp table mv as
+    select substring(line from '^([a-z_]+)') as family,
+           substring(line from 'queue="([^"]*)"') as queue,
+           substring(line from 'consumer="([^"]*)"') as consumer,
+           -- the label unescaped (it names a consumer in quotes)
+           replace(replace(substring(line from 'by="((?:[^"\\]|\\.)*)"'), '\"', '"'), '\\\\', '\\') as by,
+           substring(line from 'schedule="([^"]*)"') as schedule,
+           split_part(line, ' ', 2) as v
+      from regexp_split_to_table(pgque.metrics(), E'\n') line
+     where line like 'pgque\_%';
+-- per consumer: pending, lag, oldest pending age, paused
+select c.consumer_name, c.pending_events,
+       (select v from mv where family = 'pgque_pending_events' and consumer = c.consumer_name)::float8
+           = c.pending_events as pending_same,
+       (select v from mv where family = 'pgque_consumer_lag_seconds' and consumer = c.consumer_name)::float8
+           = extract(epoch from c.lag)::float8 as lag_same,
+       (select v from mv where family = 'pgque_oldest_pending_age_seconds' and consumer = c.consumer_name)::float8
+           = coalesce(extract(epoch from c.pending_age)::float8, 0) as age_same,
+       c.pending_age is not null as has_age
+  from pgque.get_consumer_info() c where c.queue_name like 'q\_x%' order by 1;
+-- per queue: sent, ticks, tick age, new events, rotation
+select g.queue_name,
+       (select v from mv where family = 'pgque_ticks_total' and queue = g.queue_name)::float8
+           = g.last_tick_id as ticks_same,
+       (select v from mv where family = 'pgque_last_tick_age_seconds' and queue = g.queue_name)::float8
+           = extract(epoch from g.ticker_lag)::float8 as tick_age_same,
+       (select v from mv where family = 'pgque_new_events' and queue = g.queue_name) as new_events,
+       g.ev_new,
+       (select v from mv where family = 'pgque_events_sent_total' and queue = g.queue_name) as sent,
+       (select v from mv where family = 'pgque_rotation_blocked' and queue = g.queue_name) as blocked,
+       (select by from mv where family = 'pgque_rotation_blocked_by' and queue = g.queue_name)
+           is not distinct from g.rotation_blocked_by as blocked_by_same,
+       g.rotation_blocked_by is not null as blocked_by_named
+  from pgque.get_queue_info() g where g.queue_name like 'q\_x%' order by 1;
+select family, queue, consumer is null as no_consumer, v from mv
+ where (queue = 'q_x3' or schedule is not null) and family not like '%age_seconds' order by 1, 2;
+-- what the queues hold, by count (a lane's with its queue)
+select m.family, m.queue, m.v,
+       case m.family
+            when 'pgque_retries_waiting' then (select count(*) from pgque.retry_queue r
+                                                join pgque.queue q on q.queue_id = r.ev_queue
+                                                left join pgque.queue p on p.queue_id = q.queue_lane_of
+                                               where coalesce(p.queue_name, q.queue_name) = m.queue)
+            when 'pgque_dead_letters' then (select count(*) from pgque.dead_letter d
+                                             join pgque.queue q on q.queue_id = d.dl_queue_id
+                                             left join pgque.queue p on p.queue_id = q.queue_lane_of
+                                            where coalesce(p.queue_name, q.queue_name) = m.queue)
+            else (select count(*) from pgque.batch b
+                    join pgque.subscriber s on s.sub_id = b.batch_sub
+                    join pgque.queue q on q.queue_id = s.sub_queue
+                    left join pgque.queue p on p.queue_id = q.queue_lane_of
+                   where coalesce(p.queue_name, q.queue_name) = m.queue and b.batch_state = 'o') end
+           as in_tables
+  from mv m
+ where m.queue in ('q_x1', 'q_x2')
+   and m.family in ('pgque_retries_waiting', 'pgque_dead_letters', 'pgque_batches_open')
+ order by 1, 2;
+commit;
+select pgque.unschedule('s_met');
+select pgque.drop_queue(q, true) from unnest(array['q_x1', 'q_x2', 'q_x3']) q;

@@ -22,8 +22,10 @@
 #include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "executor/tuptable.h"
 #include "lib/stringinfo.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
@@ -86,20 +88,47 @@ pgque_tick_seq_oid(int32 queue_id)
 }
 
 /*
- * The last value handed out by a sequence, without consuming one.
- * 0 for a sequence that was never used.
+ * The last value handed out by an open sequence, without consuming one; 0
+ * for a sequence that was never used. What pg_sequence_last_value() says,
+ * read from the sequence's one page under a share lock, without opening the
+ * relation a second time or checking privileges (the callers are pgque's
+ * own code on pgque's own sequences): info functions and metrics read one
+ * per queue.
  */
+static int64
+sequence_rel_last_value(Relation rel)
+{
+	Buffer		buf;
+	Page		page;
+	ItemId		lp;
+	HeapTupleData tuple;
+	Form_pg_sequence_data seq;
+	int64		value;
+
+	if (rel->rd_rel->relkind != RELKIND_SEQUENCE)
+		elog(ERROR, "pgque: \"%s\" is not a sequence", RelationGetRelationName(rel));
+	buf = ReadBuffer(rel, 0);
+	LockBuffer(buf, BUFFER_LOCK_SHARE);
+	page = BufferGetPage(buf);
+	lp = PageGetItemId(page, FirstOffsetNumber);
+	if (!ItemIdIsNormal(lp))
+		elog(ERROR, "pgque: sequence \"%s\" has no data row", RelationGetRelationName(rel));
+	tuple.t_data = (HeapTupleHeader) PageGetItem(page, lp);
+	tuple.t_len = ItemIdGetLength(lp);
+	seq = (Form_pg_sequence_data) GETSTRUCT(&tuple);
+	value = seq->is_called ? seq->last_value : 0;
+	UnlockReleaseBuffer(buf);
+	return value;
+}
+
 int64
 pgque_sequence_last_value(Oid seqoid)
 {
-	LOCAL_FCINFO(fcinfo, 1);
-	Datum		result;
+	Relation	rel = relation_open(seqoid, AccessShareLock);
+	int64		value = sequence_rel_last_value(rel);
 
-	InitFunctionCallInfoData(*fcinfo, NULL, 1, InvalidOid, NULL, NULL);
-	fcinfo->args[0].value = ObjectIdGetDatum(seqoid);
-	fcinfo->args[0].isnull = false;
-	result = pg_sequence_last_value(fcinfo);
-	return fcinfo->isnull ? 0 : DatumGetInt64(result);
+	relation_close(rel, NoLock);
+	return value;
 }
 
 /*
@@ -116,6 +145,7 @@ pgque_event_seq_value(PG_FUNCTION_ARGS)
 	char		name[NAMEDATALEN];
 	Oid			relid;
 	Relation	rel;
+	int64		value;
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
@@ -127,8 +157,9 @@ pgque_event_seq_value(PG_FUNCTION_ARGS)
 	rel = try_relation_open(relid, AccessShareLock);
 	if (rel == NULL)
 		PG_RETURN_NULL();
+	value = sequence_rel_last_value(rel);
 	relation_close(rel, NoLock);	/* keep the lock to the end of the transaction */
-	PG_RETURN_INT64(pgque_sequence_last_value(relid));
+	PG_RETURN_INT64(value);
 }
 
 void
