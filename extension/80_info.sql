@@ -33,7 +33,10 @@ begin
                 when q.queue_external_ticker then 'external'
                 when w.state = 'running' then 'worker'
                 else 'manual' end,
-           pgque._rotation_blocker(q.queue_id)
+           -- the check only for a queue whose rotation is due (a PL/pgSQL
+           -- call per queue is most of this function's cost otherwise)
+           case when q.queue_switch_time + q.queue_rotation_period <= now()
+                then pgque._rotation_blocker(q.queue_id) end
       from pgque.queue q
       cross join pgque._worker_status() w
       left join lateral (select t.tick_id, t.tick_time, t.tick_event_seq from pgque.tick t
