@@ -16,6 +16,15 @@ left out. Prints each difference and exits 1 if there is one.
 Prints the pgque_ metric names used in the PromQL expressions of a Grafana
 dashboard (.json: every "expr" and "query") or a Prometheus rules file
 (.yml: every "expr"), one per line.
+
+    promtext.py dashboard FILE
+
+Checks that a Grafana dashboard imports anywhere: its data source is the
+input DS_PROMETHEUS and every panel and query uses it, it has the template
+variable queue and every query of a queue's metric filters by it, panel ids
+are unique. Prints each problem to stderr (exit 1), then every query
+expression on one line each, with the dashboard's variables replaced
+($queue by .*, $__rate_interval by 1m) so that Prometheus can run it.
 """
 import json
 import math
@@ -122,7 +131,60 @@ def names(paths):
     return 0
 
 
+DS = '${DS_PROMETHEUS}'
+# metrics without a queue label
+UNQUEUED = re.compile(r'\bpgque_(worker_[a-z_]+|up)\b')
+
+
+def dashboard(path):
+    with open(path, encoding='utf-8') as f:
+        doc = json.load(f)
+    bad = []
+    inputs = [i for i in doc.get('__inputs', []) if i.get('name') == 'DS_PROMETHEUS']
+    if not inputs or inputs[0].get('type') != 'datasource' or inputs[0].get('pluginId') != 'prometheus':
+        bad.append('no __inputs entry DS_PROMETHEUS for a prometheus data source')
+    variables = {v.get('name'): v for v in doc.get('templating', {}).get('list', [])}
+    if 'queue' not in variables:
+        bad.append('no template variable queue')
+    for v in variables.values():
+        if v.get('datasource', {}).get('uid') != DS:
+            bad.append(f'variable {v.get("name")}: data source is not {DS}')
+    ids, out = set(), []
+    panels = list(doc.get('panels', []))
+    for p in panels:
+        panels.extend(p.get('panels', []))
+        if p.get('id') in ids:
+            bad.append(f'panel id {p.get("id")} twice')
+        ids.add(p.get('id'))
+        if p.get('type') == 'row':
+            continue
+        title = p.get('title')
+        if 'gridPos' not in p:
+            bad.append(f'panel {title!r}: no gridPos')
+        if p.get('datasource', {}).get('uid') != DS:
+            bad.append(f'panel {title!r}: data source is not {DS}')
+        if not p.get('targets'):
+            bad.append(f'panel {title!r}: no query')
+        for t in p.get('targets', []):
+            e = t.get('expr', '')
+            if t.get('datasource', {}).get('uid') != DS:
+                bad.append(f'panel {title!r}: a query\'s data source is not {DS}')
+            names = set(re.findall(r'\bpgque_[a-z_]+', e))
+            if not names:
+                bad.append(f'panel {title!r}: {e!r} reads no pgque_ metric')
+            if any(not UNQUEUED.fullmatch(n) for n in names) and 'queue=~"$queue"' not in e:
+                bad.append(f'panel {title!r}: {e!r} does not filter by $queue')
+            out.append(e.replace('$__rate_interval', '1m').replace('$queue', '.*').replace('\n', ' '))
+    for b in bad:
+        print(b, file=sys.stderr)
+    for e in out:
+        print(e)
+    return 1 if bad else 0
+
+
 if __name__ == '__main__':
+    if len(sys.argv) == 3 and sys.argv[1] == 'dashboard':
+        sys.exit(dashboard(sys.argv[2]))
     if len(sys.argv) == 5 and sys.argv[1] == 'compare':
         sys.exit(compare(sys.argv[2], sys.argv[3], sys.argv[4]))
     if len(sys.argv) >= 3 and sys.argv[1] == 'names':
