@@ -8,7 +8,7 @@ packages=(
     make gcc g++ cmake pkg-config
     postgresql-15 postgresql-client-15 postgresql-server-dev-15
     libpq-dev libgtest-dev libgmock-dev libcpp-httplib-dev
-    pgbouncer prometheus curl
+    pgbouncer prometheus prometheus-postgres-exporter curl python3 python3-yaml
 )
 # extra packages for the benchmarks (bench/run.sh passes --bench) and the
 # pictures in docs/ (make diagrams passes --docs)
@@ -40,10 +40,11 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 
-# Debian starts pgbouncer (port 6432) and prometheus (9090) as services on
-# install; the tests run their own (test/scripts/pgbouncer.sh,
-# prometheus.sh), so stop and disable the services
-for service in pgbouncer prometheus; do
+# Debian starts pgbouncer (port 6432), prometheus (9090) and
+# prometheus-postgres-exporter (9187) as services on install; the tests run
+# their own (test/scripts/pgbouncer.sh, prometheus.sh, postgres_exporter.sh),
+# so stop and disable the services
+for service in pgbouncer prometheus prometheus-postgres-exporter; do
     [[ " ${missing[*]} " == *" $service "* ]] || continue
     if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
         $SUDO systemctl disable --now "$service" >/dev/null 2>&1 || true
