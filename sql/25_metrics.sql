@@ -108,8 +108,7 @@ select g.queue_name,
        g.ev_new,
        (select v from mv where family = 'pgque_events_sent_total' and queue = g.queue_name) as sent,
        (select v from mv where family = 'pgque_rotation_blocked' and queue = g.queue_name) as blocked,
-       (select by from mv where family = 'pgque_rotation_blocked_by' and queue = g.queue_name)
-           is not distinct from g.rotation_blocked_by as blocked_by_same,
+       (select by from mv where family = 'pgque_rotation_blocked_by' and queue = g.queue_name) as by,
        g.rotation_blocked_by is not null as blocked_by_named
   from pgque.get_queue_info() g where g.queue_name like 'q\_x%' order by 1;
 select family, queue, consumer is null as no_consumer, v from mv

@@ -159,7 +159,9 @@ static const char *const queue_sql =
 "select q.queue_name, q.queue_id, seq.v::float8, coalesce(top.tick_id, 0)::float8,"
 "       date_part('epoch', now() - top.tick_time),"
 "       greatest(seq.v - top.tick_event_seq, 0)::float8,"
-"       (rot.by is not null)::int::float8, rot.by,"
+"       (rot.by is not null)::int::float8,"
+/* without the duration in it, so that the series stays one while it lasts */
+"       regexp_replace(rot.by, ' \\((lag|open for|transaction open for) [^()]*\\)', '', 'g'),"
 "       c.co_name,"
 "       coalesce(greatest(top.tick_event_seq - ct.tick_event_seq, 0), 0)::float8,"
 "       coalesce(date_part('epoch', now() - fp.tick_time), 0),"
