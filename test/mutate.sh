@@ -9,6 +9,10 @@
 # built and installed, the tests run against their own clusters, and the
 # real build is installed again at the end. Not part of `make test` (it
 # replaces the installed extension for a while).
+#
+# Beside other work, use a private server tree and port: DESTDIR (make
+# install's) and PGBIN (test/lib/cluster.sh's) point at a copy of the
+# server, MUTATE_PORT (54390 by default) is the regress/isolation cluster's.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -48,7 +52,7 @@ for name in "${names[@]}"; do
         test_name=${t#*:}
         case $kind in
             regress|isolation)
-                cluster_init mutate 54390 "fsync = off" >/dev/null && cluster_start mutate || exit 1
+                cluster_init mutate "${MUTATE_PORT:-54390}" "fsync = off" >/dev/null && cluster_start mutate || exit 1
                 if [ "$kind" = regress ]; then
                     test/regress.sh mutate 00_setup "$test_name" >/dev/null 2>&1
                 else
