@@ -52,6 +52,13 @@ bool is_transient(const sql_error& e) {
            || s == "53300";           // too_many_connections
 }
 
+// 25006 read_only_sql_transaction: the session cannot write -- a standby
+// (also "cannot execute LISTEN during recovery"), or a primary fenced with
+// default_transaction_read_only during a switchover. A new connection may
+// reach the primary (a multi-host conninfo, a moved address), so run()
+// reconnects as after a lost connection.
+bool is_read_only(const sql_error& e) { return e.sqlstate() == "25006"; }
+
 log_level level_of(const std::string& severity) {
     if (severity == "WARNING") return log_level::warning;
     if (severity == "DEBUG") return log_level::debug;
@@ -358,6 +365,17 @@ run_result consumer::run_until(deadline_t deadline) {
                                         std::to_string(delay.count()) + " ms");
             back_off();
         } catch (const sql_error& e) {
+            if (connected_once && is_read_only(e)) {
+                // the server no longer takes writes (a standby, a fenced old
+                // primary): another connection may reach the one that does
+                disconnect();
+                log(log_level::warning, std::string("the server is read-only (") + e.sqlstate() + ": " + e.what() +
+                                            "); reconnecting in " + std::to_string(delay.count()) +
+                                            " ms (target_session_attrs=read-write in the conninfo makes libpq"
+                                            " skip read-only servers)");
+                back_off();
+                continue;
+            }
             if (!is_transient(e)) {
                 log(log_level::error, std::string("consumer failed: ") + e.what());
                 throw;

@@ -644,3 +644,42 @@ TEST_F(PrivateDbConsumerTest, RetryComesBackUnderItsIdOnceMoved) {
     EXPECT_EQ(all[1].retry_count, 1);
     EXPECT_EQ(consumer.stats().handled, 1u);
 }
+
+// A server that no longer takes writes -- an old primary fenced with
+// default_transaction_read_only during a switchover, or a standby reached
+// without target_session_attrs=read-write -- fails the consumer's calls
+// with 25006. The consumer treats that as it treats a lost connection: it
+// says so, connects again with backoff (libpq may pick another host), and
+// goes on once a connection takes writes.
+TEST_F(PrivateDbConsumerTest, ReconnectsWhileTheServerIsReadOnly) {
+    auto q = make_queue("c_read_only");
+    ASSERT_TRUE(admin().subscribe(q, "w"));
+    ticker_thread ticker(dsn(), {q});  // connected before the database turns read-only
+    seen_messages seen;
+    log_lines log;
+    auto opts = fast_options();
+    opts.logger = log.function();
+    pgque::consumer consumer(dsn(), q, "w", opts);
+    consumer.on("*", [&](const pgque::message& m) { seen.add(m); });
+    running_consumer run(consumer);
+
+    auto first = admin().send(q, "before");
+    ASSERT_TRUE(wait_until([&] { return seen.count_id(first) == 1; }));
+    const std::string db = admin().connection().quote_identifier(m_database->name());
+    static_cast<void>(admin().connection().exec("alter database " + db + " set default_transaction_read_only = on"));
+    // new sessions of the database are read-only; the consumer's next one is
+    static_cast<void>(admin().connection().exec("select pg_terminate_backend($1::int4)",
+                                                {std::to_string(consumer.backend_pid())}));
+    ASSERT_TRUE(wait_until([&] { return log.with("read-only").size() >= 2; }, 30s))
+        << "the consumer did not say twice that the server is read-only";
+    EXPECT_FALSE(run.result(0ms).has_value()) << "run() ended on 25006";  // rethrows what it threw
+
+    static_cast<void>(admin().connection().exec("alter database " + db + " reset default_transaction_read_only"));
+    auto second = admin().send(q, "after");
+    ASSERT_TRUE(wait_until([&] { return seen.count_id(second) == 1; }, 30s));
+    EXPECT_GE(consumer.stats().reconnects, 1u);
+    auto said = log.with("read-only");
+    EXPECT_EQ(said[0].first, pgque::log_level::warning);
+    EXPECT_NE(said[0].second.find("target_session_attrs=read-write"), std::string::npos) << said[0].second;
+    EXPECT_EQ(run.stop_and_wait(), pgque::run_result::stopped);
+}
