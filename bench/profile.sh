@@ -3,7 +3,10 @@
 # workload per path, written to bench/results/profile.md (raw callgrind
 # files under build/bench/profile/).
 #
-#   bench/profile.sh [--small] [--report]   (--report: only rewrite profile.md)
+#   bench/profile.sh [--small] [--report] [--only PATH[,PATH...]]
+#     --report: only rewrite profile.md; --only: profile only those paths
+#     (keeping the others' raw files) and print their figures; profile.md
+#     is rewritten only when every path has its raw files.
 #
 # Why callgrind: this machine is a VM without hardware counters
 # (`perf stat -e instructions true` says <not supported>), so instruction
@@ -37,12 +40,14 @@ source test/lib/cluster.sh
 N=5000
 DRAIN_TICKS=20
 report_only=0
-for a in "$@"; do
-    case $a in
+while [ $# -gt 0 ]; do
+    case $1 in
         --small) N=500; DRAIN_TICKS=10; SMALL=200 ;;
         --report) report_only=1 ;;
-        *) echo "usage: $0 [--small] [--report]" >&2; exit 2 ;;
+        --only) shift; PROFILE_PATHS=${1//,/ } ;;
+        *) echo "usage: $0 [--small] [--report] [--only PATH[,PATH...]]" >&2; exit 2 ;;
     esac
+    shift
 done
 DRAIN_SMALL=$((DRAIN_TICKS / 10))
 
@@ -248,6 +253,7 @@ big_ops() {   # path -> operations in the N run
     read -r n _ <<<"$(ops "$1" 1)"
     echo "$n"
 }
+res=bench/results/profile.md
 trees_of() {
     case $1 in
         send) echo "send.c:send_common send.c:event_writer_begin catalog.c:pgque_queue_fetch send.c:event_writer_insert" ;;
@@ -258,7 +264,22 @@ trees_of() {
     esac
 }
 
-res=bench/results/profile.md
+# --only: the figures of the paths run, unless every path has its files
+for p in $paths; do
+    if [ ! -f "$OUT/$p.callgrind" ] || [ ! -f "$OUT/$p.small.callgrind" ]; then
+        for q in $run_paths; do
+            read -r n unit <<<"$(units "$q")"
+            echo "$q: $(op_ir "$q") Ir per $unit"
+            for f in $(trees_of "$q"); do
+                echo "  $f:"
+                calltree "$q" "$f" "$(big_ops "$q")" | sed 's/^/  /'
+            done
+        done
+        echo "profile: not all paths have raw files under $OUT; $res left as it is" >&2
+        exit 0
+    fi
+done
+
 {
     echo "# pgque profiles (callgrind)"
     echo
