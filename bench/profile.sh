@@ -27,6 +27,9 @@
 #   small_batches   2000 batches of 10 events (one tick each) through receive(…, 10) + ack,
 #       one DO block each: the fixed cost of a batch (what a consumer that
 #       keeps up pays, e.g. in the held-snapshot runs of bench/run.sh)
+#   small_prepared  the same batches read by a second consumer with one prepared
+#       statement each, select pgque.ack(max(batch_id)), … from pgque.receive(…, 10):
+#       without the DO block's parsing and PL/pgSQL, which small_batches pays
 #   drain_pgq / drain_batch / drain_receive  20 batches of 10,000 events,
 #       each batch read in full and converted to text (record_out, octet_length), in one
 #       DO block per batch: next_batch/get_batch_events/finish_batch, or
@@ -52,7 +55,7 @@ done
 DRAIN_SMALL=$((DRAIN_TICKS / 10))
 
 OUT=build/bench/profile
-paths="raw send pgq_insert raw_batch send_batch pgq_batch drain_pgq drain_batch drain_receive small_batches"
+paths="raw send pgq_insert raw_batch send_batch pgq_batch drain_pgq drain_batch drain_receive small_batches small_prepared"
 SMALL=${SMALL:-2000}    # small_batches: ticks of 10 events, one receive(…, 10) + ack each
 # PROFILE_PATHS=… re-runs only those paths and keeps the others' results
 run_paths=${PROFILE_PATHS:-$paths}
@@ -113,6 +116,8 @@ select pgque.set_queue_config('sq', 'ticker_max_count', '5');
 
 select pgque.subscribe('sq', 'c');
 
+select pgque.subscribe('sq', 'c2');
+
 do \$\$
 declare arr text[] := array(select '$PAYLOAD' from generate_series(1, 10));
 begin
@@ -169,6 +174,7 @@ drain_sql() {   # next-batch get-events finish
 workload drain_pgq "select 1" "$(drain_sql "pgq.next_batch('dq', 'c')" pgq.get_batch_events pgq.finish_batch)" $DRAIN_TICKS
 workload drain_batch "select 1" "$(drain_sql "pgque.next_batch('dq', 'c_batch')" pgque.get_batch_events pgque.finish_batch)" $DRAIN_TICKS
 workload drain_receive "select 1" "do \$\$ declare b bigint; n bigint; begin select max(m.batch_id), sum(octet_length(m::text)) into b, n from pgque.receive('dq', 'c_receive', 10000) m; perform pgque.ack(b); end \$\$" $DRAIN_TICKS
+workload small_prepared "prepare w as select pgque.ack(max(m.batch_id)), sum(octet_length(m::text)) from pgque.receive('sq', 'c2', 10) m" "execute w" $SMALL
 workload small_batches "select 1" "do \$\$ declare b bigint; n bigint; begin select max(m.batch_id), sum(octet_length(m::text)) into b, n from pgque.receive('sq', 'c', 10) m; perform pgque.ack(b); end \$\$" $SMALL
 chown postgres: "$OUT"/*
 
@@ -186,7 +192,7 @@ ops() {   # path, divisor (1: the N run, 10: the N/10 run) -> operations and the
         raw | send | pgq_insert) echo "$((N / $2)) transaction" ;;
         raw_batch | send_batch | pgq_batch) echo "$((N / 10 / $2 * 100)) row" ;;
         drain_*) echo "$((DRAIN_TICKS / $2 * 10000)) event" ;;
-        small_batches) echo "$((SMALL / $2)) batch" ;;
+        small_batches | small_prepared) echo "$((SMALL / $2)) batch" ;;
     esac
 }
 
@@ -260,7 +266,7 @@ trees_of() {
         send_batch) echo "send.c:send_batch_common send.c:event_writer_insert" ;;
         drain_batch) echo "consume.c:pgque_get_batch_events batch.c:batch_window_read batch.c:read_table consume.c:pgque_next_batch_custom consume.c:pgque_ack" ;;
         drain_receive) echo "consume.c:pgque_receive batch.c:read_table consume.c:pgque_ack" ;;
-        small_batches) echo "consume.c:pgque_receive consume.c:sub_lookup consume.c:sub_state consume.c:choose_window batch.c:batch_window_read consume.c:batch_insert consume.c:pgque_ack consume.c:batch_fetch consume.c:batch_close" ;;
+        small_batches | small_prepared) echo "fmgr_security_definer consume.c:pgque_receive consume.c:consume_receive_rows consume.c:consume_sub_lookup batch.c:batch_window_load batch.c:batch_window_read consume.c:consume_batch_insert consume.c:pgque_ack consume.c:consume_batch_fetch consume.c:consume_batch_close" ;;
     esac
 }
 
@@ -289,7 +295,7 @@ done
     echo
     echo "| path | Ir per operation | relative |"
     echo "|---|---|---|"
-    for pair in "raw send pgq_insert" "raw_batch send_batch pgq_batch" "drain_pgq drain_batch drain_receive" "small_batches"; do
+    for pair in "raw send pgq_insert" "raw_batch send_batch pgq_batch" "drain_pgq drain_batch drain_receive" "small_batches small_prepared"; do
         set -- $pair
         base=$(op_ir "$1")
         for p in "$@"; do

@@ -418,7 +418,13 @@ error_tick_missing(int64 tick_id, int32 queue_id)
 			 errdetail("The consumer's position refers to a tick that rotation removed.")));
 }
 
-/* consume_choose_window by one index scan over the ticks from pos on */
+/*
+ * consume_choose_window by index scans over the ticks from pos on: first
+ * the next WINDOW_FIRST_IDS tick ids (enough for a consumer that keeps
+ * up), then, only if the window may still grow, the rest.
+ */
+#define WINDOW_FIRST_IDS	16
+
 static bool
 choose_window_direct(int32 queue_id, int64 pos, int max_events, Snapshot snap,
 					 int64 *next_tick)
@@ -426,23 +432,38 @@ choose_window_direct(int32 queue_id, int64 pos, int max_events, Snapshot snap,
 	MetaTicks	t;
 	int64		id;
 	int64		seq;
-	int64		base_seq;
+	int64		base_seq = 0;
 	int			seen = 0;
 	bool		found = false;
+	int			part;
 
-	meta_ticks_begin(&t, queue_id, pos, snap);
-	if (!meta_ticks_next(&t, &id, &base_seq) || id != pos)
-		error_tick_missing(pos, queue_id);
-	while (meta_ticks_next(&t, &id, &seq))
+	for (part = 0; part < 2; part++)
 	{
-		if (found && seq - base_seq > max_events)
-			break;
-		*next_tick = id;
-		found = true;
-		if (max_events <= 0 || ++seen >= WINDOW_MAX_TICKS)
+		bool		done = false;
+
+		meta_ticks_begin(&t, queue_id, part == 0 ? pos : pos + WINDOW_FIRST_IDS,
+						 part == 0 ? pos + WINDOW_FIRST_IDS : 0, snap);
+		if (part == 0 && (!meta_ticks_next(&t, &id, &base_seq) || id != pos))
+			error_tick_missing(pos, queue_id);
+		while (meta_ticks_next(&t, &id, &seq))
+		{
+			if (found && seq - base_seq > max_events)
+			{
+				done = true;
+				break;
+			}
+			*next_tick = id;
+			found = true;
+			if (max_events <= 0 || ++seen >= WINDOW_MAX_TICKS)
+			{
+				done = true;
+				break;
+			}
+		}
+		meta_ticks_end(&t);
+		if (done)
 			break;
 	}
-	meta_ticks_end(&t);
 	return found;
 }
 

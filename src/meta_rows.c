@@ -131,6 +131,50 @@ typedef struct MetaCache
 
 static MetaCache cache;
 
+/*
+ * Per subscriber, the newest batch_id of its own rows this backend saw or
+ * wrote: a hint only. The newest row of a subscriber has the highest id of
+ * its rows and newer rows get higher ids, so the scan for it starts with
+ * batch_id >= hint, which reads one or two index entries instead of a
+ * leaf page of the subscriber's history; when that finds nothing (the hint
+ * came from a transaction that rolled back), the scan is repeated without.
+ */
+typedef struct SubHint
+{
+	int32		sub_id;			/* hash key */
+	int64		batch_id;
+} SubHint;
+
+static HTAB *sub_hints = NULL;
+
+static int64
+hint_get(int32 sub_id)
+{
+	SubHint    *h;
+
+	if (sub_hints == NULL)
+		return 0;
+	h = hash_search(sub_hints, &sub_id, HASH_FIND, NULL);
+	return h ? h->batch_id : 0;
+}
+
+static void
+hint_set(int32 sub_id, int64 batch_id)
+{
+	SubHint    *h;
+
+	if (sub_hints == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(int32);
+		ctl.entrysize = sizeof(SubHint);
+		sub_hints = hash_create("pgque batch hints", 64, &ctl, HASH_ELEM | HASH_BLOBS);
+	}
+	h = hash_search(sub_hints, &sub_id, HASH_ENTER, NULL);
+	h->batch_id = batch_id;
+}
+
 static void
 meta_reset(Datum arg, Oid relid)
 {
@@ -525,19 +569,31 @@ bool
 meta_sub_state(int32 sub_id, const char *member, Snapshot snap, BatchRow *b)
 {
 	MetaScan	s;
-	ScanKeyData keys[2];
+	ScanKeyData keys[3];
 	Relation	idx = index_open(cache.batch_sub_idx, AccessShareLock);
+	int64		hint = member[0] == '\0' ? hint_get(sub_id) : 0;
 	bool		found;
 
 	key_eq(&keys[0], idx, 1, F_INT4EQ, Int32GetDatum(sub_id));
 	key_eq(&keys[1], idx, 2, F_TEXTEQ, CStringGetTextDatum(member));
-	meta_scan_begin(&s, cache.batch_rel, cache.batch_sub_idx, snap, keys, 2,
-					BackwardScanDirection);
+	for (;;)
+	{
+		if (hint > 0)
+			ScanKeyEntryInitialize(&keys[2], 0, 3, BTGreaterEqualStrategyNumber, InvalidOid,
+								   idx->rd_indcollation[2], F_INT8GE, Int64GetDatum(hint));
+		meta_scan_begin(&s, cache.batch_rel, cache.batch_sub_idx, snap, keys, hint > 0 ? 3 : 2,
+						BackwardScanDirection);
+		found = meta_scan_next(&s);
+		if (found)
+			fill_batch(&s, b);
+		meta_scan_end(&s);
+		if (found || hint == 0)
+			break;
+		hint = 0;
+	}
 	index_close(idx, NoLock);
-	found = meta_scan_next(&s);
-	if (found)
-		fill_batch(&s, b);
-	meta_scan_end(&s);
+	if (found && member[0] == '\0')
+		hint_set(sub_id, b->batch_id);
 	return found && batch_join_sub(b, snap);
 }
 
@@ -560,18 +616,26 @@ meta_batch_fetch(int64 batch_id, Snapshot snap, BatchRow *b)
 	return found && batch_join_sub(b, snap);
 }
 
-/* The ticks of queue_id from tick_id from on, in tick_id order. */
+/*
+ * The ticks of queue_id with from <= tick_id < before (before 0: no upper
+ * bound), in tick_id order. A bound keeps the index scan from reading a
+ * leaf page's worth of ticks ahead that the caller does not want.
+ */
 void
-meta_ticks_begin(MetaTicks *t, int32 queue_id, int64 from, Snapshot snap)
+meta_ticks_begin(MetaTicks *t, int32 queue_id, int64 from, int64 before, Snapshot snap)
 {
 	MetaScan   *s = palloc(sizeof(MetaScan));
-	ScanKeyData keys[2];
+	ScanKeyData keys[3];
 	Relation	idx = index_open(cache.tick_pkey, AccessShareLock);
 
 	key_eq(&keys[0], idx, 1, F_INT4EQ, Int32GetDatum(queue_id));
 	ScanKeyEntryInitialize(&keys[1], 0, 2, BTGreaterEqualStrategyNumber, InvalidOid,
 						   idx->rd_indcollation[1], F_INT8GE, Int64GetDatum(from));
-	meta_scan_begin(s, cache.tick_rel, cache.tick_pkey, snap, keys, 2, ForwardScanDirection);
+	if (before != 0)
+		ScanKeyEntryInitialize(&keys[2], 0, 2, BTLessStrategyNumber, InvalidOid,
+							   idx->rd_indcollation[1], F_INT8LT, Int64GetDatum(before));
+	meta_scan_begin(s, cache.tick_rel, cache.tick_pkey, snap, keys, before != 0 ? 3 : 2,
+					ForwardScanDirection);
 	index_close(idx, NoLock);
 	t->scan = s;
 }
@@ -752,6 +816,8 @@ meta_batch_insert(const BatchRow *b, char state, TimestampTz now)
 		SET(BA_END_POS, Int64GetDatum(b->end_pos));
 	SET(BA_MEMBER, CStringGetTextDatum(b->member ? b->member : ""));
 #undef SET
+	if (b->member == NULL)
+		hint_set(b->sub_id, id);
 
 	writer_open(&w);
 	tuple = heap_form_tuple(RelationGetDescr(w.rel), values, nulls);

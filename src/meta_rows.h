@@ -24,7 +24,8 @@ extern int	meta_sub_lookup(const char *queue_name, const char *consumer_name,
 							Snapshot snap, SubRef *sub, PgqueQueue *q);
 extern bool meta_sub_state(int32 sub_id, const char *member, Snapshot snap, BatchRow *b);
 extern bool meta_batch_fetch(int64 batch_id, Snapshot snap, BatchRow *b);
-extern void meta_ticks_begin(MetaTicks *t, int32 queue_id, int64 from, Snapshot snap);
+extern void meta_ticks_begin(MetaTicks *t, int32 queue_id, int64 from, int64 before,
+							 Snapshot snap);
 extern bool meta_ticks_next(MetaTicks *t, int64 *tick_id, int64 *event_seq);
 extern void meta_ticks_end(MetaTicks *t);
 extern bool meta_tick_fetch(int32 queue_id, int64 tick_id, Snapshot snap, Datum *snapshot,
