@@ -538,7 +538,7 @@ consume_batch_insert(const BatchRow *b, char state, Snapshot snap)
 	TimestampTz now = GetCurrentTimestamp();
 	int			spi;
 
-	if (meta_rows_ready())
+	if (meta_rows_write_ready())
 		return meta_batch_insert(b, state, now);
 	args[0] = Int32GetDatum(b->sub_id);
 	args[1] = Int64GetDatum(b->prev_tick);
@@ -588,7 +588,7 @@ consume_batch_close(int64 batch_id, char state, Snapshot snap)
 	static const Oid types[] = {INT8OID, CHAROID, TIMESTAMPTZOID};
 	Datum		args[3];
 
-	if (meta_rows_ready())
+	if (meta_rows_write_ready())
 	{
 		if (!meta_batch_update(batch_id, snap, true, state, GetCurrentTimestamp(), false, 0))
 			elog(ERROR, "could not close batch " INT64_FORMAT, batch_id);
@@ -614,7 +614,7 @@ batch_set_end(const BatchRow *b, Snapshot snap)
 	Datum		args[2];
 	bool		ranges = pgque_schema_has_heap_ranges();
 
-	if (meta_rows_ready())
+	if (meta_rows_write_ready())
 	{
 		/* an UPDATE of no row is not an error here, as with the statement */
 		(void) meta_batch_update(b->batch_id, snap, false, 0, 0, true, b->end_pos);

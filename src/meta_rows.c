@@ -46,6 +46,8 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/index.h"
+#include "catalog/pg_am.h"
+#include "commands/defrem.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "executor/tuptable.h"
@@ -56,6 +58,7 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "storage/lmgr.h"
 #include "utils/timestamp.h"
 
 #include "meta_rows.h"
@@ -238,8 +241,17 @@ find_index(Relation rel, const AttrNumber *keys, int nkeys, bool exact, bool *pl
 			 !heap_attisnull(idx->rd_indextuple, Anum_pg_index_indpred, NULL) ||
 			 ind->indisexclusion || !ind->indimmediate || !ind->indisready))
 			*plain_only = false;
+		/*
+		 * The scans read key order: each key column ascending with its
+		 * type's default btree operator family (a DESC column would make the
+		 * backward scan for the newest batch row return the oldest).
+		 */
 		for (k = 0; match && k < nkeys; k++)
-			if (ind->indkey.values[k] != keys[k])
+			if (ind->indkey.values[k] != keys[k] || idx->rd_indoption[k] != 0 ||
+				idx->rd_opfamily[k] !=
+				get_opclass_family(GetDefaultOpClass(TupleDescAttr(RelationGetDescr(rel),
+																   keys[k] - 1)->atttypid,
+													 BTREE_AM_OID)))
 				match = false;
 		if (match && !OidIsValid(found))
 			found = RelationGetRelid(idx);
@@ -247,6 +259,35 @@ find_index(Relation rel, const AttrNumber *keys, int nkeys, bool exact, bool *pl
 	}
 	list_free(indexes);
 	return found;
+}
+
+/*
+ * Whether pgque.batch's constraints are those the extension made: its
+ * check constraint batch_state_check alone (which the rows written here
+ * satisfy by construction, as nothing here runs ExecConstraints) and NOT
+ * NULL on exactly the columns that have it in 02_schema.sql (heap_insert
+ * does not check NOT NULL either). A check or NOT NULL someone added is
+ * enforced only by the SQL statements.
+ */
+static bool
+batch_constraints_as_created(Relation rel)
+{
+	TupleConstr *constr = RelationGetDescr(rel)->constr;
+	int			i;
+
+	if (constr == NULL || constr->num_check != 1 ||
+		strcmp(constr->check[0].ccname, "batch_state_check") != 0 ||
+		!constr->check[0].ccvalid)
+		return false;
+	for (i = 0; i < BA_COUNT; i++)
+	{
+		bool		notnull = i == BA_ID || i == BA_SUB || i == BA_NEXT || i == BA_STATE ||
+			i == BA_OPENED || i == BA_MEMBER;
+
+		if (TupleDescAttr(RelationGetDescr(rel), cache.batch_att[i] - 1)->attnotnull != notnull)
+			return false;
+	}
+	return true;
 }
 
 static void
@@ -278,7 +319,8 @@ meta_load(void)
 	cache.batch_natts = RelationGetDescr(rel)->natts;
 	ok &= live == BA_COUNT;
 	ok &= rel->trigdesc == NULL && rel->rd_rules == NULL && !rel->rd_rel->relrowsecurity &&
-		rel->rd_rel->relkind == RELKIND_RELATION;
+		rel->rd_rel->relkind == RELKIND_RELATION && rel->rd_rel->relam == HEAP_TABLE_AM_OID;
+	ok = ok && batch_constraints_as_created(rel);
 	if (ok)
 	{
 		keys[0] = cache.batch_att[BA_ID];
@@ -348,6 +390,25 @@ meta_rows_ready(void)
 	if (!cache.valid)
 		meta_load();
 	return cache.ready;
+}
+
+/*
+ * meta_rows_ready() for a write to pgque.batch, decided under the lock the
+ * write takes. The reads before it hold only AccessShareLock on the table,
+ * which CREATE TRIGGER and ADD FOREIGN KEY (ShareRowExclusiveLock) do not
+ * wait for: such a change may commit after the decision of a read and
+ * before the write. RowExclusiveLock conflicts with every change that
+ * makes the table unfit for the direct path, and taking it processes the
+ * invalidations of those that committed meanwhile, so the decision made
+ * after it holds until the end of the transaction.
+ */
+bool
+meta_rows_write_ready(void)
+{
+	if (!meta_rows_ready())
+		return false;
+	LockRelationOid(cache.batch_rel, RowExclusiveLock);
+	return meta_rows_ready();
 }
 
 /*

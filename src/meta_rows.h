@@ -20,6 +20,7 @@ typedef struct MetaTicks
 
 extern void pgque_meta_rows_init(void);
 extern bool meta_rows_ready(void);
+extern bool meta_rows_write_ready(void);
 extern int	meta_sub_lookup(const char *queue_name, const char *consumer_name,
 							Snapshot snap, SubRef *sub, PgqueQueue *q);
 extern bool meta_sub_state(int32 sub_id, const char *member, Snapshot snap, BatchRow *b);
