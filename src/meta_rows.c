@@ -17,8 +17,10 @@
  * EXTENSION UPDATE, or one without an OID) forgets it all.
  *
  * Writes go to pgque.batch only, and only while it is exactly as the
- * extension made it: its twelve columns, no trigger, no rule, no row
- * level security, plain column indexes. Otherwise meta_rows_ready() is
+ * extension made it: a heap table with its twelve columns, their NOT NULLs
+ * and its one check constraint, no trigger, no rule, no row level
+ * security, plain column indexes; for a write this is decided under the
+ * write's lock (meta_rows_write_ready). Otherwise meta_rows_ready() is
  * false and consume.c writes through SPI, so that a trigger, a check or a
  * default someone added still applies. Otherwise the effect is that of
  * the SPI statements: every index is maintained (unique ones checked),
@@ -31,8 +33,10 @@
  * and the same relation locks as the statements (AccessShareLock to read,
  * RowExclusiveLock to write, held to the end of the transaction). The
  * subscriber's lock (consume.c) serializes writers of one consumer's
- * batch rows; a concurrent update of a row being updated here is an
- * ERROR, as an UPDATE through SPI in REPEATABLE READ would raise.
+ * batch rows; a concurrent update or delete of a row being updated here
+ * (only a writer without that lock, such as drop_queue, could make one) is
+ * an ERROR (simple_heap_update's, not a serialization failure), where the
+ * UPDATE through SPI would have re-checked the row in READ COMMITTED.
  *
  *-------------------------------------------------------------------------
  */
