@@ -3,7 +3,10 @@
 # workload per path, written to bench/results/profile.md (raw callgrind
 # files under build/bench/profile/).
 #
-#   bench/profile.sh [--small] [--report]   (--report: only rewrite profile.md)
+#   bench/profile.sh [--small] [--report] [--only PATH[,PATH...]]
+#     --report: only rewrite profile.md; --only: profile only those paths
+#     (keeping the others' raw files) and print their figures; profile.md
+#     is rewritten only when every path has its raw files.
 #
 # Why callgrind: this machine is a VM without hardware counters
 # (`perf stat -e instructions true` says <not supported>), so instruction
@@ -24,6 +27,9 @@
 #   small_batches   2000 batches of 10 events (one tick each) through receive(…, 10) + ack,
 #       one DO block each: the fixed cost of a batch (what a consumer that
 #       keeps up pays, e.g. in the held-snapshot runs of bench/run.sh)
+#   small_prepared  the same batches read by a second consumer with one prepared
+#       statement each, select pgque.ack(max(batch_id)), … from pgque.receive(…, 10):
+#       without the DO block's parsing and PL/pgSQL, which small_batches pays
 #   drain_pgq / drain_batch / drain_receive  20 batches of 10,000 events,
 #       each batch read in full and converted to text (record_out, octet_length), in one
 #       DO block per batch: next_batch/get_batch_events/finish_batch, or
@@ -37,17 +43,19 @@ source test/lib/cluster.sh
 N=5000
 DRAIN_TICKS=20
 report_only=0
-for a in "$@"; do
-    case $a in
+while [ $# -gt 0 ]; do
+    case $1 in
         --small) N=500; DRAIN_TICKS=10; SMALL=200 ;;
         --report) report_only=1 ;;
-        *) echo "usage: $0 [--small] [--report]" >&2; exit 2 ;;
+        --only) shift; PROFILE_PATHS=${1//,/ } ;;
+        *) echo "usage: $0 [--small] [--report] [--only PATH[,PATH...]]" >&2; exit 2 ;;
     esac
+    shift
 done
 DRAIN_SMALL=$((DRAIN_TICKS / 10))
 
 OUT=build/bench/profile
-paths="raw send pgq_insert raw_batch send_batch pgq_batch drain_pgq drain_batch drain_receive small_batches"
+paths="raw send pgq_insert raw_batch send_batch pgq_batch drain_pgq drain_batch drain_receive small_batches small_prepared"
 SMALL=${SMALL:-2000}    # small_batches: ticks of 10 events, one receive(…, 10) + ack each
 # PROFILE_PATHS=… re-runs only those paths and keeps the others' results
 run_paths=${PROFILE_PATHS:-$paths}
@@ -108,6 +116,8 @@ select pgque.set_queue_config('sq', 'ticker_max_count', '5');
 
 select pgque.subscribe('sq', 'c');
 
+select pgque.subscribe('sq', 'c2');
+
 do \$\$
 declare arr text[] := array(select '$PAYLOAD' from generate_series(1, 10));
 begin
@@ -164,6 +174,7 @@ drain_sql() {   # next-batch get-events finish
 workload drain_pgq "select 1" "$(drain_sql "pgq.next_batch('dq', 'c')" pgq.get_batch_events pgq.finish_batch)" $DRAIN_TICKS
 workload drain_batch "select 1" "$(drain_sql "pgque.next_batch('dq', 'c_batch')" pgque.get_batch_events pgque.finish_batch)" $DRAIN_TICKS
 workload drain_receive "select 1" "do \$\$ declare b bigint; n bigint; begin select max(m.batch_id), sum(octet_length(m::text)) into b, n from pgque.receive('dq', 'c_receive', 10000) m; perform pgque.ack(b); end \$\$" $DRAIN_TICKS
+workload small_prepared "prepare w as select pgque.ack(max(m.batch_id)), sum(octet_length(m::text)) from pgque.receive('sq', 'c2', 10) m" "execute w" $SMALL
 workload small_batches "select 1" "do \$\$ declare b bigint; n bigint; begin select max(m.batch_id), sum(octet_length(m::text)) into b, n from pgque.receive('sq', 'c', 10) m; perform pgque.ack(b); end \$\$" $SMALL
 chown postgres: "$OUT"/*
 
@@ -181,7 +192,7 @@ ops() {   # path, divisor (1: the N run, 10: the N/10 run) -> operations and the
         raw | send | pgq_insert) echo "$((N / $2)) transaction" ;;
         raw_batch | send_batch | pgq_batch) echo "$((N / 10 / $2 * 100)) row" ;;
         drain_*) echo "$((DRAIN_TICKS / $2 * 10000)) event" ;;
-        small_batches) echo "$((SMALL / $2)) batch" ;;
+        small_batches | small_prepared) echo "$((SMALL / $2)) batch" ;;
     esac
 }
 
@@ -248,17 +259,33 @@ big_ops() {   # path -> operations in the N run
     read -r n _ <<<"$(ops "$1" 1)"
     echo "$n"
 }
+res=bench/results/profile.md
 trees_of() {
     case $1 in
         send) echo "send.c:send_common send.c:event_writer_begin catalog.c:pgque_queue_fetch send.c:event_writer_insert" ;;
         send_batch) echo "send.c:send_batch_common send.c:event_writer_insert" ;;
         drain_batch) echo "consume.c:pgque_get_batch_events batch.c:batch_window_read batch.c:read_table consume.c:pgque_next_batch_custom consume.c:pgque_ack" ;;
         drain_receive) echo "consume.c:pgque_receive batch.c:read_table consume.c:pgque_ack" ;;
-        small_batches) echo "consume.c:pgque_receive consume.c:sub_lookup consume.c:sub_state consume.c:choose_window batch.c:batch_window_read consume.c:batch_insert consume.c:pgque_ack consume.c:batch_fetch consume.c:batch_close" ;;
+        small_batches | small_prepared) echo "fmgr_security_definer consume.c:pgque_receive consume.c:consume_receive_rows consume.c:consume_sub_lookup batch.c:batch_window_load batch.c:batch_window_read consume.c:consume_batch_insert consume.c:pgque_ack consume.c:consume_batch_fetch consume.c:consume_batch_close" ;;
     esac
 }
 
-res=bench/results/profile.md
+# --only: the figures of the paths run, unless every path has its files
+for p in $paths; do
+    if [ ! -f "$OUT/$p.callgrind" ] || [ ! -f "$OUT/$p.small.callgrind" ]; then
+        for q in $run_paths; do
+            read -r n unit <<<"$(units "$q")"
+            echo "$q: $(op_ir "$q") Ir per $unit"
+            for f in $(trees_of "$q"); do
+                echo "  $f:"
+                calltree "$q" "$f" "$(big_ops "$q")" | sed 's/^/  /'
+            done
+        done
+        echo "profile: not all paths have raw files under $OUT; $res left as it is" >&2
+        exit 0
+    fi
+done
+
 {
     echo "# pgque profiles (callgrind)"
     echo
@@ -268,7 +295,7 @@ res=bench/results/profile.md
     echo
     echo "| path | Ir per operation | relative |"
     echo "|---|---|---|"
-    for pair in "raw send pgq_insert" "raw_batch send_batch pgq_batch" "drain_pgq drain_batch drain_receive" "small_batches"; do
+    for pair in "raw send pgq_insert" "raw_batch send_batch pgq_batch" "drain_pgq drain_batch drain_receive" "small_batches small_prepared"; do
         set -- $pair
         base=$(op_ir "$1")
         for p in "$@"; do

@@ -45,6 +45,7 @@
 #include "utils/xid8.h"
 
 #include "batch.h"
+#include "meta_rows.h"
 #include "send.h"
 
 static SPIPlanPtr plan_ticks_v1;
@@ -68,6 +69,40 @@ batch_window_load(BatchWindow *w, int32 queue_id, int32 sub_id,
 	w->sub_id = sub_id;
 	w->prev_tick_id = prev_tick_id;
 	w->next_tick_id = next_tick_id;
+
+	if (meta_rows_ready())
+	{
+		int			k;
+
+		for (k = 0; k < 2; k++)
+		{
+			int64		id = k == 0 ? prev_tick_id : next_tick_id;
+			Datum		snapshot;
+			Datum		heap;
+			Datum		since;
+			bool		heap_null;
+			bool		since_null;
+			TickHeap	th;
+
+			if (!meta_tick_fetch(queue_id, id, snap, &snapshot, &heap, &heap_null,
+								 &since, &since_null))
+				continue;
+			memset(&th, 0, sizeof(th));
+			tick_heap_parse(&th, heap_null ? NULL : DatumGetArrayTypeP(heap),
+							since_null ? NULL : DatumGetArrayTypeP(since));
+			if (k == 0)
+			{
+				w->prev_snap = DatumGetTickSnapshot(snapshot);
+				w->prev_heap = th;
+			}
+			else
+			{
+				w->cur_snap = DatumGetTickSnapshot(snapshot);
+				w->cur_heap = th;
+			}
+		}
+		goto check;
+	}
 
 	/*
 	 * Two keyed lookups: "tick_id = ANY (ARRAY[$2, $3])" was planned as a
@@ -129,6 +164,7 @@ batch_window_load(BatchWindow *w, int32 queue_id, int32 sub_id,
 			w->cur_heap = th;
 		}
 	}
+check:
 	if (w->prev_snap == NULL || w->cur_snap == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),

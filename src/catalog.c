@@ -34,29 +34,91 @@
 #include "utils/fmgrprotos.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/hsearch.h"
 #include "utils/timestamp.h"
 #include "utils/xid8.h"
+
+/*
+ * The schema's OID and relation OIDs by name are cached per backend: the
+ * consume and send paths resolve several names per call. A relation's
+ * entry goes with any relcache invalidation of that OID (DROP, RENAME,
+ * ALTER ... SET SCHEMA all send one), the schema's with a syscache
+ * invalidation of pg_namespace; either kind with no OID empties all.
+ * Only names found are cached, so a relation created later is looked up.
+ */
+typedef struct RelOidEntry
+{
+	NameData	name;			/* hash key */
+	Oid			relid;
+} RelOidEntry;
+
+static HTAB *rel_oids = NULL;
+static Oid	nsp_oid = InvalidOid;
+
+static void
+rel_oids_reset(Datum arg, Oid relid)
+{
+	HASH_SEQ_STATUS status;
+	RelOidEntry *e;
+
+	if (rel_oids == NULL)
+		return;
+	hash_seq_init(&status, rel_oids);
+	while ((e = hash_seq_search(&status)) != NULL)
+		if (!OidIsValid(relid) || e->relid == relid)
+			hash_search(rel_oids, &e->name, HASH_REMOVE, NULL);
+}
+
+static void
+nsp_reset(Datum arg, int cacheid, uint32 hashvalue)
+{
+	nsp_oid = InvalidOid;
+	rel_oids_reset(arg, InvalidOid);
+}
 
 Oid
 pgque_namespace_oid(void)
 {
-	Oid			nsp = get_namespace_oid(PGQUE_SCHEMA, true);
+	Oid			nsp = nsp_oid;
 
+	if (OidIsValid(nsp))
+		return nsp;
+	nsp = get_namespace_oid(PGQUE_SCHEMA, true);
 	if (!OidIsValid(nsp))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("schema \"%s\" does not exist", PGQUE_SCHEMA),
 				 errhint("Run CREATE EXTENSION pgque in this database.")));
+	nsp_oid = nsp;
 	return nsp;
 }
 
 Oid
 pgque_relation_oid(const char *relname)
 {
-	Oid			relid = get_relname_relid(relname, pgque_namespace_oid());
+	NameData	key;
+	RelOidEntry *e;
+	Oid			relid;
+	bool		found;
 
+	if (rel_oids == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = NAMEDATALEN;
+		ctl.entrysize = sizeof(RelOidEntry);
+		rel_oids = hash_create("pgque relation OIDs", 64, &ctl, HASH_ELEM | HASH_STRINGS);
+	}
+	namestrcpy(&key, relname);
+	e = hash_search(rel_oids, &key, HASH_FIND, NULL);
+	if (e != NULL)
+		return e->relid;
+	relid = get_relname_relid(relname, pgque_namespace_oid());
 	if (!OidIsValid(relid))
 		elog(ERROR, "pgque relation \"%s\" is missing", relname);
+	e = hash_search(rel_oids, &key, HASH_ENTER, &found);
+	e->relid = relid;
 	return relid;
 }
 
@@ -180,7 +242,7 @@ enum
 	QA_MAX_LAG, QA_IDLE, QA_MAX_RETRIES,
 	/* since 0.2.0: missing while a database still has the 0.1.0 tables */
 	QA_RESTRICTED, QA_DELIVERY_DELAY, QA_MESSAGE_TTL, QA_EXPIRED_ACTION,
-	QA_LANE_OF, QA_PRIORITY,
+	QA_LANE_OF, QA_PRIORITY, QA_QUEUE_PAUSED,
 	QA_COUNT
 };
 #define QA_FIRST_OPTIONAL	QA_RESTRICTED
@@ -189,7 +251,7 @@ enum
 static const Oid queue_column_types[QA_COUNT] = {
 	INT4OID, TEXTOID, INT4OID, INT4OID, XID8OID, XID8OID, BOOLOID,
 	BOOLOID, BOOLOID, BOOLOID, INT4OID, INTERVALOID, INTERVALOID, INT4OID,
-	BOOLOID, INTERVALOID, INTERVALOID, TEXTOID, INT4OID, INT2OID
+	BOOLOID, INTERVALOID, INTERVALOID, TEXTOID, INT4OID, INT2OID, BOOLOID
 };
 
 static const char *const queue_columns[QA_COUNT] = {
@@ -199,7 +261,7 @@ static const char *const queue_columns[QA_COUNT] = {
 	"queue_ticker_max_count", "queue_ticker_max_lag",
 	"queue_ticker_idle_period", "queue_max_retries", "queue_restricted",
 	"queue_delivery_delay", "queue_message_ttl", "queue_expired_action",
-	"queue_lane_of", "queue_priority"
+	"queue_lane_of", "queue_priority", "queue_paused"
 };
 
 /*
@@ -260,6 +322,8 @@ void
 pgque_catalog_init(void)
 {
 	CacheRegisterRelcacheCallback(catalog_reset, (Datum) 0);
+	CacheRegisterRelcacheCallback(rel_oids_reset, (Datum) 0);
+	CacheRegisterSyscacheCallback(NAMESPACEOID, nsp_reset, (Datum) 0);
 }
 
 static void
@@ -371,6 +435,19 @@ pgque_queue_fetch(const char *queue_name, int32 queue_id, Snapshot snapshot,
 			DatumGetBool(COL(QA_RESTRICTED));
 		q->delivery_delay = optional_usecs(v, n, QA_DELIVERY_DELAY);
 		q->message_ttl = optional_usecs(v, n, QA_MESSAGE_TTL);
+		if (queue_attnums[QA_MESSAGE_TTL] != InvalidAttrNumber &&
+			!n[queue_attnums[QA_MESSAGE_TTL] - 1])
+		{
+			/* what date_part('epoch', ttl) * 1000000 gives, to the rounding */
+			float8		epoch = DatumGetFloat8(DirectFunctionCall2(interval_part,
+																   CStringGetTextDatum("epoch"),
+																   COL(QA_MESSAGE_TTL)));
+
+			q->message_ttl_epoch_us = DatumGetInt64(DirectFunctionCall1(dtoi8,
+																		Float8GetDatum(epoch * 1000000)));
+		}
+		q->paused = queue_attnums[QA_QUEUE_PAUSED] != InvalidAttrNumber &&
+			DatumGetBool(COL(QA_QUEUE_PAUSED));
 		q->expired_drop = queue_attnums[QA_EXPIRED_ACTION] != InvalidAttrNumber &&
 			strcmp(TextDatumGetCString(COL(QA_EXPIRED_ACTION)), "drop") == 0;
 		if (queue_attnums[QA_LANE_OF] != InvalidAttrNumber && !n[queue_attnums[QA_LANE_OF] - 1])

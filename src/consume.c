@@ -59,6 +59,7 @@
 #include "batch.h"
 #include "consume.h"
 #include "lanes.h"
+#include "meta_rows.h"
 #include "send.h"
 
 PG_FUNCTION_INFO_V1(pgque_receive);
@@ -91,6 +92,7 @@ pgque_consume_init(void)
 							"A single tick with more events is still one batch.",
 							&max_batch_events, 10000, 1, INT_MAX, PGC_USERSET, 0,
 							NULL, NULL, NULL);
+	pgque_meta_rows_init();
 }
 /* receive skips at most this many empty windows before returning nothing */
 #define RECEIVE_MAX_EMPTY	16
@@ -115,17 +117,30 @@ static SPIPlanPtr plan_set_end;
 
 /* Consuming from a restricted queue needs a grant and the subscription's role. */
 static void
+check_consume_queue(const PgqueQueue *queue, int32 sub_id, Snapshot snap)
+{
+	PgqueQueue	parent;
+	const PgqueQueue *q = queue;
+
+	/* a lane is its queue's, restricted or not as that is */
+	if (q->lane_of != 0)
+	{
+		if (!pgque_queue_fetch(NULL, q->lane_of, snap, &parent))
+			return;
+		q = &parent;
+	}
+	if (q->restricted)
+		pgque_check_access(queue->queue_id, "consume", sub_id);
+}
+
+static void
 check_consume(int32 queue_id, int32 sub_id, Snapshot snap)
 {
 	PgqueQueue	q;
 
 	if (!pgque_queue_fetch(NULL, queue_id, snap, &q))
 		return;
-	/* a lane is its queue's, restricted or not as that is */
-	if (q.lane_of != 0 && !pgque_queue_fetch(NULL, q.lane_of, snap, &q))
-		return;
-	if (q.restricted)
-		pgque_check_access(queue_id, "consume", sub_id);
+	check_consume_queue(&q, sub_id, snap);
 }
 
 static void
@@ -146,6 +161,25 @@ consume_sub_lookup(const char *queue_name, const char *consumer_name, Snapshot s
 	static const Oid types[] = {TEXTOID, TEXTOID};
 	Datum		args[2];
 	bool		current = pgque_schema_has_heap_ranges();
+
+	if (meta_rows_ready())
+	{
+		PgqueQueue	q;
+
+		sub->queue_name = queue_name;
+		sub->consumer_name = consumer_name;
+		switch (meta_sub_lookup(queue_name, consumer_name, snap, sub, &q))
+		{
+			case 1:
+				check_consume_queue(&q, sub->sub_id, snap);
+				return;
+			case 0:
+				error_not_subscribed(queue_name, consumer_name);
+				break;
+			default:
+				pgque_error_queue_missing(queue_name);
+		}
+	}
 
 	args[0] = CStringGetTextDatum(queue_name);
 	args[1] = CStringGetTextDatum(consumer_name);
@@ -291,6 +325,8 @@ sub_state(int32 sub_id, Snapshot snap, BatchRow *b)
 	static const Oid types[] = {INT4OID};
 	Datum		args[1];
 
+	if (meta_rows_ready())
+		return meta_sub_state(sub_id, "", snap, b);
 	args[0] = Int32GetDatum(sub_id);
 	if (pgque_execute_snapshot(pgque_schema_has_heap_ranges() ?
 							   pgque_plan(&plan_state,
@@ -314,6 +350,8 @@ consume_member_state(int32 sub_id, const char *member, Snapshot snap, BatchRow *
 	static const Oid types[] = {INT4OID, TEXTOID};
 	Datum		args[2];
 
+	if (meta_rows_ready())
+		return meta_sub_state(sub_id, member, snap, b);
 	args[0] = Int32GetDatum(sub_id);
 	args[1] = CStringGetTextDatum(member);
 	if (pgque_execute_snapshot(pgque_plan(&plan_member_state,
@@ -333,6 +371,8 @@ consume_batch_fetch(int64 batch_id, Snapshot snap, BatchRow *b)
 	static const Oid types[] = {INT8OID};
 	Datum		args[1];
 
+	if (meta_rows_ready())
+		return meta_batch_fetch(batch_id, snap, b);
 	args[0] = Int64GetDatum(batch_id);
 	if (pgque_execute_snapshot(pgque_schema_has_heap_ranges() ?
 							   pgque_plan(&plan_batch,
@@ -369,6 +409,64 @@ consume_sub_state_required(const SubRef *sub, Snapshot snap, BatchRow *b)
  * Ticks are read in growing chunks and only as far as needed: a consumer
  * far behind must not read its whole backlog of ticks on every call.
  */
+static void
+error_tick_missing(int64 tick_id, int32 queue_id)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_CORRUPTED),
+			 errmsg("tick " INT64_FORMAT " of queue %d is missing", tick_id, queue_id),
+			 errdetail("The consumer's position refers to a tick that rotation removed.")));
+}
+
+/*
+ * consume_choose_window by index scans over the ticks from pos on: first
+ * the next WINDOW_FIRST_IDS tick ids (enough for a consumer that keeps
+ * up), then, only if the window may still grow, the rest.
+ */
+#define WINDOW_FIRST_IDS	16
+
+static bool
+choose_window_direct(int32 queue_id, int64 pos, int max_events, Snapshot snap,
+					 int64 *next_tick)
+{
+	MetaTicks	t;
+	int64		id;
+	int64		seq;
+	int64		base_seq = 0;
+	int			seen = 0;
+	bool		found = false;
+	int			part;
+
+	for (part = 0; part < 2; part++)
+	{
+		bool		done = false;
+
+		meta_ticks_begin(&t, queue_id, part == 0 ? pos : pos + WINDOW_FIRST_IDS,
+						 part == 0 ? pos + WINDOW_FIRST_IDS : 0, snap);
+		if (part == 0 && (!meta_ticks_next(&t, &id, &base_seq) || id != pos))
+			error_tick_missing(pos, queue_id);
+		while (meta_ticks_next(&t, &id, &seq))
+		{
+			if (found && seq - base_seq > max_events)
+			{
+				done = true;
+				break;
+			}
+			*next_tick = id;
+			found = true;
+			if (max_events <= 0 || ++seen >= WINDOW_MAX_TICKS)
+			{
+				done = true;
+				break;
+			}
+		}
+		meta_ticks_end(&t);
+		if (done)
+			break;
+	}
+	return found;
+}
+
 bool
 consume_choose_window(int32 queue_id, int64 pos, int max_events, Snapshot snap,
 			  int64 *next_tick)
@@ -381,6 +479,8 @@ consume_choose_window(int32 queue_id, int64 pos, int max_events, Snapshot snap,
 	int			seen = 0;
 	bool		found = false;
 
+	if (meta_rows_ready())
+		return choose_window_direct(queue_id, pos, max_events, snap, next_tick);
 	for (;;)
 	{
 		uint64		i;
@@ -438,6 +538,8 @@ consume_batch_insert(const BatchRow *b, char state, Snapshot snap)
 	TimestampTz now = GetCurrentTimestamp();
 	int			spi;
 
+	if (meta_rows_write_ready())
+		return meta_batch_insert(b, state, now);
 	args[0] = Int32GetDatum(b->sub_id);
 	args[1] = Int64GetDatum(b->prev_tick);
 	args[2] = Int64GetDatum(b->next_tick);
@@ -486,6 +588,12 @@ consume_batch_close(int64 batch_id, char state, Snapshot snap)
 	static const Oid types[] = {INT8OID, CHAROID, TIMESTAMPTZOID};
 	Datum		args[3];
 
+	if (meta_rows_write_ready())
+	{
+		if (!meta_batch_update(batch_id, snap, true, state, GetCurrentTimestamp(), false, 0))
+			elog(ERROR, "could not close batch " INT64_FORMAT, batch_id);
+		return;
+	}
 	args[0] = Int64GetDatum(batch_id);
 	args[1] = CharGetDatum(state);
 	args[2] = TimestampTzGetDatum(GetCurrentTimestamp());
@@ -506,6 +614,12 @@ batch_set_end(const BatchRow *b, Snapshot snap)
 	Datum		args[2];
 	bool		ranges = pgque_schema_has_heap_ranges();
 
+	if (meta_rows_write_ready())
+	{
+		/* an UPDATE of no row is not an error here, as with the statement */
+		(void) meta_batch_update(b->batch_id, snap, false, 0, 0, true, b->end_pos);
+		return;
+	}
 	args[0] = Int64GetDatum(b->batch_id);
 	args[1] = Int64GetDatum(ranges ? b->end_pos : b->end_ev);
 	if (pgque_execute_snapshot(ranges ?

@@ -66,6 +66,9 @@ typedef struct PgqueQueue
 	bool		restricted;		/* only granted roles may use it (15_access.sql) */
 	int64		delivery_delay;	/* microseconds a send waits, 0: none */
 	int64		message_ttl;	/* microseconds an event lives, 0: for ever */
+	int64		message_ttl_epoch_us;	/* the same as receive computes it
+										 * (months of 30.4375 days), 0: for ever */
+	bool		paused;			/* queue_paused: consumers get nothing */
 	bool		expired_drop;	/* expired_action 'drop' (else 'dead_letter') */
 	int32		lane_of;		/* a lane: its parent queue's id; 0 for a queue */
 	int16		priority;		/* a lane's priority, 1..9; 0 for a queue */
