@@ -19,10 +19,12 @@
 #              draining a 1M backlog), synchronous_commit on and off
 #
 #   bench/curves.sh [--only queues,consumers,backlog,batch] [--quick]
-#                   [--backlog 1000000,10000000,50000000] [--plot-only]
+#                   [--backlog 1000000,10000000,25000000] [--plot-only]
 #
 #   --quick      short windows and small sizes, to try the script out
-#   --backlog    backlog sizes (events, ascending)
+#   --backlog    backlog sizes (events, ascending); the default stops at 25M
+#                so that the whole run ends in about 30 minutes on 2 cores;
+#                --backlog 1000000,10000000,50000000 adds ~5 minutes
 #   --plot-only  only redraw the PNGs from the CSVs in bench/results
 # Environment: CURVES_PORT (54386), PGBIN (test/lib/cluster.sh; when it
 # points into a copy of the server tree, e.g. /opt/pgpriv/NAME/usr/lib/
@@ -35,13 +37,14 @@
 # shared: absolute numbers move between runs; compare points of one curve,
 # measured in one run. Raw tool output goes to build/bench/curves.log.
 set -euo pipefail
+cmdline="bench/curves.sh $*"
 cd "$(dirname "$0")/.."
 source test/lib/cluster.sh
 
 only="queues,consumers,backlog,batch"
 quick=0
 plot_only=0
-backlog_sizes="1000000,10000000,50000000"
+backlog_sizes="1000000,10000000,25000000"
 while [ $# -gt 0 ]; do
     case $1 in
         --only) only=$2; shift ;;
@@ -157,7 +160,7 @@ csv_header() {   # file curve-description
         echo "# $2"
         echo "# $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores (shared with other work: absolute numbers are noisy, compare points of this file), PostgreSQL $(q -d postgres -c 'show server_version'), fsync and synchronous_commit on, shared_buffers 512MB"
         echo "# pgque: $build_note (pgque.so md5 $(md5sum "$so" | cut -c1-12)); tree at $(git rev-parse --short HEAD)"
-        echo "# load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
+        echo "# command: $cmdline; load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     } >"$1"
 }
 csv_footer() {   # file started
