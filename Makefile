@@ -6,10 +6,12 @@
 #   make test               everything, on a throwaway cluster (test/run_all.sh)
 #   make demo               messages flowing through a throwaway cluster
 #   make bench              benchmarks (bench/)
+#   make curves             cost curves: CSVs and PNGs in bench/results/ (bench/curves.sh)
+#   make curves-plot        redraw those PNGs from the CSVs (gnuplot)
 #   make soak               the long soak test
 #   make diagrams           docs/img/*.png from docs/diagrams/*.dot (graphviz)
 #
-# test, demo, bench and soak install what is missing first (test/deps.sh),
+# test, demo, bench, curves and soak install what is missing first (test/deps.sh),
 # so they work on a fresh Debian 12 machine with only the PG 15 server.
 
 EXTENSION   = pgque
@@ -63,7 +65,7 @@ pgque--$(EXTVERSION).sql: $(PARTS) pgque.control
 pgque--%--$(EXTVERSION).sql: extension/upgrade/%--$(EXTVERSION).sql $(CODE_PARTS)
 	cat $^ > $@
 
-.PHONY: deps client test demo bench soak diagrams
+.PHONY: deps client test demo bench curves curves-plot soak diagrams
 
 deps:
 	test/deps.sh
@@ -80,6 +82,12 @@ demo:
 
 bench:
 	bench/run.sh
+
+curves:
+	bench/curves.sh
+
+curves-plot:
+	bench/curves.sh --plot-only
 
 soak:
 	test/soak.sh
