@@ -26,6 +26,23 @@ select payload from got order by msg_id;
 select relname, seq_scan from pg_stat_xact_user_tables
  where schemaname = 'pgque' and relname in ('tick', 'batch', 'subscriber') and seq_scan > 0;
 commit;
+
+-- the same while pgque.batch is changed (a column of someone's): receive
+-- and ack then run their SQL statements instead of the direct reads
+-- (src/meta_rows.c), and those must be planned for their keys too
+alter table pgque.batch add column plans_note text;
+select pgque.send('q_plans', 'three') > 0 as sent;
+select pgque.ticker('q_plans') is not null as ticked;
+vacuum analyze pgque.tick, pgque.batch, pgque.subscriber, pgque.queue, pgque.consumer;
+\c
+begin;
+create temp table got2 as select msg_id, batch_id, payload from pgque.receive('q_plans', 'plans_c');
+select pgque.ack((select distinct batch_id from got2));
+select payload from got2;
+select relname, seq_scan from pg_stat_xact_user_tables
+ where schemaname = 'pgque' and relname in ('tick', 'batch', 'subscriber') and seq_scan > 0;
+commit;
+alter table pgque.batch drop column plans_note;
 select pgque.drop_queue('q_plans', true);
 
 -- a receive reads the ticks of its window by key, however many ticks the
@@ -50,6 +67,15 @@ select payload from pgque.receive('q_many_ticks', 'late');
 select idx_tup_fetch < 30 as few_ticks_read from pg_stat_xact_user_tables
  where schemaname = 'pgque' and relname = 'tick';
 commit;
+-- the same by SQL (the batch comes again: it was not acknowledged)
+alter table pgque.batch add column plans_note text;
+\c
+begin;
+select payload from pgque.receive('q_many_ticks', 'late');
+select idx_tup_fetch < 30 as few_ticks_read from pg_stat_xact_user_tables
+ where schemaname = 'pgque' and relname = 'tick';
+commit;
+alter table pgque.batch drop column plans_note;
 select pgque.drop_queue('q_many_ticks', true);
 
 -- the rule behind it: pgque plans its statements as if its tables were
