@@ -400,15 +400,7 @@ consume_sub_state_required(const SubRef *sub, Snapshot snap, BatchRow *b)
 		error_not_subscribed(sub->queue_name, sub->consumer_name);
 }
 
-/*
- * Choose the window after tick pos. With max_events > 0 the window covers
- * as many following ticks as fit about max_events events by the ticks'
- * event sequence (always at least one tick, at most WINDOW_MAX_TICKS);
- * otherwise exactly one tick. Returns false when no tick follows pos.
- *
- * Ticks are read in growing chunks and only as far as needed: a consumer
- * far behind must not read its whole backlog of ticks on every call.
- */
+/* The position a consumer stands at is gone (rotation removed its tick). */
 static void
 error_tick_missing(int64 tick_id, int32 queue_id)
 {
@@ -416,6 +408,33 @@ error_tick_missing(int64 tick_id, int32 queue_id)
 			(errcode(ERRCODE_DATA_CORRUPTED),
 			 errmsg("tick " INT64_FORMAT " of queue %d is missing", tick_id, queue_id),
 			 errdetail("The consumer's position refers to a tick that rotation removed.")));
+}
+
+/*
+ * The window being chosen: ticks are offered in id order after the
+ * position (whose event_seq is base_seq) until window_offer says it is
+ * complete.
+ */
+typedef struct WindowPick
+{
+	int64		base_seq;
+	int			max_events;
+	int			seen;
+	bool		found;
+} WindowPick;
+
+/*
+ * Offer the next tick; true when the window is complete (without this tick
+ * if taking it would pass max_events, else with it).
+ */
+static bool
+window_offer(WindowPick *w, int64 tick_id, int64 seq, int64 *next_tick)
+{
+	if (w->found && seq - w->base_seq > w->max_events)
+		return true;
+	*next_tick = tick_id;
+	w->found = true;
+	return w->max_events <= 0 || ++w->seen >= WINDOW_MAX_TICKS;
 }
 
 /*
@@ -429,55 +448,44 @@ static bool
 choose_window_direct(int32 queue_id, int64 pos, int max_events, Snapshot snap,
 					 int64 *next_tick)
 {
+	WindowPick	w = {0, max_events, 0, false};
 	MetaTicks	t;
 	int64		id;
 	int64		seq;
-	int64		base_seq = 0;
-	int			seen = 0;
-	bool		found = false;
 	int			part;
+	bool		done = false;
 
-	for (part = 0; part < 2; part++)
+	for (part = 0; part < 2 && !done; part++)
 	{
-		bool		done = false;
-
 		meta_ticks_begin(&t, queue_id, part == 0 ? pos : pos + WINDOW_FIRST_IDS,
 						 part == 0 ? pos + WINDOW_FIRST_IDS : 0, snap);
-		if (part == 0 && (!meta_ticks_next(&t, &id, &base_seq) || id != pos))
+		if (part == 0 && (!meta_ticks_next(&t, &id, &w.base_seq) || id != pos))
 			error_tick_missing(pos, queue_id);
-		while (meta_ticks_next(&t, &id, &seq))
-		{
-			if (found && seq - base_seq > max_events)
-			{
-				done = true;
-				break;
-			}
-			*next_tick = id;
-			found = true;
-			if (max_events <= 0 || ++seen >= WINDOW_MAX_TICKS)
-			{
-				done = true;
-				break;
-			}
-		}
+		while (!done && meta_ticks_next(&t, &id, &seq))
+			done = window_offer(&w, id, seq, next_tick);
 		meta_ticks_end(&t);
-		if (done)
-			break;
 	}
-	return found;
+	return w.found;
 }
 
+/*
+ * Choose the window after tick pos. With max_events > 0 the window covers
+ * as many following ticks as fit about max_events events by the ticks'
+ * event sequence (always at least one tick, at most WINDOW_MAX_TICKS);
+ * otherwise exactly one tick. Returns false when no tick follows pos.
+ *
+ * Ticks are read in growing chunks and only as far as needed: a consumer
+ * far behind must not read its whole backlog of ticks on every call.
+ */
 bool
 consume_choose_window(int32 queue_id, int64 pos, int max_events, Snapshot snap,
 			  int64 *next_tick)
 {
 	static const Oid types[] = {INT4OID, INT8OID, INT8OID};
 	Datum		args[3];
-	int64		base_seq = 0;
+	WindowPick	w = {0, max_events, 0, false};
 	int64		from = pos;
 	int64		chunk = max_events > 0 ? 8 : 2;
-	int			seen = 0;
-	bool		found = false;
 
 	if (meta_rows_ready())
 		return choose_window_direct(queue_id, pos, max_events, snap, next_tick);
@@ -498,27 +506,17 @@ consume_choose_window(int32 queue_id, int64 pos, int max_events, Snapshot snap,
 			elog(ERROR, "could not read ticks");
 		n = SPI_processed;
 		if (n == 0 || DatumGetInt64(pgque_spi_value(0, 1)) != from)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("tick " INT64_FORMAT " of queue %d is missing", from, queue_id),
-					 errdetail("The consumer's position refers to a tick that rotation removed.")));
+			error_tick_missing(from, queue_id);
 		if (from == pos)
-			base_seq = DatumGetInt64(pgque_spi_value(0, 2));
+			w.base_seq = DatumGetInt64(pgque_spi_value(0, 2));
 
 		/* row 0 is "from": the position, or the last tick already taken */
 		for (i = 1; i < n; i++)
-		{
-			int64		seq = DatumGetInt64(pgque_spi_value(i, 2));
-
-			if (found && seq - base_seq > max_events)
+			if (window_offer(&w, DatumGetInt64(pgque_spi_value(i, 1)),
+							 DatumGetInt64(pgque_spi_value(i, 2)), next_tick))
 				return true;
-			*next_tick = DatumGetInt64(pgque_spi_value(i, 1));
-			found = true;
-			if (max_events <= 0 || ++seen >= WINDOW_MAX_TICKS)
-				return true;
-		}
 		if (n < (uint64) chunk)
-			return found;		/* no more ticks */
+			return w.found;		/* no more ticks */
 		from = *next_tick;
 		chunk = Min(chunk * 4, WINDOW_MAX_TICKS);
 	}
