@@ -25,10 +25,30 @@ measure() {   # label: a table row for the queues as they are now
          sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -n +2 |
          sort -n | awk '{ v[NR] = $1 } END { print v[1] " / " v[int((NR + 1) / 2)] " / " v[NR] }')
     lines=$(q -c "select count(*) from regexp_split_to_table(pgque.metrics(), E'\\n') l where l like 'pgque_%'")
-    rows+="| $1 | $lines | $ms |"$'\n'
-    echo "bench metrics: $1: $ms ms" >&2
+    ir=$(instructions)
+    rows+="| $1 | $lines | $ms | $ir |"$'\n'
+    echo "bench metrics: $1: $ms ms, $ir instructions" >&2
 }
 
+# Instructions per call (callgrind, deterministic where the times are not):
+# the server stopped, one backend in single-user mode calls metrics() 11
+# times and once; the difference over 10 cancels its start and exit.
+command -v valgrind >/dev/null || apt-get install -y -qq --no-install-recommends valgrind >/dev/null
+instructions() {
+    local dir f n
+    dir=$(cluster_dir $C)
+    cluster_stop $C >/dev/null
+    for n in 11 1; do
+        f=$dir/metrics_cg_$n
+        printf 'select count(*) from generate_series(1, %d) i where pgque.metrics() is not null;\n' $n >"$f.sql"
+        chmod a+r "$f.sql"
+        as_postgres valgrind --tool=callgrind --callgrind-out-file="$f.cg" \
+            "$PGBIN/postgres" --single -j -D "$dir/data" bm <"$f.sql" >"$f.out" 2>&1
+    done
+    awk '/^(summary|totals):/ { t[FILENAME] = $2 } END { printf "%.1f M", (t[ARGV[1]] - t[ARGV[2]]) / 10 / 1e6 }' \
+        "$dir/metrics_cg_11.cg" "$dir/metrics_cg_1.cg"
+    cluster_start $C >/dev/null
+}
 rows=""
 have=0
 for n in 1 100 1000; do
@@ -46,10 +66,10 @@ measure "1000, every consumer behind the newest tick"
 {
     echo "# pgque.metrics(): cost by number of queues"
     echo
-    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, \`bench/metrics.sh\` at $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src extension || echo ' with changes'). One cluster (fsync off, worker running); each queue has one consumer, the first 10 got 100 events each. Sixteen calls per size in one session (as a scraper keeps one), the first left out (it plans); psql's client-side time of fetching the text, one round trip on a unix socket."
+    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, \`bench/metrics.sh\` at $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src extension || echo ' with changes'). One cluster (fsync off, worker running); each queue has one consumer, the first 10 got 100 events each. Sixteen calls per size in one session (as a scraper keeps one), the first left out (it plans); psql's client-side time of fetching the text, one round trip on a unix socket. Instructions: callgrind, the server stopped, one single-user backend calling metrics() 11 times and once (the difference over 10)."
     echo
-    echo "| queues | sample lines | ms per call, min / median / max |"
-    echo "|---|---|---|"
+    echo "| queues | sample lines | ms per call, min / median / max | instructions per call |"
+    echo "|---|---|---|---|"
     printf '%s' "$rows"
     echo
     echo "Target (issue 14): ≤ 10 ms with 1,000 queues."

@@ -56,6 +56,8 @@ select pgque.drop_queue('q_met "odd\name', true);
 select pgque.create_queue('q_x1'), pgque.create_queue('q_x2'), pgque.create_queue('q_x3');
 select pgque.set_queue_config(q, 'ticker_max_lag', '0') from unnest(array['q_x1', 'q_x2', 'q_x3']) q;
 select pgque.subscribe('q_x1', 'c_top'), pgque.subscribe('q_x1', 'c_behind'), pgque.subscribe('q_x2', 'c_idle');
+-- c_far reads nothing: two ticks with events lie after its cursor
+select pgque.subscribe('q_x1', 'c_far');
 select count(pgque.send('q_x1', 'x')) from generate_series(1, 3);
 select pgque.ticker('q_x1') > 0, pgque.force_tick('q_x2') > 0, pgque.ticker('q_x2') > 0;
 select pgque.ack(batch_id) from pgque.receive('q_x1', 'c_top', 100) limit 1;
@@ -135,5 +137,23 @@ select m.family, m.queue, m.v,
    and m.family in ('pgque_retries_waiting', 'pgque_dead_letters', 'pgque_batches_open')
  order by 1, 2;
 commit;
+-- The same samples from pgque's SQL statements, which metrics() runs while
+-- pgque.batch is not as the extension made it (src/meta_rows.c reads only
+-- that one directly): one snapshot, every queue and consumer sample alike.
+begin isolation level repeatable read;
+-- and with c_behind's tick gone (a tick older than it is there): no lag
+delete from pgque.tick t using pgque.get_consumer_info('q_x1', 'c_behind') c, pgque.queue q
+ where q.queue_name = 'q_x1' and t.tick_queue = q.queue_id and t.tick_id = c.last_tick;
+create temp table direct as
+    select line from regexp_split_to_table(pgque.metrics(), E'\n') line where line like '%queue="%';
+alter table pgque.batch add column someones int;
+create temp table by_sql as
+    select line from regexp_split_to_table(pgque.metrics(), E'\n') line where line like '%queue="%';
+select count(*) filter (where line like '%queue="q\_x%') as samples_of_q_x,
+       (select count(*) from (table direct except all table by_sql) d) as only_direct,
+       (select count(*) from (table by_sql except all table direct) d) as only_by_sql
+  from direct;
+select line from direct where line like 'pgque\_consumer\_lag\_seconds%c\_behind%';
+rollback;
 select pgque.unschedule('s_met');
 select pgque.drop_queue(q, true) from unnest(array['q_x1', 'q_x2', 'q_x3']) q;

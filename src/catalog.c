@@ -193,34 +193,82 @@ pgque_sequence_last_value(Oid seqoid)
 	return value;
 }
 
+typedef struct EventSeqOid
+{
+	int32		queue_id;		/* hash key */
+	Oid			relid;
+} EventSeqOid;
+
 /*
- * SQL: pgque._event_seq_value(queue_id int4) -> bigint
- *
- * The last event id of a queue, or NULL when the queue (its sequence) is
+ * The last event id of a queue; false (SQL: NULL) when the queue (its sequence) is
  * gone or being dropped: info functions list queues that a concurrent
  * drop_queue may be removing, and must not fail for that.
  */
+bool
+pgque_event_seq_last(int32 queue_id, int64 *value)
+{
+	static HTAB *seq_oids = NULL;	/* queue id -> the OID its sequence had */
+	char		name[NAMEDATALEN];
+	EventSeqOid *e;
+	bool		found;
+	Relation	rel;
+
+	if (seq_oids == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(int32);
+		ctl.entrysize = sizeof(EventSeqOid);
+		seq_oids = hash_create("pgque event sequences", 256, &ctl, HASH_ELEM | HASH_BLOBS);
+	}
+	snprintf(name, sizeof(name), "event_%d_id_seq", queue_id);
+	e = hash_search(seq_oids, &queue_id, HASH_ENTER, &found);
+	for (;;)
+	{
+		if (!found)
+		{
+			e->relid = get_relname_relid(name, pgque_namespace_oid());
+			if (!OidIsValid(e->relid))
+			{
+				hash_search(seq_oids, &queue_id, HASH_REMOVE, NULL);
+				return false;
+			}
+		}
+		/*
+		 * Waits for a drop in progress; NULL if it removed the sequence (the
+		 * lock processed its invalidation). try_relation_open without its
+		 * catalog probe, which cost a fifth of a metrics() call.
+		 */
+		LockRelationOid(e->relid, AccessShareLock);
+		rel = RelationIdGetRelation(e->relid);
+		/* a remembered OID is checked once the relation is locked */
+		if (rel != NULL && strcmp(RelationGetRelationName(rel), name) == 0 &&
+			RelationGetNamespace(rel) == pgque_namespace_oid())
+			break;
+		if (rel != NULL)
+			RelationClose(rel);
+		UnlockRelationOid(e->relid, AccessShareLock);
+		if (!found)
+		{
+			hash_search(seq_oids, &queue_id, HASH_REMOVE, NULL);
+			return false;
+		}
+		found = false;			/* look it up by name */
+	}
+	*value = sequence_rel_last_value(rel);
+	RelationClose(rel);			/* keep the lock to the end of the transaction */
+	return true;
+}
+
+/* SQL: pgque._event_seq_value(queue_id int4) -> bigint, the same */
 PG_FUNCTION_INFO_V1(pgque_event_seq_value);
 Datum
 pgque_event_seq_value(PG_FUNCTION_ARGS)
 {
-	char		name[NAMEDATALEN];
-	Oid			relid;
-	Relation	rel;
 	int64		value;
 
-	if (PG_ARGISNULL(0))
+	if (PG_ARGISNULL(0) || !pgque_event_seq_last(PG_GETARG_INT32(0), &value))
 		PG_RETURN_NULL();
-	snprintf(name, sizeof(name), "event_%d_id_seq", PG_GETARG_INT32(0));
-	relid = get_relname_relid(name, pgque_namespace_oid());
-	if (!OidIsValid(relid))
-		PG_RETURN_NULL();
-	/* waits for a drop in progress; NULL if it removed the sequence */
-	rel = try_relation_open(relid, AccessShareLock);
-	if (rel == NULL)
-		PG_RETURN_NULL();
-	value = sequence_rel_last_value(rel);
-	relation_close(rel, NoLock);	/* keep the lock to the end of the transaction */
 	PG_RETURN_INT64(value);
 }
 

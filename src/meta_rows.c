@@ -57,6 +57,7 @@
 #include "executor/tuptable.h"
 #include "nodes/execnodes.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
@@ -95,13 +96,14 @@ static const Oid sub_types[SU_COUNT] = {INT4OID, INT4OID, INT4OID, TEXTOID, BOOL
 
 enum
 {
-	TI_QUEUE, TI_ID, TI_SEQ, TI_SNAPSHOT, TI_HEAP, TI_SINCE, TI_COUNT
+	TI_QUEUE, TI_ID, TI_SEQ, TI_SNAPSHOT, TI_HEAP, TI_SINCE, TI_TIME, TI_COUNT
 };
 static const char *const tick_columns[TI_COUNT] = {
-	"tick_queue", "tick_id", "tick_event_seq", "tick_snapshot", "tick_heap", "tick_since"
+	"tick_queue", "tick_id", "tick_event_seq", "tick_snapshot", "tick_heap", "tick_since",
+	"tick_time"
 };
 static const Oid tick_types[TI_COUNT] = {
-	INT4OID, INT8OID, INT8OID, PG_SNAPSHOTOID, INT8ARRAYOID, INT8ARRAYOID
+	INT4OID, INT8OID, INT8OID, PG_SNAPSHOTOID, INT8ARRAYOID, INT8ARRAYOID, TIMESTAMPTZOID
 };
 
 enum
@@ -760,6 +762,252 @@ meta_tick_fetch(int32 queue_id, int64 tick_id, Snapshot snap, Datum *snapshot,
 	}
 	meta_scan_end(&s);
 	return found;
+}
+
+/*
+ * Probes by many keys with the tables and indexes open across them:
+ * metrics() asks two to four per queue, and opening and closing the
+ * relations and the scan for each was half of a probe's cost. Each kind
+ * of probe keeps its own scan and is restarted with index_rescan.
+ */
+struct MetaProber
+{
+	Relation	tick_rel;
+	Relation	tick_idx;
+	Relation	batch_rel;
+	Relation	batch_idx;
+	TupleTableSlot *tick_slot;
+	TupleTableSlot *batch_slot;
+	IndexScanDesc newest;		/* tick_queue = $1 and tick_id >= $2, backward */
+	IndexScanDesc by_id;		/* tick_queue = $1 and tick_id = $2 */
+	IndexScanDesc after;		/* tick_queue = $1 and tick_id > $2, forward */
+	IndexScanDesc cursor;		/* batch_sub = $1 and batch_member = '' and
+								 * batch_id >= $2, backward */
+	Datum		no_member;		/* '' */
+	AttrNumber	tick_last_att;	/* the tick columns read are among the first this many */
+};
+
+/* The caller has seen meta_rows_ready() true in this transaction. */
+MetaProber *
+meta_prober_begin(Snapshot snap)
+{
+	MetaProber *p = palloc0(sizeof(MetaProber));
+	const AttrNumber *ta = cache.tick_att;
+
+	p->tick_rel = table_open(cache.tick_rel, AccessShareLock);
+	p->tick_idx = index_open(cache.tick_pkey, AccessShareLock);
+	p->batch_rel = table_open(cache.batch_rel, AccessShareLock);
+	p->batch_idx = index_open(cache.batch_sub_idx, AccessShareLock);
+	p->tick_slot = table_slot_create(p->tick_rel, NULL);
+	p->batch_slot = table_slot_create(p->batch_rel, NULL);
+	p->newest = index_beginscan(p->tick_rel, p->tick_idx, snap, 2, 0);
+	p->by_id = index_beginscan(p->tick_rel, p->tick_idx, snap, 2, 0);
+	p->after = index_beginscan(p->tick_rel, p->tick_idx, snap, 2, 0);
+	p->cursor = index_beginscan(p->batch_rel, p->batch_idx, snap, 3, 0);
+	p->no_member = CStringGetTextDatum("");
+	p->tick_last_att = Max(Max(ta[TI_ID], ta[TI_SEQ]), Max(ta[TI_TIME], ta[TI_QUEUE]));
+	return p;
+}
+
+void
+meta_prober_end(MetaProber *p)
+{
+	index_endscan(p->newest);
+	index_endscan(p->by_id);
+	index_endscan(p->after);
+	index_endscan(p->cursor);
+	ExecDropSingleTupleTableSlot(p->tick_slot);
+	ExecDropSingleTupleTableSlot(p->batch_slot);
+	index_close(p->tick_idx, AccessShareLock);
+	index_close(p->batch_idx, AccessShareLock);
+	table_close(p->tick_rel, NoLock);
+	table_close(p->batch_rel, NoLock);
+	pfree(p);
+}
+
+/* The scan's next tick into *t; false after the last. */
+static bool
+prober_next_tick(MetaProber *p, IndexScanDesc scan, ScanDirection dir, MetaTick *t)
+{
+	TupleTableSlot *slot = p->tick_slot;
+	const AttrNumber *ta = cache.tick_att;
+
+	if (!index_getnext_slot(scan, dir, slot))
+		return false;
+	slot_getsomeattrs(slot, p->tick_last_att);
+	if (slot->tts_isnull[ta[TI_ID] - 1] || slot->tts_isnull[ta[TI_SEQ] - 1] ||
+		slot->tts_isnull[ta[TI_TIME] - 1])
+		elog(ERROR, "pgque: unexpected NULL in pgque.tick");
+	t->id = DatumGetInt64(slot->tts_values[ta[TI_ID] - 1]);
+	t->time = DatumGetTimestampTz(slot->tts_values[ta[TI_TIME] - 1]);
+	t->event_seq = DatumGetInt64(slot->tts_values[ta[TI_SEQ] - 1]);
+	return true;
+}
+
+/* The first tick of a restarted scan above min_seq into *t; false if none. */
+static bool
+prober_tick(MetaProber *p, IndexScanDesc scan, ScanKey keys, int nkeys, ScanDirection dir,
+			int64 min_seq, MetaTick *t)
+{
+	index_rescan(scan, keys, nkeys, NULL, 0);
+	while (prober_next_tick(p, scan, dir, t))
+		if (t->event_seq > min_seq)
+			return true;
+	return false;
+}
+
+/*
+ * The queue's newest tick. The scan reads every tick of the queue on the
+ * index page it ends at, and a queue whose consumer is far behind has
+ * thousands: so it starts with tick_id >= from (a tick id a little older
+ * than the newest one the caller saw before) and again from 0 only when
+ * that finds none.
+ */
+bool
+meta_probe_newest_tick(MetaProber *p, int32 queue_id, int64 from, MetaTick *t)
+{
+	ScanKeyData keys[2];
+
+	key_eq(&keys[0], p->tick_idx, 1, F_INT4EQ, Int32GetDatum(queue_id));
+	for (;;)
+	{
+		ScanKeyEntryInitialize(&keys[1], 0, 2, BTGreaterEqualStrategyNumber, InvalidOid,
+							   p->tick_idx->rd_indcollation[1], F_INT8GE, Int64GetDatum(from));
+		if (prober_tick(p, p->newest, keys, 2, BackwardScanDirection, PG_INT64_MIN, t))
+			return true;
+		if (from <= 0)
+			return false;
+		from = 0;
+	}
+}
+
+/*
+ * The tick before the last one meta_probe_newest_tick or this returned,
+ * from the same scan (the leaf page it read holds it, most often); false
+ * after the queue's oldest.
+ */
+bool
+meta_probe_older_tick(MetaProber *p, MetaTick *t)
+{
+	return prober_next_tick(p, p->newest, BackwardScanDirection, t);
+}
+
+/* The queue's tick tick_id. */
+bool
+meta_probe_tick(MetaProber *p, int32 queue_id, int64 tick_id, MetaTick *t)
+{
+	ScanKeyData keys[2];
+
+	key_eq(&keys[0], p->tick_idx, 1, F_INT4EQ, Int32GetDatum(queue_id));
+	key_eq(&keys[1], p->tick_idx, 2, F_INT8EQ, Int64GetDatum(tick_id));
+	return prober_tick(p, p->by_id, keys, 2, ForwardScanDirection, PG_INT64_MIN, t);
+}
+
+/* The queue's first tick after tick_id whose event_seq is above min_seq. */
+bool
+meta_probe_tick_after(MetaProber *p, int32 queue_id, int64 tick_id, int64 min_seq,
+					  MetaTick *t)
+{
+	ScanKeyData keys[2];
+
+	key_eq(&keys[0], p->tick_idx, 1, F_INT4EQ, Int32GetDatum(queue_id));
+	ScanKeyEntryInitialize(&keys[1], 0, 2, BTGreaterStrategyNumber, InvalidOid,
+						   p->tick_idx->rd_indcollation[1], F_INT8GT, Int64GetDatum(tick_id));
+	return prober_tick(p, p->after, keys, 2, ForwardScanDirection, min_seq, t);
+}
+
+/*
+ * The tick a subscriber's cursor stands at, as pgque.subscription has it:
+ * from its newest own batch row, batch_prev_tick while that is open and
+ * batch_next_tick after; false if it has no row (or that tick is NULL).
+ */
+bool
+meta_probe_cursor(MetaProber *p, int32 sub_id, int64 *tick_id)
+{
+	ScanKeyData keys[3];
+	TupleTableSlot *slot = p->batch_slot;
+	const AttrNumber *a = cache.batch_att;
+	int64		hint = hint_get(sub_id);
+
+	key_eq(&keys[0], p->batch_idx, 1, F_INT4EQ, Int32GetDatum(sub_id));
+	key_eq(&keys[1], p->batch_idx, 2, F_TEXTEQ, p->no_member);
+	for (;;)
+	{
+		ScanKeyEntryInitialize(&keys[2], 0, 3, BTGreaterEqualStrategyNumber, InvalidOid,
+							   p->batch_idx->rd_indcollation[2], F_INT8GE, Int64GetDatum(hint));
+		index_rescan(p->cursor, keys, 3, NULL, 0);
+		if (index_getnext_slot(p->cursor, BackwardScanDirection, slot))
+			break;
+		if (hint == 0)
+			return false;
+		hint = 0;				/* a hint from a rolled-back batch: look at all */
+	}
+	slot_getallattrs(slot);
+	if (slot->tts_isnull[a[BA_STATE] - 1] || slot->tts_isnull[a[BA_ID] - 1])
+		elog(ERROR, "pgque: unexpected NULL in pgque.batch");
+	hint_set(sub_id, DatumGetInt64(slot->tts_values[a[BA_ID] - 1]));
+	if (DatumGetChar(slot->tts_values[a[BA_STATE] - 1]) == 'o')
+	{
+		if (slot->tts_isnull[a[BA_PREV] - 1])
+			return false;
+		*tick_id = DatumGetInt64(slot->tts_values[a[BA_PREV] - 1]);
+	}
+	else
+	{
+		if (slot->tts_isnull[a[BA_NEXT] - 1])
+			return false;
+		*tick_id = DatumGetInt64(slot->tts_values[a[BA_NEXT] - 1]);
+	}
+	return true;
+}
+
+/*
+ * Every row of pgque's table relname visible to snap, the named columns
+ * (of the given types) copied into the current memory context: row i,
+ * column c at [i * ncols + c]. For small tables read whole (metrics()).
+ */
+int
+meta_read_table(const char *relname, int ncols, const char *const *columns, const Oid *types,
+				Snapshot snap, Datum **values, bool **nulls)
+{
+	Relation	rel = table_open(pgque_relation_oid(relname), AccessShareLock);
+	TupleDesc	desc = RelationGetDescr(rel);
+	AttrNumber *att = palloc(sizeof(AttrNumber) * ncols);
+	int			size = 64;
+	int			n = 0;
+	TableScanDesc scan;
+	HeapTuple	tuple;
+	Datum	   *row = palloc(sizeof(Datum) * desc->natts);
+	bool	   *row_nulls = palloc(sizeof(bool) * desc->natts);
+	int			c;
+
+	if (!find_columns(rel, ncols, columns, types, att))
+		elog(ERROR, "pgque: pgque.%s is not as the extension made it", relname);
+	*values = palloc(sizeof(Datum) * ncols * size);
+	*nulls = palloc(sizeof(bool) * ncols * size);
+	scan = table_beginscan(rel, snap, 0, NULL);
+	while ((tuple = heap_getnext(scan, ForwardScanDirection)) != NULL)
+	{
+		if (n == size)
+		{
+			size *= 2;
+			*values = repalloc(*values, sizeof(Datum) * ncols * size);
+			*nulls = repalloc(*nulls, sizeof(bool) * ncols * size);
+		}
+		heap_deform_tuple(tuple, desc, row, row_nulls);
+		for (c = 0; c < ncols; c++)
+		{
+			Form_pg_attribute a = TupleDescAttr(desc, att[c] - 1);
+
+			(*nulls)[n * ncols + c] = row_nulls[att[c] - 1];
+			(*values)[n * ncols + c] = row_nulls[att[c] - 1] ? (Datum) 0 :
+				datumCopy(row[att[c] - 1], a->attbyval, a->attlen);
+		}
+		n++;
+	}
+	table_endscan(scan);
+	table_close(rel, NoLock);
+	return n;
 }
 
 /*

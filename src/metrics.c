@@ -6,18 +6,18 @@
  *		(docs/operations.md#metrics, extension/88_metrics.sql).
  *
  * A scraper calls it every few seconds, also with thousands of queues, so
- * it is built for that: three statements planned once per backend read
- * everything as numbers (one row per queue and consumer, one per schedule,
- * one for the worker), and the text is written here. Written in SQL, the
- * string work alone (12,000 samples at 1,000 queues, each label escaped and
- * each value formatted) cost ten times the reads (bench/results/metrics.md).
- *
- * The reads cost one index probe per queue for its newest tick, one read
- * of its event sequence, and per consumer one probe for its cursor's batch;
- * the cursor's tick is looked up only for a consumer behind the newest
- * tick, and the first tick that brought events after the cursor (the age
- * of the oldest pending event) only for a consumer that has events pending. Why a rotation is held back
- * (pgque._rotation_blocker) is asked only of queues whose rotation is due.
+ * it is built for that. The queues, subscriptions and consumers are read
+ * whole (small tables) and joined and sorted here; then, with pgque.tick
+ * and pgque.batch open across all (src/meta_rows.c), per queue one index
+ * probe for its newest tick and a read of its event sequence, and per
+ * subscription one probe for its cursor. The cursor's tick and the first
+ * tick after it that brought events are taken from the scan of the newest
+ * one when they are a few ticks back, by two more probes when further.
+ * While pgque.batch is not as the extension made it, the same rows come
+ * from one SQL statement (queue_sql) instead. Counts of whole tables and
+ * the schedules are SQL statements planned once per backend; the text is
+ * written here (in SQL, the string work alone cost ten times the reads).
+ * bench/results/metrics.md has the cost at 1, 100 and 1,000 queues.
  *
  * Samples come grouped by family, each family after its HELP and TYPE
  * lines, sorted by queue and consumer name (bytewise).
@@ -28,11 +28,15 @@
 
 #include <math.h>
 
+#include "meta_rows.h"
+
 #include "catalog/pg_type_d.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
 
 /* The row sets a family takes its samples from. */
 typedef enum MetricRows
@@ -199,6 +203,12 @@ static const char *const queue_sql =
 " where q.queue_lane_of is null"
 " order by q.queue_name collate \"C\", c.co_name collate \"C\" nulls first";
 
+/* why a due rotation is held back, without the duration (see queue_sql) */
+static const char *const blocker_sql =
+"select regexp_replace(pgque._rotation_blocker($1),"
+"                      ' \\((lag|open for|transaction open for) [^()]*\\)', '', 'g')";
+
+
 /*
  * Open batches, retries and dead letters by queue (lanes count with their
  * queue) and kind. Each is a count of a whole table, so it is planned for
@@ -225,6 +235,7 @@ static const char *const schedule_sql =
 
 static SPIPlanPtr plans[ROWS_COUNT];
 static SPIPlanPtr counts_plan;
+static SPIPlanPtr blocker_plan;
 
 /* A row of counts_sql. */
 typedef struct QueueCount
@@ -290,12 +301,15 @@ typedef struct RowSet
 #define ROW_NULL(rs, i, c)	((rs)->nulls[(i) * (rs)->natts + (c) - 1])
 
 static void
-read_rows(RowSet *rs, MetricRows rows, const char *sql)
+read_rows(RowSet *rs, SPIPlanPtr *plan, const char *sql, bool probes)
 {
 	uint64		i;
+	SPIPlanPtr	p = pgque_plan(plan, sql, 0, NULL);
 
-	if (pgque_execute_plan(pgque_plan(&plans[rows], sql, 0, NULL), NULL, NULL,
-						   true, 0) != SPI_OK_SELECT)
+	/* a statement of probes planned as pgque's are (src/plans.c); one that
+	 * reads whole tables, for the tables as they are (see counts_sql) */
+	if ((probes ? pgque_execute_plan(p, NULL, NULL, true, 0) :
+		 SPI_execute_plan(p, NULL, NULL, true, 0)) != SPI_OK_SELECT)
 		elog(ERROR, "pgque: could not read the metrics");
 	rs->n = SPI_processed;
 	rs->natts = SPI_tuptable->tupdesc->natts;
@@ -304,6 +318,366 @@ read_rows(RowSet *rs, MetricRows rows, const char *sql)
 	for (i = 0; i < rs->n; i++)
 		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc,
 						  &ROW_VALUE(rs, i, 1), &ROW_NULL(rs, i, 1));
+}
+
+/* seconds from then to now, as extract(epoch from now - then) has them */
+static double
+seconds_since(TimestampTz now, TimestampTz then)
+{
+	return (double) (now - then) / USECS_PER_SEC;
+}
+
+/* What holds a due rotation of the queue back (text), 0 if nothing does. */
+static Datum
+rotation_blocker(int32 queue_id)
+{
+	Oid			argtype = INT4OID;
+	Datum		arg = Int32GetDatum(queue_id);
+	Datum		by = (Datum) 0;
+	bool		isnull;
+
+	if (pgque_execute_plan(pgque_plan(&blocker_plan, blocker_sql, 1, &argtype), &arg, NULL,
+						   true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "pgque: could not read the metrics");
+	if (SPI_processed == 1)
+		by = pgque_spi_value_opt(0, 1, &isnull);
+	return by != (Datum) 0 && !isnull ? by : (Datum) 0;
+}
+
+/* A name's bytes, for sorting: a text datum's or none (NULL). */
+typedef struct NameKey
+{
+	const char *data;			/* NULL for none */
+	int			len;
+} NameKey;
+
+/* A queue and a subscription, as read_queue_rows_direct lists them. */
+typedef struct QueueEntry
+{
+	int32		id;
+	Datum		name;			/* text */
+	NameKey		key;
+	bool		due;			/* its rotation is due */
+	bool		paused;
+} QueueEntry;
+
+typedef struct SubEntry
+{
+	int32		id;
+	int32		queue_id;
+	Datum		consumer;		/* text, 0 when the consumer's row is gone */
+	NameKey		key;
+	bool		paused;
+} SubEntry;
+
+static const char *const queue_columns[] = {
+	"queue_id", "queue_name", "queue_lane_of", "queue_switch_time", "queue_rotation_period",
+	"queue_paused"
+};
+static const Oid queue_types[] = {INT4OID, TEXTOID, INT4OID, TIMESTAMPTZOID, INTERVALOID, BOOLOID};
+static const char *const sub_columns[] = {"sub_id", "sub_queue", "sub_consumer", "sub_paused"};
+static const Oid sub_types[] = {INT4OID, INT4OID, INT4OID, BOOLOID};
+static const char *const co_columns[] = {"co_id", "co_name"};
+static const Oid co_types[] = {INT4OID, TEXTOID};
+
+static NameKey
+name_key(Datum d)
+{
+	NameKey		k = {NULL, 0};
+
+	if (d != (Datum) 0)
+	{
+		text	   *t = DatumGetTextPP(d);
+
+		k.data = VARDATA_ANY(t);
+		k.len = VARSIZE_ANY_EXHDR(t);
+	}
+	return k;
+}
+
+/* bytewise order (collate "C"), none first */
+static int
+name_cmp(const NameKey *a, const NameKey *b)
+{
+	int			r;
+
+	if (a->data == NULL || b->data == NULL)
+		return (a->data != NULL) - (b->data != NULL);
+	r = memcmp(a->data, b->data, Min(a->len, b->len));
+	return r != 0 ? r : (a->len > b->len) - (a->len < b->len);
+}
+
+static int
+queue_entry_cmp(const void *a, const void *b)
+{
+	return name_cmp(&((const QueueEntry *) a)->key, &((const QueueEntry *) b)->key);
+}
+
+static int
+sub_entry_cmp(const void *a, const void *b)
+{
+	const SubEntry *x = a;
+	const SubEntry *y = b;
+
+	if (x->queue_id != y->queue_id)
+		return x->queue_id < y->queue_id ? -1 : 1;
+	return name_cmp(&x->key, &y->key);
+}
+
+/* bsearch key: a queue id */
+static int
+sub_queue_cmp(const void *key, const void *elem)
+{
+	int32		x = *(const int32 *) key;
+	int32		y = ((const SubEntry *) elem)->queue_id;
+
+	return x < y ? -1 : x > y;
+}
+
+/* the consumers' names by id: pairs (id, name) sorted by id */
+static int
+consumer_cmp(const void *a, const void *b)
+{
+	int32		x = DatumGetInt32(((const Datum *) a)[0]);
+	int32		y = DatumGetInt32(((const Datum *) b)[0]);
+
+	return x < y ? -1 : x > y;
+}
+
+/* how far back from the newest tick a cursor's tick is walked to, not probed */
+#define WALK_MAX	4			/* a step costs about a fourth of a probe */
+
+/*
+ * Per queue, where the probe for its newest tick starts: WALK_MAX before
+ * the newest tick this backend saw (tick ids of a queue come from its own
+ * sequence), so that a consumer that many ticks behind is still walked
+ * to. With seen > 0, remembers seen; returns the start (0: none yet).
+ */
+static int64
+newest_hint(int32 queue_id, int64 seen)
+{
+	static HTAB *hints = NULL;
+	struct
+	{
+		int32		queue_id;
+		int64		tick_id;
+	}		   *h;
+	bool		found;
+
+	if (hints == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(int32);
+		ctl.entrysize = sizeof(*h);
+		hints = hash_create("pgque metrics tick hints", 1024, &ctl, HASH_ELEM | HASH_BLOBS);
+	}
+	h = hash_search(hints, &queue_id, seen > 0 ? HASH_ENTER : HASH_FIND, &found);
+	if (seen > 0)
+		h->tick_id = seen;
+	return h != NULL && found ? Max(h->tick_id - WALK_MAX, 0) : 0;
+}
+
+/*
+ * A queue's ticks from its newest back, as far as its consumers' cursors
+ * need them (at most WALK_MAX): the scan that found the newest tick has
+ * the leaf page of the ones before it, so a cursor a few ticks behind
+ * costs a heap fetch per tick instead of two probes.
+ */
+typedef struct TickWalk
+{
+	MetaTick	t[WALK_MAX];	/* t[0] the newest, then older ones */
+	int			n;
+	bool		end;			/* the queue has no older tick */
+} TickWalk;
+
+/*
+ * The cursor's tick and the first tick after it that brought events (NULL
+ * first when none did): false when the walk does not reach the cursor.
+ */
+static bool
+walk_to(MetaProber *p, TickWalk *w, int64 cur_id, MetaTick *cur, MetaTick **first)
+{
+	int			k;
+
+	/* tick ids of a queue come from its own sequence: far back, probe */
+	if (w->t[0].id - cur_id >= WALK_MAX)
+		return false;
+	while (w->t[w->n - 1].id > cur_id && !w->end && w->n < WALK_MAX)
+	{
+		if (meta_probe_older_tick(p, &w->t[w->n]))
+			w->n++;
+		else
+			w->end = true;
+	}
+	for (k = 0; k < w->n && w->t[k].id > cur_id; k++)
+		;
+	if (k == w->n || w->t[k].id != cur_id)
+		return false;
+	*cur = w->t[k];
+	*first = NULL;
+	/* event_seq grows with tick_id: the oldest newer tick above it */
+	while (--k >= 0 && *first == NULL)
+		if (w->t[k].event_seq > cur->event_seq)
+			*first = &w->t[k];
+	return true;
+}
+
+/*
+ * queue_sql's rows, read directly (meta_rows.c) under the statement's
+ * snapshot: pgque.queue, pgque.subscriber and pgque.consumer whole (small
+ * tables), joined and sorted here; then per queue one probe for its newest
+ * tick and a read of its event sequence, per subscription one probe for
+ * its cursor, one for the cursor's tick when that is not the newest, and
+ * one for the first tick that brought events after it when any are pending.
+ */
+static void
+read_queue_rows_direct(RowSet *rs)
+{
+	Snapshot	snap = GetActiveSnapshot();
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	Datum	   *qv,
+			   *sv,
+			   *cv;
+	bool	   *qn,
+			   *sn,
+			   *cn;
+	int			nq = meta_read_table("queue", lengthof(queue_columns), queue_columns, queue_types,
+									 snap, &qv, &qn);
+	int			ns = meta_read_table("subscriber", lengthof(sub_columns), sub_columns, sub_types,
+									 snap, &sv, &sn);
+	int			nc = meta_read_table("consumer", lengthof(co_columns), co_columns, co_types,
+									 snap, &cv, &cn);
+	QueueEntry *queues = palloc(sizeof(QueueEntry) * (nq + 1));
+	SubEntry   *subs = palloc(sizeof(SubEntry) * (ns + 1));
+	MetaProber *p;
+	int			nqueues = 0;
+	int			q,
+				k,
+				j = 0;
+	uint64		i = 0;
+
+	for (q = 0; q < nq; q++)
+	{
+		Datum	   *row = &qv[q * lengthof(queue_columns)];
+		QueueEntry *e = &queues[nqueues];
+
+		if (!qn[q * lengthof(queue_columns) + 2])
+			continue;			/* a priority lane: counted with its queue */
+		e->id = DatumGetInt32(row[0]);
+		e->name = row[1];
+		e->key = name_key(e->name);
+		e->due = DatumGetTimestampTz(DirectFunctionCall2(timestamptz_pl_interval, row[3],
+														 row[4])) <= now;
+		e->paused = DatumGetBool(row[5]);
+		nqueues++;
+	}
+	qsort(queues, nqueues, sizeof(QueueEntry), queue_entry_cmp);
+	qsort(cv, nc, sizeof(Datum) * 2, consumer_cmp);
+	for (k = 0; k < ns; k++)
+	{
+		Datum	   *row = &sv[k * lengthof(sub_columns)];
+		Datum	   *co = bsearch(&row[2], cv, nc, sizeof(Datum) * 2, consumer_cmp);
+
+		subs[k].id = DatumGetInt32(row[0]);
+		subs[k].queue_id = DatumGetInt32(row[1]);
+		subs[k].consumer = co ? co[1] : (Datum) 0;
+		subs[k].key = name_key(subs[k].consumer);
+		subs[k].paused = DatumGetBool(row[3]);
+	}
+	qsort(subs, ns, sizeof(SubEntry), sub_entry_cmp);
+
+	/* one row per subscription, or one for a queue without any */
+	rs->natts = Q_PAUSED;
+	rs->values = palloc0(sizeof(Datum) * rs->natts * (nqueues + ns + 1));
+	rs->nulls = palloc0(sizeof(bool) * rs->natts * (nqueues + ns + 1));
+	p = meta_prober_begin(snap);
+	for (q = 0; q < nqueues; q++)
+	{
+		QueueEntry *e = &queues[q];
+		TickWalk	walk;
+		bool		has_top = meta_probe_newest_tick(p, e->id, newest_hint(e->id, 0), &walk.t[0]);
+		MetaTick	top = walk.t[0];
+		int64		sent;
+		Datum		blocked_by = e->due ? rotation_blocker(e->id) : (Datum) 0;
+		SubEntry   *first = bsearch(&e->id, subs, ns, sizeof(SubEntry), sub_queue_cmp);
+
+		walk.n = 1;
+		walk.end = false;
+		if (has_top)
+			newest_hint(e->id, top.id);
+		if (!pgque_event_seq_last(e->id, &sent))
+			sent = 0;
+		/* bsearch found one of the queue's subscriptions: from its first */
+		if (first != NULL)
+			while (first > subs && first[-1].queue_id == e->id)
+				first--;
+		for (j = 0; j == 0 || (first != NULL && first + j < subs + ns &&
+							   first[j].queue_id == e->id); j++, i++)
+		{
+			SubEntry   *sub = first ? &first[j] : NULL;
+			int64		cur_id;
+			MetaTick	cur;
+			bool		has_cur = false;
+			double		pending = 0,
+						pending_age = 0;
+
+			ROW_VALUE(rs, i, Q_QUEUE) = e->name;
+			ROW_VALUE(rs, i, Q_ID) = Int32GetDatum(e->id);
+			ROW_VALUE(rs, i, Q_SENT) = Float8GetDatum((double) sent);
+			ROW_VALUE(rs, i, Q_TICKS) = Float8GetDatum(has_top ? (double) top.id : 0);
+			if (has_top)
+				ROW_VALUE(rs, i, Q_TICK_AGE) = Float8GetDatum(seconds_since(now, top.time));
+			ROW_NULL(rs, i, Q_TICK_AGE) = !has_top;
+			ROW_VALUE(rs, i, Q_NEW) =
+				Float8GetDatum(has_top ? (double) Max(sent - top.event_seq, 0) : 0);
+			ROW_VALUE(rs, i, Q_BLOCKED) = Float8GetDatum(blocked_by != (Datum) 0);
+			ROW_VALUE(rs, i, Q_BLOCKED_BY) = blocked_by;
+			ROW_NULL(rs, i, Q_BLOCKED_BY) = blocked_by == (Datum) 0;
+			ROW_VALUE(rs, i, Q_CONSUMER) = sub ? sub->consumer : (Datum) 0;
+			ROW_NULL(rs, i, Q_CONSUMER) = sub == NULL || sub->consumer == (Datum) 0;
+			ROW_VALUE(rs, i, Q_PAUSED) = Float8GetDatum(sub && (sub->paused || e->paused));
+			if (sub == NULL)
+				continue;
+
+			if (meta_probe_cursor(p, sub->id, &cur_id) && has_top)
+			{
+				if (cur_id == top.id)
+				{
+					cur = top;
+					has_cur = true;
+				}
+				else
+				{
+					/* a consumer behind the newest tick */
+					MetaTick	probed;
+					MetaTick   *first_new = NULL;
+
+					has_cur = walk_to(p, &walk, cur_id, &cur, &first_new);
+					if (!has_cur)
+					{
+						has_cur = meta_probe_tick(p, e->id, cur_id, &cur);
+						if (has_cur && top.event_seq > cur.event_seq &&
+							meta_probe_tick_after(p, e->id, cur_id, cur.event_seq, &probed))
+							first_new = &probed;
+					}
+					if (has_cur && top.event_seq > cur.event_seq)
+					{
+						pending = (double) (top.event_seq - cur.event_seq);
+						if (first_new != NULL)
+							pending_age = seconds_since(now, first_new->time);
+					}
+				}
+			}
+			ROW_VALUE(rs, i, Q_PENDING) = Float8GetDatum(pending);
+			ROW_VALUE(rs, i, Q_PENDING_AGE) = Float8GetDatum(pending_age);
+			if (has_cur)
+				ROW_VALUE(rs, i, Q_LAG) = Float8GetDatum(seconds_since(now, cur.time));
+			ROW_NULL(rs, i, Q_LAG) = !has_cur;
+		}
+	}
+	meta_prober_end(p);
+	rs->n = i;
 }
 
 /* a text column as a C string, NULL for NULL */
@@ -428,10 +802,14 @@ pgque_metrics(PG_FUNCTION_ARGS)
 	size_t		f;
 
 	SPI_connect();
-	read_rows(&sets[ROWS_WORKER], ROWS_WORKER, worker_sql);
-	read_rows(&sets[ROWS_QUEUE], ROWS_QUEUE, queue_sql);
+	read_rows(&sets[ROWS_WORKER], &plans[ROWS_WORKER], worker_sql, false);
+	/* pgque.tick and pgque.batch as the extension made them: probes */
+	if (meta_rows_ready())
+		read_queue_rows_direct(&sets[ROWS_QUEUE]);
+	else
+		read_rows(&sets[ROWS_QUEUE], &plans[ROWS_QUEUE], queue_sql, true);
 	sets[ROWS_CONSUMER] = sets[ROWS_QUEUE];
-	read_rows(&sets[ROWS_SCHEDULE], ROWS_SCHEDULE, schedule_sql);
+	read_rows(&sets[ROWS_SCHEDULE], &plans[ROWS_SCHEDULE], schedule_sql, false);
 	counts = read_counts(&ncounts);
 
 	for (r = 0; r < ROWS_COUNT; r++)

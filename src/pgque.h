@@ -89,6 +89,7 @@ extern void pgque_queue_lookup(const char *queue_name, Snapshot snapshot,
 							   PgqueQueue *q);
 extern void pgque_error_queue_missing(const char *queue_name) pg_attribute_noreturn();
 extern int64 pgque_sequence_last_value(Oid seqoid);
+extern bool pgque_event_seq_last(int32 queue_id, int64 *value);
 extern bool pgque_schema_has_heap_ranges(void);
 extern void pgque_catalog_init(void);
 
