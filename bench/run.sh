@@ -14,12 +14,17 @@
 #   --perf       also sample the consumer backend of each held-snapshot run
 #                with perf (cpu-clock) into build/bench/perf_<run>.txt
 # Durations can be overridden from the environment: BENCH_T (pgbench -T),
-# BENCH_ROUNDS, BENCH_BLOAT_SECS; BENCH_OUT names the result file.
+# BENCH_ROUNDS, BENCH_BLOAT_SECS; BENCH_OUT names the result file;
+# BENCH_PORT the cluster's port (54360). PGBIN (test/lib/cluster.sh) picks
+# the server; when it points into a copy of the server tree, e.g.
+# /opt/pgpriv/NAME/usr/lib/postgresql/15/bin, pgque is installed into that
+# copy with DESTDIR, not into the system's tree (the copy must hold PgQ
+# too: copy the tree after installing postgresql-15-pgq3).
 #
 # Every comparison is made within this run, baseline and candidate back to
 # back (pgbench runs interleaved over two rounds), because this 2-core
 # machine is shared and noisy: compare ratios, not absolute numbers across
-# runs. The cluster runs on port 54360 and is stopped at the end.
+# runs. The cluster runs on port 54360 (BENCH_PORT) and is stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source test/lib/cluster.sh
@@ -57,10 +62,15 @@ started=$(date +%s)
 
 test/deps.sh --bench
 # Build and install only from a clean tree: others may be editing src/.
+destdir=""
+sysbin=$(pg_config --bindir)
+if [ "$PGBIN" != "$sysbin" ] && [ "${PGBIN%"$sysbin"}" != "$PGBIN" ]; then
+    destdir=${PGBIN%"$sysbin"}
+fi
 if [ -z "$(git status --porcelain src extension 2>/dev/null)" ]; then
     make -s >/dev/null
-    make -s install >/dev/null
-    build_note="built and installed from commit $(git rev-parse --short HEAD)"
+    make -s install ${destdir:+DESTDIR="$destdir"} >/dev/null
+    build_note="built and installed${destdir:+ into $destdir} from commit $(git rev-parse --short HEAD)"
 else
     echo "bench: src/ or extension/ has uncommitted changes: not rebuilding, using the installed pgque" >&2
     build_note="the installed build, not rebuilt (src/ or extension/ had uncommitted changes on top of $(git rev-parse --short HEAD))"
@@ -77,7 +87,7 @@ if want coop; then
 fi
 
 B=bench
-cluster_init $B 54360 "fsync = $fsync" "synchronous_commit = $fsync" "shared_buffers = 512MB" \
+cluster_init $B "${BENCH_PORT:-54360}" "fsync = $fsync" "synchronous_commit = $fsync" "shared_buffers = 512MB" \
     "max_wal_size = 8GB" "checkpoint_timeout = 30min"
 cluster_start $B
 holder_pid=
@@ -132,7 +142,7 @@ out=${BENCH_OUT:-bench/results/latest.md}
 {
     echo "# pgque benchmark results"
     echo
-    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, PostgreSQL $(q -d postgres -c 'show server_version'), fsync = $fsync, synchronous_commit = $fsync; pgque: $build_note, pgque.so md5 $(md5sum "$(pg_config --pkglibdir)/pgque.so" | cut -c1-12); PgQ $(qq -c 'select pgq.version()')."
+    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, PostgreSQL $(q -d postgres -c 'show server_version'), fsync = $fsync, synchronous_commit = $fsync; pgque: $build_note, pgque.so md5 $(md5sum "$destdir$(pg_config --pkglibdir)/pgque.so" | cut -c1-12); PgQ $(qq -c 'select pgq.version()')."
     echo "Command: \`bench/run.sh$([ $fsync = off ] && echo ' --fsync-off')$([ $full = 1 ] && echo ' --full')$([ $quick = 1 ] && echo ' --quick')\`. Ratios compare runs made back to back in this run; absolute numbers vary between runs on this shared machine."
 } >"$out"
 [ $quick = 1 ] && printf '\n**--quick: short runs, the numbers are not meaningful.**\n' >>"$out"

@@ -58,6 +58,7 @@
 #include "access.h"
 #include "batch.h"
 #include "consume.h"
+#include "event_row.h"
 #include "lanes.h"
 #include "meta_rows.h"
 #include "send.h"
@@ -664,53 +665,52 @@ window_events(const BatchRow *b, Snapshot snap, int64 only_ev, int limit,
 	batch_window_read(&w, snap, only_ev, limit, ev);
 }
 
-static void
-emit_message(ReturnSetInfo *rsinfo, const BatchEvents *ev, int i, int64 batch_id)
-{
-	Datum		e[EV_NATTS];
-	bool		en[EV_NATTS];
-	Datum		v[10];
-	bool		n[10];
+/* receive's columns (pgque.message) and get_batch_events': the event column of each */
+static const int8 message_cols[10] = {EV_ID, EVENT_ROW_CONST, EV_TYPE, EV_DATA, EV_RETRY,
+EV_TIME, EV_EXTRA1, EV_EXTRA2, EV_EXTRA3, EV_EXTRA4};
+static const int8 event_cols[10] = {EV_ID, EV_TIME, EV_TXID, EV_RETRY, EV_TYPE,
+EV_DATA, EV_EXTRA1, EV_EXTRA2, EV_EXTRA3, EV_EXTRA4};
 
-	heap_deform_tuple(ev->events[i].tuple, ev->desc, e, en);
-	v[0] = e[EV_ID];
-	n[0] = false;
-	v[1] = Int64GetDatum(batch_id);
-	n[1] = false;
-	v[2] = e[EV_TYPE];
-	n[2] = en[EV_TYPE];
-	v[3] = e[EV_DATA];
-	n[3] = en[EV_DATA];
-	v[4] = e[EV_RETRY];
-	n[4] = en[EV_RETRY];
-	v[5] = e[EV_TIME];
-	n[5] = false;
-	memcpy(&v[6], &e[EV_EXTRA1], sizeof(Datum) * 4);
-	memcpy(&n[6], &en[EV_EXTRA1], sizeof(bool) * 4);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
-}
-
+/*
+ * Return the first n events of ev as rows of columns cols (batch_id in the
+ * EVENT_ROW_CONST one), built from the rows' bytes (event_row.c) unless the
+ * result type does not allow it.
+ */
 static void
-emit_event(ReturnSetInfo *rsinfo, const BatchEvents *ev, int i)
+emit_events(ReturnSetInfo *rsinfo, const BatchEvents *ev, int n, const int8 *cols,
+			int64 batch_id)
 {
-	Datum		e[EV_NATTS];
-	bool		en[EV_NATTS];
-	Datum		v[10];
-	bool		n[10];
-	static const int cols[10] = {EV_ID, EV_TIME, EV_TXID, EV_RETRY, EV_TYPE,
-	EV_DATA, EV_EXTRA1, EV_EXTRA2, EV_EXTRA3, EV_EXTRA4};
+	EventRowMap map;
+	int			i;
 	int			k;
 
-	heap_deform_tuple(ev->events[i].tuple, ev->desc, e, en);
-	for (k = 0; k < 10; k++)
+	if (n == 0)
+		return;
+	if (event_row_map_init(&map, rsinfo->setDesc, ev->desc, cols, 10))
 	{
-		v[k] = e[cols[k]];
-		n[k] = en[cols[k]];
+		for (i = 0; i < n; i++)
+			event_row_put(&map, rsinfo->setResult, ev->events[i].tuple, Int64GetDatum(batch_id));
+		return;
 	}
-	/* get_batch_events returns ev_txid as bigint (PgQ's type) */
-	if (TupleDescAttr(rsinfo->setDesc, 2)->atttypid == INT8OID)
-		v[2] = Int64GetDatum((int64) U64FromFullTransactionId(DatumGetFullTransactionId(v[2])));
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
+	for (i = 0; i < n; i++)
+	{
+		Datum		e[EV_NATTS];
+		bool		en[EV_NATTS];
+		Datum		v[10];
+		bool		vn[10];
+
+		heap_deform_tuple(ev->events[i].tuple, ev->desc, e, en);
+		for (k = 0; k < 10; k++)
+		{
+			v[k] = cols[k] == EVENT_ROW_CONST ? Int64GetDatum(batch_id) : e[cols[k]];
+			vn[k] = cols[k] == EVENT_ROW_CONST ? false : en[cols[k]];
+		}
+		/* get_batch_events returns ev_txid as bigint (PgQ's type) */
+		if (cols == event_cols && !vn[2] &&
+			TupleDescAttr(rsinfo->setDesc, 2)->atttypid == INT8OID)
+			v[2] = Int64GetDatum((int64) U64FromFullTransactionId(DatumGetFullTransactionId(v[2])));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, vn);
+	}
 }
 
 /* A cooperative consumer is read through its subconsumers only. */
@@ -849,7 +849,6 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 		bool		expiring = ranges && sub.ttl > 0;
 		int64		last_pos = 0;
 		int			nret;
-		int			i;
 
 		if (take != NULL)
 		{
@@ -944,8 +943,7 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 		else
 			batch_set_end(&b, snap);
 
-		for (i = 0; i < nret; i++)
-			emit_message(rsinfo, &ev, i, b.batch_id);
+		emit_events(rsinfo, &ev, nret, message_cols, b.batch_id);
 		break;
 	}
 
@@ -1310,7 +1308,6 @@ pgque_get_batch_events(PG_FUNCTION_ARGS)
 	Snapshot	snap;
 	BatchRow	b;
 	BatchEvents ev;
-	int			i;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -1331,8 +1328,7 @@ pgque_get_batch_events(PG_FUNCTION_ARGS)
 			expire_events(b.queue_id, b.sub_id, q.message_ttl, q.expired_drop, &ev, INT_MAX);
 	}
 	batch_events_sort(&ev);
-	for (i = 0; i < ev.n; i++)
-		emit_event(rsinfo, &ev, i);
+	emit_events(rsinfo, &ev, ev.n, event_cols, 0);
 	UnregisterSnapshot(snap);
 	SPI_finish();
 	return (Datum) 0;
@@ -1370,8 +1366,7 @@ pgque_batch_event(PG_FUNCTION_ARGS)
 	{
 		/* among the events receive handed out, if it did */
 		window_events(&b, snap, ev_id, 0, true, &ev);
-		if (ev.n > 0)
-			emit_event(rsinfo, &ev, 0);
+		emit_events(rsinfo, &ev, Min(ev.n, 1), event_cols, 0);
 	}
 	UnregisterSnapshot(snap);
 	SPI_finish();
