@@ -368,6 +368,13 @@ begin
 end \$\$;
 SQL
     t2=$(date +%s.%N)
+    # the floor: the same rows returned from a plain table of the event
+    # columns (TID range scans of ~10,000 rows), what any consumer pays
+    qb <<SQL >/dev/null
+drop table if exists drain_plain;
+create table drain_plain (like bench_raw including defaults) with (fillfactor = 100, autovacuum_enabled = false);
+insert into drain_plain (ev_type, ev_data) select 'default', '$PAYLOAD' from generate_series(1, $DRAIN_EVENTS);
+SQL
     fill_pgque=$(awk -v a="$t0" -v b="$t1" -v n="$DRAIN_EVENTS" 'BEGIN { printf "%.0f", n / (b - a) }')
     fill_pgq=$(awk -v a="$t1" -v b="$t2" -v n="$DRAIN_EVENTS" 'BEGIN { printf "%.0f", n / (b - a) }')
     nt_pgque=$(qb -c "select count(*) from pgque.tick t join pgque.queue q on q.queue_id = t.tick_queue where q.queue_name = 'drain_q' and t.tick_id > $tick0_pgque")
@@ -384,6 +391,7 @@ SQL
                  res=$(build/bench/consume --dsn "$DSN" --mode pgque-batch --queue drain_q --consumer c_batch) ;;
             pgque-receive) qb -c "select pgque.register_consumer_at('drain_q', 'c_receive', $tick0_pgque)" >/dev/null
                  res=$(build/bench/consume --dsn "$DSN" --mode pgque-receive --queue drain_q --consumer c_receive --max 10000) ;;
+            table) res=$(build/bench/consume --dsn "$DSN" --mode table --queue drain_plain --consumer - --blocks 150) ;;
         esac
         echo "== drain $mode: $res" >>"$log"
         ev=$(echo "$res" | awk '/^events/ { print $2 }')
@@ -394,9 +402,9 @@ SQL
         echo "$res" | awk '/^events/ { r = $8 } /^backend_cpu_s/ { c = $2 } END { print r, c }'
     }
     # one unmeasured pass each: the first reader of a row sets its hint bits
-    for m in pgq pgque-batch pgque-receive; do drain_one $m >/dev/null; done
+    for m in pgq pgque-batch pgque-receive table; do drain_one $m >/dev/null; done
     for ((r = 1; r <= DRAIN_ROUNDS; r++)); do
-        for m in pgq pgque-batch pgque-receive; do
+        for m in pgq pgque-batch pgque-receive table; do
             read -r v c < <(drain_one $m) || true
             [ -n "$v" ] || { echo "bench: drain $m failed" >&2; exit 1; }
             R[d_$m]="${R[d_$m]:-} $v"
@@ -406,7 +414,8 @@ SQL
     done
     pgq=$(echo ${R[d_pgq]} | median); bat=$(echo ${R[d_pgque-batch]} | median); rec=$(echo ${R[d_pgque-receive]} | median)
     cpu_of() { echo ${R[dc_$1]} | tr ' ' '\n' | awk 'NF' | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] }'; }
-    r_bat=$(ratio "$bat" "$pgq"); r_rec=$(ratio "$rec" "$pgq")
+    tab=$(echo ${R[d_table]} | median)
+    r_bat=$(ratio "$bat" "$pgq"); r_rec=$(ratio "$rec" "$pgq"); r_tab=$(ratio "$tab" "$pgq")
     {
         echo
         echo "## 3. Draining a $(fmt $DRAIN_EVENTS)-event backlog"
@@ -418,9 +427,11 @@ SQL
         echo "| PgQ 3.5: \`pgq.next_batch\` / \`pgq.get_batch_events\` / \`pgq.finish_batch\` (baseline) | $(fmt "$pgq") ($(fmtl ${R[d_pgq]})) | 1.00 | $(cpu_of pgq) | | |"
         echo "| pgque: \`next_batch\` / \`get_batch_events\` / \`finish_batch\` | $(fmt "$bat") ($(fmtl ${R[d_pgque-batch]})) | $r_bat | $(cpu_of pgque-batch) | >= 2.0 | $(verdict "$r_bat" 2.0) |"
         echo "| pgque: \`receive(queue, consumer, 10000)\` / \`ack\` | $(fmt "$rec") ($(fmtl ${R[d_pgque-receive]})) | $r_rec | $(cpu_of pgque-receive) | >= 2.0 | $(verdict "$r_rec" 2.0) |"
+        echo "| reference, no queue: the same columns of $(fmt $DRAIN_EVENTS) rows of a plain table, \`select … where ctid >= … and ctid < …\` 150 blocks (~10,000 rows) at a time | $(fmt "$tab") ($(fmtl ${R[d_table]})) | $r_tab | $(cpu_of table) | | |"
     } >>"$out"
     qb -c "set client_min_messages = warning" -c "select pgque.drop_queue('drain_q', true)" >/dev/null
     qq -c "set client_min_messages = warning" -c "select pgq.drop_queue('drain_q', true)" >/dev/null
+    qb -c "drop table drain_plain" >/dev/null
     worker_start
 fi
 
