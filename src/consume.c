@@ -681,17 +681,13 @@ emit_events(ReturnSetInfo *rsinfo, const BatchEvents *ev, int n, const int8 *col
 			int64 batch_id)
 {
 	EventRowMap map;
+	bool		direct;
 	int			i;
 	int			k;
 
 	if (n == 0)
 		return;
-	if (event_row_map_init(&map, rsinfo->setDesc, ev->desc, cols, 10))
-	{
-		for (i = 0; i < n; i++)
-			event_row_put(&map, rsinfo->setResult, ev->events[i].tuple, Int64GetDatum(batch_id));
-		return;
-	}
+	direct = event_row_map_init(&map, rsinfo->setDesc, ev->desc, cols, 10);
 	for (i = 0; i < n; i++)
 	{
 		Datum		e[EV_NATTS];
@@ -699,6 +695,9 @@ emit_events(ReturnSetInfo *rsinfo, const BatchEvents *ev, int n, const int8 *col
 		Datum		v[10];
 		bool		vn[10];
 
+		if (direct &&
+			event_row_put(&map, rsinfo->setResult, ev->events[i].tuple, Int64GetDatum(batch_id)))
+			continue;
 		heap_deform_tuple(ev->events[i].tuple, ev->desc, e, en);
 		for (k = 0; k < 10; k++)
 		{

@@ -100,17 +100,20 @@ pad_to(char *data, Size off, char attalign)
 /*
  * Append the result row of event (a row of an event table, read with the
  * descriptor the map was made for) to store; constant fills the
- * EVENT_ROW_CONST column.
+ * EVENT_ROW_CONST column. False, and nothing appended, for a row with
+ * fewer columns than the table (written before a column was added): its
+ * missing values come from the catalog, which heap_deform_tuple reads.
  */
-void
+bool
 event_row_put(EventRowMap *m, Tuplestorestate *store, HeapTuple event, Datum constant)
 {
 	HeapTupleHeader src = event->t_data;
 	bits8	   *sbits = HeapTupleHasNulls(event) ? src->t_bits : NULL;
 	char	   *sdata = (char *) src + src->t_hoff;
 	Size		slen = event->t_len - src->t_hoff;
-	bool		nulls[EVENT_ROW_MAX_COLS];
-	bool		hasnull = false;
+	uint32		all = (1U << m->natts) - 1;
+	uint32		present = all;	/* bit k: result column k is not null */
+	bool		whole;
 	uint16		infomask = 0;
 	Size		hoff;
 	Size		need;
@@ -120,16 +123,26 @@ event_row_put(EventRowMap *m, Tuplestorestate *store, HeapTuple event, Datum con
 	HeapTupleData tup;
 	int			k;
 
+	StaticAssertStmt(EVENT_ROW_MAX_COLS <= 16 && EV_NATTS <= 16,
+					 "null bitmaps are handled as two bytes");
 	Assert(m->usable);
-	memset(nulls, 0, sizeof(nulls));
-	if (sbits != NULL)
+	if (HeapTupleHeaderGetNatts(src) != EV_NATTS)
+		return false;
+	whole = m->skip_owner && sbits != NULL && att_isnull(EV_OWNER, sbits);
+	if (whole)
+	{
+		/* the event's bitmap without ev_owner's bit */
+		uint32		sb = sbits[0] | (sbits[1] << 8);
+
+		present = ((sb & ((1U << EV_OWNER) - 1)) |
+				   ((sb >> (EV_OWNER + 1)) << EV_OWNER)) & all;
+	}
+	else if (sbits != NULL)
 		for (k = 0; k < m->natts; k++)
-		{
-			nulls[k] = m->src[k] != EVENT_ROW_CONST && att_isnull(m->src[k], sbits);
-			hasnull |= nulls[k];
-		}
+			if (m->src[k] != EVENT_ROW_CONST && att_isnull(m->src[k], sbits))
+				present &= ~(1U << k);
 	hoff = SizeofHeapTupleHeader;
-	if (hasnull)
+	if (present != all)
 		hoff += BITMAPLEN(m->natts);
 	hoff = MAXALIGN(hoff);
 
@@ -146,16 +159,16 @@ event_row_put(EventRowMap *m, Tuplestorestate *store, HeapTuple event, Datum con
 	memset(dst, 0, hoff);
 	HeapTupleHeaderSetNatts(dst, m->natts);
 	dst->t_hoff = hoff;
-	if (hasnull)
+	if (present != all)
 	{
 		infomask |= HEAP_HASNULL;
-		for (k = 0; k < m->natts; k++)
-			if (!nulls[k])
-				dst->t_bits[k >> 3] |= 1 << (k & 7);
+		dst->t_bits[0] = present & 0xFF;
+		if (m->natts > 8)
+			dst->t_bits[1] = present >> 8;
 	}
 	data = (char *) dst + hoff;
 
-	if (m->skip_owner && sbits != NULL && att_isnull(EV_OWNER, sbits))
+	if (whole)
 	{
 		/*
 		 * The same non-null columns in the same order, each at the offset it
@@ -189,7 +202,7 @@ event_row_put(EventRowMap *m, Tuplestorestate *store, HeapTuple event, Datum con
 			char	   *p;
 			Size		n;
 
-			if (nulls[k])
+			if (!(present & (1U << k)))
 				continue;
 			if (m->src[k] == EVENT_ROW_CONST)
 			{
@@ -251,4 +264,5 @@ event_row_put(EventRowMap *m, Tuplestorestate *store, HeapTuple event, Datum con
 	tup.t_tableOid = InvalidOid;
 	/* copied into the store as a minimal tuple */
 	tuplestore_puttuple(store, &tup);
+	return true;
 }

@@ -43,7 +43,7 @@ typedef struct EventRowMap
 
 extern bool event_row_map_init(EventRowMap *m, TupleDesc result, TupleDesc events,
 							   const int8 *src, int natts);
-extern void event_row_put(EventRowMap *m, Tuplestorestate *store, HeapTuple event,
+extern bool event_row_put(EventRowMap *m, Tuplestorestate *store, HeapTuple event,
 						  Datum constant);
 
 #endif							/* PGQUE_EVENT_ROW_H */
