@@ -47,8 +47,15 @@ select pgque.ack((select distinct batch_id from r1));
 select pgque.event_retry(b.id, e.ev_id, 0) from (select pgque.next_batch('q_rows', 'b') as id) b, b1 e
 where e.ev_id % 2 = 0;
 select pgque.finish_batch(pgque.next_batch('q_rows', 'b'));
+-- a new event before the retried copies, which keep their (lower) ev_ids:
+-- the window's rows are not in ev_id order, get_batch_events sorts them
+select pgque.send('q_rows', 'newer') as newer \gset
 select pgque.maint_retry_events() as moved;
 select pgque.ticker('q_rows') is not null as ticked;
+select array_agg(e.ev_id order by n) = array_agg(e.ev_id order by e.ev_id) as in_ev_id_order,
+       count(*) as events, max(e.ev_id) = :newer as newer_last
+from pgque.get_batch_events(pgque.next_batch('q_rows', 'b')) with ordinality as e(ev_id, ev_time, ev_txid,
+    ev_retry, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4, n);
 
 select s.k, e.ev_id = i.id as id, e.ev_time = i.t as time, e.ev_retry,
        (e.ev_type, e.ev_data, e.ev_extra1, e.ev_extra2, e.ev_extra3, e.ev_extra4)

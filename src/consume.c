@@ -643,6 +643,20 @@ consume_refresh_snapshot(Snapshot snap)
 	return RegisterSnapshot(GetLatestSnapshot());
 }
 
+/* The window of batch b; with to_end, only what receive handed out. */
+static void
+window_of(const BatchRow *b, Snapshot snap, bool to_end, BatchWindow *w)
+{
+	batch_window_load(w, b->queue_id, b->sub_id, b->prev_tick, b->next_tick, snap);
+	w->batch_id = b->batch_id;
+	w->has_start_ev = b->has_start_ev;
+	w->start_ev = b->start_ev;
+	w->has_start_pos = b->has_start_pos;
+	w->start_pos = b->start_pos;
+	w->has_end_pos = to_end && b->has_end_pos;
+	w->end_pos = b->end_pos;
+}
+
 /*
  * The events of batch b's window that are left after its start, in
  * position order, at most limit (0: all). With to_end, only those receive
@@ -654,14 +668,7 @@ window_events(const BatchRow *b, Snapshot snap, int64 only_ev, int limit,
 {
 	BatchWindow w;
 
-	batch_window_load(&w, b->queue_id, b->sub_id, b->prev_tick, b->next_tick, snap);
-	w.batch_id = b->batch_id;
-	w.has_start_ev = b->has_start_ev;
-	w.start_ev = b->start_ev;
-	w.has_start_pos = b->has_start_pos;
-	w.start_pos = b->start_pos;
-	w.has_end_pos = to_end && b->has_end_pos;
-	w.end_pos = b->end_pos;
+	window_of(b, snap, to_end, &w);
 	batch_window_read(&w, snap, only_ev, limit, ev);
 }
 
@@ -1307,6 +1314,8 @@ pgque_get_batch_events(PG_FUNCTION_ARGS)
 	Snapshot	snap;
 	BatchRow	b;
 	BatchEvents ev;
+	PgqueQueue	q;
+	bool		ranges;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -1316,11 +1325,34 @@ pgque_get_batch_events(PG_FUNCTION_ARGS)
 	SPI_connect();
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	open_batch_required(PG_GETARG_INT64(0), snap, &b);
-	window_events(&b, snap, 0, 0, false, &ev);
-	if (pgque_schema_has_heap_ranges())
+	ranges = pgque_schema_has_heap_ranges();
+	if (ranges && pgque_queue_fetch(NULL, b.queue_id, snap, &q) && q.message_ttl == 0)
 	{
-		PgqueQueue	q;
+		/*
+		 * Nothing to expire: write the rows as they are read, which is
+		 * ev_id order unless producers interleaved; if they did, start
+		 * over, then sort.
+		 */
+		BatchWindow w;
+		BatchStream s;
 
+		window_of(&b, snap, false, &w);
+		memset(&s, 0, sizeof(s));
+		s.result = rsinfo->setDesc;
+		s.cols = event_cols;
+		s.ncols = lengthof(event_cols);
+		s.store = rsinfo->setResult;
+		if (batch_window_stream(&w, snap, &s))
+		{
+			UnregisterSnapshot(snap);
+			SPI_finish();
+			return (Datum) 0;
+		}
+		tuplestore_clear(rsinfo->setResult);
+	}
+	window_events(&b, snap, 0, 0, false, &ev);
+	if (ranges)
+	{
 		if (!pgque_queue_fetch(NULL, b.queue_id, snap, &q))
 			elog(ERROR, "queue %d of batch " INT64_FORMAT " is missing", b.queue_id, b.batch_id);
 		if (q.message_ttl > 0)
