@@ -3,5 +3,5 @@
 # is read 4 bytes off.
 catches="regress:27_event_rows"
 mutate() {
-    sub src/event_row.c "	if (m->skip_owner && sbits != NULL && att_isnull(EV_OWNER, sbits))" "	if (m->skip_owner)"
+    sub src/event_row.c "	whole = m->skip_owner && sbits != NULL && att_isnull(EV_OWNER, sbits);" "	whole = m->skip_owner && sbits != NULL;"
 }
