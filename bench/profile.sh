@@ -278,8 +278,8 @@ trees_of() {
     case $1 in
         send) echo "send.c:send_common send.c:event_writer_begin catalog.c:pgque_queue_fetch send.c:event_writer_insert" ;;
         send_batch) echo "send.c:send_batch_common send.c:event_writer_insert" ;;
-        drain_batch) echo "consume.c:pgque_get_batch_events batch.c:batch_window_read consume.c:emit_events event_row.c:event_row_put consume.c:pgque_next_batch_custom consume.c:pgque_ack" ;;
-        drain_receive) echo "consume.c:consume_receive_rows batch.c:batch_window_read consume.c:emit_events event_row.c:event_row_put consume.c:pgque_ack" ;;
+        drain_batch) echo "consume.c:pgque_get_batch_events batch.c:window_scan event_row.c:event_row_put consume.c:pgque_next_batch_custom consume.c:pgque_ack" ;;
+        drain_receive) echo "consume.c:consume_receive_rows batch.c:window_scan event_row.c:event_row_put consume.c:pgque_ack" ;;
         small_batches | small_prepared) echo "fmgr_security_definer consume.c:pgque_receive consume.c:consume_receive_rows consume.c:consume_sub_lookup batch.c:batch_window_load batch.c:batch_window_read consume.c:consume_batch_insert consume.c:pgque_ack consume.c:consume_batch_fetch consume.c:consume_batch_close" ;;
     esac
 }
