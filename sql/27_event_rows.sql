@@ -18,7 +18,9 @@ insert into sent values
     (5, 'compressed', repeat('abc', 5000), 'e', 'f', 'g', 'h'),
     (6, 'toasted', (select string_agg(md5(i::text), '') from generate_series(1, 5000) i),
      null, null, null, 'last'),
-    (7, 'nulls', null, null, null, null, null);
+    (7, 'nulls', null, null, null, null, null),
+    -- in pgque.message, created_at comes 4 bytes past an 8-byte boundary
+    (8, 'a', 'b', null, null, null, null);
 create temp table ids (k int, id bigint, txid xid8, t timestamptz);
 insert into ids
 select k, pgque.insert_event('q_rows', ev_type, ev_data, e1, e2, e3, e4), pg_current_xact_id(), now()
