@@ -12,14 +12,20 @@
  * alignment before it, which is recomputed for its place in the result.
  * What comes out is what heap_form_minimal_tuple would build from the
  * deformed values (the same null bitmap, alignment, padding and infomask
- * bits; a 4-byte varlena header that could be short is shortened as it
- * does). TOAST pointers are copied as they are, as tuplestore_putvalues
- * would.
+ * bits), except that a value is never re-encoded: a varlena keeps the
+ * header it was stored with (heap_fill_tuple would shorten a 4-byte header
+ * that could be short; a stored row has none). TOAST pointers are copied
+ * as they are, as tuplestore_putvalues would.
  *
- * The common case costs one copy of the data area: get_batch_events'
- * columns are the event table's without ev_owner, which is null in every
- * row but the retried copies, and a null takes no bytes. ev_txid (xid8)
- * is returned as bigint there, the same 8 bytes.
+ * Consecutive event columns that stay consecutive in the result (receive's
+ * ev_type + ev_data, the four extras) are copied as one run of bytes,
+ * padding included, when the run starts at the same offset modulo the
+ * largest alignment in the event row and in the result: every value in
+ * it then needs the padding it has. get_batch_events' columns are the
+ * event table's without ev_owner, which is null in every row but the
+ * retried copies, and a null takes no bytes: its row is one such run, the
+ * whole data area. ev_txid (xid8) is returned as bigint there, the same 8
+ * bytes.
  *
  * A result type whose columns are not stored as their sources (someone
  * altered pgque.message) is not handled here: event_row_map_init says so
