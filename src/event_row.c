@@ -12,20 +12,14 @@
  * alignment before it, which is recomputed for its place in the result.
  * What comes out is what heap_form_minimal_tuple would build from the
  * deformed values (the same null bitmap, alignment, padding and infomask
- * bits), except that a value is never re-encoded: a varlena keeps the
- * header it was stored with (heap_fill_tuple would shorten a 4-byte header
- * that could be short; a stored row has none). TOAST pointers are copied
- * as they are, as tuplestore_putvalues would.
+ * bits; a 4-byte varlena header that could be short is shortened as it
+ * does). TOAST pointers are copied as they are, as tuplestore_putvalues
+ * would.
  *
- * Consecutive event columns that stay consecutive in the result (receive's
- * ev_type + ev_data, the four extras) are copied as one run of bytes,
- * padding included, when the run starts at the same offset modulo the
- * largest alignment in the event row and in the result: every value in
- * it then needs the padding it has. get_batch_events' columns are the
- * event table's without ev_owner, which is null in every row but the
- * retried copies, and a null takes no bytes: its row is one such run, the
- * whole data area. ev_txid (xid8) is returned as bigint there, the same 8
- * bytes.
+ * The common case costs one copy of the data area: get_batch_events'
+ * columns are the event table's without ev_owner, which is null in every
+ * row but the retried copies, and a null takes no bytes. ev_txid (xid8)
+ * is returned as bigint there, the same 8 bytes.
  *
  * A result type whose columns are not stored as their sources (someone
  * altered pgque.message) is not handled here: event_row_map_init says so
@@ -84,10 +78,6 @@ event_row_map_init(EventRowMap *m, TupleDesc result, TupleDesc events,
 		m->ev_len[k] = TupleDescAttr(events, k)->attlen;
 		m->ev_align[k] = TupleDescAttr(events, k)->attalign;
 	}
-	/* run[k]: how many result columns from k on take consecutive event columns */
-	for (k = natts - 1; k >= 0; k--)
-		m->run[k] = src[k] == EVENT_ROW_CONST ? 0 :
-			(k + 1 < natts && src[k + 1] == src[k] + 1 ? m->run[k + 1] + 1 : 1);
 	m->skip_owner = natts == EV_NATTS - 1;
 	for (k = 0; k < natts && m->skip_owner; k++)
 		if (src[k] != (k < EV_OWNER ? k : k + 1))
@@ -105,62 +95,6 @@ pad_to(char *data, Size off, char attalign)
 	if (aligned > off)
 		memset(data + off, 0, aligned - off);
 	return aligned;
-}
-
-/*
- * Write result column k (if not null) at offset off of data, from its
- * source value in at[] or the constant, as heap_fill_tuple would; the
- * offset after it.
- */
-static Size
-put_value(const EventRowMap *m, int k, uint32 present, char *const *at, Datum constant,
-		  char *data, Size off, uint16 *infomask)
-{
-	char	   *p;
-	Size		n;
-
-	if (!(present & (1U << k)))
-		return off;
-	if (m->src[k] == EVENT_ROW_CONST)
-	{
-		int64		v = DatumGetInt64(constant);
-
-		off = pad_to(data, off, m->align[k]);
-		memcpy(data + off, &v, sizeof(v));
-		return off + sizeof(v);
-	}
-	p = at[m->src[k]];
-	if (m->len[k] > 0)
-	{
-		off = pad_to(data, off, m->align[k]);
-		memcpy(data + off, p, m->len[k]);
-		return off + m->len[k];
-	}
-	*infomask |= HEAP_HASVARWIDTH;
-	if (VARATT_IS_EXTERNAL(p))
-	{
-		*infomask |= HEAP_HASEXTERNAL;
-		n = VARSIZE_EXTERNAL(p);
-		memcpy(data + off, p, n);
-	}
-	else if (VARATT_IS_SHORT(p))
-	{
-		n = VARSIZE_SHORT(p);
-		memcpy(data + off, p, n);
-	}
-	else if (m->packable[k] && VARATT_CAN_MAKE_SHORT(p))
-	{
-		n = VARATT_CONVERTED_SHORT_SIZE(p);
-		SET_VARSIZE_SHORT(data + off, n);
-		memcpy(data + off + 1, VARDATA(p), n - 1);
-	}
-	else
-	{
-		off = pad_to(data, off, m->align[k]);
-		n = VARSIZE(p);
-		memcpy(data + off, p, n);
-	}
-	return off + n;
 }
 
 /*
@@ -247,67 +181,78 @@ event_row_put(EventRowMap *m, Tuplestorestate *store, HeapTuple event, Datum con
 	else
 	{
 		char	   *at[EV_NATTS];
-		Size		before[EV_NATTS + 1];	/* offset before column i's padding */
-		uint32		varwidth = 0;
-		uint32		external = 0;
 		int			i;
 
 		off = 0;
 		for (i = 0; i < EV_NATTS; i++)
 		{
-			before[i] = off;
 			if (sbits != NULL && att_isnull(i, sbits))
 				continue;
 			if (m->ev_len[i] == -1)
-			{
 				off = att_align_pointer(off, m->ev_align[i], -1, sdata + off);
-				varwidth |= 1U << i;
-				if (VARATT_IS_EXTERNAL(sdata + off))
-					external |= 1U << i;
-			}
 			else
 				off = att_align_nominal(off, m->ev_align[i]);
 			at[i] = sdata + off;
 			off = att_addlength_pointer(off, m->ev_len[i], sdata + off);
 		}
-		before[EV_NATTS] = off;
 
 		off = 0;
-		k = 0;
-		while (k < m->natts)
+		for (k = 0; k < m->natts; k++)
 		{
-			int			end = k + 1;
+			char	   *p;
+			Size		n;
 
-			if (m->src[k] != EVENT_ROW_CONST)
+			if (!(present & (1U << k)))
+				continue;
+			if (m->src[k] == EVENT_ROW_CONST)
 			{
-				int			s0 = m->src[k];
-				int			r = m->run[k];
-				Size		from = before[s0];
+				int64		v = DatumGetInt64(constant);
 
-				end = k + r;
-				if (((off - from) & (MAXIMUM_ALIGNOF - 1)) == 0)
-				{
-					/*
-					 * Source columns s0 .. s0 + r - 1 in the same order, and
-					 * their bytes would start at the same offset modulo any
-					 * alignment: padding included, they are copied as they
-					 * are.
-					 */
-					uint32		cols = ((1U << r) - 1) << s0;
-					Size		n = before[s0 + r] - from;
-
-					memcpy(data + off, sdata + from, n);
-					off += n;
-					if (varwidth & cols)
-						infomask |= HEAP_HASVARWIDTH;
-					if (external & cols)
-						infomask |= HEAP_HASEXTERNAL;
-					k = end;
-					continue;
-				}
+				off = pad_to(data, off, m->align[k]);
+				memcpy(data + off, &v, sizeof(v));
+				off += sizeof(v);
+				continue;
 			}
-			for (; k < end; k++)
-				off = put_value(m, k, present, at, constant, data, off, &infomask);
+			p = at[m->src[k]];
+			if (m->len[k] == 8)
+			{
+				off = pad_to(data, off, m->align[k]);
+				memcpy(data + off, p, 8);
+				off += 8;
+				continue;
+			}
+			if (m->len[k] > 0)
+			{
+				off = pad_to(data, off, m->align[k]);
+				memcpy(data + off, p, m->len[k]);
+				off += m->len[k];
+				continue;
+			}
+			infomask |= HEAP_HASVARWIDTH;
+			if (VARATT_IS_EXTERNAL(p))
+			{
+				infomask |= HEAP_HASEXTERNAL;
+				n = VARSIZE_EXTERNAL(p);
+				memcpy(data + off, p, n);
+			}
+			else if (VARATT_IS_SHORT(p))
+			{
+				n = VARSIZE_SHORT(p);
+				memcpy(data + off, p, n);
+			}
+			else if (m->packable[k] && VARATT_CAN_MAKE_SHORT(p))
+			{
+				n = VARATT_CONVERTED_SHORT_SIZE(p);
+				SET_VARSIZE_SHORT(data + off, n);
+				memcpy(data + off + 1, VARDATA(p), n - 1);
+			}
+			else
+			{
+				off = pad_to(data, off, m->align[k]);
+				n = VARSIZE(p);
+				memcpy(data + off, p, n);
+			}
+			off += n;
 		}
 	}
 	Assert(hoff + off <= need);

@@ -37,7 +37,6 @@ typedef struct EventRowMap
 	int16		len[EVENT_ROW_MAX_COLS];	/* storage of the result's columns */
 	char		align[EVENT_ROW_MAX_COLS];
 	bool		packable[EVENT_ROW_MAX_COLS];
-	int8		run[EVENT_ROW_MAX_COLS];	/* see event_row_map_init */
 	char	   *buf;			/* the row being built */
 	Size		bufsize;
 } EventRowMap;
