@@ -2,7 +2,7 @@
  * consume -- consumer side of the pgque benchmarks (libpq, one connection).
  *
  *   consume --dsn DSN --mode MODE --queue Q --consumer C
- *           [--max N] [--expect N] [--seconds S] [--report S]
+ *           [--max N] [--expect N] [--seconds S] [--report S] [--blocks N]
  *
  * MODE:
  *   pgque-receive  loop { BEGIN; SELECT * FROM pgque.receive(Q, C, N);
@@ -12,6 +12,13 @@
  *                  SELECT pgque.finish_batch(id); COMMIT }
  *   pgq            the same loop with PgQ's pgq.next_batch /
  *                  pgq.get_batch_events / pgq.finish_batch
+ *   table          no queue: Q is a plain table with the event columns, read
+ *                  by a TID range scan of --blocks blocks at a time,
+ *                  SELECT ev_id, ev_time, ev_txid, ev_retry, ev_type,
+ *                  ev_data, ev_extra1..4 (get_batch_events' columns) FROM Q
+ *                  WHERE ctid >= '(b,0)' AND ctid < '(b+blocks,0)', until
+ *                  the table's end (C is ignored): the cost of returning
+ *                  the same rows from SQL, which any consumer pays
  *
  * Every row of every batch is transferred in text format and every column
  * of it is read on the client side (PQgetvalue/PQgetlength, folded into a
@@ -41,6 +48,9 @@
 
 static PGconn *conn;
 static int	backend_pid;
+static long table_block;		/* table mode: the next block to read */
+static long table_blocks = 150;
+static long table_nblocks = -1;
 static uint64_t checksum;
 
 static double
@@ -101,7 +111,45 @@ one_batch(const char *mode, const char *queue, const char *consumer, const char 
 	int			n;
 
 	PQclear(run("begin", 0, NULL));
-	if (strcmp(mode, "pgque-receive") == 0)
+	if (strcmp(mode, "table") == 0)
+	{
+		const char *p[3];
+		char		lo[32],
+					hi[32];
+
+		if (table_nblocks < 0)
+		{
+			const char *t[1] = {queue};
+
+			r = run("select pg_relation_size($1::regclass) / current_setting('block_size')::int8", 1, t);
+			table_nblocks = atol(PQgetvalue(r, 0, 0));
+			PQclear(r);
+		}
+		if (table_block >= table_nblocks)
+		{
+			PQclear(run("commit", 0, NULL));
+			return -1;
+		}
+		snprintf(lo, sizeof(lo), "(%ld,0)", table_block);
+		snprintf(hi, sizeof(hi), "(%ld,0)", table_block + table_blocks);
+		table_block += table_blocks;
+		p[0] = queue;
+		p[1] = lo;
+		p[2] = hi;
+		{
+			char		sql[512];
+			char	   *q = PQescapeIdentifier(conn, queue, strlen(queue));
+
+			snprintf(sql, sizeof(sql),
+					 "select ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data, ev_extra1, ev_extra2,"
+					 " ev_extra3, ev_extra4 from %s where ctid >= $1::tid and ctid < $2::tid", q);
+			PQfreemem(q);
+			r = run(sql, 2, p + 1);
+		}
+		n = consume_rows(r);
+		PQclear(r);
+	}
+	else if (strcmp(mode, "pgque-receive") == 0)
 	{
 		const char *p[3] = {queue, consumer, max};
 		char		batch[32];
@@ -227,6 +275,8 @@ main(int argc, char **argv)
 			consumer = argv[++i];
 		else if (strcmp(argv[i], "--max") == 0)
 			max = argv[++i];
+		else if (strcmp(argv[i], "--blocks") == 0)
+			table_blocks = atol(argv[++i]);
 		else if (strcmp(argv[i], "--expect") == 0)
 			expect = atol(argv[++i]);
 		else if (strcmp(argv[i], "--seconds") == 0)
@@ -238,7 +288,7 @@ main(int argc, char **argv)
 	}
 	if (queue == NULL || consumer == NULL ||
 		(strcmp(mode, "pgque-receive") != 0 && strcmp(mode, "pgque-batch") != 0 &&
-		 strcmp(mode, "pgq") != 0))
+		 strcmp(mode, "pgq") != 0 && strcmp(mode, "table") != 0))
 		goto usage;
 
 	conn = PQconnectdb(dsn);

@@ -34,6 +34,9 @@
 #       each batch read in full and converted to text (record_out, octet_length), in one
 #       DO block per batch: next_batch/get_batch_events/finish_batch, or
 #       receive(…, 10000)/ack.
+#   drain_plain  the floor of the three: the same columns of 10,000 rows of a
+#       plain table of the event columns (a TID range scan), converted the
+#       same way, in the same DO block, without a queue.
 # The cluster lives in build/clusters/bench-profile (port 54369, never
 # started as a server).
 set -euo pipefail
@@ -55,7 +58,7 @@ done
 DRAIN_SMALL=$((DRAIN_TICKS / 10))
 
 OUT=build/bench/profile
-paths="raw send pgq_insert raw_batch send_batch pgq_batch drain_pgq drain_batch drain_receive small_batches small_prepared"
+paths="raw send pgq_insert raw_batch send_batch pgq_batch drain_pgq drain_batch drain_receive drain_plain small_batches small_prepared"
 SMALL=${SMALL:-2000}    # small_batches: ticks of 10 events, one receive(…, 10) + ack each
 # PROFILE_PATHS=… re-runs only those paths and keeps the others' results
 run_paths=${PROFILE_PATHS:-$paths}
@@ -91,6 +94,14 @@ create sequence bench_raw_id_seq;
 create table bench_raw (ev_id bigint not null default nextval('bench_raw_id_seq'), ev_time timestamptz not null default now(), ev_txid xid8 not null default pg_current_xact_id(), ev_owner int4, ev_retry int4, ev_type text, ev_data text, ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text) with (fillfactor = 100, autovacuum_enabled = false);
 
 create index on bench_raw (ev_txid);
+
+create table drain_plain (like bench_raw including defaults) with (fillfactor = 100, autovacuum_enabled = false);
+
+insert into drain_plain (ev_type, ev_data) select 'default', '$PAYLOAD' from generate_series(1, $(((DRAIN_TICKS + DRAIN_SMALL) * 10000)));
+
+select count(*) from drain_plain;
+
+create sequence drain_plain_k minvalue 0 start 0;
 
 select pgque.create_queue('prof_q');
 
@@ -174,6 +185,9 @@ drain_sql() {   # next-batch get-events finish
 workload drain_pgq "select 1" "$(drain_sql "pgq.next_batch('dq', 'c')" pgq.get_batch_events pgq.finish_batch)" $DRAIN_TICKS
 workload drain_batch "select 1" "$(drain_sql "pgque.next_batch('dq', 'c_batch')" pgque.get_batch_events pgque.finish_batch)" $DRAIN_TICKS
 workload drain_receive "select 1" "do \$\$ declare b bigint; n bigint; begin select max(m.batch_id), sum(octet_length(m::text)) into b, n from pgque.receive('dq', 'c_receive', 10000) m; perform pgque.ack(b); end \$\$" $DRAIN_TICKS
+# row j of drain_plain is at (j / r, j % r + 1), r rows per page; each
+# block reads the next 10,000 rows
+workload drain_plain "select 1" "do \$\$ declare r int; k bigint; n bigint; lo tid; hi tid; begin r := (select count(*) from drain_plain where ctid < '(1,0)'); k := nextval('drain_plain_k'); lo := format('(%s,%s)', k * 10000 / r, k * 10000 % r + 1); hi := format('(%s,%s)', (k + 1) * 10000 / r, (k + 1) * 10000 % r + 1); select sum(octet_length(t::text)) into n from (select ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4 from drain_plain where ctid >= lo and ctid < hi) t; end \$\$" $DRAIN_TICKS
 workload small_prepared "prepare w as select pgque.ack(max(m.batch_id)), sum(octet_length(m::text)) from pgque.receive('sq', 'c2', 10) m" "execute w" $SMALL
 workload small_batches "select 1" "do \$\$ declare b bigint; n bigint; begin select max(m.batch_id), sum(octet_length(m::text)) into b, n from pgque.receive('sq', 'c', 10) m; perform pgque.ack(b); end \$\$" $SMALL
 chown postgres: "$OUT"/*
@@ -264,8 +278,8 @@ trees_of() {
     case $1 in
         send) echo "send.c:send_common send.c:event_writer_begin catalog.c:pgque_queue_fetch send.c:event_writer_insert" ;;
         send_batch) echo "send.c:send_batch_common send.c:event_writer_insert" ;;
-        drain_batch) echo "consume.c:pgque_get_batch_events batch.c:batch_window_read batch.c:read_table consume.c:pgque_next_batch_custom consume.c:pgque_ack" ;;
-        drain_receive) echo "consume.c:pgque_receive batch.c:read_table consume.c:pgque_ack" ;;
+        drain_batch) echo "consume.c:pgque_get_batch_events batch.c:window_scan event_row.c:event_row_put consume.c:pgque_next_batch_custom consume.c:pgque_ack" ;;
+        drain_receive) echo "consume.c:consume_receive_rows batch.c:window_scan event_row.c:event_row_put consume.c:pgque_ack" ;;
         small_batches | small_prepared) echo "fmgr_security_definer consume.c:pgque_receive consume.c:consume_receive_rows consume.c:consume_sub_lookup batch.c:batch_window_load batch.c:batch_window_read consume.c:consume_batch_insert consume.c:pgque_ack consume.c:consume_batch_fetch consume.c:consume_batch_close" ;;
     esac
 }
@@ -295,7 +309,7 @@ done
     echo
     echo "| path | Ir per operation | relative |"
     echo "|---|---|---|"
-    for pair in "raw send pgq_insert" "raw_batch send_batch pgq_batch" "drain_pgq drain_batch drain_receive" "small_batches small_prepared"; do
+    for pair in "raw send pgq_insert" "raw_batch send_batch pgq_batch" "drain_pgq drain_batch drain_receive drain_plain" "small_batches small_prepared"; do
         set -- $pair
         base=$(op_ir "$1")
         for p in "$@"; do

@@ -14,12 +14,17 @@
 #   --perf       also sample the consumer backend of each held-snapshot run
 #                with perf (cpu-clock) into build/bench/perf_<run>.txt
 # Durations can be overridden from the environment: BENCH_T (pgbench -T),
-# BENCH_ROUNDS, BENCH_BLOAT_SECS; BENCH_OUT names the result file.
+# BENCH_ROUNDS, BENCH_BLOAT_SECS; BENCH_OUT names the result file;
+# BENCH_PORT the cluster's port (54360). PGBIN (test/lib/cluster.sh) picks
+# the server; when it points into a copy of the server tree, e.g.
+# /opt/pgpriv/NAME/usr/lib/postgresql/15/bin, pgque is installed into that
+# copy with DESTDIR, not into the system's tree (the copy must hold PgQ
+# too: copy the tree after installing postgresql-15-pgq3).
 #
 # Every comparison is made within this run, baseline and candidate back to
 # back (pgbench runs interleaved over two rounds), because this 2-core
 # machine is shared and noisy: compare ratios, not absolute numbers across
-# runs. The cluster runs on port 54360 and is stopped at the end.
+# runs. The cluster runs on port 54360 (BENCH_PORT) and is stopped at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source test/lib/cluster.sh
@@ -57,10 +62,15 @@ started=$(date +%s)
 
 test/deps.sh --bench
 # Build and install only from a clean tree: others may be editing src/.
+destdir=""
+sysbin=$(pg_config --bindir)
+if [ "$PGBIN" != "$sysbin" ] && [ "${PGBIN%"$sysbin"}" != "$PGBIN" ]; then
+    destdir=${PGBIN%"$sysbin"}
+fi
 if [ -z "$(git status --porcelain src extension 2>/dev/null)" ]; then
     make -s >/dev/null
-    make -s install >/dev/null
-    build_note="built and installed from commit $(git rev-parse --short HEAD)"
+    make -s install ${destdir:+DESTDIR="$destdir"} >/dev/null
+    build_note="built and installed${destdir:+ into $destdir} from commit $(git rev-parse --short HEAD)"
 else
     echo "bench: src/ or extension/ has uncommitted changes: not rebuilding, using the installed pgque" >&2
     build_note="the installed build, not rebuilt (src/ or extension/ had uncommitted changes on top of $(git rev-parse --short HEAD))"
@@ -77,7 +87,7 @@ if want coop; then
 fi
 
 B=bench
-cluster_init $B 54360 "fsync = $fsync" "synchronous_commit = $fsync" "shared_buffers = 512MB" \
+cluster_init $B "${BENCH_PORT:-54360}" "fsync = $fsync" "synchronous_commit = $fsync" "shared_buffers = 512MB" \
     "max_wal_size = 8GB" "checkpoint_timeout = 30min"
 cluster_start $B
 holder_pid=
@@ -132,7 +142,7 @@ out=${BENCH_OUT:-bench/results/latest.md}
 {
     echo "# pgque benchmark results"
     echo
-    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, PostgreSQL $(q -d postgres -c 'show server_version'), fsync = $fsync, synchronous_commit = $fsync; pgque: $build_note, pgque.so md5 $(md5sum "$(pg_config --pkglibdir)/pgque.so" | cut -c1-12); PgQ $(qq -c 'select pgq.version()')."
+    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, PostgreSQL $(q -d postgres -c 'show server_version'), fsync = $fsync, synchronous_commit = $fsync; pgque: $build_note, pgque.so md5 $(md5sum "$destdir$(pg_config --pkglibdir)/pgque.so" | cut -c1-12); PgQ $(qq -c 'select pgq.version()')."
     echo "Command: \`bench/run.sh$([ $fsync = off ] && echo ' --fsync-off')$([ $full = 1 ] && echo ' --full')$([ $quick = 1 ] && echo ' --quick')\`. Ratios compare runs made back to back in this run; absolute numbers vary between runs on this shared machine."
 } >"$out"
 [ $quick = 1 ] && printf '\n**--quick: short runs, the numbers are not meaningful.**\n' >>"$out"
@@ -358,6 +368,13 @@ begin
 end \$\$;
 SQL
     t2=$(date +%s.%N)
+    # the floor: the same rows returned from a plain table of the event
+    # columns (TID range scans of ~10,000 rows), what any consumer pays
+    qb <<SQL >/dev/null
+drop table if exists drain_plain;
+create table drain_plain (like bench_raw including defaults) with (fillfactor = 100, autovacuum_enabled = false);
+insert into drain_plain (ev_type, ev_data) select 'default', '$PAYLOAD' from generate_series(1, $DRAIN_EVENTS);
+SQL
     fill_pgque=$(awk -v a="$t0" -v b="$t1" -v n="$DRAIN_EVENTS" 'BEGIN { printf "%.0f", n / (b - a) }')
     fill_pgq=$(awk -v a="$t1" -v b="$t2" -v n="$DRAIN_EVENTS" 'BEGIN { printf "%.0f", n / (b - a) }')
     nt_pgque=$(qb -c "select count(*) from pgque.tick t join pgque.queue q on q.queue_id = t.tick_queue where q.queue_name = 'drain_q' and t.tick_id > $tick0_pgque")
@@ -374,6 +391,7 @@ SQL
                  res=$(build/bench/consume --dsn "$DSN" --mode pgque-batch --queue drain_q --consumer c_batch) ;;
             pgque-receive) qb -c "select pgque.register_consumer_at('drain_q', 'c_receive', $tick0_pgque)" >/dev/null
                  res=$(build/bench/consume --dsn "$DSN" --mode pgque-receive --queue drain_q --consumer c_receive --max 10000) ;;
+            table) res=$(build/bench/consume --dsn "$DSN" --mode table --queue drain_plain --consumer - --blocks 150) ;;
         esac
         echo "== drain $mode: $res" >>"$log"
         ev=$(echo "$res" | awk '/^events/ { print $2 }')
@@ -384,9 +402,9 @@ SQL
         echo "$res" | awk '/^events/ { r = $8 } /^backend_cpu_s/ { c = $2 } END { print r, c }'
     }
     # one unmeasured pass each: the first reader of a row sets its hint bits
-    for m in pgq pgque-batch pgque-receive; do drain_one $m >/dev/null; done
+    for m in pgq pgque-batch pgque-receive table; do drain_one $m >/dev/null; done
     for ((r = 1; r <= DRAIN_ROUNDS; r++)); do
-        for m in pgq pgque-batch pgque-receive; do
+        for m in pgq pgque-batch pgque-receive table; do
             read -r v c < <(drain_one $m) || true
             [ -n "$v" ] || { echo "bench: drain $m failed" >&2; exit 1; }
             R[d_$m]="${R[d_$m]:-} $v"
@@ -396,7 +414,8 @@ SQL
     done
     pgq=$(echo ${R[d_pgq]} | median); bat=$(echo ${R[d_pgque-batch]} | median); rec=$(echo ${R[d_pgque-receive]} | median)
     cpu_of() { echo ${R[dc_$1]} | tr ' ' '\n' | awk 'NF' | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f", v[int((NR + 1) / 2)] }'; }
-    r_bat=$(ratio "$bat" "$pgq"); r_rec=$(ratio "$rec" "$pgq")
+    tab=$(echo ${R[d_table]} | median)
+    r_bat=$(ratio "$bat" "$pgq"); r_rec=$(ratio "$rec" "$pgq"); r_tab=$(ratio "$tab" "$pgq")
     {
         echo
         echo "## 3. Draining a $(fmt $DRAIN_EVENTS)-event backlog"
@@ -408,9 +427,11 @@ SQL
         echo "| PgQ 3.5: \`pgq.next_batch\` / \`pgq.get_batch_events\` / \`pgq.finish_batch\` (baseline) | $(fmt "$pgq") ($(fmtl ${R[d_pgq]})) | 1.00 | $(cpu_of pgq) | | |"
         echo "| pgque: \`next_batch\` / \`get_batch_events\` / \`finish_batch\` | $(fmt "$bat") ($(fmtl ${R[d_pgque-batch]})) | $r_bat | $(cpu_of pgque-batch) | >= 2.0 | $(verdict "$r_bat" 2.0) |"
         echo "| pgque: \`receive(queue, consumer, 10000)\` / \`ack\` | $(fmt "$rec") ($(fmtl ${R[d_pgque-receive]})) | $r_rec | $(cpu_of pgque-receive) | >= 2.0 | $(verdict "$r_rec" 2.0) |"
+        echo "| reference, no queue: the same columns of $(fmt $DRAIN_EVENTS) rows of a plain table, \`select … where ctid >= … and ctid < …\` 150 blocks (~10,000 rows) at a time | $(fmt "$tab") ($(fmtl ${R[d_table]})) | $r_tab | $(cpu_of table) | | |"
     } >>"$out"
     qb -c "set client_min_messages = warning" -c "select pgque.drop_queue('drain_q', true)" >/dev/null
     qq -c "set client_min_messages = warning" -c "select pgq.drop_queue('drain_q', true)" >/dev/null
+    qb -c "drop table drain_plain" >/dev/null
     worker_start
 fi
 

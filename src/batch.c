@@ -198,6 +198,7 @@ typedef struct Collector
 	BatchEvents *out;
 	int			cap;
 	bool		done;
+	BatchStream *stream;		/* rows go there instead of out */
 } Collector;
 
 /* Keep the visible row tup at position pos if the window wants it. */
@@ -222,6 +223,22 @@ collect_row(Collector *c, TupleDesc desc, HeapTuple tup, int64 pos)
 	owner = heap_getattr(tup, EV_OWNER + 1, desc, &isnull);
 	if (!isnull && DatumGetInt32(owner) != c->w->sub_id)
 		return;
+
+	if (c->stream != NULL)
+	{
+		BatchStream *s = c->stream;
+
+		if ((s->nrows > 0 && ev_id <= s->last_ev) ||
+			!event_row_put(&s->map, s->store, tup, (Datum) 0))
+		{
+			s->failed = true;
+			c->done = true;
+			return;
+		}
+		s->last_ev = ev_id;
+		s->nrows++;
+		return;
+	}
 
 	if (c->limit > 0 && out->n == c->limit)
 	{
@@ -292,6 +309,18 @@ read_table(Collector *c, const PgqueQueue *q, int t, Snapshot snap,
 	event_table_check(rel);
 	if (c->out->desc == NULL)
 		c->out->desc = CreateTupleDescCopy(desc);
+	if (c->stream != NULL && !c->stream->ready)
+	{
+		c->stream->ready = true;
+		if (!event_row_map_init(&c->stream->map, c->stream->result, desc,
+								c->stream->cols, c->stream->ncols))
+		{
+			c->stream->failed = true;
+			c->done = true;
+			table_close(rel, NoLock);
+			return;
+		}
+	}
 
 	heap_window_blocks(w->prev_snap, &w->prev_heap, w->cur_snap, &w->cur_heap,
 					   t, rel, &lo, &hi);
@@ -342,13 +371,11 @@ read_table(Collector *c, const PgqueQueue *q, int t, Snapshot snap,
 }
 
 /*
- * Read the window's events with snap into out, in position order, at most
- * limit of them (0: all; out->more says whether more are left). only_ev != 0
- * keeps just that event.
+ * Read the window's rows with snap in position order into c (see
+ * batch_window_read).
  */
-void
-batch_window_read(const BatchWindow *w, Snapshot snap, int64 only_ev, int limit,
-				  BatchEvents *out)
+static void
+window_scan(const BatchWindow *w, Snapshot snap, Collector *c)
 {
 	PgqueQueue	q;
 	int			tables[2];
@@ -356,12 +383,6 @@ batch_window_read(const BatchWindow *w, Snapshot snap, int64 only_ev, int limit,
 	int			start_rank = -1;
 	int			end_rank = PGQUE_NTABLES;
 	int			i;
-	Collector	c;
-
-	out->desc = NULL;
-	out->n = 0;
-	out->events = NULL;
-	out->more = false;
 
 	if (!pgque_queue_fetch(NULL, w->queue_id, snap, &q))
 		ereport(ERROR,
@@ -404,18 +425,58 @@ batch_window_read(const BatchWindow *w, Snapshot snap, int64 only_ev, int limit,
 			end_rank = table_rank(t, q.cur_table);
 	}
 
-	c.w = w;
-	c.only_ev = only_ev;
-	c.limit = limit;
-	c.out = out;
-	c.cap = 0;
-	c.done = false;
-	for (i = 0; i < ntables && !c.done; i++)
+	for (i = 0; i < ntables && !c->done; i++)
 	{
 		int			rank = table_rank(tables[i], q.cur_table);
 
 		if (rank < start_rank || rank > end_rank)
 			continue;
-		read_table(&c, &q, tables[i], snap, start_rank, end_rank);
+		read_table(c, &q, tables[i], snap, start_rank, end_rank);
 	}
+}
+
+/*
+ * Read the window's events with snap into out, in position order, at most
+ * limit of them (0: all; out->more says whether more are left). only_ev != 0
+ * keeps just that event.
+ */
+void
+batch_window_read(const BatchWindow *w, Snapshot snap, int64 only_ev, int limit,
+				  BatchEvents *out)
+{
+	Collector	c;
+
+	out->desc = NULL;
+	out->n = 0;
+	out->events = NULL;
+	out->more = false;
+	memset(&c, 0, sizeof(c));
+	c.w = w;
+	c.only_ev = only_ev;
+	c.limit = limit;
+	c.out = out;
+	window_scan(w, snap, &c);
+}
+
+/*
+ * Write all of the window's events to s->store as they are read, which
+ * gives ev_id order if they come in it. False when one did not: the caller
+ * empties the store and reads with batch_window_read, then sorts.
+ */
+bool
+batch_window_stream(const BatchWindow *w, Snapshot snap, BatchStream *s)
+{
+	BatchEvents out;
+	Collector	c;
+
+	memset(&out, 0, sizeof(out));
+	memset(&c, 0, sizeof(c));
+	s->ready = false;
+	s->nrows = 0;
+	s->failed = false;
+	c.w = w;
+	c.out = &out;
+	c.stream = s;
+	window_scan(w, snap, &c);
+	return !s->failed;
 }

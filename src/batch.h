@@ -13,6 +13,7 @@
 #include "access/htup.h"
 #include "access/tupdesc.h"
 
+#include "event_row.h"
 #include "heap_range.h"
 #include "snapshot.h"
 
@@ -74,5 +75,26 @@ extern void batch_window_load(BatchWindow *w, int32 queue_id, int32 sub_id,
 extern void batch_window_read(const BatchWindow *w, Snapshot snap,
 							  int64 only_ev, int limit, BatchEvents *out);
 extern void batch_events_sort(BatchEvents *ev);
+
+/*
+ * A window's rows written to a result as they are read (get_batch_events):
+ * possible while they come in ev_id order, which they do unless producers
+ * interleaved. failed: a row came out of order (or could not be written
+ * from its bytes); what store holds then is to be thrown away.
+ */
+typedef struct BatchStream
+{
+	TupleDesc	result;
+	const int8 *cols;
+	int			ncols;
+	Tuplestorestate *store;
+	EventRowMap map;
+	bool		ready;			/* map made from the first table's descriptor */
+	int64		nrows;
+	int64		last_ev;
+	bool		failed;
+} BatchStream;
+
+extern bool batch_window_stream(const BatchWindow *w, Snapshot snap, BatchStream *s);
 
 #endif							/* PGQUE_BATCH_H */

@@ -58,6 +58,7 @@
 #include "access.h"
 #include "batch.h"
 #include "consume.h"
+#include "event_row.h"
 #include "lanes.h"
 #include "meta_rows.h"
 #include "send.h"
@@ -642,6 +643,20 @@ consume_refresh_snapshot(Snapshot snap)
 	return RegisterSnapshot(GetLatestSnapshot());
 }
 
+/* The window of batch b; with to_end, only what receive handed out. */
+static void
+window_of(const BatchRow *b, Snapshot snap, bool to_end, BatchWindow *w)
+{
+	batch_window_load(w, b->queue_id, b->sub_id, b->prev_tick, b->next_tick, snap);
+	w->batch_id = b->batch_id;
+	w->has_start_ev = b->has_start_ev;
+	w->start_ev = b->start_ev;
+	w->has_start_pos = b->has_start_pos;
+	w->start_pos = b->start_pos;
+	w->has_end_pos = to_end && b->has_end_pos;
+	w->end_pos = b->end_pos;
+}
+
 /*
  * The events of batch b's window that are left after its start, in
  * position order, at most limit (0: all). With to_end, only those receive
@@ -653,64 +668,55 @@ window_events(const BatchRow *b, Snapshot snap, int64 only_ev, int limit,
 {
 	BatchWindow w;
 
-	batch_window_load(&w, b->queue_id, b->sub_id, b->prev_tick, b->next_tick, snap);
-	w.batch_id = b->batch_id;
-	w.has_start_ev = b->has_start_ev;
-	w.start_ev = b->start_ev;
-	w.has_start_pos = b->has_start_pos;
-	w.start_pos = b->start_pos;
-	w.has_end_pos = to_end && b->has_end_pos;
-	w.end_pos = b->end_pos;
+	window_of(b, snap, to_end, &w);
 	batch_window_read(&w, snap, only_ev, limit, ev);
 }
 
-static void
-emit_message(ReturnSetInfo *rsinfo, const BatchEvents *ev, int i, int64 batch_id)
-{
-	Datum		e[EV_NATTS];
-	bool		en[EV_NATTS];
-	Datum		v[10];
-	bool		n[10];
+/* receive's columns (pgque.message) and get_batch_events': the event column of each */
+static const int8 message_cols[10] = {EV_ID, EVENT_ROW_CONST, EV_TYPE, EV_DATA, EV_RETRY,
+EV_TIME, EV_EXTRA1, EV_EXTRA2, EV_EXTRA3, EV_EXTRA4};
+static const int8 event_cols[10] = {EV_ID, EV_TIME, EV_TXID, EV_RETRY, EV_TYPE,
+EV_DATA, EV_EXTRA1, EV_EXTRA2, EV_EXTRA3, EV_EXTRA4};
 
-	heap_deform_tuple(ev->events[i].tuple, ev->desc, e, en);
-	v[0] = e[EV_ID];
-	n[0] = false;
-	v[1] = Int64GetDatum(batch_id);
-	n[1] = false;
-	v[2] = e[EV_TYPE];
-	n[2] = en[EV_TYPE];
-	v[3] = e[EV_DATA];
-	n[3] = en[EV_DATA];
-	v[4] = e[EV_RETRY];
-	n[4] = en[EV_RETRY];
-	v[5] = e[EV_TIME];
-	n[5] = false;
-	memcpy(&v[6], &e[EV_EXTRA1], sizeof(Datum) * 4);
-	memcpy(&n[6], &en[EV_EXTRA1], sizeof(bool) * 4);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
-}
-
+/*
+ * Return the first n events of ev as rows of columns cols (batch_id in the
+ * EVENT_ROW_CONST one), built from the rows' bytes (event_row.c) unless the
+ * result type does not allow it.
+ */
 static void
-emit_event(ReturnSetInfo *rsinfo, const BatchEvents *ev, int i)
+emit_events(ReturnSetInfo *rsinfo, const BatchEvents *ev, int n, const int8 *cols,
+			int64 batch_id)
 {
-	Datum		e[EV_NATTS];
-	bool		en[EV_NATTS];
-	Datum		v[10];
-	bool		n[10];
-	static const int cols[10] = {EV_ID, EV_TIME, EV_TXID, EV_RETRY, EV_TYPE,
-	EV_DATA, EV_EXTRA1, EV_EXTRA2, EV_EXTRA3, EV_EXTRA4};
+	EventRowMap map;
+	bool		direct;
+	int			i;
 	int			k;
 
-	heap_deform_tuple(ev->events[i].tuple, ev->desc, e, en);
-	for (k = 0; k < 10; k++)
+	if (n == 0)
+		return;
+	direct = event_row_map_init(&map, rsinfo->setDesc, ev->desc, cols, 10);
+	for (i = 0; i < n; i++)
 	{
-		v[k] = e[cols[k]];
-		n[k] = en[cols[k]];
+		Datum		e[EV_NATTS];
+		bool		en[EV_NATTS];
+		Datum		v[10];
+		bool		vn[10];
+
+		if (direct &&
+			event_row_put(&map, rsinfo->setResult, ev->events[i].tuple, Int64GetDatum(batch_id)))
+			continue;
+		heap_deform_tuple(ev->events[i].tuple, ev->desc, e, en);
+		for (k = 0; k < 10; k++)
+		{
+			v[k] = cols[k] == EVENT_ROW_CONST ? Int64GetDatum(batch_id) : e[cols[k]];
+			vn[k] = cols[k] == EVENT_ROW_CONST ? false : en[cols[k]];
+		}
+		/* get_batch_events returns ev_txid as bigint (PgQ's type) */
+		if (cols == event_cols && !vn[2] &&
+			TupleDescAttr(rsinfo->setDesc, 2)->atttypid == INT8OID)
+			v[2] = Int64GetDatum((int64) U64FromFullTransactionId(DatumGetFullTransactionId(v[2])));
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, vn);
 	}
-	/* get_batch_events returns ev_txid as bigint (PgQ's type) */
-	if (TupleDescAttr(rsinfo->setDesc, 2)->atttypid == INT8OID)
-		v[2] = Int64GetDatum((int64) U64FromFullTransactionId(DatumGetFullTransactionId(v[2])));
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, n);
 }
 
 /* A cooperative consumer is read through its subconsumers only. */
@@ -849,7 +855,6 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 		bool		expiring = ranges && sub.ttl > 0;
 		int64		last_pos = 0;
 		int			nret;
-		int			i;
 
 		if (take != NULL)
 		{
@@ -944,8 +949,7 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 		else
 			batch_set_end(&b, snap);
 
-		for (i = 0; i < nret; i++)
-			emit_message(rsinfo, &ev, i, b.batch_id);
+		emit_events(rsinfo, &ev, nret, message_cols, b.batch_id);
 		break;
 	}
 
@@ -1310,7 +1314,8 @@ pgque_get_batch_events(PG_FUNCTION_ARGS)
 	Snapshot	snap;
 	BatchRow	b;
 	BatchEvents ev;
-	int			i;
+	PgqueQueue	q;
+	bool		ranges;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
@@ -1320,19 +1325,41 @@ pgque_get_batch_events(PG_FUNCTION_ARGS)
 	SPI_connect();
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	open_batch_required(PG_GETARG_INT64(0), snap, &b);
-	window_events(&b, snap, 0, 0, false, &ev);
-	if (pgque_schema_has_heap_ranges())
+	ranges = pgque_schema_has_heap_ranges();
+	if (ranges && pgque_queue_fetch(NULL, b.queue_id, snap, &q) && q.message_ttl == 0)
 	{
-		PgqueQueue	q;
+		/*
+		 * Nothing to expire: write the rows as they are read, which is
+		 * ev_id order unless producers interleaved; if they did, start
+		 * over, then sort.
+		 */
+		BatchWindow w;
+		BatchStream s;
 
+		window_of(&b, snap, false, &w);
+		memset(&s, 0, sizeof(s));
+		s.result = rsinfo->setDesc;
+		s.cols = event_cols;
+		s.ncols = lengthof(event_cols);
+		s.store = rsinfo->setResult;
+		if (batch_window_stream(&w, snap, &s))
+		{
+			UnregisterSnapshot(snap);
+			SPI_finish();
+			return (Datum) 0;
+		}
+		tuplestore_clear(rsinfo->setResult);
+	}
+	window_events(&b, snap, 0, 0, false, &ev);
+	if (ranges)
+	{
 		if (!pgque_queue_fetch(NULL, b.queue_id, snap, &q))
 			elog(ERROR, "queue %d of batch " INT64_FORMAT " is missing", b.queue_id, b.batch_id);
 		if (q.message_ttl > 0)
 			expire_events(b.queue_id, b.sub_id, q.message_ttl, q.expired_drop, &ev, INT_MAX);
 	}
 	batch_events_sort(&ev);
-	for (i = 0; i < ev.n; i++)
-		emit_event(rsinfo, &ev, i);
+	emit_events(rsinfo, &ev, ev.n, event_cols, 0);
 	UnregisterSnapshot(snap);
 	SPI_finish();
 	return (Datum) 0;
@@ -1370,8 +1397,7 @@ pgque_batch_event(PG_FUNCTION_ARGS)
 	{
 		/* among the events receive handed out, if it did */
 		window_events(&b, snap, ev_id, 0, true, &ev);
-		if (ev.n > 0)
-			emit_event(rsinfo, &ev, 0);
+		emit_events(rsinfo, &ev, Min(ev.n, 1), event_cols, 0);
 	}
 	UnregisterSnapshot(snap);
 	SPI_finish();
