@@ -152,7 +152,10 @@ fi
 source build/bench/nodecay.env
 
 # ---------------------------------------------------------------- summary
-fmt() { awk -v v="$1" 'BEGIN { if (v == "") print ""; else { s = sprintf("%.0f", v); while (s ~ /[0-9][0-9][0-9][0-9]/) sub(/[0-9][0-9][0-9]$/, ",&", s); print s } }'; }
+# 1234567 -> 1,234,567
+fmt() { awk -v v="$1" 'BEGIN { if (v == "") { print ""; exit } s = sprintf("%.0f", v); o = ""
+                               while (length(s) > 3) { o = "," substr(s, length(s) - 2) o; s = substr(s, 1, length(s) - 3) }
+                               print s o }'; }
 win() { awk -v w="$2" -v k="$3" '$1 == "window" && $2 == w { for (i = 1; i < NF; i++) if ($i == k) print $(i + 1) }' "build/bench/nodecay_$1.out"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.2f", b / a; else print "n/a" }'; }
 within() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > 0 && b / a >= 0.9 && b / a <= 1.1) ? "PASS" : "MISS" }'; }
@@ -160,6 +163,8 @@ within() { awk -v a="$1" -v b="$2" 'BEGIN { print (a > 0 && b / a >= 0.9 && b / 
 colmean() { awk -F, -v c="$2" -v a="$3" -v b="$4" '!/^#/ && NR > 1 && $1 + 0 > a && $1 + 0 <= b && $c != "" { s += $c; n++ } END { if (n) printf "%.2f", s / n }' "$OUT/nodecay_$1.csv"; }
 lastrow() { awk -F, -v c="$2" -v end="$SECS" '!/^#/ && $1 ~ /^[0-9]+$/ && $1 + 0 <= end { v = $c } END { print v }' "$OUT/nodecay_$1.csv"; }
 colmax() { awk -F, -v c="$2" '!/^#/ && $1 ~ /^[0-9]+$/ && $c != "" { if ($c + 0 > m) m = $c + 0 } END { print m + 0 }' "$OUT/nodecay_$1.csv"; }
+# how many rows with t_s in (from, to] have column c above v
+countover() { awk -F, -v c="$2" -v v="$3" -v a="$4" -v b="$5" '!/^#/ && $1 ~ /^[0-9]+$/ && $1 + 0 > a && $1 + 0 <= b { n++; if ($c + 0 > v) k++ } END { printf "%d of %d", k, n }' "$OUT/nodecay_$1.csv"; }
 counts() { awk '$1 == "sent" { print "sent " $2 ", consumed " $4 ", missing " $6 ", duplicates " $8 }' "build/bench/nodecay_$1.out"; }
 W=$(awk '$1 == "window" && $2 == "first" { print $4 - $3 }' build/bench/nodecay_pgque.out)
 md=$OUT/nodecay.md
@@ -169,15 +174,15 @@ md=$OUT/nodecay.md
     echo "$(date -u -d "@$started" '+%Y-%m-%d %H:%M UTC'), $(nproc) cores (shared), PostgreSQL 15, fsync and synchronous_commit on, other settings default; pgque: $build_note (pgque.so md5 $(awk '/^# pgque:/ { sub(/.*md5 /, ""); print substr($0, 1, 12); exit }' "$OUT/nodecay_pgque.csv"))."
     echo "Command: \`$cmdline\` with NODECAY_SECS=$SECS, NODECAY_RATE=$RATE: $SECS s of load per system, pgque first, then the job table, each on a new cluster. Producers: 2 connections, $RATE events/s in total, 10 events per transaction. Held snapshot: BEGIN ISOLATION LEVEL REPEATABLE READ + pg_current_xact_id() + a read, idle in transaction for the whole run. pgque: 1 consumer, receive(q, c, 1000) + ack, LISTEN; queue rotation_period 1 minute. Job table: 2 consumers, DELETE ... WHERE id IN (SELECT id FROM job ORDER BY id FOR UPDATE SKIP LOCKED LIMIT 100) RETURNING, LISTEN (the producers notify). Latency: producer's statement returned (after commit) → consumer's call returned, one monotonic clock. Windows: events by the time they were consumed, first and last $W s of the run; p50/p99 exact over the window."
     echo
-    echo "| system | producers sent events/s, first / last | first ${W} s: consumed events/s | last ${W} s: consumed events/s | ratio | first: p50 / p99 ms | last: p50 / p99 ms | p99 ratio | consumer backend CPU µs/event, first / last | within 10 % (throughput, p50, p99) | backlog at end of load | counts |"
-    echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+    echo "| system | producers sent events/s, first / last | first ${W} s: consumed events/s | last ${W} s: consumed events/s | ratio | first: p50 / p99 ms | last: p50 / p99 ms | p99 ratio | consumer backend CPU µs/event, first / last | machine busy %, first / last | 10-s intervals with a latency max > 100 ms, first / last | within 10 % (throughput, p50, p99) | backlog at end of load | counts |"
+    echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
     for s in pgque job; do
         f_r=$(win $s first per_s); l_r=$(win $s last per_s)
         f50=$(win $s first p50_ms); l50=$(win $s last p50_ms); f99=$(win $s first p99_ms); l99=$(win $s last p99_ms)
         fc=$(colmean $s 10 0 "$W"); lc=$(colmean $s 10 $((SECS - W)) "$SECS")
         verdict="$(within "$f_r" "$l_r"), $(within "$f50" "$l50"), $(within "$f99" "$l99")"
         fs=$(colmean $s 2 0 "$W"); ls=$(colmean $s 2 $((SECS - W)) "$SECS")
-        echo "| $s | $(fmt "$(awk -v v="$fs" 'BEGIN { print v / 10 }')") / $(fmt "$(awk -v v="$ls" 'BEGIN { print v / 10 }')") | $(fmt "$f_r") | $(fmt "$l_r") | $(ratio "$f_r" "$l_r") | $f50 / $f99 | $l50 / $l99 | $(ratio "$f99" "$l99") | $fc / $lc | $verdict | $(fmt "$(lastrow $s 5)") | $(counts $s) |"
+        echo "| $s | $(fmt "$(awk -v v="$fs" 'BEGIN { print v / 10 }')") / $(fmt "$(awk -v v="$ls" 'BEGIN { print v / 10 }')") | $(fmt "$f_r") | $(fmt "$l_r") | $(ratio "$f_r" "$l_r") | $f50 / $f99 | $l50 / $l99 | $(ratio "$f99" "$l99") | $fc / $lc | $(colmean $s 11 0 "$W") / $(colmean $s 11 $((SECS - W)) "$SECS") | $(countover $s 8 100 0 "$W") / $(countover $s 8 100 $((SECS - W)) "$SECS") | $verdict | $(fmt "$(lastrow $s 5)") | $(counts $s) |"
     done
     echo
     echo "Storage during the run (from the CSVs; the holder still in transaction):"
