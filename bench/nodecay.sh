@@ -199,6 +199,17 @@ md=$OUT/nodecay.md
         echo "| $s | $(fmt "$(( first_b / 1024 ))") kB → $(fmt "$(( $(lastrow $s 13) / 1024 ))") kB | $(fmt "$(lastrow $s 15)") ($(fmt "$(colmax $s 15)")) | $(fmt "$(lastrow $s 14)") | $other | $(lastrow $s 20) | $(fmt "$(lastrow $s 12)") |"
     done
     echo
+    echo "Consumers' backend CPU per event (µs, mean of 10-s rows) by the machine's load in the row, first half / second half of the run (the CPU per event also moves with the load — probably because with idle cores pgque's worker ticks sooner and batches are smaller):"
+    echo
+    echo "| system | machine busy ≥ 99 % | 90–99 % | < 90 % |"
+    echo "|---|---|---|---|"
+    for s in pgque job; do
+        echo "| $s | $(awk -F, -v h=$((SECS / 2)) -v end="$SECS" '!/^#/ && $1 ~ /^[0-9]+$/ && $1 + 0 <= end && $10 != "" {
+                b = ($11 >= 99) ? 1 : ($11 >= 90 ? 2 : 3); k = b ($1 + 0 <= h ? "a" : "b"); s[k] += $10; n[k]++ }
+            END { for (b = 1; b <= 3; b++) { printf "%s", (b > 1 ? " | " : "")
+                      for (x = 0; x < 2; x++) { k = b (x ? "b" : "a"); printf "%s%s", (x ? " / " : ""), (n[k] ? sprintf("%.1f (%d rows)", s[k] / n[k], n[k]) : "-") } } }' "$OUT/nodecay_$s.csv") |"
+    done
+    echo
     echo "After the run (holder gone; build/bench/nodecay_*.out):"
     echo
     echo '```'
