@@ -478,7 +478,9 @@ sampler(void *arg)
 		PGresult   *r;
 		const char *qp[1] = {queue};
 		const char *v[8];
-		char		curt[16] = "";
+		char		curt[16] = "",
+					cpu_ms[32],
+					cpu_us[32];
 
 		sleep_until(t_start + (int64_t) k * interval_s * 1000000000);
 		logged = logged_now();
@@ -492,11 +494,18 @@ sampler(void *arg)
 
 		r = run(c, "select age(backend_xmin) from pg_stat_activity where pid = $1::int", 1,
 				(const char *const *) (const char *[]) {hp});
-		fprintf(csv, "%d,%" PRId64 ",%" PRId64 ",%.1f,%" PRId64 ",%.3f,%.3f,%.3f,%.1f,%.2f,%.1f,%s,",
+		/* empty when a consumer's backend has gone (the row after they stop) */
+		cpu_ms[0] = cpu_us[0] = '\0';
+		if (cpu >= cpu0)
+		{
+			snprintf(cpu_ms, sizeof(cpu_ms), "%.1f", (double) (cpu - cpu0) * 1000 / hz / interval_s);
+			snprintf(cpu_us, sizeof(cpu_us), "%.2f",
+					 logged > logged0 ? (double) (cpu - cpu0) * 1e6 / hz / (logged - logged0) : 0);
+		}
+		fprintf(csv, "%d,%" PRId64 ",%" PRId64 ",%.1f,%" PRId64 ",%.3f,%.3f,%.3f,%s,%s,%.1f,%s,",
 				k * interval_s, sent - sent0, logged - logged0,
 				(double) (logged - logged0) / interval_s, sent - logged, p50, p99, mx,
-				(double) (cpu - cpu0) * 1000 / hz / interval_s,
-				logged > logged0 ? (double) (cpu - cpu0) * 1e6 / hz / (logged - logged0) : 0,
+				cpu_ms, cpu_us,
 				a1 > a0 ? 100.0 * (b1 - b0) / (a1 - a0) : 0,
 				PQntuples(r) ? PQgetvalue(r, 0, 0) : "");
 		PQclear(r);
