@@ -8,10 +8,13 @@
 #   make bench              benchmarks (bench/)
 #   make curves             cost curves: CSVs and PNGs in bench/results/ (bench/curves.sh)
 #   make curves-plot        redraw those PNGs from the CSVs (gnuplot)
+#   make nodecay            60 minutes: pgque vs a SKIP LOCKED job table under a held
+#                           snapshot (bench/nodecay.sh; results in bench/results/nodecay*)
+#   make nodecay-plot       redraw its PNGs from the CSVs (gnuplot)
 #   make soak               the long soak test
 #   make diagrams           docs/img/*.png from docs/diagrams/*.dot (graphviz)
 #
-# test, demo, bench, curves and soak install what is missing first (test/deps.sh),
+# test, demo, bench, curves, nodecay and soak install what is missing first (test/deps.sh),
 # so they work on a fresh Debian 12 machine with only the PG 15 server.
 
 EXTENSION   = pgque
@@ -65,7 +68,7 @@ pgque--$(EXTVERSION).sql: $(PARTS) pgque.control
 pgque--%--$(EXTVERSION).sql: extension/upgrade/%--$(EXTVERSION).sql $(CODE_PARTS)
 	cat $^ > $@
 
-.PHONY: deps client test demo bench curves curves-plot soak diagrams
+.PHONY: deps client test demo bench curves curves-plot nodecay nodecay-plot soak diagrams
 
 deps:
 	test/deps.sh
@@ -88,6 +91,12 @@ curves:
 
 curves-plot:
 	bench/curves.sh --plot-only
+
+nodecay:
+	bench/nodecay.sh
+
+nodecay-plot:
+	bench/nodecay.sh --plot-only
 
 soak:
 	test/soak.sh
