@@ -19,7 +19,9 @@
 # Every comparison is made within this run, baseline and candidate back to
 # back (pgbench runs interleaved over two rounds), because this 2-core
 # machine is shared and noisy: compare ratios, not absolute numbers across
-# runs. The cluster runs on port 54360 and is stopped at the end.
+# runs. The cluster runs on port 54360 (BENCH_PORT) and is stopped at the end.
+# Beside other work, use a private server tree: DESTDIR (make install's)
+# and PGBIN (test/lib/cluster.sh's) point at a copy of the server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source test/lib/cluster.sh
@@ -77,7 +79,7 @@ if want coop; then
 fi
 
 B=bench
-cluster_init $B 54360 "fsync = $fsync" "synchronous_commit = $fsync" "shared_buffers = 512MB" \
+cluster_init $B "${BENCH_PORT:-54360}" "fsync = $fsync" "synchronous_commit = $fsync" "shared_buffers = 512MB" \
     "max_wal_size = 8GB" "checkpoint_timeout = 30min"
 cluster_start $B
 holder_pid=
@@ -132,7 +134,7 @@ out=${BENCH_OUT:-bench/results/latest.md}
 {
     echo "# pgque benchmark results"
     echo
-    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, PostgreSQL $(q -d postgres -c 'show server_version'), fsync = $fsync, synchronous_commit = $fsync; pgque: $build_note, pgque.so md5 $(md5sum "$(pg_config --pkglibdir)/pgque.so" | cut -c1-12); PgQ $(qq -c 'select pgq.version()')."
+    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, PostgreSQL $(q -d postgres -c 'show server_version'), fsync = $fsync, synchronous_commit = $fsync; pgque: $build_note, pgque.so md5 $(md5sum "${DESTDIR:-}$(pg_config --pkglibdir)/pgque.so" | cut -c1-12); PgQ $(qq -c 'select pgq.version()')."
     echo "Command: \`bench/run.sh$([ $fsync = off ] && echo ' --fsync-off')$([ $full = 1 ] && echo ' --full')$([ $quick = 1 ] && echo ' --quick')\`. Ratios compare runs made back to back in this run; absolute numbers vary between runs on this shared machine."
 } >"$out"
 [ $quick = 1 ] && printf '\n**--quick: short runs, the numbers are not meaningful.**\n' >>"$out"
@@ -547,27 +549,31 @@ if want latency; then
         echo
         echo "bench/latency.c: 1,000 events/s for $LAT_SECS s, one transaction per event; default settings unless noted."
         echo
-        echo "| mode | p50 ms | p95 ms | p99 ms | max ms | missing | idle ticks/s | worker CPU while idle | target | result |"
-        echo "|---|---|---|---|---|---|---|---|---|---|"
+        echo "| mode | p50 ms | p95 ms | p99 ms | max ms | missing | ticks/s under load | worker CPU under load | idle ticks/s | worker CPU while idle | target | result |"
+        echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
     } >>"$out"
     latency_row() {   # label, target?, extra latency args
-        local label=$1 target=$2 res cpu0 cpu1
+        local label=$1 target=$2 res cpu0 cpu1 cpu2
         shift 2
+        # the load's CPU: the run (LAT_SECS + 10 s idle) minus the idle rate
+        cpu0=$(worker_cpu_ms)
         res=$(build/bench/latency --dsn "$DSN" --rate 1000 --seconds "$LAT_SECS" --idle 10 "$@")
         echo "$res" >&2
         echo "== latency $label: $res" >>"$log"
-        cpu0=$(worker_cpu_ms)
-        sleep 10
         cpu1=$(worker_cpu_ms)
-        echo "$res" | awk -v label="$label" -v cpu="$(( (cpu1 - cpu0) / 10 ))" -v target="$target" '
+        sleep 10
+        cpu2=$(worker_cpu_ms)
+        echo "$res" | awk -v label="$label" -v cpu="$(( (cpu2 - cpu1) / 10 ))" \
+            -v loadcpu="$(( (cpu1 - cpu0 - (cpu2 - cpu1)) / LAT_SECS ))" -v secs="$LAT_SECS" -v target="$target" '
             /^latency_ms/ {p50=$3; p95=$5; p99=$7; max=$9}
             /missing/ {miss=$NF}
+            /^load_ticks/ {load=$2}
             /^idle_ticks/ {idle=$2}
             END {
                 v = ""
                 if (target) v = (p50 <= 3 && p99 <= 15 && miss == 0) ? "PASS" : "MISS"
-                printf "| %s | %s | %s | %s | %s | %s | %s | %s ms/s | %s | %s |\n", label, p50, p95, p99, max, miss, idle/10, cpu,
-                    target ? "p50 <= 3, p99 <= 15" : "", v
+                printf "| %s | %s | %s | %s | %s | %s | %.0f | %s ms/s | %s | %s ms/s | %s | %s |\n", label, p50, p95, p99, max, miss,
+                    load/secs, loadcpu, idle/10, cpu, target ? "p50 <= 3, p99 <= 15" : "", v
             }' >>"$out"
     }
     latency_row "wake on commit (default)" 1
