@@ -35,9 +35,10 @@
  * queue wakes the worker, which ticks it then (queue_cache_hold has the
  * protocol). Whatever the worker cannot decide that way it ticks as
  * before: queues it has not ticked since it started, queues outside the
- * shared cache, too many queues to track. And a tick step that took longer
- * than tick_period is followed by a rest as long as it took, so that many
- * busy queues do not keep the worker ticking all the time.
+ * shared cache, too many queues to track. And a tick step over several
+ * queues that took longer than tick_period is followed by a rest as long as
+ * it took, so that many busy queues do not keep the worker ticking all the
+ * time.
  *
  * Exactly one worker per database: a worker takes a session-level lock on
  * a user lock tag (PGQUE_LOCK_CLASS, 1) in its database and leaves if it
@@ -768,7 +769,12 @@ pass_tick_woken(WorkerState *st, TimestampTz now, bool *retries_changed,
 		run_step(step_tick_woken, &work, "ticking queues with new events");
 		note_ticks(work.ticked);
 		end = GetCurrentTimestamp();
-		if (end - now > (int64) pgque_tick_period * 1000)
+		/*
+		 * Only a step over several queues: one tick that took long was
+		 * slowed down by others (the CPU, a lock), and resting after it
+		 * would only delay the next.
+		 */
+		if (work.ticked > 1 && end - now > (int64) pgque_tick_period * 1000)
 			tick_rest_until = end + (end - now);
 	}
 }
