@@ -260,6 +260,10 @@ main(int argc, char **argv)
 		PQclear(exec_or_die(admin, "select pgque.set_queue_config($1, 'ticker_max_lag', $2)", 2, cp));
 	}
 
+	r = exec_or_die(admin, "select coalesce(max(t.tick_id), 0) from pgque.tick t join pgque.queue q"
+					" on q.queue_id = t.tick_queue where q.queue_name = $1", 1, qp);
+	ticks_before = atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
 	pthread_create(&cth, NULL, consumer, NULL);
 	{
 		struct timespec ts = {0, 200000000};	/* let the consumer LISTEN */
@@ -269,6 +273,12 @@ main(int argc, char **argv)
 	pthread_create(&p, NULL, producer, NULL);
 	pthread_join(p, NULL);
 	pthread_join(cth, NULL);
+
+	/* ticks taken while the producer ran (tick ids: rotation may delete rows) */
+	r = exec_or_die(admin, "select coalesce(max(t.tick_id), 0) from pgque.tick t join pgque.queue q"
+					" on q.queue_id = t.tick_queue where q.queue_name = $1", 1, qp);
+	ticks_after = atol(PQgetvalue(r, 0, 0));
+	PQclear(r);
 
 	for (i = 0; i < total; i++)
 		if (sent_at[i] != 0 && got_at[i] != 0)
@@ -281,6 +291,9 @@ main(int argc, char **argv)
 		printf("latency_ms p50 %.3f p95 %.3f p99 %.3f max %.3f\n",
 			   lat[n / 2] / 1e6, lat[(int) (n * 0.95)] / 1e6,
 			   lat[(int) (n * 0.99)] / 1e6, lat[n - 1] / 1e6);
+
+	printf("load_ticks %ld in %d s (%.2f per second)\n",
+		   ticks_after - ticks_before, seconds, (double) (ticks_after - ticks_before) / seconds);
 
 	/* idle: how many ticks does a queue without events cost? */
 	r = exec_or_die(admin, "select count(*) from pgque.tick t join pgque.queue q"

@@ -62,6 +62,7 @@
 #include "lanes.h"
 #include "meta_rows.h"
 #include "send.h"
+#include "wakeup.h"
 
 PG_FUNCTION_INFO_V1(pgque_receive);
 PG_FUNCTION_INFO_V1(pgque_next_batch_custom);
@@ -478,8 +479,8 @@ choose_window_direct(int32 queue_id, int64 pos, int max_events, Snapshot snap,
  * Ticks are read in growing chunks and only as far as needed: a consumer
  * far behind must not read its whole backlog of ticks on every call.
  */
-bool
-consume_choose_window(int32 queue_id, int64 pos, int max_events, Snapshot snap,
+static bool
+choose_window(int32 queue_id, int64 pos, int max_events, Snapshot snap,
 			  int64 *next_tick)
 {
 	static const Oid types[] = {INT4OID, INT8OID, INT8OID};
@@ -521,6 +522,21 @@ consume_choose_window(int32 queue_id, int64 pos, int max_events, Snapshot snap,
 		from = *next_tick;
 		chunk = Min(chunk * 4, WINDOW_MAX_TICKS);
 	}
+}
+
+/*
+ * choose_window, and tell the worker how far this consumer got: to the
+ * window's end, or to pos when no tick follows it (wakeup.c; a consumer
+ * that reached the newest tick waits for the next one).
+ */
+bool
+consume_choose_window(int32 queue_id, int64 pos, int max_events, Snapshot snap,
+					  int64 *next_tick)
+{
+	bool		found = choose_window(queue_id, pos, max_events, snap, next_tick);
+
+	pgque_note_reached(queue_id, found ? *next_tick : pos);
+	return found;
 }
 
 /*
@@ -1089,6 +1105,8 @@ next_batch_step(FunctionCallInfo fcinfo, const char *queue_name, const char *con
 											5, types),
 								 args, nulls, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
 			elog(ERROR, "could not read ticks");
+		pgque_note_reached(sub.queue_id,
+						   SPI_processed == 1 ? DatumGetInt64(pgque_spi_value(0, 1)) : pos);
 		if (SPI_processed == 1)
 		{
 			int64		next_tick = DatumGetInt64(pgque_spi_value(0, 1));

@@ -26,6 +26,13 @@
  * entry of that queue (nor stores into it): it must see its own change
  * (say, queue_disable_insert), which no other backend may see yet.
  *
+ * The entry also carries what adaptive ticking needs (worker.c): the
+ * highest tick a receive reached (consumers raise it), the tick after which
+ * the worker holds the queue's next tick back (the worker sets and clears
+ * it) and how many events committed since (senders add). These survive
+ * invalidation; a new key resets them. Whoever finds no entry of a queue
+ * behaves as without holding: the worker ticks, senders wake it.
+ *
  * Why rotation stays safe (see extension/70_maint.sql): a producer uses the
  * shared entry only after its xid is assigned. If it still writes the old
  * table through the entry, the entry was valid when it looked, so the
@@ -77,6 +84,13 @@ typedef struct SharedQueueEntry
 	bool		disable_insert;
 	bool		restricted;
 	int64		delivery_delay;
+	int32		ticker_max_count;	/* as pgque.queue says, while valid */
+	int64		ticker_max_lag;
+	/* adaptive ticking, under mutex like the rest: */
+	int64		reached;		/* consumers: highest tick a receive reached */
+	int64		held_after;		/* worker: holding back the tick after this
+								 * one; 0 when not holding */
+	int64		held_events;	/* senders: events committed while held */
 } SharedQueueEntry;
 
 static SharedQueueEntry *shared_entries = NULL;
@@ -204,6 +218,9 @@ find_entry(Oid queue_relid, int32 queue_id, bool claim)
 			e->queue_id = queue_id;
 			e->gen++;
 			e->valid = false;
+			e->reached = 0;
+			e->held_after = 0;
+			e->held_events = 0;
 			mine = true;
 		}
 		SpinLockRelease(&e->mutex);
@@ -412,6 +429,8 @@ queue_cache_store(const PgqueQueue *q, const Oid *table_oid, Oid seq_oid,
 		e->disable_insert = q->disable_insert;
 		e->restricted = q->restricted;
 		e->delivery_delay = q->delivery_delay;
+		e->ticker_max_count = q->ticker_max_count;
+		e->ticker_max_lag = q->ticker_max_lag;
 	}
 	SpinLockRelease(&e->mutex);
 }
@@ -501,4 +520,148 @@ pgque_cache_current(PG_FUNCTION_ARGS)
 		ok = e->cur_table == PG_GETARG_INT32(1);
 	SpinLockRelease(&e->mutex);
 	PG_RETURN_BOOL(ok);
+}
+
+/*
+ * Adaptive ticking (worker.c). A tick only helps a consumer that waits for
+ * it: one whose receive reached the queue's newest tick. The worker, about
+ * to tick queue_id whose newest tick it knows (last_tick, taken at
+ * last_time), asks here whether it may hold the tick back instead: while
+ * no receive reached last_tick, fewer than ticker_max_count events came
+ * since, and until last_time + min(defer_ms, ticker_max_lag). Returns true
+ * and the deadline in *until when it holds; false when it must tick now
+ * (no entry, entry not valid, a consumer waits, or a bound is reached), and
+ * then no hold is left set.
+ *
+ * The hold is published under the entry's spinlock, which consumers
+ * (queue_cache_note_reached) and senders (queue_cache_note_committed) take
+ * too: a consumer that reaches last_tick either came first (seen here) or
+ * sees the hold and wakes the worker. A sender that sees the hold does not
+ * wake the worker: the worker clears the hold before it takes the tick's
+ * snapshot (here, or queue_cache_release), so that sender's commit is in
+ * the snapshot.
+ */
+bool
+queue_cache_hold(Oid queue_relid, int32 queue_id, int64 last_tick, TimestampTz last_time,
+				 TimestampTz now, int defer_ms, TimestampTz *until)
+{
+	SharedQueueEntry *e = find_entry(queue_relid, queue_id, false);
+	bool		hold = false;
+
+	if (e == NULL)
+		return false;
+	SpinLockAcquire(&e->mutex);
+	if (key_is(e, MyDatabaseId, queue_relid, queue_id))
+	{
+		int64		bound = Min((int64) defer_ms * 1000, e->ticker_max_lag);
+
+		*until = last_time + bound;
+		hold = e->valid && last_tick > 0 && e->reached < last_tick &&
+			e->held_events < e->ticker_max_count && *until > now;
+		if (!hold)
+			e->held_events = 0;
+		else if (e->held_after != last_tick)
+			e->held_events = 0; /* a new hold: counts from here */
+		e->held_after = hold ? last_tick : 0;
+	}
+	SpinLockRelease(&e->mutex);
+	return hold;
+}
+
+/* The worker ticks queue_id now, or forgets it: no hold is left. */
+void
+queue_cache_release(Oid queue_relid, int32 queue_id)
+{
+	SharedQueueEntry *e = find_entry(queue_relid, queue_id, false);
+
+	if (e == NULL)
+		return;
+	SpinLockAcquire(&e->mutex);
+	if (key_is(e, MyDatabaseId, queue_relid, queue_id))
+	{
+		e->held_after = 0;
+		e->held_events = 0;
+	}
+	SpinLockRelease(&e->mutex);
+}
+
+/*
+ * The worker of this database starts, or forgets which queues it held:
+ * clear every hold in this database, so that senders wake it again.
+ */
+void
+queue_cache_release_all(void)
+{
+	int			i;
+
+	if (shared_entries == NULL)
+		return;
+	for (i = 0; i < QUEUE_CACHE_SIZE; i++)
+	{
+		SharedQueueEntry *e = &shared_entries[i];
+
+		SpinLockAcquire(&e->mutex);
+		if (e->dboid == MyDatabaseId)
+		{
+			e->held_after = 0;
+			e->held_events = 0;
+		}
+		SpinLockRelease(&e->mutex);
+	}
+}
+
+/*
+ * A receive of queue_id reached tick_id (its window ends there, or nothing
+ * follows it). Returns true when the worker holds back the tick after
+ * tick_id or an older one: it should be woken. Cannot fail.
+ */
+bool
+queue_cache_note_reached(int32 queue_id, int64 tick_id)
+{
+	SharedQueueEntry *e;
+	bool		wake = false;
+	Oid			queue_relid;
+
+	if (shared_entries == NULL || tick_id <= 0)
+		return false;
+	queue_relid = pgque_relation_oid("queue");
+	e = find_entry(queue_relid, queue_id, false);
+	if (e == NULL)
+		return false;
+	SpinLockAcquire(&e->mutex);
+	if (key_is(e, MyDatabaseId, queue_relid, queue_id))
+	{
+		if (e->reached < tick_id)
+			e->reached = tick_id;
+		wake = e->held_after != 0 && tick_id >= e->held_after;
+	}
+	SpinLockRelease(&e->mutex);
+	return wake;
+}
+
+/*
+ * Commit callback of a sender that wrote nevents events into queue_id:
+ * true when the worker holds the queue's tick back and these events do not
+ * bring it to ticker_max_count -- the worker will tick it anyway, so the
+ * sender need not wake it. Reads no catalog; cannot fail.
+ */
+bool
+queue_cache_note_committed(int32 queue_id, int64 nevents)
+{
+	SharedQueueEntry *e;
+	bool		held = false;
+
+	if (shared_entries == NULL || !OidIsValid(local_queue_relid))
+		return false;
+	e = find_entry(local_queue_relid, queue_id, false);
+	if (e == NULL)
+		return false;
+	SpinLockAcquire(&e->mutex);
+	if (key_is(e, MyDatabaseId, local_queue_relid, queue_id) && e->held_after != 0)
+	{
+		e->held_events += nevents;
+		held = e->held_events < e->ticker_max_count;
+	}
+	SpinLockRelease(&e->mutex);
+	return held;
 }

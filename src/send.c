@@ -203,6 +203,7 @@ event_writer_open(EventWriter *w)
 	w->cid = GetCurrentCommandId(true);
 	w->now = GetCurrentTransactionStartTimestamp();
 
+	w->nwritten = 0;
 	pgque_note_event_insert(w->queue.queue_id);
 }
 
@@ -283,6 +284,7 @@ event_writer_insert(EventWriter *w, Datum *values, bool *nulls)
 	values[EV_TXID] = FullTransactionIdGetDatum(w->txid);
 	nulls[EV_TXID] = false;
 
+	w->nwritten++;
 	tup = heap_form_tuple(RelationGetDescr(w->rel), values, nulls);
 	/* the free space map could point back into the table: see the header */
 	heap_insert(w->rel, tup, w->cid, HEAP_INSERT_SKIP_FSM, NULL);
@@ -313,6 +315,7 @@ event_writer_end(EventWriter *w)
 {
 	int			i;
 
+	pgque_note_events(w->queue.queue_id, w->nwritten);
 	for (i = 0; i < w->nindexes; i++)
 		index_close(w->indexes[i], NoLock);
 	table_close(w->rel, NoLock);

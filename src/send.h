@@ -33,6 +33,7 @@ typedef struct EventWriter
 	Oid			seq;
 	CommandId	cid;
 	TimestampTz now;
+	int64		nwritten;		/* events inserted since event_writer_open */
 } EventWriter;
 
 extern void event_table_check(Relation rel);

@@ -10,10 +10,16 @@
  *
  *	 - with shared memory (preload), the queue ids go into the database's
  *	   slot and the worker's latch is set; the worker ticks exactly those
- *	   queues;
+ *	   queues. The latch is left alone when the worker holds back the tick
+ *	   of every one of them (adaptive ticking, worker.c): it ticks them by
+ *	   its deadline anyway, and a busy queue's every commit would otherwise
+ *	   wake it only to wait again;
  *	 - without it (a worker started by pgque.start()), the backend finds the
  *	   worker by its background worker type and sets its latch; the worker
  *	   then checks every queue.
+ *
+ * A receive that reached a queue's newest tick (pgque_note_reached) wakes
+ * the worker when it holds back that queue's next tick: a consumer waits.
  *
  * Nothing here may fail: the callback runs after the commit record is
  * written. Aborted or prepared transactions deliver nothing (a prepared
@@ -32,6 +38,7 @@
 
 #include "utils/guc.h"
 
+#include "queue_cache.h"
 #include "wakeup.h"
 #include "worker.h"
 
@@ -41,6 +48,7 @@
 static bool wake_on_commit = true;
 
 static int32 pending[LOCAL_MAX];
+static int64 pending_events[LOCAL_MAX];	/* events written, by pending[] */
 static int	npending = 0;
 static bool pending_overflow = false;
 static bool pending_retries = false;
@@ -72,9 +80,26 @@ pgque_note_event_insert(int32 queue_id)
 		if (pending[i] == queue_id)
 			return;
 	if (npending < LOCAL_MAX)
+	{
+		pending_events[npending] = 0;
 		pending[npending++] = queue_id;
+	}
 	else
 		pending_overflow = true;
+}
+
+/* ... nevents of them (after pgque_note_event_insert) */
+void
+pgque_note_events(int32 queue_id, int64 nevents)
+{
+	int			i;
+
+	for (i = 0; i < npending; i++)
+		if (pending[i] == queue_id)
+		{
+			pending_events[i] += nevents;
+			return;
+		}
 }
 
 
@@ -156,6 +181,7 @@ deliver(void)
 {
 	PgqueDbSlot *slot;
 	int			pgprocno = -1;
+	bool		wake;
 	int			i;
 
 	if (pending_launcher && pgque_shared != NULL)
@@ -186,6 +212,11 @@ deliver(void)
 		return;
 	}
 
+	/* does the worker need to hear of this commit now? */
+	wake = pending_overflow || pending_retries || pending_schedules;
+	for (i = 0; i < npending && !wake; i++)
+		wake = !queue_cache_note_committed(pending[i], Max(pending_events[i], 1));
+
 	slot = pgque_slot_find(MyDatabaseId);
 	if (slot == NULL)
 		return;
@@ -210,6 +241,31 @@ deliver(void)
 		slot->retries_changed = true;
 	if (pending_schedules)
 		slot->schedules_changed = true;
+	if (slot->dboid == MyDatabaseId)
+		pgprocno = slot->pgprocno;
+	SpinLockRelease(&slot->mutex);
+	if (wake)
+		pgque_wake_proc(pgprocno);
+}
+
+/*
+ * A receive (or next_batch) of queue_id reached tick_id: its window ends
+ * there, or no tick follows it. Wakes the worker if it holds back the tick
+ * after it (queue_cache_hold). Called inside the receiving transaction; a
+ * rollback costs at most an early tick.
+ */
+void
+pgque_note_reached(int32 queue_id, int64 tick_id)
+{
+	PgqueDbSlot *slot;
+	int			pgprocno = -1;
+
+	if (pgque_shared == NULL || !queue_cache_note_reached(queue_id, tick_id))
+		return;
+	slot = pgque_slot_find(MyDatabaseId);
+	if (slot == NULL)
+		return;
+	SpinLockAcquire(&slot->mutex);
 	if (slot->dboid == MyDatabaseId)
 		pgprocno = slot->pgprocno;
 	SpinLockRelease(&slot->mutex);

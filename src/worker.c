@@ -10,7 +10,8 @@
  *	 - ticks the queues whose senders committed, at most once per
  *	   pgque.tick_period each (one short transaction with synchronous_commit
  *	   off, so the NOTIFY goes out without waiting for a WAL flush; a
- *	   consumer's later ack flushes past the tick anyway);
+ *	   consumer's later ack flushes past the tick anyway) -- unless nobody
+ *	   waits for that tick (adaptive ticking, below);
  *	 - every pgque.naptime, ticks the queues due by their own thresholds
  *	   (idle period, max lag, force_tick) and moves due retries back into
  *	   their queues;
@@ -22,6 +23,22 @@
  *
  * Each step runs in its own transaction; an error is logged, rolled back
  * and remembered for pgque.status(), and the worker carries on.
+ *
+ * Adaptive ticking. A tick only shortens the wait of a consumer that has
+ * read everything up to the queue's newest tick: one whose last receive
+ * reached it. While no receive has reached the newest tick the worker knows
+ * of (a consumer is busy with older ticks, or there is none), it holds the
+ * queue's next tick back, up to pgque.tick_defer after the last tick (never
+ * longer than the queue's ticker_max_lag; ticker_max_count events tick at
+ * once), so the tick rate follows the consumers' rate instead of one tick
+ * every tick_period. A receive that reaches the newest tick of a held
+ * queue wakes the worker, which ticks it then (queue_cache_hold has the
+ * protocol). Whatever the worker cannot decide that way it ticks as
+ * before: queues it has not ticked since it started, queues outside the
+ * shared cache, too many queues to track. And a tick step over several
+ * queues that took longer than tick_period is followed by a rest as long as
+ * it took, so that many busy queues do not keep the worker ticking all the
+ * time.
  *
  * Exactly one worker per database: a worker takes a session-level lock on
  * a user lock tag (PGQUE_LOCK_CLASS, 1) in its database and leaves if it
@@ -75,6 +92,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "queue_cache.h"
 #include "ticker.h"
 #include "worker.h"
 
@@ -83,6 +101,7 @@
 
 bool		pgque_enabled = true;
 int			pgque_tick_period = 2;
+int			pgque_tick_defer = 20;
 int			pgque_naptime = 250;
 int			pgque_maint_period = 30;
 
@@ -92,11 +111,18 @@ static PgqueDbSlot *my_slot = NULL;
 static bool my_dynamic = false;
 static MemoryContext pass_context = NULL;
 
-/* last tick time per queue, for pgque.tick_period */
+/* last tick time and id per queue, for pgque.tick_period and holding */
 #define MAX_TRACKED	256
 static int32 tracked_queue[MAX_TRACKED];
 static TimestampTz tracked_tick[MAX_TRACKED];
+static int64 tracked_id[MAX_TRACKED];
 static int	ntracked = 0;
+
+/* pgque.queue's OID, the key of the shared queue cache; read in each tick step */
+static Oid	queue_relid = InvalidOid;
+
+/* no tick step before this: the last one took longer than tick_period */
+static TimestampTz tick_rest_until = 0;
 
 /* queues woken up but not ticked yet because of pgque.tick_period */
 static int32 waiting[PGQUE_DIRTY_MAX];
@@ -129,6 +155,13 @@ pgque_worker_init(void)
 							"A committed send wakes the worker, which ticks the queue at once "
 							"unless it ticked less than this long ago.",
 							&pgque_tick_period, 2, 0, 60000, PGC_SIGHUP, GUC_UNIT_MS,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("pgque.tick_defer",
+							"Longest time the worker holds back a tick that no consumer waits for.",
+							"While no receive has reached a queue's newest tick, the worker ticks "
+							"the queue at most this long after its last tick (never later than "
+							"ticker_max_lag); 0 ticks every tick_period as long as events come.",
+							&pgque_tick_defer, 20, 0, 60000, PGC_SIGHUP, GUC_UNIT_MS,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("pgque.naptime",
 							"Longest time a pgque worker sleeps.",
@@ -276,19 +309,24 @@ pin_settings(void)
 		SetConfigOption(pinned[i][0], pinned[i][1], PGC_SUSET, PGC_S_OVERRIDE);
 }
 
+/* When the worker last ticked queue_id, and *id that tick (0 if unknown). */
 static TimestampTz
-tracked_last_tick(int32 queue_id)
+tracked_last_tick(int32 queue_id, int64 *id)
 {
 	int			i;
 
 	for (i = 0; i < ntracked; i++)
 		if (tracked_queue[i] == queue_id)
+		{
+			*id = tracked_id[i];
 			return tracked_tick[i];
+		}
+	*id = 0;
 	return 0;
 }
 
 static void
-track_tick(int32 queue_id, TimestampTz when)
+track_tick(int32 queue_id, TimestampTz when, int64 id)
 {
 	int			i;
 
@@ -296,12 +334,14 @@ track_tick(int32 queue_id, TimestampTz when)
 		if (tracked_queue[i] == queue_id)
 		{
 			tracked_tick[i] = when;
+			tracked_id[i] = id;
 			return;
 		}
 	if (ntracked == MAX_TRACKED)
 		ntracked = 0;			/* forget; costs at most one early tick */
 	tracked_queue[ntracked] = queue_id;
 	tracked_tick[ntracked] = when;
+	tracked_id[ntracked] = id;
 	ntracked++;
 }
 
@@ -402,6 +442,7 @@ step_tick_woken(void *arg)
 	TickWork   *work = arg;
 	int			i;
 
+	queue_relid = pgque_relation_oid("queue");
 	if (work->all)
 	{
 		static SPIPlanPtr plan;
@@ -417,19 +458,27 @@ step_tick_woken(void *arg)
 		for (i = 0; i < (int) n; i++)
 			ids[i] = DatumGetInt32(pgque_spi_value(i, 1));
 		for (i = 0; i < (int) n; i++)
-			if (pgque_tick_queue(ids[i], PGQUE_TICK_IF_ACTIVITY, true) != 0)
+		{
+			int64		id = pgque_tick_queue(ids[i], PGQUE_TICK_IF_ACTIVITY, true);
+
+			if (id != 0)
 			{
-				track_tick(ids[i], GetCurrentTimestamp());
+				track_tick(ids[i], GetCurrentTimestamp(), id);
 				work->ticked++;
 			}
+		}
 		return;
 	}
 	for (i = 0; i < work->n; i++)
-		if (pgque_tick_queue(work->ids[i], PGQUE_TICK_NOW, true) != 0)
+	{
+		int64		id = pgque_tick_queue(work->ids[i], PGQUE_TICK_NOW, true);
+
+		if (id != 0)
 		{
-			track_tick(work->ids[i], GetCurrentTimestamp());
+			track_tick(work->ids[i], GetCurrentTimestamp(), id);
 			work->ticked++;
 		}
+	}
 }
 
 static void
@@ -486,6 +535,26 @@ step_sql(void *arg)
 		elog(ERROR, "could not run %s", (const char *) arg);
 }
 
+/*
+ * May queue_id's tick, due now by tick_period, be held back (see the file
+ * header)? Sets *until, when to tick it at the latest.
+ */
+static bool
+hold_tick(int32 queue_id, TimestampTz now, TimestampTz *until)
+{
+	int64		last_id;
+	TimestampTz last = tracked_last_tick(queue_id, &last_id);
+
+	if (pgque_tick_defer <= pgque_tick_period || last_id == 0 || !OidIsValid(queue_relid))
+	{
+		/* not ours to hold: whatever was held, senders must wake us again */
+		if (OidIsValid(queue_relid))
+			queue_cache_release(queue_relid, queue_id);
+		return false;
+	}
+	return queue_cache_hold(queue_relid, queue_id, last_id, last, now, pgque_tick_defer, until);
+}
+
 /* Take the queues that committed senders woke us for, plus waiting ones. */
 static void
 collect_woken(TickWork *work, bool *retries_changed, bool *schedules_changed,
@@ -523,21 +592,40 @@ collect_woken(TickWork *work, bool *retries_changed, bool *schedules_changed,
 
 	if (waiting_all)
 	{
+		/*
+		 * Senders of held queues must wake us again: we forget them here.
+		 * Also a new worker's first pass, which drops a predecessor's holds.
+		 */
+		queue_cache_release_all();
 		work->all = true;
 		waiting_all = false;
 		nwaiting = 0;
 		return;
 	}
 
-	/* keep the ones that ticked less than tick_period ago for later */
+	/* the last tick step took long: rest as long (see the file header) */
+	if (now < tick_rest_until)
+	{
+		*wait_ms = Min(*wait_ms, (tick_rest_until - now + 999) / 1000);
+		return;
+	}
+
+	/*
+	 * Keep the ones that ticked less than tick_period ago for later, and
+	 * those whose tick nobody waits for until their deadline.
+	 */
 	ndirty = nwaiting;
 	nwaiting = 0;
 	for (i = 0; i < ndirty; i++)
 	{
 		int32		id = waiting[i];
-		TimestampTz ready = TimestampTzPlusMilliseconds(tracked_last_tick(id),
+		int64		last_id;
+		TimestampTz ready = TimestampTzPlusMilliseconds(tracked_last_tick(id, &last_id),
 														pgque_tick_period);
+		TimestampTz until;
 
+		if (ready <= now && hold_tick(id, now, &until))
+			ready = until;
 		if (ready <= now)
 			work->ids[work->n++] = id;
 		else
@@ -676,8 +764,18 @@ pass_tick_woken(WorkerState *st, TimestampTz now, bool *retries_changed,
 	collect_woken(&work, retries_changed, schedules_changed, now, &st->wait_ms);
 	if (work.n > 0 || work.all)
 	{
+		TimestampTz end;
+
 		run_step(step_tick_woken, &work, "ticking queues with new events");
 		note_ticks(work.ticked);
+		end = GetCurrentTimestamp();
+		/*
+		 * Only a step over several queues: one tick that took long was
+		 * slowed down by others (the CPU, a lock), and resting after it
+		 * would only delay the next.
+		 */
+		if (work.ticked > 1 && end - now > (int64) pgque_tick_period * 1000)
+			tick_rest_until = end + (end - now);
 	}
 }
 
@@ -831,7 +929,8 @@ worker_sleep(WorkerState *st)
 
 	wait_ms = Min(wait_ms, Max((next_due - now) / 1000, 0));
 	wait_ms = Min(wait_ms, Max((next_maint - now) / 1000, 0));
-	coalesce = nwaiting > 0 && !waiting_all && wait_ms <= pgque_tick_period;
+	coalesce = nwaiting > 0 && !waiting_all &&
+		(wait_ms <= pgque_tick_period || now < tick_rest_until);
 	(void) WaitLatch(MyLatch,
 					 (coalesce ? 0 : WL_LATCH_SET) | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 					 Max(wait_ms, coalesce ? 1 : 0), PG_WAIT_EXTENSION);
