@@ -172,6 +172,14 @@ void connection::throw_error(PGresult* res) const {
     result owner(res);  // cleared however we leave
     PGconn* conn = m_conn.get();
     bool broken = conn == nullptr || PQstatus(conn) == CONNECTION_BAD;
+    // An error libpq made itself (no SQLSTATE) can be a failed write to a
+    // server that has gone, reported before a read saw the end of the
+    // connection (a consumer stopped while its server was shut down, then
+    // resumed): reading what is there marks such a connection bad.
+    if (!broken && (res == nullptr || PQresultErrorField(res, PG_DIAG_SQLSTATE) == nullptr)) {
+        static_cast<void>(PQconsumeInput(conn));
+        broken = PQstatus(conn) == CONNECTION_BAD;
+    }
     if (res == nullptr) {
         std::string msg = trimmed(conn != nullptr ? PQerrorMessage(conn) : "no connection");
         if (broken) throw connection_error(msg);
