@@ -204,7 +204,6 @@ event_writer_open(EventWriter *w)
 	w->now = GetCurrentTransactionStartTimestamp();
 
 	w->nwritten = 0;
-	pgque_note_event_insert(w->queue.queue_id);
 }
 
 void
@@ -315,7 +314,8 @@ event_writer_end(EventWriter *w)
 {
 	int			i;
 
-	pgque_note_events(w->queue.queue_id, w->nwritten);
+	if (w->nwritten > 0)		/* nothing to tick for a writer that wrote none */
+		pgque_note_event_insert(w->queue.queue_id, w->nwritten);
 	for (i = 0; i < w->nindexes; i++)
 		index_close(w->indexes[i], NoLock);
 	table_close(w->rel, NoLock);

@@ -70,27 +70,9 @@ reset_pending(void)
 	pending_launcher = false;
 }
 
-/* This transaction wrote events into queue_id. */
+/* This transaction wrote nevents events into queue_id (0: some). */
 void
-pgque_note_event_insert(int32 queue_id)
-{
-	int			i;
-
-	for (i = 0; i < npending; i++)
-		if (pending[i] == queue_id)
-			return;
-	if (npending < LOCAL_MAX)
-	{
-		pending_events[npending] = 0;
-		pending[npending++] = queue_id;
-	}
-	else
-		pending_overflow = true;
-}
-
-/* ... nevents of them (after pgque_note_event_insert) */
-void
-pgque_note_events(int32 queue_id, int64 nevents)
+pgque_note_event_insert(int32 queue_id, int64 nevents)
 {
 	int			i;
 
@@ -100,8 +82,14 @@ pgque_note_events(int32 queue_id, int64 nevents)
 			pending_events[i] += nevents;
 			return;
 		}
+	if (npending < LOCAL_MAX)
+	{
+		pending_events[npending] = nevents;
+		pending[npending++] = queue_id;
+	}
+	else
+		pending_overflow = true;
 }
-
 
 /* This transaction scheduled retries: the worker should re-plan. */
 void
@@ -212,10 +200,14 @@ deliver(void)
 		return;
 	}
 
-	/* does the worker need to hear of this commit now? */
+	/*
+	 * Does the worker need to hear of this commit now? Every held queue
+	 * counts its events, whatever the others say.
+	 */
 	wake = pending_overflow || pending_retries || pending_schedules;
-	for (i = 0; i < npending && !wake; i++)
-		wake = !queue_cache_note_committed(pending[i], Max(pending_events[i], 1));
+	for (i = 0; i < npending; i++)
+		if (!queue_cache_note_committed(pending[i], Max(pending_events[i], 1)))
+			wake = true;
 
 	slot = pgque_slot_find(MyDatabaseId);
 	if (slot == NULL)

@@ -15,8 +15,7 @@
 extern void pgque_wakeup_init(void);
 
 /* things the committing transaction did, delivered at its commit */
-extern void pgque_note_event_insert(int32 queue_id);
-extern void pgque_note_events(int32 queue_id, int64 nevents);
+extern void pgque_note_event_insert(int32 queue_id, int64 nevents);
 extern void pgque_note_retries(void);
 extern void pgque_note_schedules(void);
 extern void pgque_note_launcher(void);

@@ -348,6 +348,6 @@ Datum
 pgque_wake_ticker(PG_FUNCTION_ARGS)
 {
 	if (!PG_ARGISNULL(0))
-		pgque_note_event_insert(PG_GETARG_INT32(0));
+		pgque_note_event_insert(PG_GETARG_INT32(0), 0);
 	PG_RETURN_VOID();
 }
