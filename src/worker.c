@@ -537,14 +537,13 @@ step_sql(void *arg)
 
 /*
  * May queue_id's tick, due now by tick_period, be held back (see the file
- * header)? Sets *until, when to tick it at the latest.
+ * header)? last and last_id: its last tick as tracked_last_tick has it.
+ * Sets *until, when to tick it at the latest.
  */
 static bool
-hold_tick(int32 queue_id, TimestampTz now, TimestampTz *until)
+hold_tick(int32 queue_id, TimestampTz last, int64 last_id, TimestampTz now,
+		  TimestampTz *until)
 {
-	int64		last_id;
-	TimestampTz last = tracked_last_tick(queue_id, &last_id);
-
 	if (pgque_tick_defer <= pgque_tick_period || last_id == 0 || !OidIsValid(queue_relid))
 	{
 		/* not ours to hold: whatever was held, senders must wake us again */
@@ -620,11 +619,11 @@ collect_woken(TickWork *work, bool *retries_changed, bool *schedules_changed,
 	{
 		int32		id = waiting[i];
 		int64		last_id;
-		TimestampTz ready = TimestampTzPlusMilliseconds(tracked_last_tick(id, &last_id),
-														pgque_tick_period);
+		TimestampTz last = tracked_last_tick(id, &last_id);
+		TimestampTz ready = TimestampTzPlusMilliseconds(last, pgque_tick_period);
 		TimestampTz until;
 
-		if (ready <= now && hold_tick(id, now, &until))
+		if (ready <= now && hold_tick(id, last, last_id, now, &until))
 			ready = until;
 		if (ready <= now)
 			work->ids[work->n++] = id;
