@@ -726,11 +726,11 @@ emit_events(ReturnSetInfo *rsinfo, const BatchEvents *ev, int n, const int8 *col
 		{
 			v[k] = cols[k] == EVENT_ROW_CONST ? Int64GetDatum(batch_id) : e[cols[k]];
 			vn[k] = cols[k] == EVENT_ROW_CONST ? false : en[cols[k]];
+			/* get_batch_events returns ev_txid as bigint (PgQ's type) */
+			if (cols[k] == EV_TXID && !vn[k] &&
+				TupleDescAttr(rsinfo->setDesc, k)->atttypid == INT8OID)
+				v[k] = Int64GetDatum((int64) U64FromFullTransactionId(DatumGetFullTransactionId(v[k])));
 		}
-		/* get_batch_events returns ev_txid as bigint (PgQ's type) */
-		if (cols == event_cols && !vn[2] &&
-			TupleDescAttr(rsinfo->setDesc, 2)->atttypid == INT8OID)
-			v[2] = Int64GetDatum((int64) U64FromFullTransactionId(DatumGetFullTransactionId(v[2])));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, v, vn);
 	}
 }
@@ -1344,7 +1344,9 @@ pgque_get_batch_events(PG_FUNCTION_ARGS)
 	snap = RegisterSnapshot(GetLatestSnapshot());
 	open_batch_required(PG_GETARG_INT64(0), snap, &b);
 	ranges = pgque_schema_has_heap_ranges();
-	if (ranges && pgque_queue_fetch(NULL, b.queue_id, snap, &q) && q.message_ttl == 0)
+	if (ranges && !pgque_queue_fetch(NULL, b.queue_id, snap, &q))
+		elog(ERROR, "queue %d of batch " INT64_FORMAT " is missing", b.queue_id, b.batch_id);
+	if (ranges && q.message_ttl == 0)
 	{
 		/*
 		 * Nothing to expire: write the rows as they are read, which is
@@ -1369,13 +1371,8 @@ pgque_get_batch_events(PG_FUNCTION_ARGS)
 		tuplestore_clear(rsinfo->setResult);
 	}
 	window_events(&b, snap, 0, 0, false, &ev);
-	if (ranges)
-	{
-		if (!pgque_queue_fetch(NULL, b.queue_id, snap, &q))
-			elog(ERROR, "queue %d of batch " INT64_FORMAT " is missing", b.queue_id, b.batch_id);
-		if (q.message_ttl > 0)
-			expire_events(b.queue_id, b.sub_id, q.message_ttl, q.expired_drop, &ev, INT_MAX);
-	}
+	if (ranges && q.message_ttl > 0)
+		expire_events(b.queue_id, b.sub_id, q.message_ttl, q.expired_drop, &ev, INT_MAX);
 	batch_events_sort(&ev);
 	emit_events(rsinfo, &ev, ev.n, event_cols, 0);
 	UnregisterSnapshot(snap);
