@@ -424,14 +424,26 @@ sub_entry_cmp(const void *a, const void *b)
 	return name_cmp(&x->key, &y->key);
 }
 
-/* bsearch key: a queue id */
-static int
-sub_queue_cmp(const void *key, const void *elem)
+/* The subscriptions of queue_id in subs (sorted by queue): the first, *n of them. */
+static SubEntry *
+subs_of(SubEntry *subs, int ns, int32 queue_id, int *n)
 {
-	int32		x = *(const int32 *) key;
-	int32		y = ((const SubEntry *) elem)->queue_id;
+	int			lo = 0,
+				hi = ns;
 
-	return x < y ? -1 : x > y;
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (subs[mid].queue_id < queue_id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (hi = lo; hi < ns && subs[hi].queue_id == queue_id; hi++)
+		;
+	*n = hi - lo;
+	return &subs[lo];
 }
 
 /* the consumers' names by id: pairs (id, name) sorted by id */
@@ -554,7 +566,7 @@ read_queue_rows_direct(RowSet *rs)
 	int			nqueues = 0;
 	int			q,
 				k,
-				j = 0;
+				j;
 	uint64		i = 0;
 
 	for (q = 0; q < nq; q++)
@@ -600,7 +612,8 @@ read_queue_rows_direct(RowSet *rs)
 		MetaTick	top = walk.t[0];
 		int64		sent;
 		Datum		blocked_by = e->due ? rotation_blocker(e->id) : (Datum) 0;
-		SubEntry   *first = bsearch(&e->id, subs, ns, sizeof(SubEntry), sub_queue_cmp);
+		int			nsubs;
+		SubEntry   *first = subs_of(subs, ns, e->id, &nsubs);
 
 		walk.n = 1;
 		walk.end = false;
@@ -608,14 +621,10 @@ read_queue_rows_direct(RowSet *rs)
 			newest_hint(e->id, top.id);
 		if (!pgque_event_seq_last(e->id, &sent))
 			sent = 0;
-		/* bsearch found one of the queue's subscriptions: from its first */
-		if (first != NULL)
-			while (first > subs && first[-1].queue_id == e->id)
-				first--;
-		for (j = 0; j == 0 || (first != NULL && first + j < subs + ns &&
-							   first[j].queue_id == e->id); j++, i++)
+		/* a row per subscription, or one without a consumer */
+		for (j = 0; j < Max(nsubs, 1); j++, i++)
 		{
-			SubEntry   *sub = first ? &first[j] : NULL;
+			SubEntry   *sub = nsubs > 0 ? &first[j] : NULL;
 			int64		cur_id;
 			MetaTick	cur;
 			bool		has_cur = false;
