@@ -40,6 +40,7 @@ set -euo pipefail
 cmdline="bench/curves.sh $*"
 cd "$(dirname "$0")/.."
 source test/lib/cluster.sh
+source bench/lib/install.sh
 
 only="queues,consumers,backlog,batch"
 quick=0
@@ -86,21 +87,7 @@ if [ $plot_only = 1 ]; then
     exit 0
 fi
 
-# Build and install only from a clean tree: others may be editing src/.
-destdir=""
-sysbin=$(pg_config --bindir)
-if [ "$PGBIN" != "$sysbin" ] && [ "${PGBIN%"$sysbin"}" != "$PGBIN" ]; then
-    destdir=${PGBIN%"$sysbin"}
-fi
-so=$destdir$(pg_config --pkglibdir)/pgque.so
-if [ -z "$(git status --porcelain src extension 2>/dev/null)" ]; then
-    make -s >/dev/null
-    make -s install ${destdir:+DESTDIR="$destdir"} >/dev/null
-    build_note="built from commit $(git rev-parse --short HEAD) and installed${destdir:+ into $destdir}"
-else
-    echo "curves: src/ or extension/ has uncommitted changes: not rebuilding, using the installed pgque" >&2
-    build_note="the installed build, not rebuilt (src/ or extension/ had uncommitted changes on top of $(git rev-parse --short HEAD))"
-fi
+bench_install curves
 mkdir -p build/bench "$OUT"
 CFLAGS_PQ="-O2 -Wall -I$(pg_config --includedir)"
 cc $CFLAGS_PQ -o build/bench/latency bench/latency.c -lpq -lpthread

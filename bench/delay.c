@@ -49,7 +49,9 @@
 
 #include <libpq-fe.h>
 
-static const char *dsn = "";
+#define BENCH_NAME "delay"
+#include "bench_pq.h"
+
 static const char *queue = NULL;
 static const char *consumer = NULL;
 
@@ -74,33 +76,6 @@ sleep_s(double s)
 	nanosleep(&ts, NULL);
 }
 
-static PGconn *
-connect_or_die(void)
-{
-	PGconn	   *c = PQconnectdb(dsn);
-
-	if (PQstatus(c) != CONNECTION_OK)
-	{
-		fprintf(stderr, "delay: connection failed: %s", PQerrorMessage(c));
-		exit(1);
-	}
-	return c;
-}
-
-static PGresult *
-run(PGconn *c, const char *sql, int n, const char *const *params)
-{
-	PGresult   *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-	ExecStatusType st = PQresultStatus(r);
-
-	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
-	{
-		fprintf(stderr, "delay: %s: %s", sql, PQerrorMessage(c));
-		exit(1);
-	}
-	return r;
-}
-
 static void
 listen_queue(PGconn *c)
 {
@@ -108,65 +83,6 @@ listen_queue(PGconn *c)
 
 	snprintf(sql, sizeof(sql), "listen \"pgque_%s\"", queue);
 	PQclear(run(c, sql, 0, NULL));
-}
-
-static void
-wait_notify(PGconn *c, double timeout_s)
-{
-	struct pollfd pfd = {PQsocket(c), POLLIN, 0};
-	PGnotify   *n;
-
-	poll(&pfd, 1, (int) (timeout_s * 1000));
-	PQconsumeInput(c);
-	while ((n = PQnotifies(c)) != NULL)
-		PQfreemem(n);
-}
-
-/* user + system CPU seconds of a process, -1 if unreadable */
-static double
-proc_cpu_s(int pid)
-{
-	char		path[64],
-				buf[1024];
-	FILE	   *f;
-	size_t		n;
-	char	   *p;
-	unsigned long utime,
-				stime;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (pid <= 0 || (f = fopen(path, "r")) == NULL)
-		return -1;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL ||
-		sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu",
-			   &utime, &stime) != 2)
-		return -1;
-	return (double) (utime + stime) / sysconf(_SC_CLK_TCK);
-}
-
-/* busy and total jiffies of the whole machine so far; 0 if unreadable */
-static void
-machine_jiffies(double *busy, double *total)
-{
-	FILE	   *f = fopen("/proc/stat", "r");
-	unsigned long long v[8] = {0};
-
-	*busy = *total = 0;
-	if (f == NULL)
-		return;
-	if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu",
-			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) == 8)
-	{
-		int			i;
-
-		for (i = 0; i < 8; i++)
-			*total += v[i];
-		*busy = *total - v[3] - v[4];	/* less idle and iowait */
-	}
-	fclose(f);
 }
 
 /* ---------------------------------------------------------------- ids */
@@ -441,7 +357,7 @@ precision(long events, int chunk, double ahead)
 		PQclear(r);
 		PQclear(run(cons, "commit", 0, NULL));
 		if (n == 0)
-			wait_notify(cons, 0.05);
+			wait_notify(cons, 50);
 	}
 	t_end = now_s();
 	w.stop = 1;
@@ -704,7 +620,7 @@ follow(const char *design, double seconds, double interval, const char *csv)
 		if (is_pgque)
 		{
 			if (follow_pgque(c) == 0)
-				wait_notify(c, 0.05);
+				wait_notify(c, 50);
 		}
 		else
 		{

@@ -26,7 +26,9 @@
 
 #include <libpq-fe.h>
 
-static const char *dsn = "";
+#define BENCH_NAME "latency"
+#include "bench_pq.h"
+
 static int	rate = 1000;
 static int	seconds = 10;
 static int	idle_seconds = 5;
@@ -39,41 +41,6 @@ static int64_t first_id = -1;
 static int	total;
 static volatile int produced_done = 0;
 static volatile int received = 0;
-
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static PGconn *
-connect_or_die(void)
-{
-	PGconn	   *c = PQconnectdb(dsn);
-
-	if (PQstatus(c) != CONNECTION_OK)
-	{
-		fprintf(stderr, "connection failed: %s", PQerrorMessage(c));
-		exit(1);
-	}
-	return c;
-}
-
-static PGresult *
-exec_or_die(PGconn *c, const char *sql, int n, const char *const *params)
-{
-	PGresult   *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-
-	if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK)
-	{
-		fprintf(stderr, "%s failed: %s", sql, PQerrorMessage(c));
-		exit(1);
-	}
-	return r;
-}
 
 static void *
 producer(void *arg)
@@ -126,7 +93,7 @@ consumer(void *arg)
 	int64_t		deadline = 0;
 
 	snprintf(listen, sizeof(listen), "listen \"pgque_%s\"", queue);
-	PQclear(exec_or_die(c, listen, 0, NULL));
+	PQclear(run(c, listen, 0, NULL));
 	PQclear(PQprepare(c, "recv",
 					  "select msg_id, batch_id from pgque.receive($1, $2, 10000)", 2, NULL));
 
@@ -181,7 +148,7 @@ consumer(void *arg)
 			{
 				const char *ack[1] = {batch};
 
-				PQclear(exec_or_die(c, "select pgque.ack($1::bigint)", 1, ack));
+				PQclear(run(c, "select pgque.ack($1::bigint)", 1, ack));
 			}
 		}
 	}
@@ -247,20 +214,20 @@ main(int argc, char **argv)
 	PQclear(PQexec(admin, "set client_min_messages = warning"));
 	r = PQexecParams(admin, "select pgque.drop_queue($1, true)", 1, NULL, qp, NULL, NULL, 0);
 	PQclear(r);
-	PQclear(exec_or_die(admin, "select pgque.create_queue($1)", 1, qp));
+	PQclear(run(admin, "select pgque.create_queue($1)", 1, qp));
 	{
 		const char *sp[2] = {queue, "bench"};
 
-		PQclear(exec_or_die(admin, "select pgque.subscribe($1, $2)", 2, sp));
+		PQclear(run(admin, "select pgque.subscribe($1, $2)", 2, sp));
 	}
 	if (max_lag != NULL)
 	{
 		const char *cp[2] = {queue, max_lag};
 
-		PQclear(exec_or_die(admin, "select pgque.set_queue_config($1, 'ticker_max_lag', $2)", 2, cp));
+		PQclear(run(admin, "select pgque.set_queue_config($1, 'ticker_max_lag', $2)", 2, cp));
 	}
 
-	r = exec_or_die(admin, "select coalesce(max(t.tick_id), 0) from pgque.tick t join pgque.queue q"
+	r = run(admin, "select coalesce(max(t.tick_id), 0) from pgque.tick t join pgque.queue q"
 					" on q.queue_id = t.tick_queue where q.queue_name = $1", 1, qp);
 	ticks_before = atol(PQgetvalue(r, 0, 0));
 	PQclear(r);
@@ -275,7 +242,7 @@ main(int argc, char **argv)
 	pthread_join(cth, NULL);
 
 	/* ticks taken while the producer ran (tick ids: rotation may delete rows) */
-	r = exec_or_die(admin, "select coalesce(max(t.tick_id), 0) from pgque.tick t join pgque.queue q"
+	r = run(admin, "select coalesce(max(t.tick_id), 0) from pgque.tick t join pgque.queue q"
 					" on q.queue_id = t.tick_queue where q.queue_name = $1", 1, qp);
 	ticks_after = atol(PQgetvalue(r, 0, 0));
 	PQclear(r);
@@ -296,7 +263,7 @@ main(int argc, char **argv)
 		   ticks_after - ticks_before, seconds, (double) (ticks_after - ticks_before) / seconds);
 
 	/* idle: how many ticks does a queue without events cost? */
-	r = exec_or_die(admin, "select count(*) from pgque.tick t join pgque.queue q"
+	r = run(admin, "select count(*) from pgque.tick t join pgque.queue q"
 					" on q.queue_id = t.tick_queue where q.queue_name = $1", 1, qp);
 	ticks_before = atol(PQgetvalue(r, 0, 0));
 	PQclear(r);
@@ -305,7 +272,7 @@ main(int argc, char **argv)
 
 		nanosleep(&ts, NULL);
 	}
-	r = exec_or_die(admin, "select count(*) from pgque.tick t join pgque.queue q"
+	r = run(admin, "select count(*) from pgque.tick t join pgque.queue q"
 					" on q.queue_id = t.tick_queue where q.queue_name = $1", 1, qp);
 	ticks_after = atol(PQgetvalue(r, 0, 0));
 	PQclear(r);

@@ -61,9 +61,11 @@
 
 #include <libpq-fe.h>
 
+#define BENCH_NAME "nodecay"
+#include "bench_pq.h"
+
 #define MAX_THREADS 16
 
-static const char *dsn = "";
 static const char *csv_path = NULL;
 static int	mode_job = 0;
 static int	rate = 5000;
@@ -91,15 +93,6 @@ static atomic_int stop_consumers;
 static int64_t t_start;
 static int	consumer_pids[MAX_THREADS];
 
-static int64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t) ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void
 sleep_until(int64_t t)
 {
@@ -111,32 +104,6 @@ sleep_until(int64_t t)
 
 		nanosleep(&ts, NULL);
 	}
-}
-
-static PGconn *
-connect_or_die(void)
-{
-	PGconn	   *c = PQconnectdb(dsn);
-
-	if (PQstatus(c) != CONNECTION_OK)
-	{
-		fprintf(stderr, "nodecay: connection failed: %s", PQerrorMessage(c));
-		exit(1);
-	}
-	return c;
-}
-
-static PGresult *
-run(PGconn *c, const char *sql, int n, const char *const *params)
-{
-	PGresult   *r = PQexecParams(c, sql, n, NULL, params, NULL, NULL, 0);
-
-	if (PQresultStatus(r) != PGRES_TUPLES_OK && PQresultStatus(r) != PGRES_COMMAND_OK)
-	{
-		fprintf(stderr, "nodecay: %s: %s", sql, PQerrorMessage(c));
-		exit(1);
-	}
-	return r;
 }
 
 static void
@@ -244,28 +211,6 @@ logged_now(void)
 	return n;
 }
 
-/* wait for a notification, at most 1 s; swallow what arrived */
-static void
-wait_notify(PGconn *c)
-{
-	struct pollfd pfd = {PQsocket(c), POLLIN, 0};
-	PGnotify   *n;
-	int			got = 0;
-
-	PQconsumeInput(c);
-	while ((n = PQnotifies(c)) != NULL)
-	{
-		got = 1;
-		PQfreemem(n);
-	}
-	if (got)
-		return;
-	poll(&pfd, 1, 1000);
-	PQconsumeInput(c);
-	while ((n = PQnotifies(c)) != NULL)
-		PQfreemem(n);
-}
-
 static void *
 consumer(void *arg)
 {
@@ -321,7 +266,7 @@ consumer(void *arg)
 		}
 		PQclear(r);
 		if (rows == 0 || (mode_job && rows < max_rows))
-			wait_notify(c);
+			wait_notify(c, 1000);
 	}
 	PQfinish(c);
 	return NULL;
@@ -367,55 +312,6 @@ percentiles(int64_t from, int64_t to, double *p50, double *p99, double *mx)
 	free(v);
 }
 
-static long
-proc_cpu_ticks(int pid)
-{
-	char		path[64],
-				buf[1024],
-			   *p;
-	FILE	   *f;
-	long		ut = 0,
-				st = 0;
-	int			i;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if ((f = fopen(path, "r")) == NULL)
-		return 0;
-	if (fgets(buf, sizeof(buf), f) == NULL)
-		buf[0] = '\0';
-	fclose(f);
-	p = strrchr(buf, ')');
-	if (p == NULL)
-		return 0;
-	/* fields after the comm: state is field 3; utime 14, stime 15 */
-	for (i = 3; i < 14 && p; i++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		sscanf(p + 1, "%ld %ld", &ut, &st);
-	return ut + st;
-}
-
-static void
-machine_ticks(long long *busy, long long *all)
-{
-	FILE	   *f = fopen("/proc/stat", "r");
-	long long	v[10] = {0};
-
-	*busy = *all = 0;
-	if (f == NULL)
-		return;
-	if (fscanf(f, "cpu %lld %lld %lld %lld %lld %lld %lld %lld", &v[0], &v[1], &v[2], &v[3],
-			   &v[4], &v[5], &v[6], &v[7]) == 8)
-	{
-		int			i;
-
-		for (i = 0; i < 8; i++)
-			*all += v[i];
-		*busy = *all - v[3] - v[4];
-	}
-	fclose(f);
-}
-
 static const char *stats_pgque =
 "with ev as (select c.oid, s.n_live_tup, s.n_dead_tup from pg_class c"
 "   join pg_stat_user_tables s on s.relid = c.oid, pgque.queue q"
@@ -434,15 +330,23 @@ static const char *stats_job =
 "select pg_total_relation_size('job'), n_live_tup, n_dead_tup, null, pg_indexes_size('job'),"
 "       null, autovacuum_count, '' from pg_stat_user_tables where relid = 'job'::regclass";
 
+/* a consumer's backend CPU seconds, 0 once it is gone */
+static double
+consumer_cpu_s(int pid)
+{
+	double		s = proc_cpu_s(pid);
+
+	return s < 0 ? 0 : s;
+}
+
 static void *
 sampler(void *arg)
 {
 	FILE	   *csv = fopen(csv_path, "a");
 	PGconn	   *c = connect_or_die();
 	int			holder_pid = (int) (intptr_t) arg;
-	long		hz = sysconf(_SC_CLK_TCK);
-	long		cpu0 = 0;
-	long long	b0,
+	double		cpu0 = 0,
+				b0,
 				a0;
 	int64_t		logged0 = 0,
 				sent0 = 0;
@@ -461,9 +365,9 @@ sampler(void *arg)
 			"consumer_cpu_ms_per_s,consumer_cpu_us_per_event,machine_busy_pct,holder_xmin_age,"
 			"table_bytes,live_tup,dead_tup,cur_table,rotations,other_bytes,meta_dead_tup,autovacuums,rotation_blocked_by\n");
 	fflush(csv);
-	machine_ticks(&b0, &a0);
+	machine_jiffies(&b0, &a0);
 	for (k = 0; k < n_consumers; k++)
-		cpu0 += proc_cpu_ticks(consumer_pids[k]);
+		cpu0 += consumer_cpu_s(consumer_pids[k]);
 	for (k = 1;; k++)
 	{
 		int64_t		logged,
@@ -471,8 +375,8 @@ sampler(void *arg)
 		double		p50,
 					p99,
 					mx;
-		long		cpu = 0;
-		long long	b1,
+		double		cpu = 0,
+					b1,
 					a1;
 		int			i;
 		PGresult   *r;
@@ -486,8 +390,8 @@ sampler(void *arg)
 		logged = logged_now();
 		sent = atomic_load(&n_sent);
 		for (i = 0; i < n_consumers; i++)
-			cpu += proc_cpu_ticks(consumer_pids[i]);
-		machine_ticks(&b1, &a1);
+			cpu += consumer_cpu_s(consumer_pids[i]);
+		machine_jiffies(&b1, &a1);
 		/* let the producers store the send times of what was just committed */
 		sleep_until(now_ns() + 50000000);
 		percentiles(logged0, logged, &p50, &p99, &mx);
@@ -498,9 +402,9 @@ sampler(void *arg)
 		cpu_ms[0] = cpu_us[0] = '\0';
 		if (cpu >= cpu0)
 		{
-			snprintf(cpu_ms, sizeof(cpu_ms), "%.1f", (double) (cpu - cpu0) * 1000 / hz / interval_s);
+			snprintf(cpu_ms, sizeof(cpu_ms), "%.1f", (cpu - cpu0) * 1000 / interval_s);
 			snprintf(cpu_us, sizeof(cpu_us), "%.2f",
-					 logged > logged0 ? (double) (cpu - cpu0) * 1e6 / hz / (logged - logged0) : 0);
+					 logged > logged0 ? (cpu - cpu0) * 1e6 / (logged - logged0) : 0);
 		}
 		fprintf(csv, "%d,%" PRId64 ",%" PRId64 ",%.1f,%" PRId64 ",%.3f,%.3f,%.3f,%s,%s,%.1f,%s,",
 				k * interval_s, sent - sent0, logged - logged0,

@@ -42,6 +42,7 @@ set -euo pipefail
 cmdline="bench/nodecay.sh $*"
 cd "$(dirname "$0")/.."
 source test/lib/cluster.sh
+source bench/lib/install.sh
 
 plot_only=0
 report_only=0
@@ -69,21 +70,7 @@ test/deps.sh --bench
 if [ $plot_only = 1 ]; then plot; exit 0; fi
 if [ $report_only = 0 ]; then
 
-# Build and install only from a clean tree (as bench/curves.sh does).
-destdir=""
-sysbin=$(pg_config --bindir)
-if [ "$PGBIN" != "$sysbin" ] && [ "${PGBIN%"$sysbin"}" != "$PGBIN" ]; then
-    destdir=${PGBIN%"$sysbin"}
-fi
-so=$destdir$(pg_config --pkglibdir)/pgque.so
-if [ -z "$(git status --porcelain src extension 2>/dev/null)" ]; then
-    make -s >/dev/null
-    make -s install ${destdir:+DESTDIR="$destdir"} >/dev/null
-    build_note="built from commit $(git rev-parse --short HEAD) and installed${destdir:+ into $destdir}"
-else
-    echo "nodecay: src/ or extension/ has uncommitted changes: not rebuilding, using the installed pgque" >&2
-    build_note="the installed build, not rebuilt (src/ or extension/ had uncommitted changes on top of $(git rev-parse --short HEAD))"
-fi
+bench_install nodecay
 mkdir -p build/bench "$OUT"
 cc -O2 -Wall -I"$(pg_config --includedir)" -o build/bench/nodecay bench/nodecay.c -lpq -lpthread
 

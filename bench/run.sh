@@ -28,6 +28,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source test/lib/cluster.sh
+source bench/lib/install.sh
 
 fsync=on
 quick=0
@@ -61,20 +62,7 @@ T=${BENCH_T:-$T}; ROUNDS=${BENCH_ROUNDS:-$ROUNDS}; ROUNDS1=${BENCH_ROUNDS:-$ROUN
 started=$(date +%s)
 
 test/deps.sh --bench
-# Build and install only from a clean tree: others may be editing src/.
-destdir=""
-sysbin=$(pg_config --bindir)
-if [ "$PGBIN" != "$sysbin" ] && [ "${PGBIN%"$sysbin"}" != "$PGBIN" ]; then
-    destdir=${PGBIN%"$sysbin"}
-fi
-if [ -z "$(git status --porcelain src extension 2>/dev/null)" ]; then
-    make -s >/dev/null
-    make -s install ${destdir:+DESTDIR="$destdir"} >/dev/null
-    build_note="built and installed${destdir:+ into $destdir} from commit $(git rev-parse --short HEAD)"
-else
-    echo "bench: src/ or extension/ has uncommitted changes: not rebuilding, using the installed pgque" >&2
-    build_note="the installed build, not rebuilt (src/ or extension/ had uncommitted changes on top of $(git rev-parse --short HEAD))"
-fi
+bench_install bench
 mkdir -p build/bench bench/results
 CFLAGS_PQ="-O2 -Wall -I$(pg_config --includedir)"
 cc $CFLAGS_PQ -o build/bench/latency bench/latency.c -lpq -lpthread
@@ -142,7 +130,7 @@ out=${BENCH_OUT:-bench/results/latest.md}
 {
     echo "# pgque benchmark results"
     echo
-    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, PostgreSQL $(q -d postgres -c 'show server_version'), fsync = $fsync, synchronous_commit = $fsync; pgque: $build_note, pgque.so md5 $(md5sum "$destdir$(pg_config --pkglibdir)/pgque.so" | cut -c1-12); PgQ $(qq -c 'select pgq.version()')."
+    echo "$(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, PostgreSQL $(q -d postgres -c 'show server_version'), fsync = $fsync, synchronous_commit = $fsync; pgque: $build_note, pgque.so md5 $(md5sum "$so" | cut -c1-12); PgQ $(qq -c 'select pgq.version()')."
     echo "Command: \`bench/run.sh$([ $fsync = off ] && echo ' --fsync-off')$([ $full = 1 ] && echo ' --full')$([ $quick = 1 ] && echo ' --quick')\`. Ratios compare runs made back to back in this run; absolute numbers vary between runs on this shared machine."
 } >"$out"
 [ $quick = 1 ] && printf '\n**--quick: short runs, the numbers are not meaningful.**\n' >>"$out"
