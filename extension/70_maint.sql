@@ -83,7 +83,9 @@ begin
              -- (on a lane, 22_lanes.sql, the subscription is not marked
              -- coop_main: its queue's is)
              where s.sub_queue = q.queue_id
-               and b.batch_member <> '' and b.batch_state = 'o') c
+               -- (> '', not <> '': a range of batch_sub_idx, so that the
+               -- closed history of the subscriber is not read on every run)
+               and b.batch_member > '' and b.batch_state = 'o') c
       join pgque.tick t on t.tick_queue = q.queue_id and t.tick_id = c.tick_id;
     if v_lowest is not null and v_lowest <= q.queue_switch_step2 then
         return 0;
@@ -142,35 +144,95 @@ begin
 end
 $$;
 
+-- Step 1 for every queue and lane that is due; returns how many rotated.
+create or replace function pgque._rotate_all() returns integer
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque, pg_temp
+as $$
+declare
+    v_cnt   integer := 0;
+    q       record;
+begin
+    for q in select queue_id from pgque.queue order by queue_name loop
+        v_cnt := v_cnt + pgque._rotate_step1(q.queue_id);
+    end loop;
+    return v_cnt;
+end
+$$;
+
+-- Batch history: a closed batch row is history once a newer row of its
+-- subscriber (and member) exists and it closed more than 10 minutes ago.
+-- all_rows = true looks at every row, as maint() does. The worker keeps a floor
+-- instead: it passes from_id = the value the last call returned and gets
+-- back the first batch opened after the cutoff, and with all_rows = false only
+-- rows from from_id up to there are looked at -- the rows that aged out
+-- since the last call, found through the primary key. That keeps a run's
+-- cost at what it deletes: a full look reads every row, and while a
+-- long-open transaction keeps vacuum from removing the deleted and updated
+-- versions of rows, they pile up and each full run reads them all again
+-- (bench/results/nodecay.md). A row the range passed over without deleting
+-- it (closed later, locked, the newest of an idle subscriber) waits for the
+-- worker's next full run. from_id null: no floor is computed (returns null).
+create or replace function pgque._trim_batch_history(from_id bigint, all_rows boolean)
+    returns bigint
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque, pg_temp
+as $$
+declare
+    v_cutoff    timestamptz := now() - interval '10 minutes';
+    v_to        bigint;
+begin
+    if from_id is not null then
+        select b.batch_id into v_to from pgque.batch b
+         where b.batch_id >= from_id and b.batch_opened >= v_cutoff
+         order by b.batch_id limit 1;
+    end if;
+    if all_rows then
+        delete from pgque.batch b
+         where b.batch_id in (
+                select h.batch_id from pgque.batch h
+                 where h.batch_state <> 'o'
+                   and h.batch_closed < v_cutoff
+                   and exists (select from pgque.batch n
+                                where n.batch_sub = h.batch_sub
+                                  and n.batch_member = h.batch_member
+                                  and n.batch_id > h.batch_id)
+                   for update skip locked);
+    elsif from_id is not null then
+        delete from pgque.batch b
+         where b.batch_id in (
+                select h.batch_id from pgque.batch h
+                 where h.batch_id >= from_id
+                   and h.batch_id < coalesce(v_to, 9223372036854775807)
+                   and h.batch_state <> 'o'
+                   and h.batch_closed < v_cutoff
+                   and exists (select from pgque.batch n
+                                where n.batch_sub = h.batch_sub
+                                  and n.batch_member = h.batch_member
+                                  and n.batch_id > h.batch_id)
+                   for update skip locked);
+    end if;
+    -- nothing opened since the cutoff: the same range again next time
+    return coalesce(v_to, from_id);
+end
+$$;
+
 -- Housekeeping in one call: finish earlier rotations (step 2), rotate the
 -- queues that are due (step 1), and trim consumer history. A rotation
 -- started here is completed by the next call. Returns the number of
--- rotation steps taken.
+-- rotation steps taken. (The worker runs these parts one by one, each in
+-- its own transaction with ticks between them: src/worker.c.)
 create or replace function pgque.maint() returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     v_cnt   integer;
-    q       record;
 begin
     v_cnt := pgque.maint_rotate_tables_step2();
-    for q in select queue_id from pgque.queue order by queue_name loop
-        v_cnt := v_cnt + pgque._rotate_step1(q.queue_id);
-    end loop;
+    v_cnt := v_cnt + pgque._rotate_all();
     v_cnt := v_cnt + pgque.maint_dedup();
-
-    -- closed batches are history once a newer row of the subscriber exists
-    delete from pgque.batch b
-     where b.batch_id in (
-            select h.batch_id from pgque.batch h
-             where h.batch_state <> 'o'
-               and h.batch_closed < now() - interval '10 minutes'
-               and exists (select from pgque.batch n
-                            where n.batch_sub = h.batch_sub
-                              and n.batch_member = h.batch_member
-                              and n.batch_id > h.batch_id)
-               for update skip locked);
+    perform pgque._trim_batch_history(null, true);
     return v_cnt;
 end
 $$;

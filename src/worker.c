@@ -18,8 +18,14 @@
  *	 - when a schedule's next run has come, sends its event
  *	   (pgque._schedule_run(), extension/58_schedule.sql); it sleeps no
  *	   longer than until the earliest next run;
- *	 - every pgque.maint_period, runs rotation (pgque.maint(), then step 2
- *	   in a later transaction).
+ *	 - every pgque.maint_period, runs what pgque.maint() does, part by part
+ *	   (rotation step 2, step 1, dedup tables, batch history, step 2 again),
+ *	   each in its own transaction, and ticks the woken queues between
+ *	   parts: a consumer waits at most as long as one part takes, not the
+ *	   whole of maintenance. The batch history is trimmed from a floor kept
+ *	   here, so a run reads only the rows that aged out since the last one
+ *	   (every HISTORY_FULL_EVERY runs, and at start, all of them:
+ *	   pgque._trim_batch_history in extension/70_maint.sql).
  *
  * Each step runs in its own transaction; an error is logged, rolled back
  * and remembered for pgque.status(), and the worker carries on.
@@ -75,6 +81,7 @@
 
 #include "access/xact.h"
 #include "catalog/pg_database.h"
+#include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "miscadmin.h"
@@ -134,6 +141,8 @@ typedef struct WorkerState
 {
 	TimestampTz last_due_pass;	/* thresholds of every queue */
 	TimestampTz last_maint;		/* rotation */
+	int64		history_floor;	/* batch history below is trimmed; 0 = unknown */
+	int			maint_runs;		/* maintenance runs so far */
 	TimestampTz next_retry;		/* the next retry due, 0 if none */
 	bool		check_retries;	/* look at retry_queue and delays again */
 	TimestampTz last_retry_pass;	/* when pass_retries last planned */
@@ -866,14 +875,65 @@ pass_schedules(WorkerState *st, TimestampTz now, bool schedules_changed)
 		st->wait_ms = Min(st->wait_ms, SCHEDULE_RECHECK_MS);
 }
 
-/* 5. every maint_period: rotation; step 2 in a later transaction than step 1 */
+/*
+ * 5. every maint_period: rotation and housekeeping. Each part in its own
+ * transaction (step 2 of a rotation must be in a later one than step 1),
+ * with the queues woken meanwhile ticked after it.
+ */
+#define HISTORY_FULL_EVERY	20	/* runs: every 10 minutes at the default maint_period */
+
+typedef struct TrimWork
+{
+	int64		floor;			/* in: from here; out: the next floor */
+	bool		full;			/* every row, not only those from the floor */
+} TrimWork;
+
+static void
+step_trim_history(void *arg)
+{
+	static SPIPlanPtr plan;
+	TrimWork   *work = arg;
+	Oid			types[2] = {INT8OID, BOOLOID};
+	Datum		values[2] = {Int64GetDatum(work->floor), BoolGetDatum(work->full)};
+	bool		isnull;
+	Datum		d;
+
+	if (pgque_execute_plan(pgque_plan(&plan, "select pgque._trim_batch_history($1, $2)", 2, types),
+						   values, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not trim the batch history");
+	d = pgque_spi_value_opt(0, 1, &isnull);
+	work->floor = isnull ? 0 : DatumGetInt64(d);
+}
+
+/* a maintenance part, then the ticks that waited for it */
+static void
+maint_part(WorkerState *st, void (*fn) (void *), void *arg, const char *what)
+{
+	bool		retries_changed = false;
+	bool		schedules_changed = false;
+
+	run_step(fn, arg, what);
+	pass_tick_woken(st, GetCurrentTimestamp(), &retries_changed, &schedules_changed);
+	st->check_retries |= retries_changed;
+	st->check_schedules |= schedules_changed;
+}
+
 static void
 pass_rotation(WorkerState *st, TimestampTz now)
 {
+	TrimWork	trim;
+
 	if (now < TimestampTzPlusMilliseconds(st->last_maint, (int64) pgque_maint_period * 1000))
 		return;
-	run_step(step_sql, "select pgque.maint()", "rotating tables");
-	run_step(step_sql, "select pgque.maint_rotate_tables_step2()", "completing rotation");
+	trim.floor = st->history_floor;
+	trim.full = st->history_floor == 0 || st->maint_runs % HISTORY_FULL_EVERY == 0;
+	maint_part(st, step_sql, "select pgque.maint_rotate_tables_step2()", "completing rotation");
+	maint_part(st, step_sql, "select pgque._rotate_all()", "rotating tables");
+	maint_part(st, step_sql, "select pgque.maint_dedup()", "rotating dedup tables");
+	maint_part(st, step_trim_history, &trim, "trimming batch history");
+	maint_part(st, step_sql, "select pgque.maint_rotate_tables_step2()", "completing rotation");
+	st->history_floor = trim.floor;
+	st->maint_runs++;
 	st->last_maint = GetCurrentTimestamp();
 }
 

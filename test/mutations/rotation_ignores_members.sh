@@ -3,5 +3,5 @@
 # member still holds.
 catches="regress:16_coop"
 mutate() {
-    sub extension/70_maint.sql "and b.batch_member <> '' and b.batch_state = 'o') c" "and false) c"
+    sub extension/70_maint.sql "and b.batch_member > '' and b.batch_state = 'o') c" "and false) c"
 }
