@@ -239,4 +239,21 @@ select pgque.ticker('q_prio_big') is not null as ticked;
 select pgque.send('q_prio_big', 'urgent', priority => 9) > 0 as sent;
 select pgque.ticker('q_prio_big') is not null as ticked;
 select payload from pgque.receive('q_prio_big', 'c', 10);
+select pgque.ack(batch_id) from pgque.receive('q_prio_big', 'c', 10) limit 1;
+-- a producer that holds only pgque_writer sends with a priority: its lane
+-- is found (and made) although it cannot read pgque.queue itself
+create role prio_writer;
+grant pgque_writer to prio_writer;
+set role prio_writer;
+select pgque.send('q_prio_big', 'from a writer', 4) > 0 as writer_sent_new_lane,
+       pgque.send('q_prio_big', 'again', 4) > 0 as writer_sent_same_lane,
+       pgque.send_batch('q_prio_big', 'default', array['b1', 'b2'], 9) is not null as writer_batch;
+select try($$select 1 from pgque.queue$$) as writer_cannot_read_queue;
+reset role;
+select pgque.ticker('q_prio_big') is not null as ticked;
+create temp table got_writer as select payload from pgque.receive('q_prio_big', 'c', 10);
+select pgque.ack(batch_id) from pgque.receive('q_prio_big', 'c', 10) limit 1;
+insert into got_writer select payload from pgque.receive('q_prio_big', 'c', 10);
+select array_agg(payload order by payload) as writer_events_received from got_writer;
+drop role prio_writer;
 select pgque.drop_queue('q_prio_big', true);

@@ -31,11 +31,14 @@
  */
 #include "pgque.h"
 
+#include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "parser/parse_func.h"
 #include "utils/builtins.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "lanes.h"
 
@@ -50,6 +53,21 @@ pgque_check_priority(int priority)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("priority must be between 0 and %d, got %d", PGQUE_PRIORITY_MAX, priority),
 				 errhint("0 is the default; events of a higher priority are received first.")));
+}
+
+/* The owner of pgque.queue (and of the extension's other tables). */
+static Oid
+queue_table_owner(void)
+{
+	HeapTuple	tuple;
+	Oid			owner;
+
+	tuple = SearchSysCache1(RELOID, ObjectIdGetDatum(pgque_relation_oid("queue")));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "pgque.queue is missing");
+	owner = ((Form_pg_class) GETSTRUCT(tuple))->relowner;
+	ReleaseSysCache(tuple);
+	return owner;
 }
 
 /* The lane of queue_id for priority, read with a fresh snapshot; 0 if none. */
@@ -85,6 +103,8 @@ lane_for_send(const PgqueQueue *parent, int priority)
 	static const Oid types[] = {INT4OID};
 	Datum		args[1];
 	int32		lane;
+	Oid			save_userid;
+	int			save_sec_context;
 
 	if (parent->delivery_delay > 0)
 		ereport(ERROR,
@@ -94,6 +114,15 @@ lane_for_send(const PgqueQueue *parent, int priority)
 				 errpgqueobject("queue"),
 				 errhint("Send with priority 0, or reset delivery_delay with pgque.set_queue_config().")));
 
+	/*
+	 * send() runs as its caller, who may hold only pgque_writer: read and
+	 * lock the queue's rows as the owner of pgque.queue, as the SECURITY
+	 * DEFINER functions of the schema do.
+	 */
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(queue_table_owner(),
+						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
 	SPI_connect();
 	lane = lane_find(parent->queue_id, priority);
 	if (lane == 0)
@@ -128,6 +157,7 @@ lane_for_send(const PgqueQueue *parent, int priority)
 		CommandCounterIncrement();
 	}
 	SPI_finish();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
 	return lane;
 }
 
