@@ -7,7 +7,7 @@ set -euo pipefail
 packages=(
     make gcc g++ cmake pkg-config
     postgresql-15 postgresql-client-15 postgresql-server-dev-15
-    libpq-dev libgtest-dev libgmock-dev libcpp-httplib-dev
+    libpq-dev libgtest-dev libgmock-dev libcpp-httplib-dev nlohmann-json3-dev
     pgbouncer prometheus prometheus-postgres-exporter curl python3 python3-yaml
 )
 # extra packages for the benchmarks (bench/run.sh passes --bench) and the

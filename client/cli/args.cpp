@@ -34,6 +34,7 @@ const std::vector<command_spec>& commands() {
         {"schedule", 3, 4, {"--type"}},
         {"unschedule", 1, 1, {}},
         {"metrics", 0, 0, {"--listen"}},
+        {"serve", 0, 0, {"--listen", "--tokens", "--pool"}},
         {"tail", 2, 2, {"--count", "--timeout", "--batch-size", "--subscribe", "--subconsumer", "--dead-interval"}},
         {"show", 2, 2, {}},
         {"dlq list", 1, 1, {"--limit"}},
@@ -54,7 +55,8 @@ bool takes_value(const std::string& flag) {
     static const std::vector<std::string> valued = {"--dsn",        "--color", "--type",  "--count",
                                                     "--timeout",    "--limit", "--watch", "--watch-count",
                                                     "--batch-size", "--older-than", "--subconsumer",
-                                                    "--dead-interval", "--at", "--delay", "--priority", "--key", "--listen"};
+                                                    "--dead-interval", "--at", "--delay", "--priority", "--key", "--listen",
+                                                    "--tokens", "--pool"};
     return std::find(valued.begin(), valued.end(), flag) != valued.end();
 }
 
@@ -202,6 +204,8 @@ arguments parse_args(const std::vector<std::string>& argv) {
             parse_count(name, value.substr(colon + 1), 1, 65535);
             a.listen = value;
         }
+        else if (name == "--tokens") a.tokens = value;
+        else if (name == "--pool") a.pool = static_cast<int>(parse_count(name, value, 1, 1000));
         else if (name == "--all") a.all = true;
         else if (name == "--schedule") a.schedule = true;
         else if (name == "--subscribe") a.subscribe = true;
@@ -298,6 +302,8 @@ std::string help_text(const std::string& command, const std::string& subcommand)
             "  tail QUEUE CONSUMER [--count N] [--timeout DUR] [--subscribe] [--subconsumer NAME]\n"
             "                                 follow a queue as subscribed CONSUMER, print each message\n"
             "  metrics [--listen HOST:PORT]   Prometheus metrics: print them, or serve /metrics\n"
+            "  serve [--listen HOST:PORT] [--tokens FILE] [--pool N]\n"
+            "                                 the HTTP API (/v1, /metrics, /healthz)\n"
             "  show QUEUE MSG_ID              where a message is, for each consumer: pending,\n"
             "                                 in a batch, done, retry, dead, delayed, unknown, gone\n"
             "  schedules [NAME] [--watch N]   periodic messages with their next and last run\n"
@@ -433,6 +439,17 @@ std::string help_text(const std::string& command, const std::string& subcommand)
                "                      scrape (HTTP 503 with the error while the database cannot\n"
                "                      answer), until SIGINT or SIGTERM; for example\n"
                "                      pgque metrics --listen 127.0.0.1:9187\n";
+    } else if (name == "serve") {
+        body = "Usage: pgque serve [--listen HOST:PORT] [--tokens FILE] [--pool N]\n\n"
+               "Serves the HTTP API until SIGINT or SIGTERM (docs/http.md): queues and messages\n"
+               "under /v1 (OpenAPI document at /v1/openapi.json), pgque.metrics() at /metrics,\n"
+               "/healthz. On a stop, requests in flight finish and nothing else is accepted.\n"
+               "  --listen HOST:PORT  where to listen (default 127.0.0.1:8080)\n"
+               "  --tokens FILE       bearer tokens, one \"TOKEN ROLE\" per line: a request runs\n"
+               "                      as its token's database role (SET LOCAL ROLE), so pgque's\n"
+               "                      grants decide; no token or an unknown one is HTTP 401.\n"
+               "                      Without --tokens every request runs as the --dsn role.\n"
+               "  --pool N            database connections (default 8)\n";
     } else if (name == "show") {
         body = "Usage: pgque show QUEUE MSG_ID\n\n"
                "Where message MSG_ID of QUEUE is, from pgque.message_state(): one line per consumer\n"

@@ -56,7 +56,9 @@ struct arguments {
     int priority = 0;                     // send --priority (0..9)
     std::optional<std::string> key;       // send --key: the dedup_key
     bool schedule = false;                // pause/resume --schedule NAME
-    std::optional<std::string> listen;    // metrics --listen HOST:PORT
+    std::optional<std::string> listen;    // metrics, serve --listen HOST:PORT
+    std::optional<std::string> tokens;    // serve --tokens FILE
+    int pool = 8;                         // serve --pool N
     bool subscribe = false;               // tail --subscribe
     std::optional<std::string> subconsumer;  // tail --subconsumer: cooperative member
     std::optional<std::chrono::milliseconds> dead_interval;  // tail --dead-interval

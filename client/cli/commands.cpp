@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include <httplib.h>
+
+#include "server.hpp"
 #include <pgque/pgque.hpp>
 
 #include "args.hpp"
@@ -318,6 +320,21 @@ int cmd_metrics(command_context& c) {
     g_interrupted.store(true);
     watcher.join();
     return 0;
+}
+
+// pgque serve: the HTTP API (client/serve/, docs/http.md)
+int cmd_serve(command_context& c) {
+    pgque::serve::options opts;
+    if (c.args.listen) {
+        const std::string& listen = *c.args.listen;
+        opts.host = listen.substr(0, listen.rfind(':'));
+        opts.port = std::stoi(listen.substr(listen.rfind(':') + 1));
+    }
+    opts.dsn = c.args.dsn.value_or("");
+    opts.pool_size = c.args.pool;
+    opts.tokens_file = c.args.tokens;
+    signal_scope stop;
+    return pgque::serve::run(opts, g_interrupted, c.err);
 }
 
 int cmd_status(command_context& c) {
@@ -1045,6 +1062,7 @@ int dispatch(command_context& c) {
     if (cmd == "tail") return cmd_tail(c);
     if (cmd == "show") return cmd_show(c);
     if (cmd == "metrics") return cmd_metrics(c);
+    if (cmd == "serve") return cmd_serve(c);
     if (cmd == "dlq") {
         if (c.args.subcommand == "list") return cmd_dlq_list(c);
         if (c.args.subcommand == "replay") return cmd_dlq_replay(c);

@@ -1,0 +1,82 @@
+// What every route of `pgque serve` shares: the connection pool, the
+// tokens, and one way to run a request -- authenticate, borrow a
+// connection, run the route's SQL in one transaction as the token's role,
+// reply with JSON, or with the error as JSON.
+#ifndef PGQUE_SERVE_API_HPP
+#define PGQUE_SERVE_API_HPP
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <httplib.h>
+#include <nlohmann/json.hpp>
+
+#include "http_error.hpp"
+#include "pool.hpp"
+#include "tokens.hpp"
+
+namespace pgque::serve {
+
+using json = nlohmann::json;
+
+// A route's answer: a status and a JSON body (none for 204), or a body of
+// another content type (/metrics).
+struct reply {
+    reply(int code, json j) : status(code), body(std::move(j)) {}
+    static reply plain(int code, std::string content, const char* type) {
+        reply r(code, nullptr);
+        r.text = std::move(content);
+        r.content_type = type;
+        return r;
+    }
+    int status;
+    json body;
+    std::string text;
+    const char* content_type = nullptr;   // set: text is the body
+};
+
+class api {
+public:
+    api(pool& connections, std::optional<tokens> auth) : m_pool(connections), m_tokens(std::move(auth)) {}
+
+    // The role a request runs as: the token's, or nothing when the server
+    // has no tokens (everything runs as the role of the --dsn login).
+    // Throws api_error 401 without a known token.
+    [[nodiscard]] std::optional<std::string> role(const httplib::Request& req) const;
+
+    // Authenticates, borrows a connection and runs fn in a transaction as
+    // the request's role (SET LOCAL ROLE); commits and writes fn's reply,
+    // or rolls back and writes the error.
+    void run(const httplib::Request& req, httplib::Response& res,
+             const std::function<reply(pgque::connection&, int slot)>& fn);
+
+    // The same without a transaction around fn (a long poll that commits
+    // as it goes); fn starts its own and must leave none open.
+    void run_session(const httplib::Request& req, httplib::Response& res,
+                     const std::function<reply(pgque::connection&, int slot, const std::optional<std::string>& role)>& fn);
+
+    [[nodiscard]] pool& connections() noexcept { return m_pool; }
+
+private:
+    pool& m_pool;
+    std::optional<tokens> m_tokens;
+};
+
+// Writes j (or, for 204, nothing) as the response.
+void send_json(httplib::Response& res, int status, const json& j);
+
+// The request's body as JSON (400 if it is not); an empty body is {}.
+[[nodiscard]] json body_json(const httplib::Request& req);
+
+// SET LOCAL ROLE on conn for the open transaction (no-op without a role).
+void set_role(pgque::connection& conn, const std::optional<std::string>& role);
+
+// Routes, one file per concern.
+void add_queue_routes(httplib::Server& server, api& a);     // queues.cpp
+void add_publish_routes(httplib::Server& server, api& a);   // publish.cpp
+
+}  // namespace pgque::serve
+
+#endif

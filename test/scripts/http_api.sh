@@ -1,0 +1,186 @@
+#!/usr/bin/env bash
+# pgque serve (client/serve/, docs/http.md) against a real server process and
+# database: bearer tokens mapped to database roles (the login role is not a
+# superuser, only a member of the roles it switches to), queues created with
+# settings, messages published as they were sent, errors as JSON with their
+# SQLSTATE and HTTP status, the pool healing after a database restart, and a
+# SIGTERM that lets the request in flight finish.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+source test/lib/cluster.sh
+source test/lib/check.sh
+
+C=http_api
+cluster_init $C 54374 "fsync = off" || exit 1
+cluster_start $C || exit 1
+DIR=$(cluster_dir $C)
+PGQUE=client/build/pgque
+U=http://127.0.0.1:54375
+pids=()
+trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; cluster_stop $C' EXIT
+q() { cluster_psql $C -X -q -At -d app -c "$1"; }
+
+cluster_psql $C -q -c "create database app" >/dev/null
+q "create extension pgque"
+q "create role pgque_http login; grant pgque_reader, pgque_writer, pgque_admin to pgque_http"
+q "create role app_reader; grant pgque_reader to app_reader; grant app_reader to pgque_http"
+cat >"$DIR/tokens" <<'EOF'
+# token                    role
+admin-token-0123456789     pgque_admin
+writer-token-0123456789    pgque_writer
+reader-token-0123456789    app_reader
+EOF
+ADMIN='Authorization: Bearer admin-token-0123456789'
+WRITER='Authorization: Bearer writer-token-0123456789'
+READER='Authorization: Bearer reader-token-0123456789'
+DSN="$(cluster_dsn $C app) user=pgque_http"
+
+serve() {
+    "$PGQUE" serve --dsn "$DSN" --listen 127.0.0.1:54375 --tokens "$DIR/tokens" --pool 3 >>"$DIR/serve.log" 2>&1 &
+    pids+=($!)
+    server_pid=$!
+    wait_until "pgque serve answers /healthz" 20 bash -c "curl -sf $U/healthz | grep -q '\"status\":\"ok\"'"
+}
+# call METHOD PATH [HEADER] [BODY]: sets $status and $body
+call() {
+    local args=(-s -o "$DIR/body" -w '%{http_code}' -X "$1" "$U$2")
+    [ -n "${3:-}" ] && args+=(-H "$3")
+    [ -n "${4:-}" ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
+    status=$(curl "${args[@]}")
+    body=$(cat "$DIR/body")
+}
+# a value of $body: js 'd["error"]'
+js() { python3 -c 'import json, sys; d = json.loads(sys.argv[2]); print(eval(sys.argv[1]))' "$1" "$body"; }
+
+serve
+
+# the OpenAPI document: JSON, with the endpoints
+call GET /v1/openapi.json
+check_eq "/v1/openapi.json is an OpenAPI 3 document" "3.0.3 True True" \
+    "$(js 'd["openapi"] + " " + str("/v1/queues/{queue}/messages" in d["paths"]) + " " + str("/healthz" in d["paths"])')"
+
+# authentication
+call GET /v1/queues
+check_eq "no token: 401" 401 "$status"
+check_eq "with the error as JSON and SQLSTATE 28000" "no bearer token 28000" "$(js 'd["error"] + " " + d["sqlstate"]')"
+check "and a WWW-Authenticate: Bearer header" bash -c "curl -si $U/v1/queues | grep -qi '^WWW-Authenticate: Bearer'"
+call GET /v1/queues 'Authorization: Bearer admin-token-012345678X'
+check_eq "an unknown token: 401" "401 unknown bearer token" "$status $(js 'd["error"]')"
+
+# queues
+call POST /v1/queues "$ADMIN" '{"name": "orders", "config": {"max_retries": 3, "retry_delay": "5 seconds", "message_ttl": "1 hour"}}'
+check_eq "admin creates a queue with settings: 201" 201 "$status"
+check_eq "the reply has the settings" "3 00:00:05 01:00:00" \
+    "$(js 'd["config"]["max_retries"] + " " + d["config"]["retry_delay"] + " " + d["config"]["message_ttl"]')"
+check_eq "and the database has them" "3|00:00:05" \
+    "$(q "select (select value from pgque.get_queue_config('orders') where param = 'max_retries') || '|' || (select value from pgque.get_queue_config('orders') where param = 'retry_delay')")"
+call POST /v1/queues "$ADMIN" '{"name": "orders"}'
+check_eq "creating it again: 409 with 42710" "409 42710" "$status $(js 'd["sqlstate"]')"
+call POST /v1/queues "$ADMIN" '{"name": "half", "config": {"max_retries": 3, "no_such_setting": 1}}'
+check_eq "an unknown setting: 422 with 22023 and pgque's hint" "422 22023 True" \
+    "$status $(js 'd["sqlstate"] + " " + str("Valid parameters" in d["hint"])')"
+check_eq "and nothing of it was created (one transaction)" 0 "$(q "select count(*) from pgque.queue where queue_name = 'half'")"
+call POST /v1/queues "$ADMIN" '{"config": {}}'
+check_eq "no name: 422" 422 "$status"
+call POST /v1/queues "$WRITER" '{"name": "w"}'
+check_eq "a writer may not create queues: 403 with 42501" "403 42501" "$status $(js 'd["sqlstate"]')"
+call GET /v1/queues "$READER"
+check_eq "a reader lists the queues" "200 ['orders']" "$status $(js '[x["queue_name"] for x in d["queues"]]')"
+call GET /v1/queues/orders "$READER"
+check_eq "and reads one" "200 orders" "$status $(js 'd["queue"]["queue_name"]')"
+call GET /v1/queues/nope "$READER"
+check_eq "a queue that does not exist: 404 with 42704 and a hint" "404 42704 True" \
+    "$status $(js 'd["sqlstate"] + " " + str(bool(d["hint"]))')"
+
+# publishing
+q "select pgque.subscribe('orders', 'audit')" >/dev/null
+call POST /v1/queues/orders/messages "$WRITER" '{"body": {"order": 1, "items": ["a", "b"]}, "type": "order.created"}'
+check_eq "a writer publishes a message: 201 with its id" "201 1" "$status $(js 'len(d["ids"])')"
+call POST /v1/queues/orders/messages "$WRITER" \
+    '{"messages": [{"body": "plain text"}, {"body": "quotes \" and \\ backslash, {braces}, comma"}, {"body": "k", "dedup_key": "key-1"}, {"body": "k again", "dedup_key": "key-1"}, {"body": "last"}]}'
+check_eq "five in one request: 201 with five ids" "201 5" "$status $(js 'len(d["ids"])')"
+check_eq "the same dedup key gives the first one's id" True "$(js 'd["ids"][2] == d["ids"][3]')"
+call POST /v1/queues/orders/messages "$WRITER" '{"body": "urgent", "priority": 5}'
+check_eq "a writer publishes with a priority: 201" 201 "$status"
+check_eq "it went to the queue's lane for priority 5" 1 \
+    "$(q "select count(*) from pgque.queue l join pgque.queue o on l.queue_lane_of = o.queue_id
+           where o.queue_name = 'orders' and l.queue_priority = 5")"
+# what the consumer gets (the worker ticks; a receive with nothing to give is empty)
+: >"$DIR/got"
+receive_all() {
+    q "with r as (select * from pgque.receive('orders', 'audit', 100)),
+            a as (select pgque.ack(batch_id) from r limit 1)
+       select msg_id || ' ' || type || '|' || payload from r, (select count(*) from a) x order by msg_id" >>"$DIR/got"
+    [ "$(wc -l <"$DIR/got")" -ge 6 ]
+}
+wait_until "the consumer receives the six distinct messages" 20 receive_all
+check_eq "exactly as they were sent" \
+    'order.created|{"items":["a","b"],"order":1}
+default|plain text
+default|quotes " and \ backslash, {braces}, comma
+default|k
+default|last
+default|urgent' \
+    "$(grep -v urgent "$DIR/got" | sort -n | cut -d' ' -f2-; grep urgent "$DIR/got" | cut -d' ' -f2-)"
+call POST /v1/queues/orders/messages "$WRITER" '{"body": "later", "delay": 3600}'
+check_eq "a delayed message: 201" 201 "$status"
+check_eq "waits in the delay tables" 1 "$(q "select delayed from pgque.get_delayed_info('orders')")"
+call POST /v1/queues/orders/messages "$READER" '{"body": "no"}'
+check_eq "a reader may not publish: 403 with 42501" "403 42501" "$status $(js 'd["sqlstate"]')"
+call POST /v1/queues/orders/messages "$WRITER" '{"body": "x", "label": "eu"}'
+check_eq "a label: 501 (not in yet) with 0A000" "501 0A000" "$status $(js 'd["sqlstate"]')"
+call POST /v1/queues/orders/messages "$WRITER" '{"payload": "x"}'
+check_eq "no body: 422" 422 "$status"
+call POST /v1/queues/orders/messages "$WRITER" '{"body": "x", "delay": "whenever"}'
+check_eq "a delay the database cannot read: 422 with 22007" "422 22007" "$status $(js 'd["sqlstate"]')"
+call POST /v1/queues/orders/messages "$WRITER" 'not json'
+check_eq "a body that is not JSON: 400" 400 "$status"
+call POST /v1/queues/nope/messages "$WRITER" '{"body": "x"}'
+check_eq "publishing to a queue that does not exist: 404" 404 "$status"
+q "select pgque.force_tick('orders')" >/dev/null
+check_eq "none of the refused messages reached the consumer" "" "$(q "select payload from pgque.receive('orders', 'audit', 100)")"
+
+# metrics as a reader, and the unknown
+call GET /metrics "$READER"
+check "/metrics serves pgque.metrics() to a reader" grep -q '^pgque_up{version=' "$DIR/body"
+call GET /v2/anything "$READER"
+check_eq "an unknown endpoint: 404 as JSON" "404 no such endpoint" "$status $(js 'd["error"]')"
+
+# dropping
+call DELETE /v1/queues/orders "$WRITER"
+check_eq "a writer may not drop a queue: 403" 403 "$status"
+call DELETE /v1/queues/orders "$ADMIN"
+check_eq "one with a consumer needs force: 409 with 55006" "409 55006" "$status $(js 'd["sqlstate"]')"
+call DELETE '/v1/queues/orders?force=true' "$ADMIN"
+check_eq "admin drops it with force=true: 204" 204 "$status"
+call GET /v1/queues/orders "$ADMIN"
+check_eq "then it is gone: 404" 404 "$status"
+
+# the database goes away and comes back: 503, then the pool reconnects
+cluster_stop $C >/dev/null
+call GET /v1/queues "$READER"
+check_eq "while the database is down: 503" 503 "$status"
+call GET /healthz
+check_eq "/healthz says so: 503 unavailable" "503 unavailable" "$status $(js 'd["status"]')"
+cluster_start $C >/dev/null
+wait_until "served again once the database is back" 30 \
+    bash -c "curl -sf -H '$READER' $U/v1/queues | grep -q queues"
+
+# SIGTERM: the request in flight finishes, then the server leaves (exit 0)
+q "select pgque.create_queue('slow')" >/dev/null
+cluster_psql $C -d app -c "begin; lock table pgque.queue in access exclusive mode; select pg_sleep(2); commit" \
+    >/dev/null 2>&1 &
+locker=$!
+sleep 0.5
+curl -s -o "$DIR/slow" -w '%{http_code}' -H "$READER" "$U/v1/queues/slow" >"$DIR/slow_status" &
+inflight=$!
+sleep 0.5
+kill -TERM "$server_pid"
+wait "$inflight"
+wait "$locker"
+check_eq "a request waiting for the database when SIGTERM came still gets its answer" 200 "$(cat "$DIR/slow_status")"
+wait "$server_pid"
+check_eq "and the server exits 0" 0 "$?"
+check "and says it stopped" grep -q "stopped serving" "$DIR/serve.log"
+check_eq "nothing listens any more" 000 "$(curl -s -o /dev/null -w '%{http_code}' "$U/healthz")"
+finish
