@@ -75,6 +75,10 @@ create table pgque.queue (
     queue_lane_of               int4        references pgque.queue (queue_id) on delete cascade,
     queue_priority              int2,
 
+    -- how long a leased message waits for its ack before it is delivered
+    -- again (extension/47_lease.sql)
+    queue_ack_deadline          interval    not null default '30 seconds',
+
     -- the ranges set_queue_config() accepts (see there)
     constraint queue_ntables_check check (queue_ntables = 3),
     constraint queue_cur_table_check check (queue_cur_table between 0 and queue_ntables - 1),
@@ -93,6 +97,8 @@ create table pgque.queue (
     constraint queue_expired_action_check check (queue_expired_action in ('dead_letter', 'drop')),
     constraint queue_dedup_window_check
         check (queue_dedup_window between '1 second' and '365 days'),
+    constraint queue_ack_deadline_check
+        check (queue_ack_deadline between '1 millisecond' and '12 hours'),
     constraint queue_lane_check
         check ((queue_lane_of is null) = (queue_priority is null) and queue_priority between 1 and 9),
     -- one lane per priority: two first senders cannot both create it
@@ -240,6 +246,9 @@ create table pgque.retry_queue (
     ev_extra2       text,
     ev_extra3       text,
     ev_extra4       text,
+    -- a lease (extension/47_lease.sql): the batch that handed the event
+    -- out; the row is its redelivery at the deadline unless acked first
+    ev_lease        bigint,
     constraint rq_pkey primary key (ev_owner, ev_id)
 );
 create index rq_retry_idx on pgque.retry_queue (ev_retry_after);

@@ -220,6 +220,9 @@ begin
         when 'dedup_window' then
             v_type := 'interval'; v_check := '$1 between interval ''1 second'' and interval ''365 days''';
             v_hint := 'Expected an interval from 1 second to 365 days, such as ''1 hour''.';
+        when 'ack_deadline' then
+            v_type := 'interval'; v_check := '$1 between interval ''1 millisecond'' and interval ''12 hours''';
+            v_hint := 'Expected an interval from 1 millisecond to 12 hours, such as ''30 seconds''.';
         when 'ticker_paused', 'external_ticker', 'restricted' then
             v_type := 'bool'; v_check := '$1 is not null';
             v_hint := 'Expected true or false.';
@@ -229,7 +232,7 @@ begin
                       hint = 'Valid parameters: ticker_max_count, ticker_max_lag, ticker_idle_period, '
                              'ticker_paused, rotation_period, external_ticker, max_retries, restricted, '
                              'delivery_delay, retry_delay, retry_backoff, retry_max_delay, retry_jitter, '
-                             'message_ttl, expired_action, dedup_window.';
+                             'message_ttl, expired_action, dedup_window, ack_deadline.';
     end case;
 
     -- a queue's lanes (22_lanes.sql) follow its settings; they are always
@@ -297,6 +300,7 @@ begin
             ('message_ttl', q.queue_message_ttl::text),
             ('expired_action', q.queue_expired_action),
             ('dedup_window', q.queue_dedup_window::text),
+            ('ack_deadline', q.queue_ack_deadline::text),
             ('paused', q.queue_paused::text)) v(param, value)
      where (get_queue_config.queue is null or q.queue_name = get_queue_config.queue)
        and q.queue_lane_of is null

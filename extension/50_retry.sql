@@ -176,7 +176,9 @@ $$;
 -- Move every due retry back into its queue, and every due delayed event
 -- into its queue (55_delay.sql). Returns how many moved. Concurrent
 -- callers do not duplicate: each retry row is deleted exactly once, each
--- delayed event moved under its bucket's lock.
+-- delayed event moved under its bucket's lock. A lease (47_lease.sql)
+-- whose deadline passed on the message's last allowed try goes to the dead
+-- letters instead ('lease expired').
 create or replace function pgque.maint_retry_events() returns integer
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
@@ -193,12 +195,30 @@ begin
                  where d.ev_retry_after <= clock_timestamp()
                    for update skip locked)
         returning r.*
+    ), judged as (
+        select d.*, p.queue_id as parent_id, s.sub_consumer,
+               d.ev_lease is not null and d.ev_retry > p.queue_max_retries as last_try
+          from due d
+          left join pgque.queue l on l.queue_id = d.ev_queue
+          left join pgque.queue p on p.queue_id = coalesce(l.queue_lane_of, l.queue_id)
+          left join pgque.subscriber s on s.sub_id = d.ev_owner
+    ), dead as (
+        insert into pgque.dead_letter (dl_queue_id, dl_consumer_id, dl_reason,
+                                       ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data,
+                                       ev_extra1, ev_extra2, ev_extra3, ev_extra4)
+        select j.parent_id, j.sub_consumer, 'lease expired',
+               j.ev_id, j.ev_time, j.ev_txid, j.ev_retry - 1, j.ev_type, j.ev_data,
+               j.ev_extra1, j.ev_extra2, j.ev_extra3, j.ev_extra4
+          from judged j where j.last_try
+        on conflict do nothing
+        returning 1
     )
     select count(pgque._insert_event_raw(ev_queue, ev_id, ev_time, ev_owner, ev_retry,
                                          ev_type, ev_data,
                                          ev_extra1, ev_extra2, ev_extra3, ev_extra4))
+           + (select count(*) from dead)
       into v_cnt
-      from due;
+      from judged where not coalesce(last_try, false);
     return v_cnt + pgque._delay_move_all();
 end
 $$;

@@ -248,3 +248,10 @@ select pg_catalog.pg_extension_config_dump('pgque.schedule', '');
 
 -- The worker's status gains its error count (created again by the code parts).
 drop function pgque._worker_status();
+
+-- Leases: per-message ack with a deadline (extension/47_lease.sql).
+alter table pgque.queue
+    add column queue_ack_deadline interval not null default '30 seconds',
+    add constraint queue_ack_deadline_check
+        check (queue_ack_deadline between '1 millisecond' and '12 hours');
+alter table pgque.retry_queue add column ev_lease bigint;

@@ -1,0 +1,9 @@
+# receive_leased acknowledges the batch without writing the leases: a
+# message that is never acked is lost.
+catches="regress:29_lease isolation:lease_ack_race"
+mutate() {
+    sub extension/47_lease.sql "      cross join lateral pgque._open_batch(m.batch_id) b
+    on conflict" "      cross join lateral pgque._open_batch(m.batch_id) b
+     where false
+    on conflict"
+}
