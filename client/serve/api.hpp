@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "http_error.hpp"
+#include "notifier.hpp"
 #include "pool.hpp"
 #include "tokens.hpp"
 
@@ -39,7 +40,8 @@ struct reply {
 
 class api {
 public:
-    api(pool& connections, std::optional<tokens> auth) : m_pool(connections), m_tokens(std::move(auth)) {}
+    api(pool& connections, notifier& ticks, std::optional<tokens> auth)
+        : m_pool(connections), m_ticks(ticks), m_tokens(std::move(auth)) {}
 
     // The role a request runs as: the token's, or nothing when the server
     // has no tokens (everything runs as the role of the --dsn login).
@@ -52,20 +54,33 @@ public:
     void run(const httplib::Request& req, httplib::Response& res,
              const std::function<reply(pgque::connection&, int slot)>& fn);
 
-    // The same without a transaction around fn (a long poll that commits
-    // as it goes); fn starts its own and must leave none open.
-    void run_session(const httplib::Request& req, httplib::Response& res,
-                     const std::function<reply(pgque::connection&, int slot, const std::optional<std::string>& role)>& fn);
+    // One transaction as `role` on a borrowed connection: fn's reply, or
+    // the error thrown (for a route that runs several, such as a long poll).
+    reply transaction(const std::optional<std::string>& role,
+                      const std::function<reply(pgque::connection&, int slot)>& fn);
 
     [[nodiscard]] pool& connections() noexcept { return m_pool; }
+    [[nodiscard]] notifier& ticks() noexcept { return m_ticks; }
 
 private:
     pool& m_pool;
+    notifier& m_ticks;
     std::optional<tokens> m_tokens;
 };
 
 // Writes j (or, for 204, nothing) as the response.
 void send_json(httplib::Response& res, int status, const json& j);
+// Writes a reply (JSON or text).
+void send_reply(httplib::Response& res, const reply& r);
+// Writes the error being handled (inside a catch block).
+void send_current_error(httplib::Response& res);
+
+// A duration as a request gives it: seconds ("1.5"), or with a unit
+// ("500ms", "10s", "2m", "1h"); 422 otherwise. In milliseconds.
+[[nodiscard]] long long duration_ms(const std::string& what, const std::string& text);
+// A field of a JSON body: a string / a whole number, or 422.
+[[nodiscard]] std::string string_field(const json& body, const char* name);
+[[nodiscard]] long long integer_field(const json& body, const char* name);
 
 // The request's body as JSON (400 if it is not); an empty body is {}.
 [[nodiscard]] json body_json(const httplib::Request& req);
@@ -76,6 +91,8 @@ void set_role(pgque::connection& conn, const std::optional<std::string>& role);
 // Routes, one file per concern.
 void add_queue_routes(httplib::Server& server, api& a);     // queues.cpp
 void add_publish_routes(httplib::Server& server, api& a);   // publish.cpp
+void add_consume_routes(httplib::Server& server, api& a);   // consume.cpp
+void add_dead_letter_routes(httplib::Server& server, api& a);   // dead_letters.cpp
 
 }  // namespace pgque::serve
 

@@ -42,15 +42,20 @@ int run(const options& opts, const std::atomic<bool>& stop, std::ostream& log) {
     std::optional<tokens> auth;
     if (opts.tokens_file) auth = tokens::load(*opts.tokens_file);
     pool connections(opts.dsn, opts.pool_size);
-    api a(connections, std::move(auth));
+    notifier ticks(opts.dsn);
+    api a(connections, ticks, std::move(auth));
 
     httplib::Server server;
-    // one thread per connection of the pool and a few for /healthz and
-    // requests that wait for a connection
-    server.new_task_queue = [&opts] { return new httplib::ThreadPool(static_cast<std::size_t>(opts.pool_size) + 4); };
+    // long polls wait without a connection: threads for them beyond the
+    // pool's (--threads), and a few for /healthz
+    server.new_task_queue = [&opts] {
+        return new httplib::ThreadPool(static_cast<std::size_t>(opts.pool_size + opts.threads) + 4);
+    };
     add_service_routes(server, a);
     add_queue_routes(server, a);
     add_publish_routes(server, a);
+    add_consume_routes(server, a);
+    add_dead_letter_routes(server, a);
     server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
         if (res.body.empty()) send_json(res, res.status, {{"error", res.status == 404 ? "no such endpoint" : "error"},
                                                           {"sqlstate", nullptr}, {"detail", nullptr}, {"hint", nullptr}});
@@ -61,8 +66,9 @@ int run(const options& opts, const std::atomic<bool>& stop, std::ostream& log) {
         return 4;
     }
     std::atomic<bool> ended{false};
-    std::thread watcher([&server, &stop, &ended] {
+    std::thread watcher([&server, &stop, &ended, &ticks] {
         while (!stop.load() && !ended.load()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        ticks.stop();    // long polls answer now, with what they have
         server.stop();   // no new requests; the ones in flight finish
     });
     log << "pgque: serving http://" << opts.host << ":" << opts.port << "/ (" << opts.pool_size

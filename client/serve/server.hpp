@@ -15,6 +15,7 @@ struct options {
     int port = 8080;
     std::string dsn;                   // libpq conninfo ("" = environment)
     int pool_size = 8;                 // database connections
+    int threads = 64;                  // requests served at once beyond the pool (long polls)
     std::optional<std::string> tokens_file;
 };
 

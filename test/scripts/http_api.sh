@@ -46,6 +46,8 @@ call() {
     local args=(-s -o "$DIR/body" -w '%{http_code}' -X "$1" "$U$2")
     [ -n "${3:-}" ] && args+=(-H "$3")
     [ -n "${4:-}" ] && args+=(-H 'Content-Type: application/json' --data-binary "$4")
+    # a POST without a body still says so (Content-Length: 0), as HTTP clients do
+    [ -z "${4:-}" ] && [ "$1" = POST ] && args+=(--data-binary '')
     status=$(curl "${args[@]}")
     body=$(cat "$DIR/body")
 }
@@ -156,6 +158,106 @@ check_eq "admin drops it with force=true: 204" 204 "$status"
 call GET /v1/queues/orders "$ADMIN"
 check_eq "then it is gone: 404" 404 "$status"
 
+# consuming: leases. Eight jobs in one receive; four acked (two one by one,
+# two in one request), two nacked, two left to time out: exactly the
+# unsettled four come again, once, and nothing acked ever comes back.
+call POST /v1/queues "$ADMIN" '{"name": "jobs", "config": {"ack_deadline": "4 seconds", "retry_delay": "0"}}'
+check_eq "a queue with an ack deadline" "201 00:00:04" "$status $(js 'd["config"]["ack_deadline"]')"
+call GET '/v1/queues/jobs/messages?consumer=workers' "$READER"
+check_eq "the first receive makes the consumer (nothing yet)" "200 0" "$status $(js 'len(d["messages"])')"
+call POST /v1/queues/jobs/messages "$WRITER" \
+    '{"messages": [{"body": "j1"}, {"body": "j2"}, {"body": "j3"}, {"body": "j4"}, {"body": "j5"}, {"body": "j6"}, {"body": "j7"}, {"body": "j8"}]}'
+call GET '/v1/queues/jobs/messages?consumer=workers&limit=8&wait=10s' "$READER"
+check_eq "a reader receives the eight jobs" "200 8" "$status $(js 'len(d["messages"])')"
+echo "$body" >"$DIR/first.json"
+first() { python3 -c 'import json, sys; m = json.load(open(sys.argv[1]))["messages"]; print({x["body"]: x for x in m}[sys.argv[2]][sys.argv[3]])' "$DIR/first.json" "$1" "$2"; }
+check_eq "each with its lease, a deadline and retry_count 0" "True True 0" \
+    "$(js 'str(all(x["lease"] > 0 for x in d["messages"])) + " " + str(all(x["lease_expires_at"] for x in d["messages"])) + " " + str(max(x["retry_count"] for x in d["messages"]))')"
+call POST "/v1/queues/jobs/messages/$(first j1 id)/ack" "$READER" "{\"consumer\": \"workers\", \"lease\": $(first j1 lease)}"
+check_eq "ack j1: 204" 204 "$status"
+call POST "/v1/queues/jobs/messages/$(first j2 id)/ack" "$READER" "{\"consumer\": \"workers\", \"lease\": $(first j2 lease)}"
+check_eq "ack j2: 204" 204 "$status"
+call POST /v1/queues/jobs/messages/ack "$READER" \
+    "{\"consumer\": \"workers\", \"messages\": [{\"id\": $(first j3 id), \"lease\": $(first j3 lease)}, {\"id\": $(first j4 id), \"lease\": $(first j4 lease)}, {\"id\": $(first j1 id), \"lease\": $(first j1 lease)}]}"
+check_eq "ack j3 and j4 in one request (j1 again: gone)" "200 [$(first j3 id), $(first j4 id)] [$(first j1 id)]" \
+    "$status $(js 'd["acked"]') $(js 'd["gone"]')"
+call POST "/v1/queues/jobs/messages/$(first j5 id)/nack" "$READER" "{\"consumer\": \"workers\", \"lease\": $(first j5 lease), \"delay\": 0}"
+check_eq "nack j5: retry" "200 retry" "$status $(js 'd["outcome"]')"
+call POST "/v1/queues/jobs/messages/$(first j6 id)/nack" "$READER" "{\"consumer\": \"workers\", \"lease\": $(first j6 lease), \"delay\": \"100ms\", \"reason\": \"busy\"}"
+check_eq "nack j6: retry" "200 retry" "$status $(js 'd["outcome"]')"
+call POST "/v1/queues/jobs/messages/$(first j1 id)/ack" "$READER" "{\"consumer\": \"workers\", \"lease\": $(first j1 lease)}"
+check_eq "an ack of an acked message: 409" 409 "$status"
+# the rest: what comes again within 20 s (j7 and j8 after their 4 s)
+: >"$DIR/again"
+receive_again() {
+    call GET '/v1/queues/jobs/messages?consumer=workers&limit=10&wait=2s' "$READER"
+    js '"\n".join("%s %s %s %s" % (x["body"], x["id"], x["lease"], x["retry_count"]) for x in d["messages"])' | grep . >>"$DIR/again"
+    [ "$(wc -l <"$DIR/again")" -ge 4 ]
+}
+wait_until "the four unsettled jobs come again" 20 receive_again
+check_eq "exactly j5 j6 j7 j8, each once, retry_count 1" "j5 1,j6 1,j7 1,j8 1" \
+    "$(awk '{print $1, $4}' "$DIR/again" | sort | paste -sd,)"
+call POST "/v1/queues/jobs/messages/$(first j7 id)/ack" "$READER" "{\"consumer\": \"workers\", \"lease\": $(first j7 lease)}"
+check_eq "j7's first lease settles nothing now: 409" 409 "$status"
+acks=$(awk '{printf "%s{\"id\": %s, \"lease\": %s}", (NR > 1 ? ", " : ""), $2, $3}' "$DIR/again")
+call POST /v1/queues/jobs/messages/ack "$READER" "{\"consumer\": \"workers\", \"messages\": [$acks]}"
+check_eq "their new leases ack all four" "200 4" "$status $(js 'len(d["acked"])')"
+call GET '/v1/queues/jobs/messages?consumer=workers&limit=10&wait=5s' "$READER"
+check_eq "then nothing comes again, not even after the old deadlines" "200 0" "$status $(js 'len(d["messages"])')"
+check_eq "and no lease is left" 0 "$(q "select count(*) from pgque.retry_queue r join pgque.queue q on q.queue_id = r.ev_queue where q.queue_name = 'jobs'")"
+call POST "/v1/queues/jobs/messages/1/extend" "$READER" '{"consumer": "workers", "lease": 1, "extend": "1m"}'
+check_eq "extending a lease that is gone: 409" 409 "$status"
+call GET '/v1/queues/jobs/messages?consumer=workers' "$WRITER"
+check_eq "a writer may not consume: 403 with 42501" "403 42501" "$status $(js 'd["sqlstate"]')"
+call GET '/v1/queues/jobs/messages?limit=5' "$READER"
+check_eq "no consumer: 422" 422 "$status"
+call GET '/v1/queues/jobs/messages?consumer=workers&wait=forever' "$READER"
+check_eq "a wait that is not a duration: 422" 422 "$status"
+
+# a long poll is woken by the tick of the next message, not by its timeout
+curl -s -o "$DIR/poll.json" -w '%{time_total}' -H "$READER" \
+    'http://127.0.0.1:54375/v1/queues/jobs/messages?consumer=workers&wait=30s&lease=10s' >"$DIR/poll_time" &
+poller=$!
+sleep 1
+call POST /v1/queues/jobs/messages "$WRITER" '{"body": "wake up"}'
+wait "$poller"
+body=$(cat "$DIR/poll.json")
+check_eq "the waiting GET returns the message" "wake up" "$(js 'd["messages"][0]["body"]')"
+check "well before its 30 s are over" awk -v t="$(cat "$DIR/poll_time")" 'BEGIN { exit !(t < 10) }'
+call POST "/v1/queues/jobs/messages/$(js 'd["messages"][0]["id"]')/extend" "$READER" \
+    "{\"consumer\": \"workers\", \"lease\": $(js 'd["messages"][0]["lease"]'), \"extend\": \"1h\"}"
+check_eq "a live lease is extended" 200 "$status"
+
+# dead letters: list, replay, purge
+call POST /v1/queues "$ADMIN" '{"name": "once", "config": {"max_retries": 0}}'
+wait_until_poison() {
+    call GET '/v1/queues/once/messages?consumer=c&wait=2s' "$READER"
+    [ "$(js 'len(d["messages"])')" = 1 ]
+}
+call GET '/v1/queues/once/messages?consumer=c' "$READER"   # the consumer starts here
+call POST /v1/queues/once/messages "$WRITER" '{"body": "poison"}'
+wait_until "the poison message is received" 10 wait_until_poison
+call POST "/v1/queues/once/messages/$(js 'd["messages"][0]["id"]')/nack" "$READER" \
+    "{\"consumer\": \"c\", \"lease\": $(js 'd["messages"][0]["lease"]'), \"reason\": \"cannot parse\"}"
+check_eq "a nack on the last try: dead" "200 dead" "$status $(js 'd["outcome"]')"
+call GET /v1/queues/once/dead-letters "$READER"
+check_eq "the dead letter is listed with its reason" "200 poison cannot parse c" \
+    "$status $(js 'd["dead_letters"][0]["body"] + " " + d["dead_letters"][0]["reason"] + " " + d["dead_letters"][0]["consumer"]')"
+dl=$(js 'd["dead_letters"][0]["id"]')
+call POST "/v1/dead-letters/$dl/replay" "$READER"
+check_eq "a reader may not replay: 403" 403 "$status"
+call POST "/v1/dead-letters/$dl/replay" "$WRITER"
+check_eq "a writer replays it" 200 "$status"
+wait_until "and the consumer gets it again" 10 wait_until_poison
+again_id=$(js 'd["messages"][0]["id"]')
+again_lease=$(js 'd["messages"][0]["lease"]')
+call DELETE '/v1/queues/once/dead-letters?older_than=0s' "$WRITER"
+check_eq "a writer may not purge: 403" 403 "$status"
+call POST "/v1/queues/once/messages/$again_id/nack" "$READER" "{\"consumer\": \"c\", \"lease\": $again_lease}"
+check_eq "its nack dead-letters it again" "200 dead" "$status $(js 'd["outcome"]')"
+call DELETE '/v1/queues/once/dead-letters?older_than=0s' "$ADMIN"
+check_eq "an admin purges the dead letters" "200 1" "$status $(js 'd["purged"]')"
+
 # the database goes away and comes back: 503, then the pool reconnects
 cluster_stop $C >/dev/null
 call GET /v1/queues "$READER"
@@ -174,9 +276,15 @@ locker=$!
 sleep 0.5
 curl -s -o "$DIR/slow" -w '%{http_code}' -H "$READER" "$U/v1/queues/slow" >"$DIR/slow_status" &
 inflight=$!
+curl -s -o /dev/null -w '%{http_code} %{time_total}' -H "$READER" \
+    "$U/v1/queues/jobs/messages?consumer=workers&wait=60s" >"$DIR/poll_status" &
+polling=$!
 sleep 0.5
 kill -TERM "$server_pid"
 wait "$inflight"
+wait "$polling"
+check_eq "a long poll waiting at SIGTERM is answered (200, nothing) at once" "200 True" \
+    "$(awk '{ print $1, ($2 < 10 ? "True" : "False") }' "$DIR/poll_status")"
 wait "$locker"
 check_eq "a request waiting for the database when SIGTERM came still gets its answer" 200 "$(cat "$DIR/slow_status")"
 wait "$server_pid"
