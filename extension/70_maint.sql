@@ -162,58 +162,67 @@ $$;
 
 -- Batch history: a closed batch row is history once a newer row of its
 -- subscriber (and member) exists and it closed more than 10 minutes ago.
--- all_rows = true looks at every row, as maint() does. The worker keeps a floor
--- instead: it passes from_id = the value the last call returned and gets
--- back the first batch opened after the cutoff, and with all_rows = false only
--- rows from from_id up to there are looked at -- the rows that aged out
--- since the last call, found through the primary key. That keeps a run's
--- cost at what it deletes: a full look reads every row, and while a
--- long-open transaction keeps vacuum from removing the deleted and updated
--- versions of rows, they pile up and each full run reads them all again
--- (bench/results/nodecay.md). A row the range passed over without deleting
--- it (closed later, locked, the newest of an idle subscriber) waits for the
--- worker's next full run. from_id null: no floor is computed (returns null).
-create or replace function pgque._trim_batch_history(from_id bigint, all_rows boolean)
-    returns bigint
+-- It is trimmed by a sweep in batch_id order, a chunk at a time: this looks
+-- at up to max_rows rows from from_id on (by primary key), stopping at the
+-- first one opened after the cutoff, deletes those that are history, and
+-- says where the next chunk starts (next_id) and whether the sweep reached
+-- the recent rows (done). The worker keeps next_id between runs, so a run
+-- reads only the rows that aged out since the last one, and ticks between
+-- chunks (src/worker.c). A full pass reads every row: while a long-open
+-- transaction keeps vacuum from removing the deleted and updated versions,
+-- they pile up and each full pass reads them all again
+-- (bench/results/nodecay.md). A row the sweep passed without deleting it
+-- (it closed later, was locked, or was the newest of an idle subscriber)
+-- waits for a sweep from 0, which maint() does every call and the worker
+-- now and then (when no transaction is old enough to make it costly).
+create or replace function pgque._trim_batch_history(from_id bigint, max_rows int,
+    out next_id bigint, out done boolean)
     language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
 as $$
 declare
     v_cutoff    timestamptz := now() - interval '10 minutes';
-    v_to        bigint;
+    v_edge      bigint;
+    v_last      bigint;
 begin
-    if from_id is not null then
-        select b.batch_id into v_to from pgque.batch b
-         where b.batch_id >= from_id and b.batch_opened >= v_cutoff
-         order by b.batch_id limit 1;
+    if from_id is null or max_rows is null or max_rows < 1 then
+        raise exception 'from_id and max_rows (at least 1) are needed'
+            using errcode = 'invalid_parameter_value';
     end if;
-    if all_rows then
-        delete from pgque.batch b
-         where b.batch_id in (
-                select h.batch_id from pgque.batch h
-                 where h.batch_state <> 'o'
-                   and h.batch_closed < v_cutoff
-                   and exists (select from pgque.batch n
-                                where n.batch_sub = h.batch_sub
-                                  and n.batch_member = h.batch_member
-                                  and n.batch_id > h.batch_id)
-                   for update skip locked);
-    elsif from_id is not null then
-        delete from pgque.batch b
-         where b.batch_id in (
-                select h.batch_id from pgque.batch h
-                 where h.batch_id >= from_id
-                   and h.batch_id < coalesce(v_to, 9223372036854775807)
-                   and h.batch_state <> 'o'
-                   and h.batch_closed < v_cutoff
-                   and exists (select from pgque.batch n
-                                where n.batch_sub = h.batch_sub
-                                  and n.batch_member = h.batch_member
-                                  and n.batch_id > h.batch_id)
-                   for update skip locked);
+    with look as materialized (
+            select h.batch_id, h.batch_opened from pgque.batch h
+             where h.batch_id >= from_id order by h.batch_id limit max_rows
+         ), bounds as (
+            select min(l.batch_id) filter (where l.batch_opened >= v_cutoff) as edge,
+                   max(l.batch_id) as last
+              from look l
+         ), gone as (
+            delete from pgque.batch b
+             where b.batch_id in (
+                    select h.batch_id from pgque.batch h, bounds
+                     where h.batch_id in (select l.batch_id from look l)
+                       and h.batch_id < coalesce(bounds.edge, 9223372036854775807)
+                       and h.batch_state <> 'o'
+                       and h.batch_closed < v_cutoff
+                       and exists (select from pgque.batch n
+                                    where n.batch_sub = h.batch_sub
+                                      and n.batch_member = h.batch_member
+                                      and n.batch_id > h.batch_id)
+                       for update of h skip locked)
+            returning 1
+         )
+    select bounds.edge, bounds.last into v_edge, v_last
+      from bounds, (select count(*) from gone) g;
+    if v_edge is not null then
+        next_id := v_edge;          -- the recent rows: later
+        done := true;
+    elsif v_last is null then
+        next_id := from_id;         -- nothing from here on yet
+        done := true;
+    else
+        next_id := v_last + 1;      -- more to look at
+        done := false;
     end if;
-    -- nothing opened since the cutoff: the same range again next time
-    return coalesce(v_to, from_id);
 end
 $$;
 
@@ -228,11 +237,17 @@ create or replace function pgque.maint() returns integer
 as $$
 declare
     v_cnt   integer;
+    v_next  bigint := 0;
+    v_done  boolean;
 begin
     v_cnt := pgque.maint_rotate_tables_step2();
     v_cnt := v_cnt + pgque._rotate_all();
     v_cnt := v_cnt + pgque.maint_dedup();
-    perform pgque._trim_batch_history(null, true);
+    -- the whole batch history, from its start
+    loop
+        select t.next_id, t.done into v_next, v_done from pgque._trim_batch_history(v_next, 10000) t;
+        exit when v_done;
+    end loop;
     return v_cnt;
 end
 $$;

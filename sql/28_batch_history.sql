@@ -1,9 +1,9 @@
 -- Batch history trimming (pgque._trim_batch_history, extension/70_maint.sql):
 -- a closed batch row goes once it closed more than 10 minutes ago and a
--- newer row of its subscriber exists. The worker passes a floor and looks
--- only at the rows from there up to the first batch opened after the
--- cutoff; every HISTORY_FULL_EVERY runs it looks at all rows, as maint()
--- always does. The rows of the newest batch of every subscriber stay.
+-- newer row of its subscriber exists. A sweep in batch_id order, a chunk at
+-- a time, stopping at the first batch opened after the cutoff; the worker
+-- goes on from where it stopped, and now and then (maint() every time)
+-- sweeps from the start. The newest row of every subscriber stays.
 \set SHOW_CONTEXT never
 select pgque.create_queue('q_hist');
 select pgque.set_queue_config('q_hist', 'ticker_max_lag', '0');
@@ -31,30 +31,36 @@ create function rows_of(s text) returns bigint[] language sql as $$
       join pgque.batch b using (batch_id) where h.sub = s
 $$;
 
--- nothing is history yet: every row closed just now
-select pgque._trim_batch_history(null, true) as returns_no_floor, rows_of('a') as a, rows_of('b') as b;
+-- k = the order the batches were made in; id(k) its batch id
+create function id(k int) returns bigint language sql as $$ select batch_id from hist h where h.k = $1 $$;
 
--- a's first four batches and b's first two opened and closed 20 minutes ago
-update pgque.batch b set batch_opened = now() - interval '20 minutes',
-                         batch_closed = now() - interval '20 minutes'
-  from hist h where h.batch_id = b.batch_id and h.k in (1, 2, 3, 4, 5, 6);
--- the floor: the first batch opened after the cutoff (k = 7, a's fifth)
-create temp table floor as
-select pgque._trim_batch_history((select batch_id from hist where k = 3), false) as f;
-select f = (select batch_id from hist where k = 7) as floor_is_first_recent from floor;
--- only rows from the floor passed in (k = 3) up to the new floor went: k 3..6
-select rows_of('a') as a, rows_of('b') as b;
--- rows below the floor wait for a look at all rows (k = 1, 2)
-select pgque._trim_batch_history((select f from floor), false) = (select f from floor) as same_floor,
-       rows_of('a') as a_unchanged;
-select pgque._trim_batch_history((select f from floor), true) = (select f from floor) as all_rows_keeps_floor,
-       rows_of('a') as a, rows_of('b') as b;
+-- nothing is history yet: the sweep stops at the first row, all recent
+select next_id = (select min(batch_id) from pgque.batch) as stops_at_first, done,
+       rows_of('a') as a, rows_of('b') as b
+  from pgque._trim_batch_history(0, 100);
 
--- the newest row of a subscriber stays however old it is; the others go
--- through maint()
-update pgque.batch b set batch_opened = now() - interval '1 hour',
-                         batch_closed = now() - interval '1 hour'
-  from hist h where h.batch_id = b.batch_id;
+-- every batch row up to k = 6 (a's first four, b's first two, and the rows
+-- subscribe wrote -- and any of earlier tests) was opened and closed 20
+-- minutes ago: batch ids grow with time
+update pgque.batch set batch_opened = now() - interval '20 minutes',
+                       batch_closed = case when batch_closed is not null then now() - interval '20 minutes' end
+ where batch_id <= id(6);
+-- a chunk of two rows from k = 3: both go; the next chunk starts after k = 4
+select next_id > id(4) and next_id <= id(5) as next_after_4, done, rows_of('a') as a, rows_of('b') as b
+  from pgque._trim_batch_history(id(3), 2);
+-- the next chunk stops at k = 7, the first recent row, and trims 5 and 6
+select next_id = id(7) as stops_at_7, done, rows_of('a') as a, rows_of('b') as b
+  from pgque._trim_batch_history(id(5), 100);
+-- rows before where the sweep began (k = 1, 2) wait for a sweep from the start
+select next_id = id(7) as stops_at_7, done, rows_of('a') as a, rows_of('b') as b
+  from pgque._trim_batch_history(0, 1000000);
+-- past the last row: nothing to look at, the same place next time
+select next_id = id(9) + 1000 as stays, done from pgque._trim_batch_history(id(9) + 1000, 100);
+
+-- the newest row of a subscriber stays however old it is; maint() sweeps
+-- all the rest
+update pgque.batch set batch_opened = now() - interval '1 hour',
+                       batch_closed = case when batch_closed is not null then now() - interval '1 hour' end;
 select pgque.maint() >= 0 as maint, rows_of('a') as a_newest, rows_of('b') as b_newest;
 -- an open batch is never history, however old: b's open batch stays, the
 -- row it made old (k = 9) goes
@@ -63,10 +69,9 @@ select pgque.ticker('q_hist') is not null as ticked;
 insert into hist (sub, batch_id) select 'b', pgque.next_batch('q_hist', 'b');
 update pgque.batch set batch_opened = now() - interval '1 hour'
  where batch_id = (select max(batch_id) from hist where sub = 'b');
-select pgque._trim_batch_history(0, true) is not null as trimmed, rows_of('b') as b_open_kept;
-
+select done, rows_of('b') as b_open_kept from pgque._trim_batch_history(0, 1000000);
 select batch_state from pgque.batch where batch_id = (select max(batch_id) from hist where sub = 'b');
--- with nothing opened since the cutoff the floor stays where it was
-select pgque._trim_batch_history(42, false) as floor_unchanged;
+select try($$select pgque._trim_batch_history(null, 100)$$);
+select try($$select pgque._trim_batch_history(0, 0)$$);
 
 select pgque.drop_queue('q_hist', true);

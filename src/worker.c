@@ -22,10 +22,13 @@
  *	   (rotation step 2, step 1, dedup tables, batch history, step 2 again),
  *	   each in its own transaction, and ticks the woken queues between
  *	   parts: a consumer waits at most as long as one part takes, not the
- *	   whole of maintenance. The batch history is trimmed from a floor kept
- *	   here, so a run reads only the rows that aged out since the last one
- *	   (every HISTORY_FULL_EVERY runs, and at start, all of them:
- *	   pgque._trim_batch_history in extension/70_maint.sql).
+ *	   whole of maintenance. The batch history is trimmed by a sweep in
+ *	   chunks of HISTORY_CHUNK rows, with ticks between them, from where the
+ *	   last run stopped, so a run reads only the rows that aged out since;
+ *	   every HISTORY_FULL_EVERY runs (and at start) from the first row,
+ *	   unless a transaction older than HISTORY_OLD_XACT would make that
+ *	   read every deleted row again (pgque._trim_batch_history in
+ *	   extension/70_maint.sql).
  *
  * Each step runs in its own transaction; an error is logged, rolled back
  * and remembered for pgque.status(), and the worker carries on.
@@ -141,8 +144,9 @@ typedef struct WorkerState
 {
 	TimestampTz last_due_pass;	/* thresholds of every queue */
 	TimestampTz last_maint;		/* rotation */
-	int64		history_floor;	/* batch history below is trimmed; 0 = unknown */
+	int64		history_next;	/* where the batch history sweep goes on */
 	int			maint_runs;		/* maintenance runs so far */
+	int			history_swept;	/* the run that last swept from the start */
 	TimestampTz next_retry;		/* the next retry due, 0 if none */
 	bool		check_retries;	/* look at retry_queue and delays again */
 	TimestampTz last_retry_pass;	/* when pass_retries last planned */
@@ -881,11 +885,13 @@ pass_schedules(WorkerState *st, TimestampTz now, bool schedules_changed)
  * with the queues woken meanwhile ticked after it.
  */
 #define HISTORY_FULL_EVERY	20	/* runs: every 10 minutes at the default maint_period */
+#define HISTORY_CHUNK		1000	/* batch rows looked at per transaction */
+#define HISTORY_OLD_XACT	"5 minutes"	/* a transaction this old: no sweep from 0 */
 
 typedef struct TrimWork
 {
-	int64		floor;			/* in: from here; out: the next floor */
-	bool		full;			/* every row, not only those from the floor */
+	int64		next_id;		/* in: from here; out: the next chunk's start */
+	bool		done;			/* out: reached the recent rows */
 } TrimWork;
 
 static void
@@ -893,16 +899,47 @@ step_trim_history(void *arg)
 {
 	static SPIPlanPtr plan;
 	TrimWork   *work = arg;
-	Oid			types[2] = {INT8OID, BOOLOID};
-	Datum		values[2] = {Int64GetDatum(work->floor), BoolGetDatum(work->full)};
+	Oid			types[2] = {INT8OID, INT4OID};
+	Datum		values[2] = {Int64GetDatum(work->next_id), Int32GetDatum(HISTORY_CHUNK)};
 	bool		isnull;
 	Datum		d;
 
-	if (pgque_execute_plan(pgque_plan(&plan, "select pgque._trim_batch_history($1, $2)", 2, types),
-						   values, NULL, false, 1) != SPI_OK_SELECT)
+	if (pgque_execute_plan(pgque_plan(&plan,
+									  "select t.next_id, t.done from pgque._trim_batch_history($1, $2) t",
+									  2, types),
+						   values, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not trim the batch history");
 	d = pgque_spi_value_opt(0, 1, &isnull);
-	work->floor = isnull ? 0 : DatumGetInt64(d);
+	if (!isnull)
+		work->next_id = DatumGetInt64(d);
+	d = pgque_spi_value_opt(0, 2, &isnull);
+	work->done = isnull || DatumGetBool(d);
+}
+
+/*
+ * May the sweep start from the first row? Not while a transaction older
+ * than HISTORY_OLD_XACT runs: the rows deleted since it began are still
+ * there for it, and a sweep from the start would read them all.
+ */
+static void
+step_old_xact(void *arg)
+{
+	static SPIPlanPtr plan;
+	bool	   *old = arg;
+	bool		isnull;
+	Datum		d;
+
+	if (pgque_execute_plan(pgque_plan(&plan,
+									  "select coalesce(pg_catalog.max(pg_catalog.now()"
+									  " OPERATOR(pg_catalog.-) a.xact_start)"
+									  " OPERATOR(pg_catalog.>) interval '" HISTORY_OLD_XACT "', false)"
+									  "  from pg_catalog.pg_stat_activity a"
+									  " where a.backend_xmin is not null or a.backend_xid is not null",
+									  0, NULL),
+						   NULL, NULL, true, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not look for old transactions");
+	d = pgque_spi_value_opt(0, 1, &isnull);
+	*old = !isnull && DatumGetBool(d);
 }
 
 /* a maintenance part, then the ticks that waited for it */
@@ -922,17 +959,35 @@ static void
 pass_rotation(WorkerState *st, TimestampTz now)
 {
 	TrimWork	trim;
+	bool		old_xact = true;
+	int			chunks;
 
 	if (now < TimestampTzPlusMilliseconds(st->last_maint, (int64) pgque_maint_period * 1000))
 		return;
-	trim.floor = st->history_floor;
-	trim.full = st->history_floor == 0 || st->maint_runs % HISTORY_FULL_EVERY == 0;
 	maint_part(st, step_sql, "select pgque.maint_rotate_tables_step2()", "completing rotation");
 	maint_part(st, step_sql, "select pgque._rotate_all()", "rotating tables");
 	maint_part(st, step_sql, "select pgque.maint_dedup()", "rotating dedup tables");
-	maint_part(st, step_trim_history, &trim, "trimming batch history");
+
+	/* batch history: from where the last run stopped; now and then from the start */
+	trim.next_id = st->history_next;
+	if (st->history_next == 0 || st->maint_runs - st->history_swept >= HISTORY_FULL_EVERY)
+	{
+		if (run_step(step_old_xact, &old_xact, "looking for old transactions") && !old_xact)
+		{
+			trim.next_id = 0;
+			st->history_swept = st->maint_runs;
+		}
+	}
+	for (chunks = 0; chunks < 10000; chunks++)
+	{
+		trim.done = true;
+		maint_part(st, step_trim_history, &trim, "trimming batch history");
+		if (trim.done)
+			break;
+	}
+	st->history_next = trim.next_id;
+
 	maint_part(st, step_sql, "select pgque.maint_rotate_tables_step2()", "completing rotation");
-	st->history_floor = trim.floor;
 	st->maint_runs++;
 	st->last_maint = GetCurrentTimestamp();
 }
