@@ -68,7 +68,7 @@ pgque--$(EXTVERSION).sql: $(PARTS) pgque.control
 pgque--%--$(EXTVERSION).sql: extension/upgrade/%--$(EXTVERSION).sql $(CODE_PARTS)
 	cat $^ > $@
 
-.PHONY: deps client test demo bench curves curves-plot nodecay nodecay-plot soak diagrams
+.PHONY: deps client test demo bench bench-http curves curves-plot nodecay nodecay-plot soak diagrams
 
 deps:
 	test/deps.sh
@@ -85,6 +85,9 @@ demo:
 
 bench:
 	bench/run.sh
+
+bench-http:
+	bench/http.sh
 
 curves:
 	bench/curves.sh

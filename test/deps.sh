@@ -9,6 +9,7 @@ packages=(
     postgresql-15 postgresql-client-15 postgresql-server-dev-15
     libpq-dev libgtest-dev libgmock-dev libcpp-httplib-dev nlohmann-json3-dev
     pgbouncer prometheus prometheus-postgres-exporter curl python3 python3-yaml
+    chromium chromium-driver
 )
 # extra packages for the benchmarks (bench/run.sh passes --bench) and the
 # pictures in docs/ (make diagrams passes --docs)

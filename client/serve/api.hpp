@@ -93,6 +93,7 @@ void add_queue_routes(httplib::Server& server, api& a);     // queues.cpp
 void add_publish_routes(httplib::Server& server, api& a);   // publish.cpp
 void add_consume_routes(httplib::Server& server, api& a);   // consume.cpp
 void add_dead_letter_routes(httplib::Server& server, api& a);   // dead_letters.cpp
+void add_dashboard_routes(httplib::Server& server, api& a);     // dashboard.cpp
 
 }  // namespace pgque::serve
 

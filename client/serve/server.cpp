@@ -56,6 +56,7 @@ int run(const options& opts, const std::atomic<bool>& stop, std::ostream& log) {
     add_publish_routes(server, a);
     add_consume_routes(server, a);
     add_dead_letter_routes(server, a);
+    add_dashboard_routes(server, a);
     server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
         if (res.body.empty()) send_json(res, res.status, {{"error", res.status == 404 ? "no such endpoint" : "error"},
                                                           {"sqlstate", nullptr}, {"detail", nullptr}, {"hint", nullptr}});
