@@ -45,17 +45,9 @@ begin
       from pgque.queue q where q.queue_id = pgque._queue_id(i_queue);
 
     if i_subconsumer is null then
-        select coalesce(array_agg(row(r.msg_id, r.batch_id, r.type, r.payload, r.retry_count, r.created_at,
-                                      r.extra1, r.extra2, r.extra3, r.extra4)::pgque.message order by r.n), '{}')
-          into v_msgs
-          from pgque.receive(i_queue, i_consumer, i_max_return) with ordinality
-               r(msg_id, batch_id, type, payload, retry_count, created_at, extra1, extra2, extra3, extra4, n);
+        v_msgs := array(select r from pgque.receive(i_queue, i_consumer, i_max_return) r);
     else
-        select coalesce(array_agg(row(r.msg_id, r.batch_id, r.type, r.payload, r.retry_count, r.created_at,
-                                      r.extra1, r.extra2, r.extra3, r.extra4)::pgque.message order by r.n), '{}')
-          into v_msgs
-          from pgque.receive_coop(i_queue, i_consumer, i_subconsumer, i_max_return) with ordinality
-               r(msg_id, batch_id, type, payload, retry_count, created_at, extra1, extra2, extra3, extra4, n);
+        v_msgs := array(select r from pgque.receive_coop(i_queue, i_consumer, i_subconsumer, i_max_return) r);
     end if;
     if cardinality(v_msgs) = 0 then
         return;
@@ -69,7 +61,9 @@ begin
            coalesce(m.retry_count, 0) + 1, m.type, m.payload,
            m.extra1, m.extra2, m.extra3, m.extra4, m.batch_id
       from unnest(v_msgs) m
-      cross join lateral pgque._open_batch(m.batch_id) b
+      join (select d.batch_id, o.queue_id, o.sub_id
+              from (select distinct u.batch_id from unnest(v_msgs) u) d
+             cross join lateral pgque._open_batch(d.batch_id) o) b on b.batch_id = m.batch_id
     on conflict (ev_owner, ev_id) do update
        set ev_retry_after = excluded.ev_retry_after, ev_retry = excluded.ev_retry,
            ev_lease = excluded.ev_lease;
@@ -137,10 +131,7 @@ as $$
 declare
     v_subs      int4[] := pgque._lease_subs(i_queue, i_consumer);
     rq          record;
-    q           record;
-    v_tries     int4;
-    v_at        timestamptz;
-    v_reason    text;
+    v           record;
 begin
     if i_retry_after < interval '0' then
         raise exception 'retry_after must be a non-negative interval, got %', i_retry_after
@@ -153,35 +144,21 @@ begin
     if not found then
         return null;
     end if;
-    select p.queue_id, p.queue_max_retries, p.queue_message_ttl, p.queue_expired_action into q
-      from pgque.queue l join pgque.queue p on p.queue_id = coalesce(l.queue_lane_of, l.queue_id)
-     where l.queue_id = rq.ev_queue;
-    v_tries := rq.ev_retry - 1;   -- the delivered copy's retry_count
-    v_at := now() + coalesce(i_retry_after, pgque._retry_delay(rq.ev_queue, v_tries));
-    if v_tries >= q.queue_max_retries then
-        v_reason := coalesce(i_reason, 'max retries exceeded');
-    elsif v_at >= rq.ev_time + q.queue_message_ttl then
-        v_reason := 'expired';
-    end if;
-    if v_reason is null then
-        update pgque.retry_queue r set ev_retry_after = v_at, ev_lease = null
+    v := pgque._retry_verdict(rq.ev_queue, rq.ev_retry - 1, rq.ev_time, i_retry_after, i_reason);
+    if v.outcome = 'retry' then
+        update pgque.retry_queue r set ev_retry_after = v.retry_at, ev_lease = null
          where r.ev_owner = rq.ev_owner and r.ev_id = rq.ev_id;
         perform pgque._note_retries();
         return 'retry';
     end if;
     delete from pgque.retry_queue r where r.ev_owner = rq.ev_owner and r.ev_id = rq.ev_id;
-    if v_reason = 'expired' and q.queue_expired_action = 'drop' then
-        return 'dropped';
+    if v.outcome = 'dead' then
+        perform pgque._to_dead_letter(rq.ev_queue, s.sub_consumer, v.dead_reason,
+                                      rq.ev_id, rq.ev_time, rq.ev_txid, rq.ev_retry - 1, rq.ev_type, rq.ev_data,
+                                      rq.ev_extra1, rq.ev_extra2, rq.ev_extra3, rq.ev_extra4)
+           from pgque.subscriber s where s.sub_id = rq.ev_owner;
     end if;
-    insert into pgque.dead_letter (dl_queue_id, dl_consumer_id, dl_reason,
-                                   ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data,
-                                   ev_extra1, ev_extra2, ev_extra3, ev_extra4)
-    select q.queue_id, s.sub_consumer, v_reason,
-           rq.ev_id, rq.ev_time, rq.ev_txid, v_tries, rq.ev_type, rq.ev_data,
-           rq.ev_extra1, rq.ev_extra2, rq.ev_extra3, rq.ev_extra4
-      from pgque.subscriber s where s.sub_id = rq.ev_owner
-    on conflict do nothing;
-    return 'dead';
+    return v.outcome;
 end
 $$;
 

@@ -101,6 +101,55 @@ as $$
      where q.queue_id = _retry_delay.queue_id
 $$;
 
+-- What a negative acknowledgement does to an event of queue_id (a queue or
+-- a lane) that has had retry_count retries: 'retry' at retry_at (now() +
+-- retry_after, NULL: the queue's retry policy); 'dead' once it has had
+-- max_retries retries (dead_reason: the given reason, or 'max retries
+-- exceeded') or when the retry would come after its message_ttl ('expired');
+-- 'dropped' for the latter with expired_action drop. nack and nack_message
+-- (47_lease.sql) decide by it.
+create or replace function pgque._retry_verdict(queue_id int4, retry_count int4, ev_time timestamptz,
+    retry_after interval, reason text,
+    out outcome text, out retry_at timestamptz, out dead_reason text)
+    language plpgsql stable security definer
+    set search_path = pg_catalog, pgque, pg_temp
+as $$
+declare
+    q   record;
+begin
+    select qq.queue_max_retries, qq.queue_message_ttl, qq.queue_expired_action into q
+      from pgque.queue qq where qq.queue_id = _retry_verdict.queue_id;
+    retry_at := now() + coalesce(retry_after, pgque._retry_delay(_retry_verdict.queue_id, retry_count));
+    outcome := 'retry';
+    if coalesce(retry_count, 0) >= q.queue_max_retries then
+        outcome := 'dead';
+        dead_reason := coalesce(reason, 'max retries exceeded');
+    elsif retry_at >= ev_time + q.queue_message_ttl then
+        outcome := case when q.queue_expired_action = 'drop' then 'dropped' else 'dead' end;
+        dead_reason := 'expired';
+    end if;
+end
+$$;
+
+-- An event into the dead letters of its queue (a lane's under its queue,
+-- 22_lanes.sql) for consumer_id; nothing if it is there already.
+create or replace function pgque._to_dead_letter(queue_id int4, consumer_id int4, reason text,
+    ev_id bigint, ev_time timestamptz, ev_txid xid8, ev_retry int4, ev_type text, ev_data text,
+    ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text)
+returns void
+    language sql volatile security definer
+    set search_path = pg_catalog, pgque, pg_temp
+as $$
+    insert into pgque.dead_letter (dl_queue_id, dl_consumer_id, dl_reason,
+                                   ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data,
+                                   ev_extra1, ev_extra2, ev_extra3, ev_extra4)
+    select coalesce(q.queue_lane_of, q.queue_id), consumer_id, reason,
+           ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data,
+           ev_extra1, ev_extra2, ev_extra3, ev_extra4
+      from pgque.queue q where q.queue_id = _to_dead_letter.queue_id
+    on conflict do nothing
+$$;
+
 -- Negative acknowledgement of one message of an open batch: retry it after
 -- retry_after (NULL: as the queue's retry policy says), or, once it has
 -- been retried max_retries times, move it to the dead-letter table with the
@@ -117,9 +166,7 @@ as $$
 declare
     b           record;
     ev          record;
-    q           record;
-    v_at        timestamptz;
-    v_reason    text;
+    v           record;
 begin
     if msg is null or msg.msg_id is null then
         raise exception 'msg must be a message with a msg_id' using errcode = 'invalid_parameter_value';
@@ -135,35 +182,16 @@ begin
         raise exception 'message % is not in batch %', msg.msg_id, batch_id
             using errcode = 'undefined_object', schema = 'pgque', table = 'event';
     end if;
-    select qq.queue_message_ttl, qq.queue_expired_action into q
-      from pgque.queue qq where qq.queue_id = b.queue_id;
-    v_at := now() + coalesce(retry_after, pgque._retry_delay(b.queue_id, ev.ev_retry));
-
-    if coalesce(ev.ev_retry, 0) >= b.max_retries then
-        v_reason := coalesce(reason, 'max retries exceeded');
-    elsif v_at >= ev.ev_time + q.queue_message_ttl then
-        if q.queue_expired_action = 'drop' then
-            return 1;
-        end if;
-        v_reason := 'expired';
-    end if;
-
-    if v_reason is not null then
-        insert into pgque.dead_letter (dl_queue_id, dl_consumer_id, dl_reason,
-                                       ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data,
-                                       ev_extra1, ev_extra2, ev_extra3, ev_extra4)
-        -- a lane's (22_lanes.sql) under its queue
-        values ((select coalesce(qq.queue_lane_of, qq.queue_id) from pgque.queue qq
-                  where qq.queue_id = b.queue_id),
-                b.consumer_id, v_reason,
-                ev.ev_id, ev.ev_time, ev.ev_txid, ev.ev_retry, ev.ev_type, ev.ev_data,
-                ev.ev_extra1, ev.ev_extra2, ev.ev_extra3, ev.ev_extra4)
-        on conflict do nothing;
-    else
+    v := pgque._retry_verdict(b.queue_id, ev.ev_retry, ev.ev_time, retry_after, reason);
+    if v.outcome = 'dead' then
+        perform pgque._to_dead_letter(b.queue_id, b.consumer_id, v.dead_reason,
+                                      ev.ev_id, ev.ev_time, ev.ev_txid, ev.ev_retry, ev.ev_type, ev.ev_data,
+                                      ev.ev_extra1, ev.ev_extra2, ev.ev_extra3, ev.ev_extra4);
+    elsif v.outcome = 'retry' then
         insert into pgque.retry_queue (ev_retry_after, ev_queue, ev_id, ev_time, ev_txid, ev_owner,
                                        ev_retry, ev_type, ev_data,
                                        ev_extra1, ev_extra2, ev_extra3, ev_extra4)
-        values (v_at, b.queue_id, ev.ev_id, ev.ev_time, null, b.sub_id,
+        values (v.retry_at, b.queue_id, ev.ev_id, ev.ev_time, null, b.sub_id,
                 coalesce(ev.ev_retry, 0) + 1, ev.ev_type, ev.ev_data,
                 ev.ev_extra1, ev.ev_extra2, ev.ev_extra3, ev.ev_extra4)
         on conflict do nothing;
