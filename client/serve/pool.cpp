@@ -58,11 +58,4 @@ void pool::give_back(int slot) {
     m_freed.notify_one();
 }
 
-int pool::in_use() {
-    std::lock_guard<std::mutex> lock(m_mutex);
-    int n = 0;
-    for (bool b : m_busy) n += b ? 1 : 0;
-    return n;
-}
-
 }  // namespace pgque::serve

@@ -47,8 +47,6 @@ public:
     // 53300, too_many_connections) or the database cannot be reached.
     borrowed borrow(std::chrono::milliseconds wait);
     [[nodiscard]] int size() const noexcept { return static_cast<int>(m_conns.size()); }
-    // Borrowed right now, for /metrics of the server itself.
-    [[nodiscard]] int in_use();
 
 private:
     void give_back(int slot);

@@ -268,6 +268,24 @@ cluster_start $C >/dev/null
 wait_until "served again once the database is back" 30 \
     bash -c "curl -sf -H '$READER' $U/v1/queues | grep -q queues"
 
+# every pooled connection busy for 5 s: 503 (53300), not an endless wait
+"$PGQUE" serve --dsn "$DSN" --listen 127.0.0.1:54373 --tokens "$DIR/tokens" --pool 1 >>"$DIR/serve1.log" 2>&1 &
+pids+=($!)
+wait_until "a second server with one connection answers" 20 bash -c "curl -sf http://127.0.0.1:54373/healthz"
+cluster_psql $C -d app -c "begin; lock table pgque.queue in access exclusive mode; select pg_sleep(7); commit" \
+    >/dev/null 2>&1 &
+locker=$!
+sleep 0.5
+curl -s -o /dev/null -H "$READER" http://127.0.0.1:54373/v1/queues >/dev/null &
+holder=$!
+sleep 0.5
+busy=$(curl -s -o "$DIR/busy" -w '%{http_code} %{time_total}' -H "$READER" http://127.0.0.1:54373/v1/queues/orders)
+body=$(cat "$DIR/busy")
+check_eq "a request finding the only connection busy for 5 s: 503 with 53300" "503 53300" \
+    "${busy% *} $(js 'd["sqlstate"]')"
+check "after about 5 s" awk -v t="${busy#* }" 'BEGIN { exit !(t >= 4.5 && t < 7) }'
+wait "$holder" "$locker"
+
 # SIGTERM: the request in flight finishes, then the server leaves (exit 0)
 q "select pgque.create_queue('slow')" >/dev/null
 cluster_psql $C -d app -c "begin; lock table pgque.queue in access exclusive mode; select pg_sleep(2); commit" \
