@@ -123,6 +123,10 @@ create table pgque.subscriber (
     sub_role        text        not null default 'normal',
     -- pause_consumer(): receive hands it nothing until resume_consumer()
     sub_paused      boolean     not null default false,
+    -- set_filter(): reads hand out only events whose ev_type is in
+    -- sub_types and whose label (ev_extra1) is in sub_labels; NULL: any
+    sub_types       text[],
+    sub_labels      text[],
     unique (sub_queue, sub_consumer),
     constraint subscriber_sub_role_check check (sub_role in ('normal', 'coop_main'))
 );

@@ -105,10 +105,65 @@ create or replace function pgque.register_consumer(queue text, consumer text) re
     set search_path = pg_catalog, pgque, pg_temp
     return pgque.register_consumer_at(queue, consumer, null);
 
-create or replace function pgque.subscribe(queue text, consumer text) returns integer
-    language sql security definer
+-- With types or labels, the subscription takes only the events that match
+-- (set_filter below); without, an existing subscription stays as it is.
+create or replace function pgque.subscribe(queue text, consumer text,
+    types text[] default null, labels text[] default null) returns integer
+    language plpgsql security definer
     set search_path = pg_catalog, pgque, pg_temp
-    return pgque.register_consumer_at(queue, consumer, null);
+as $$
+declare
+    v_new integer;
+begin
+    v_new := pgque.register_consumer_at(queue, consumer, null);
+    if types is not null or labels is not null then
+        perform pgque.set_filter(queue, consumer, types, labels);
+    end if;
+    return v_new;
+end
+$$;
+
+-- A subscription's filter: reads (receive, receive_coop, receive_leased,
+-- get_batch_events) hand out only events whose type is one of types and
+-- whose label (ev_extra1) is one of labels; NULL for either: any. The
+-- other events are passed over as if they had been acked, so a filter
+-- never holds a batch, the cursor or rotation back. Applies from the next
+-- read on; the subscription's priority lanes take the same filter.
+create or replace function pgque.set_filter(queue text, consumer text, types text[], labels text[])
+returns void
+    language plpgsql security definer
+    set search_path = pg_catalog, pgque, pg_temp
+as $$
+declare
+    v_sub   int4 := pgque._subscriber(queue, consumer);  -- 57_pause.sql
+    v_lanes int4[];
+    v_lane  int4;
+begin
+    if cardinality(types) = 0 or cardinality(labels) = 0 then
+        raise exception 'a filter of consumer "%" must not be an empty list', consumer
+            using errcode = 'invalid_parameter_value',
+                  hint = 'Pass NULL to take any type or label.';
+    end if;
+    if array_position(types, null) is not null or array_position(labels, null) is not null then
+        raise exception 'a filter of consumer "%" must not hold NULL', consumer
+            using errcode = 'null_value_not_allowed';
+    end if;
+    -- the lock order of receive and unsubscribe: lanes first, then the queue
+    select coalesce(array_agg(l.sub_id order by lq.queue_priority desc), '{}') into v_lanes
+      from pgque.subscriber s
+      join pgque.queue lq on lq.queue_lane_of = s.sub_queue
+      join pgque.subscriber l on l.sub_queue = lq.queue_id and l.sub_consumer = s.sub_consumer
+     where s.sub_id = v_sub;
+    foreach v_lane in array v_lanes loop
+        perform pgque._lock_subscriber(v_lane);
+    end loop;
+    perform pgque._lock_subscriber(v_sub);
+    update pgque.subscriber
+       set sub_types = (select array_agg(distinct t order by t) from unnest(types) t),
+           sub_labels = (select array_agg(distinct l order by l) from unnest(labels) l)
+     where sub_id = v_sub or sub_id = any (v_lanes);
+end
+$$;
 
 -- Returns 1 if the subscription was removed, 0 if there was none. Pending
 -- retries of the subscription go with it, and its subscriptions of the

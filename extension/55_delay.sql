@@ -90,9 +90,13 @@ $$;
 
 -- send_at / send_batch_at for all payload forms: a time that has passed
 -- sends now; otherwise the events go into the delay bucket of deliver_at,
--- with ids from the queue's sequence.
+-- with ids from the queue's sequence. label and attributes (send_at with a
+-- type only: on the untyped form a fourth argument would make calls with
+-- four literals ambiguous) go into ev_extra1 and ev_extra2, as send() puts
+-- them.
 create or replace function pgque._send_at(queue text, ev_type text, payloads text[],
-                                          deliver_at timestamptz)
+                                          deliver_at timestamptz,
+                                          label text default null, attributes jsonb default null)
 returns bigint[]
     language plpgsql volatile security definer
     set search_path = pg_catalog, pgque, pg_temp
@@ -115,34 +119,39 @@ begin
         raise exception 'deliver_at must be a finite time, got %', deliver_at
             using errcode = 'invalid_parameter_value';
     end if;
+    perform pgque._check_label(label, attributes);
     if deliver_at <= clock_timestamp() then
         -- due already: an ordinary send (which does not add delivery_delay)
-        return array(select pgque.insert_event(queue, ev_type, d) from unnest(payloads) d);
+        return array(select pgque.insert_event(queue, ev_type, d, label, attributes::text, null, null)
+                       from unnest(payloads) d);
     end if;
     -- send's checks, in C (src/send.c)
     p := pgque._produce_ids(queue, cardinality(payloads));
     if cardinality(payloads) > 0 then
-        execute format('insert into %s (ev_queue, ev_deliver_at, ev_id, ev_time, ev_txid, ev_type, ev_data)'
-                       ' select $1, $2, i.id, now(), pg_current_xact_id(), $3, i.data'
+        execute format('insert into %s (ev_queue, ev_deliver_at, ev_id, ev_time, ev_txid, ev_type, ev_data,'
+                       '                ev_extra1, ev_extra2)'
+                       ' select $1, $2, i.id, now(), pg_current_xact_id(), $3, i.data, $6, $7'
                        '   from unnest($4, $5) as i(id, data)', pgque._delay_bucket(deliver_at))
-            using p.queue_id, deliver_at, ev_type, p.ev_ids, payloads;
+            using p.queue_id, deliver_at, ev_type, p.ev_ids, payloads, label, attributes::text;
         perform pgque._note_retries();
     end if;
     return p.ev_ids;
 end
 $$;
 
-create or replace function pgque.send_at(i_queue text, i_type text, i_payload text, i_deliver_at timestamptz)
+create or replace function pgque.send_at(i_queue text, i_type text, i_payload text, i_deliver_at timestamptz,
+    i_label text default null, i_attributes jsonb default null)
 returns bigint
     language sql volatile security definer
     set search_path = pg_catalog, pgque, pg_temp
-as $$ select (pgque._send_at(i_queue, i_type, array[i_payload], i_deliver_at))[1] $$;
+as $$ select (pgque._send_at(i_queue, i_type, array[i_payload], i_deliver_at, i_label, i_attributes))[1] $$;
 
-create or replace function pgque.send_at(i_queue text, i_type text, i_payload jsonb, i_deliver_at timestamptz)
+create or replace function pgque.send_at(i_queue text, i_type text, i_payload jsonb, i_deliver_at timestamptz,
+    i_label text default null, i_attributes jsonb default null)
 returns bigint
     language sql volatile security definer
     set search_path = pg_catalog, pgque, pg_temp
-as $$ select (pgque._send_at(i_queue, i_type, array[i_payload::text], i_deliver_at))[1] $$;
+as $$ select (pgque._send_at(i_queue, i_type, array[i_payload::text], i_deliver_at, i_label, i_attributes))[1] $$;
 
 create or replace function pgque.send_at(i_queue text, i_payload text, i_deliver_at timestamptz)
 returns bigint

@@ -9,7 +9,8 @@ revoke all on all sequences in schema pgque from public;
 
 -- consume + observe
 grant execute on function
-    pgque.subscribe(text, text),
+    pgque.subscribe(text, text, text[], text[]),
+    pgque.set_filter(text, text, text[], text[]),
     pgque.unsubscribe(text, text),
     pgque.register_consumer(text, text),
     pgque.register_consumer_at(text, text, bigint),
@@ -65,18 +66,18 @@ grant select on pgque.retry_queue, pgque.dead_letter to pgque_admin;
 
 -- produce + replay
 grant execute on function
-    pgque.send(text, text, int, text),
-    pgque.send(text, jsonb, int, text),
-    pgque.send(text, text, text, int, text),
-    pgque.send(text, text, jsonb, int, text),
+    pgque.send(text, text, int, text, text, jsonb),
+    pgque.send(text, jsonb, int, text, text, jsonb),
+    pgque.send(text, text, text, int, text, text, jsonb),
+    pgque.send(text, text, jsonb, int, text, text, jsonb),
     pgque.send_batch(text, text[], int),
     pgque.send_batch(text, jsonb[], int),
     pgque.send_batch(text, text, text[], int),
     pgque.send_batch(text, text, jsonb[], int),
     pgque.insert_event(text, text, text),
     pgque.insert_event(text, text, text, text, text, text, text),
-    pgque.send_at(text, text, text, timestamptz),
-    pgque.send_at(text, text, jsonb, timestamptz),
+    pgque.send_at(text, text, text, timestamptz, text, jsonb),
+    pgque.send_at(text, text, jsonb, timestamptz, text, jsonb),
     pgque.send_at(text, text, timestamptz),
     pgque.send_at(text, jsonb, timestamptz),
     pgque.send_batch_at(text, text, text[], timestamptz),

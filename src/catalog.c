@@ -340,7 +340,7 @@ catalog_reset(Datum arg, Oid relid)
 
 /*
  * Does this database have the 0.2.0 schema (heap ranges, subconsumers,
- * pausing)? False while it still has the 0.1.0 tables (the library was
+ * pausing, filters)? False while it still has the 0.1.0 tables (the library was
  * updated first). The upgrade alters pgque.tick and pgque.batch, whose
  * relcache invalidation makes us look again.
  */
@@ -359,6 +359,7 @@ pgque_schema_has_heap_ranges(void)
 			get_attnum(batch, "batch_end_pos") != InvalidAttrNumber &&
 			get_attnum(batch, "batch_member") != InvalidAttrNumber &&
 			get_attnum(pgque_relation_oid("subscriber"), "sub_paused") != InvalidAttrNumber &&
+			get_attnum(pgque_relation_oid("subscriber"), "sub_labels") != InvalidAttrNumber &&
 			get_attnum(pgque_relation_oid("queue"), "queue_lane_of") != InvalidAttrNumber;
 		ranges_batch_rel = batch;
 		ranges_tick_rel = tick;

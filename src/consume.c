@@ -195,7 +195,8 @@ consume_sub_lookup(const char *queue_name, const char *consumer_name, Snapshot s
 										  "       q.queue_expired_action OPERATOR(pg_catalog.=) 'drop',"
 										  "       coalesce(ps.sub_id, s.sub_id),"
 										  "       exists (select from pgque.queue l"
-										  "                where l.queue_lane_of OPERATOR(pg_catalog.=) q.queue_id)"
+										  "                where l.queue_lane_of OPERATOR(pg_catalog.=) q.queue_id),"
+										  "       s.sub_types, s.sub_labels"
 										  "  from pgque.subscriber s"
 										  "  join pgque.queue q on q.queue_id OPERATOR(pg_catalog.=) s.sub_queue"
 										  "  join pgque.consumer c on c.co_id OPERATOR(pg_catalog.=) s.sub_consumer"
@@ -222,6 +223,7 @@ consume_sub_lookup(const char *queue_name, const char *consumer_name, Snapshot s
 	sub->ttl = 0;
 	sub->ttl_drop = false;
 	sub->has_lanes = false;
+	memset(&sub->filter, 0, sizeof(sub->filter));
 	if (SPI_processed == 1)
 	{
 		bool		isnull;
@@ -239,6 +241,14 @@ consume_sub_lookup(const char *queue_name, const char *consumer_name, Snapshot s
 			sub->ttl_drop = DatumGetBool(pgque_spi_value(0, 6));
 			sub->members_sub = DatumGetInt32(pgque_spi_value(0, 7));
 			sub->has_lanes = DatumGetBool(pgque_spi_value(0, 8));
+			{
+				bool		types_null;
+				bool		labels_null;
+				Datum		types = pgque_spi_value_opt(0, 9, &types_null);
+				Datum		labels = pgque_spi_value_opt(0, 10, &labels_null);
+
+				sub_filter_set(&sub->filter, types, types_null, labels, labels_null);
+			}
 		}
 		check_consume(sub->queue_id, sub->sub_id, snap);
 		return;
@@ -793,15 +803,18 @@ expire_event(int32 queue_id, int32 sub_id, const BatchEvents *ev, int i)
 }
 
 /*
- * Drop the expired events from ev (in position order), keeping at most
- * max_keep live ones; with more than that, ev->more is set. Returns the
- * position of the last event passed (kept or expired), 0 if none.
+ * Drop from ev (in position order) the events the subscription is not
+ * handed: the expired ones (ttl > 0) and those its filter does not take
+ * (filter.c), keeping at most max_keep; with more than that, ev->more is
+ * set. Returns the position of the last event passed (kept or dropped), 0
+ * if none.
  */
 static int64
-expire_events(int32 queue_id, int32 sub_id, int64 ttl, bool drop, BatchEvents *ev,
-			  int max_keep)
+pass_over_events(int32 queue_id, int32 sub_id, int64 ttl, bool drop, const SubFilter *filter,
+				 BatchEvents *ev, int max_keep)
 {
 	TimestampTz oldest = GetCurrentTimestamp() - ttl;
+	bool		filtering = sub_filter_active(filter);
 	int64		last_pos = 0;
 	int			kept = 0;
 	int			i;
@@ -817,6 +830,13 @@ expire_events(int32 queue_id, int32 sub_id, int64 ttl, bool drop, BatchEvents *e
 			break;
 		}
 		last_pos = ev->events[i].pos;
+		if (filtering && !sub_filter_passes(filter, ev->events[i].tuple, ev->desc))
+			continue;
+		if (ttl <= 0)
+		{
+			ev->events[kept++] = ev->events[i];
+			continue;
+		}
 		t = heap_getattr(ev->events[i].tuple, EV_TIME + 1, ev->desc, &isnull);
 		if (!isnull && DatumGetTimestampTz(t) < oldest)
 		{
@@ -868,7 +888,7 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 		BatchEvents ev;
 		bool		is_new;
 		bool		ranges = pgque_schema_has_heap_ranges();
-		bool		expiring = ranges && sub.ttl > 0;
+		bool		passing = ranges && (sub.ttl > 0 || sub_filter_active(&sub.filter));
 		int64		last_pos = 0;
 		int			nret;
 
@@ -912,13 +932,13 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 		window_events(&b, snap, 0, ranges ? max_return : 0, false, &ev);
 		if (ev.n > 0)
 			last_pos = ev.events[ev.n - 1].pos;
-		while (expiring)
+		while (passing)
 		{
-			last_pos = expire_events(sub.queue_id, sub.sub_id, sub.ttl, sub.ttl_drop, &ev,
-									 max_return);
+			last_pos = pass_over_events(sub.queue_id, sub.sub_id, sub.ttl, sub.ttl_drop,
+										&sub.filter, &ev, max_return);
 			if (ev.n > 0 || !ev.more || !is_new)
 				break;
-			/* all expired and more to read: the new batch starts after them */
+			/* all passed over and more to read: the new batch starts after them */
 			b.has_start_pos = true;
 			b.start_pos = last_pos;
 			window_events(&b, snap, 0, Max(max_return, 1000), false, &ev);
@@ -926,7 +946,7 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 		if (ev.n == 0 && ev.more)
 		{
 			/*
-			 * Only expired events in what an open batch had left: hand out
+			 * Only events passed over in what an open batch had left: hand out
 			 * nothing up to there; the next receive re-delivers the rest
 			 * under a new id (and starts after them).
 			 */
@@ -1321,6 +1341,38 @@ pgque_open_batch(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), out, outnull)));
 }
 
+/* The filter of subscription sub_id (none if it is gone). */
+static void
+sub_filter_fetch(int32 sub_id, Snapshot snap, SubFilter *filter)
+{
+	static SPIPlanPtr plan;
+	static const Oid types[] = {INT4OID};
+	Datum		args[1];
+	bool		types_null;
+	bool		labels_null;
+	Datum		t;
+	Datum		l;
+
+	memset(filter, 0, sizeof(*filter));
+	if (meta_rows_ready())
+	{
+		meta_sub_filter(sub_id, snap, filter);
+		return;
+	}
+	args[0] = Int32GetDatum(sub_id);
+	if (pgque_execute_snapshot(pgque_plan(&plan,
+										  "select sub_types, sub_labels from pgque.subscriber"
+										  " where sub_id OPERATOR(pg_catalog.=) $1",
+										  1, types),
+							   args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "could not look up subscription %d", sub_id);
+	if (SPI_processed != 1)
+		return;
+	t = pgque_spi_value_opt(0, 1, &types_null);
+	l = pgque_spi_value_opt(0, 2, &labels_null);
+	sub_filter_set(filter, t, types_null, l, labels_null);
+}
+
 /*
  * SQL: pgque.get_batch_events(batch_id bigint) -> setof (ev_id, ev_time,
  *		ev_txid, ev_retry, ev_type, ev_data, ev_extra1..4)
@@ -1333,6 +1385,7 @@ pgque_get_batch_events(PG_FUNCTION_ARGS)
 	BatchRow	b;
 	BatchEvents ev;
 	PgqueQueue	q;
+	SubFilter	filter;
 	bool		ranges;
 
 	if (PG_ARGISNULL(0))
@@ -1346,10 +1399,13 @@ pgque_get_batch_events(PG_FUNCTION_ARGS)
 	ranges = pgque_schema_has_heap_ranges();
 	if (ranges && !pgque_queue_fetch(NULL, b.queue_id, snap, &q))
 		elog(ERROR, "queue %d of batch " INT64_FORMAT " is missing", b.queue_id, b.batch_id);
-	if (ranges && q.message_ttl == 0)
+	memset(&filter, 0, sizeof(filter));
+	if (ranges)
+		sub_filter_fetch(b.sub_id, snap, &filter);
+	if (ranges && q.message_ttl == 0 && !sub_filter_active(&filter))
 	{
 		/*
-		 * Nothing to expire: write the rows as they are read, which is
+		 * Nothing to pass over: write the rows as they are read, which is
 		 * ev_id order unless producers interleaved; if they did, start
 		 * over, then sort.
 		 */
@@ -1371,8 +1427,9 @@ pgque_get_batch_events(PG_FUNCTION_ARGS)
 		tuplestore_clear(rsinfo->setResult);
 	}
 	window_events(&b, snap, 0, 0, false, &ev);
-	if (ranges && q.message_ttl > 0)
-		expire_events(b.queue_id, b.sub_id, q.message_ttl, q.expired_drop, &ev, INT_MAX);
+	if (ranges)
+		pass_over_events(b.queue_id, b.sub_id, q.message_ttl, q.expired_drop, &filter, &ev,
+						 INT_MAX);
 	batch_events_sort(&ev);
 	emit_events(rsinfo, &ev, ev.n, event_cols, 0);
 	UnregisterSnapshot(snap);

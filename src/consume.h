@@ -15,6 +15,8 @@
 #include "funcapi.h"
 #include "utils/snapshot.h"
 
+#include "filter.h"
+
 /* A subscription, found by queue and consumer name. */
 typedef struct SubRef
 {
@@ -30,6 +32,7 @@ typedef struct SubRef
 								 * members: sub_id, or for a priority lane's
 								 * subscription its queue's (lanes.c) */
 	bool		has_lanes;		/* the queue has priority lanes (lanes.c) */
+	SubFilter	filter;			/* the types and labels it takes (filter.c) */
 } SubRef;
 
 /*

@@ -234,7 +234,8 @@ lane_ids_of(int32 queue_id, int32 **ids)
 /*
  * SQL: pgque._lanes_sync(parent int4) -> int, how many lane subscriptions
  * it made. Every subscriber of parent becomes a subscriber of each of its
- * lanes, with the same owner and pause state, at the lane's newest tick.
+ * lanes, with the same owner, pause state and filter, at the lane's newest
+ * tick.
  * Reads with the latest snapshot: see the file header.
  */
 Datum
@@ -252,8 +253,10 @@ pgque_lanes_sync(PG_FUNCTION_ARGS)
 	CommandCounterIncrement();
 	if (pgque_execute_snapshot(pgque_plan(&plan,
 										  "with ins as ("
-										  " insert into pgque.subscriber (sub_queue, sub_consumer, sub_owner, sub_paused)"
-										  " select l.queue_id, s.sub_consumer, s.sub_owner, s.sub_paused"
+										  " insert into pgque.subscriber (sub_queue, sub_consumer, sub_owner, sub_paused,"
+										  "                               sub_types, sub_labels)"
+										  " select l.queue_id, s.sub_consumer, s.sub_owner, s.sub_paused,"
+										  "        s.sub_types, s.sub_labels"
 										  "   from pgque.queue l"
 										  "   join pgque.subscriber s on s.sub_queue OPERATOR(pg_catalog.=) l.queue_lane_of"
 										  "  where l.queue_lane_of OPERATOR(pg_catalog.=) $1"

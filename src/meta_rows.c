@@ -87,12 +87,13 @@ static const Oid batch_types[BA_COUNT] = {
 
 enum
 {
-	SU_ID, SU_QUEUE, SU_CONSUMER, SU_ROLE, SU_PAUSED, SU_COUNT
+	SU_ID, SU_QUEUE, SU_CONSUMER, SU_ROLE, SU_PAUSED, SU_TYPES, SU_LABELS, SU_COUNT
 };
 static const char *const sub_columns[SU_COUNT] = {
-	"sub_id", "sub_queue", "sub_consumer", "sub_role", "sub_paused"
+	"sub_id", "sub_queue", "sub_consumer", "sub_role", "sub_paused", "sub_types", "sub_labels"
 };
-static const Oid sub_types[SU_COUNT] = {INT4OID, INT4OID, INT4OID, TEXTOID, BOOLOID};
+static const Oid sub_types[SU_COUNT] = {INT4OID, INT4OID, INT4OID, TEXTOID, BOOLOID,
+TEXTARRAYOID, TEXTARRAYOID};
 
 enum
 {
@@ -475,7 +476,7 @@ key_eq(ScanKey key, Relation idx, int attno, RegProcedure eqproc, Datum value)
 /* the subscriber row by pkey or (queue, consumer); false if none */
 static bool
 sub_fetch(Snapshot snap, int32 sub_id, int32 queue_id, int32 consumer_id,
-		  int32 *out_id, int32 *out_queue, bool *coop, bool *paused)
+		  int32 *out_id, int32 *out_queue, bool *coop, bool *paused, SubFilter *filter)
 {
 	MetaScan	s;
 	ScanKeyData keys[2];
@@ -508,6 +509,10 @@ sub_fetch(Snapshot snap, int32 sub_id, int32 queue_id, int32 consumer_id,
 						   "coop_main") == 0;
 		if (paused)
 			*paused = DatumGetBool(SLOTVAL(&s, cache.sub_att[SU_PAUSED]));
+		if (filter)
+			sub_filter_set(filter,
+						   SLOTVAL(&s, cache.sub_att[SU_TYPES]), SLOTNULL(&s, cache.sub_att[SU_TYPES]),
+						   SLOTVAL(&s, cache.sub_att[SU_LABELS]), SLOTNULL(&s, cache.sub_att[SU_LABELS]));
 	}
 	meta_scan_end(&s);
 	return found;
@@ -571,7 +576,8 @@ meta_sub_lookup(const char *queue_name, const char *consumer_name, Snapshot snap
 	if (!pgque_queue_fetch(queue_name, 0, snap, q))
 		return -1;
 	co_id = consumer_id(consumer_name, snap);
-	if (co_id == 0 || !sub_fetch(snap, 0, q->queue_id, co_id, &sub_id, NULL, &coop, &sub_paused))
+	if (co_id == 0 || !sub_fetch(snap, 0, q->queue_id, co_id, &sub_id, NULL, &coop, &sub_paused,
+								 &sub->filter))
 		return 0;
 	sub->queue_id = q->queue_id;
 	sub->sub_id = sub_id;
@@ -584,7 +590,7 @@ meta_sub_lookup(const char *queue_name, const char *consumer_name, Snapshot snap
 	{
 		int32		parent;
 
-		if (sub_fetch(snap, 0, q->lane_of, co_id, &parent, NULL, NULL, NULL))
+		if (sub_fetch(snap, 0, q->lane_of, co_id, &parent, NULL, NULL, NULL, NULL))
 			sub->members_sub = parent;
 	}
 	sub->has_lanes = queue_has_lanes(q->queue_id, snap);
@@ -628,7 +634,14 @@ fill_batch(MetaScan *s, BatchRow *b)
 static bool
 batch_join_sub(BatchRow *b, Snapshot snap)
 {
-	return sub_fetch(snap, b->sub_id, 0, 0, NULL, &b->queue_id, NULL, NULL);
+	return sub_fetch(snap, b->sub_id, 0, 0, NULL, &b->queue_id, NULL, NULL, NULL);
+}
+
+/* The filter of subscription sub_id; false if there is none. */
+bool
+meta_sub_filter(int32 sub_id, Snapshot snap, SubFilter *filter)
+{
+	return sub_fetch(snap, sub_id, 0, 0, NULL, NULL, NULL, NULL, filter);
 }
 
 /* The newest batch row of sub_id held by member ("" for its own); false if none. */

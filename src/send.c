@@ -67,6 +67,7 @@
 
 PG_FUNCTION_INFO_V1(pgque_send_text);
 PG_FUNCTION_INFO_V1(pgque_send_jsonb);
+PG_FUNCTION_INFO_V1(pgque_check_label);
 PG_FUNCTION_INFO_V1(pgque_send_batch_text);
 PG_FUNCTION_INFO_V1(pgque_send_batch_jsonb);
 PG_FUNCTION_INFO_V1(pgque_send_text2);
@@ -215,15 +216,20 @@ event_writer_begin(EventWriter *w, const char *queue_name, int32 queue_id)
 
 /*
  * A queue with a delivery_delay: send and send_batch hand the events to
- * pgque.send_batch_at (extension/55_delay.sql) with the time they are due.
- * Returns their ids.
+ * pgque.send_batch_at (extension/55_delay.sql) with the time they are due,
+ * or one event with a label or attributes (ev_extra1/2 text, (Datum) 0:
+ * none) to pgque.send_at. Returns their ids.
  */
 static Datum *
-send_delayed(EventWriter *w, Datum type_value, Datum *payloads, bool *payload_nulls, int n)
+send_delayed(EventWriter *w, Datum type_value, Datum *payloads, bool *payload_nulls, int n,
+			 Datum label, Datum attributes)
 {
 	static SPIPlanPtr plan;
-	static const Oid types[] = {TEXTOID, TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID};
-	Datum		args[4];
+	static SPIPlanPtr plan_labeled;
+	static const Oid types[] = {TEXTOID, TEXTOID, TEXTARRAYOID, TIMESTAMPTZOID, TEXTOID, TEXTOID};
+	Datum		args[6];
+	char		nulls[6] = {' ', ' ', ' ', ' ', ' ', ' '};
+	bool		labeled = label != (Datum) 0 || attributes != (Datum) 0;
 	Datum	   *ids;
 	Datum	   *elems;
 	bool	   *elem_nulls;
@@ -232,15 +238,24 @@ send_delayed(EventWriter *w, Datum type_value, Datum *payloads, bool *payload_nu
 	int			dims[1] = {n};
 	int			lbs[1] = {1};
 
+	Assert(!labeled || n == 1);
 	args[0] = CStringGetTextDatum(w->queue.queue_name);
 	args[1] = type_value;
 	args[2] = PointerGetDatum(construct_md_array(payloads, payload_nulls, 1, dims, lbs,
 												 TEXTOID, -1, false, TYPALIGN_INT));
 	args[3] = TimestampTzGetDatum(GetCurrentTimestamp() + w->queue.delivery_delay);
+	args[4] = label;
+	nulls[4] = label == (Datum) 0 ? 'n' : ' ';
+	args[5] = attributes;
+	nulls[5] = attributes == (Datum) 0 ? 'n' : ' ';
 	ids = palloc(sizeof(Datum) * n);	/* outside SPI's memory */
 	SPI_connect();
-	if (pgque_execute_plan(pgque_plan(&plan, "select pgque.send_batch_at($1, $2, $3, $4)", 4, types),
-						   args, NULL, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
+	if (pgque_execute_plan(labeled ?
+						   pgque_plan(&plan_labeled,
+									  "select array[pgque.send_at($1, $2, ($3)[1], $4, $5, $6::pg_catalog.jsonb)]",
+									  6, types) :
+						   pgque_plan(&plan, "select pgque.send_batch_at($1, $2, $3, $4)", 4, types),
+						   args, nulls, false, 1) != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "could not send delayed events");
 	deconstruct_array(DatumGetArrayTypeP(pgque_spi_value_opt(0, 1, &isnull)), INT8OID, 8,
 					  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, &elem_nulls, &nids);
@@ -327,18 +342,56 @@ event_writer_end(EventWriter *w)
  * so the form is told by the count. A database still on the 0.1.0 SQL
  * calls the symbols without "2": (queue_name, [type_name,] payload).
  */
+static Datum jsonb_text(Datum d);
+
 typedef struct SendArgs
 {
 	Datum		type_value;
 	int			payload_argno;
 	int			priority;		/* 0..9 */
 	text	   *dedup_key;		/* NULL: none */
+	Datum		label;			/* ev_extra1, (Datum) 0: none */
+	Datum		attributes;		/* ev_extra2 (jsonb text), (Datum) 0: none */
 } SendArgs;
 
+/*
+ * A label must not be empty, attributes must be a JSON object: a
+ * subscription filters on the one (filter.c), clients read the other as
+ * a map.
+ */
 static void
-send_args(FunctionCallInfo fcinfo, bool v2, bool has_dedup_key, SendArgs *a)
+label_check(text *label, Jsonb *attributes)
 {
-	int			nargs = PG_NARGS() - (v2 && has_dedup_key ? 1 : 0);
+	if (label != NULL && VARSIZE_ANY_EXHDR(label) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("label must not be empty"),
+				 errhint("Pass NULL to send without a label.")));
+	if (attributes != NULL && !JB_ROOT_IS_OBJECT(attributes))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("attributes must be a JSON object"),
+				 errhint("Pass an object such as '{\"region\": \"eu\"}', or NULL.")));
+}
+
+/* SQL: pgque._check_label(label text, attributes jsonb): label_check for SQL senders */
+Datum
+pgque_check_label(PG_FUNCTION_ARGS)
+{
+	label_check(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0),
+				PG_ARGISNULL(1) ? NULL : PG_GETARG_JSONB_P(1));
+	PG_RETURN_VOID();
+}
+
+/*
+ * The arguments of send (has_send_options: ..., priority, dedup_key, label,
+ * attributes) and send_batch (..., priority); v2 false: the 0.1.0 forms,
+ * which end at the payload.
+ */
+static void
+send_args(FunctionCallInfo fcinfo, bool v2, bool has_send_options, SendArgs *a)
+{
+	int			nargs = PG_NARGS() - (v2 && has_send_options ? 3 : 0);
 	int			priority_argno = v2 ? nargs - 1 : -1;
 
 	a->payload_argno = v2 ? nargs - 2 : nargs - 1;
@@ -357,6 +410,8 @@ send_args(FunctionCallInfo fcinfo, bool v2, bool has_dedup_key, SendArgs *a)
 
 	a->dedup_key = NULL;
 	a->priority = 0;
+	a->label = (Datum) 0;
+	a->attributes = (Datum) 0;
 	if (!v2)
 		return;
 	if (PG_ARGISNULL(priority_argno))
@@ -367,11 +422,19 @@ send_args(FunctionCallInfo fcinfo, bool v2, bool has_dedup_key, SendArgs *a)
 	a->priority = PG_GETARG_INT32(priority_argno);
 	pgque_check_priority(a->priority);
 
-	if (has_dedup_key && !PG_ARGISNULL(PG_NARGS() - 1))
+	if (!has_send_options)
+		return;
+	if (!PG_ARGISNULL(nargs))
 	{
-		a->dedup_key = PG_GETARG_TEXT_PP(PG_NARGS() - 1);
+		a->dedup_key = PG_GETARG_TEXT_PP(nargs);
 		dedup_key_check(a->dedup_key);
 	}
+	label_check(PG_ARGISNULL(nargs + 1) ? NULL : PG_GETARG_TEXT_PP(nargs + 1),
+				PG_ARGISNULL(nargs + 2) ? NULL : PG_GETARG_JSONB_P(nargs + 2));
+	if (!PG_ARGISNULL(nargs + 1))
+		a->label = PointerGetDatum(PG_GETARG_TEXT_PP(nargs + 1));
+	if (!PG_ARGISNULL(nargs + 2))
+		a->attributes = jsonb_text(PG_GETARG_DATUM(nargs + 2));
 }
 
 /* Producing to a restricted queue needs a 'produce' grant (access.c). */
@@ -442,6 +505,10 @@ send_common(FunctionCallInfo fcinfo, bool is_jsonb, bool v2)
 	values[EV_TYPE] = a.type_value;
 	nulls[EV_TYPE] = false;
 	values[EV_DATA] = payload_arg(fcinfo, a.payload_argno, is_jsonb, &nulls[EV_DATA]);
+	values[EV_EXTRA1] = a.label;
+	nulls[EV_EXTRA1] = a.label == (Datum) 0;
+	values[EV_EXTRA2] = a.attributes;
+	nulls[EV_EXTRA2] = a.attributes == (Datum) 0;
 
 	event_writer_lookup(&w, queue_name, 0);
 	check_produce(&w);
@@ -461,8 +528,8 @@ send_common(FunctionCallInfo fcinfo, bool is_jsonb, bool v2)
 		nulls[EV_ID] = false;
 	}
 	if (a.priority == 0 && w.queue.delivery_delay > 0)
-		ev_id = DatumGetInt64(send_delayed(&w, values[EV_TYPE], &values[EV_DATA],
-										   &nulls[EV_DATA], 1)[0]);
+		ev_id = DatumGetInt64(send_delayed(&w, values[EV_TYPE], &values[EV_DATA], &nulls[EV_DATA],
+										   1, a.label, a.attributes)[0]);
 	else
 	{
 		event_writer_open(&w);
@@ -551,7 +618,7 @@ send_batch_common(FunctionCallInfo fcinfo, bool is_jsonb, bool v2)
 		queue_seq = writer_to_lane(&w, a.priority);
 	else if (w.queue.delivery_delay > 0)
 	{
-		ids = send_delayed(&w, type_value, elems, elem_nulls, n);
+		ids = send_delayed(&w, type_value, elems, elem_nulls, n, (Datum) 0, (Datum) 0);
 		PG_RETURN_ARRAYTYPE_P(construct_array(ids, n, INT8OID, sizeof(int64),
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 	}

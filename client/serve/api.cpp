@@ -27,6 +27,20 @@ std::optional<std::string> api::role(const httplib::Request& req) const {
     return r;
 }
 
+std::string array_literal(const std::vector<std::string>& items) {
+    std::string out = "{";
+    for (std::size_t i = 0; i < items.size(); i++) {
+        if (i > 0) out += ',';
+        out += '"';
+        for (char c : items[i]) {
+            if (c == '"' || c == '\\') out += '\\';
+            out += c;
+        }
+        out += '"';
+    }
+    return out + "}";
+}
+
 void set_role(pgque::connection& conn, const std::optional<std::string>& role) {
     if (role) conn.exec("select pg_catalog.set_config('role', $1, true)", {*role});
 }

@@ -82,6 +82,9 @@ void send_current_error(httplib::Response& res);
 [[nodiscard]] std::string string_field(const json& body, const char* name);
 [[nodiscard]] long long integer_field(const json& body, const char* name);
 
+// A text[] literal of items, every element quoted.
+[[nodiscard]] std::string array_literal(const std::vector<std::string>& items);
+
 // The request's body as JSON (400 if it is not); an empty body is {}.
 [[nodiscard]] json body_json(const httplib::Request& req);
 

@@ -1,6 +1,6 @@
 // Consuming over HTTP: leased messages (extension/47_lease.sql).
 //
-//   GET  /v1/queues/{q}/messages?consumer=C&limit=N&wait=10s&lease=30s
+//   GET  /v1/queues/{q}/messages?consumer=C&limit=N&wait=10s&lease=30s&label=L&type=T
 //   POST /v1/queues/{q}/messages/{id}/ack     {"consumer", "lease"}
 //   POST /v1/queues/{q}/messages/{id}/nack    {"consumer", "lease", "delay", "reason"}
 //   POST /v1/queues/{q}/messages/{id}/extend  {"consumer", "lease", "extend"}
@@ -26,12 +26,65 @@ std::optional<std::string> interval_of_ms(const std::optional<long long>& ms) {
     return std::to_string(*ms) + " milliseconds";
 }
 
+// The values of a repeated query parameter (?label=a&label=b); none: nullopt.
+std::optional<std::string> list_param(const httplib::Request& req, const char* name) {
+    const std::size_t n = req.get_param_value_count(name);
+    if (n == 0) return std::nullopt;
+    std::vector<std::string> items;
+    for (std::size_t i = 0; i < n; i++) {
+        items.push_back(req.get_param_value(name, i));
+        if (items.back().empty()) throw api_error(422, std::string(name) + " must not be empty", "22023");
+    }
+    return array_literal(items);
+}
+
+// A request with types or labels: consumer C takes exactly those (set on the
+// request that creates it), or 409 -- a filter belongs to the consumer, and
+// requests that asked for different ones would pass each other's messages over.
+void check_filter(pgque::connection& conn, int slot, const std::string& queue, const std::string& consumer,
+                  const std::optional<std::string>& types, const std::optional<std::string>& labels) {
+    auto r = conn.exec(
+        "select s.sub_types is not distinct from (select array_agg(distinct t order by t) from unnest($3::text[]) t)"
+        "   and s.sub_labels is not distinct from (select array_agg(distinct l order by l) from unnest($4::text[]) l),"
+        "       coalesce(s.sub_types::text, 'any'), coalesce(s.sub_labels::text, 'any')"
+        "  from pgque.subscriber s join pgque.queue q on q.queue_id = s.sub_queue"
+        "  join pgque.consumer c on c.co_id = s.sub_consumer"
+        " where q.queue_name = $1 and c.co_name = $2",
+        {queue, consumer, types, labels});
+    if (r.rows() == 0) {
+        conn.exec("select pgque.register_subconsumer($1, $2, $3)", {queue, consumer, "http-" + std::to_string(slot)});
+        conn.exec("select pgque.set_filter($1, $2, $3::text[], $4::text[])", {queue, consumer, types, labels});
+        return;
+    }
+    if (!r.get_bool(0, 0))
+        throw api_error(409,
+                        "consumer \"" + consumer + "\" of queue \"" + queue + "\" takes types " + std::string(r.get(0, 1)) +
+                            " and labels " + std::string(r.get(0, 2)) + ", not what this request asks for",
+                        "42710", "use another consumer name for another filter");
+}
+
+// label and attributes (ev_extra1, ev_extra2) of each message as send()
+// stores them; attributes that are not a JSON object (an event a PgQ
+// producer wrote) come back as null
+void add_labels(json& messages) {
+    for (auto& m : messages) {
+        json attributes = nullptr;
+        if (m["extra2"].is_string()) {
+            json parsed = json::parse(m["extra2"].get<std::string>(), nullptr, false);
+            if (parsed.is_object()) attributes = std::move(parsed);
+        }
+        m.erase("extra2");
+        m["attributes"] = std::move(attributes);
+    }
+}
+
 // one receive_leased call; the messages as JSON
 json receive(pgque::connection& conn, int slot, const std::string& queue, const std::string& consumer, int limit,
              const std::optional<std::string>& lease) {
     auto r = conn.exec(
         "select coalesce(json_agg(json_build_object("
         "  'id', m.msg_id, 'lease', m.batch_id, 'type', m.type, 'body', m.payload,"
+        "  'label', m.extra1, 'extra2', m.extra2,"
         "  'retry_count', coalesce(m.retry_count, 0), 'created_at', m.created_at,"
         "  'lease_expires_at', now() + coalesce($5::interval,"
         "      (select c.value::interval from pgque.get_queue_config($1) c where c.param = 'ack_deadline')))"
@@ -39,7 +92,9 @@ json receive(pgque::connection& conn, int slot, const std::string& queue, const 
         " from pgque.receive_leased($1, $2, $3, $4::int, $5::interval) with ordinality"
         "      m(msg_id, batch_id, type, payload, retry_count, created_at, extra1, extra2, extra3, extra4, n)",
         {queue, consumer, "http-" + std::to_string(slot), std::to_string(limit), lease});
-    return json::parse(r.get(0, 0));
+    json messages = json::parse(r.get(0, 0));
+    add_labels(messages);
+    return messages;
 }
 
 api_error lease_gone(const std::string& id) {
@@ -70,11 +125,14 @@ void add_consume_routes(httplib::Server& server, api& a) {
             const auto lease = interval_of_ms(req.has_param("lease") ? std::optional<long long>(duration_ms(
                                                                            "lease", req.get_param_value("lease")))
                                                                      : std::nullopt);
+            const auto types = list_param(req, "type");
+            const auto labels = list_param(req, "label");
             const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait);
             const std::string channel = "pgque_" + queue;
             for (;;) {
                 const std::uint64_t seen = wait > 0 ? a.ticks().watch(channel) : 0;
                 reply r = a.transaction(role, [&](pgque::connection& conn, int slot) {
+                    if (types || labels) check_filter(conn, slot, queue, consumer, types, labels);
                     return reply(200, {{"messages", receive(conn, slot, queue, consumer, static_cast<int>(limit), lease)}});
                 });
                 if (!r.body["messages"].empty() || std::chrono::steady_clock::now() >= until) {

@@ -2,8 +2,9 @@
 // transaction. A message: {"body": any JSON (a string is sent as it is,
 // anything else as its JSON text), "type", "priority", "dedup_key",
 // "delay" (seconds, or an interval such as "5 minutes") or "deliver_at"
-// (a timestamp)}. Runs of messages with the same type and priority and no
-// per-message options go in one send_batch() call.
+// (a timestamp), "label" (a string a consumer's filter may select),
+// "attributes" (an object)}. Runs of messages with the same type and
+// priority and no other field go in one send_batch() call.
 #include "api.hpp"
 
 namespace pgque::serve {
@@ -17,22 +18,20 @@ struct outgoing {
     std::optional<std::string> dedup_key;
     std::optional<std::string> delay;       // interval text
     std::optional<std::string> deliver_at;  // timestamptz text
+    std::optional<std::string> label;
+    std::optional<std::string> attributes;  // a JSON object's text
 };
 
 outgoing parse_message(const json& m, std::size_t index) {
     const std::string where = "message " + std::to_string(index);
     if (!m.is_object()) throw api_error(422, where + ": must be an object", "22023");
     if (!m.contains("body")) throw api_error(422, where + ": needs a \"body\"", "22023");
-    for (const char* later : {"label", "attributes"}) {
-        if (m.contains(later))
-            throw api_error(501, where + ": \"" + later + "\" is not supported yet (labels and filters are planned)",
-                            "0A000");
-    }
     for (const auto& [key, value] : m.items()) {
-        static const std::vector<std::string> known = {"body", "type", "priority", "dedup_key", "delay", "deliver_at"};
+        static const std::vector<std::string> known = {"body",     "type",       "priority", "dedup_key",
+                                                       "delay",    "deliver_at", "label",    "attributes"};
         if (std::find(known.begin(), known.end(), key) == known.end())
             throw api_error(422, where + ": unknown field \"" + key + "\"", "22023",
-                            "fields: body, type, priority, dedup_key, delay, deliver_at");
+                            "fields: body, type, priority, dedup_key, delay, deliver_at, label, attributes");
         (void) value;
     }
     outgoing o;
@@ -59,28 +58,22 @@ outgoing parse_message(const json& m, std::size_t index) {
         if (!m["deliver_at"].is_string()) throw api_error(422, where + ": \"deliver_at\" must be a timestamp", "22023");
         o.deliver_at = m["deliver_at"].get<std::string>();
     }
+    if (m.contains("label") && !m["label"].is_null()) {
+        if (!m["label"].is_string()) throw api_error(422, where + ": \"label\" must be a string", "22023");
+        o.label = m["label"].get<std::string>();
+    }
+    if (m.contains("attributes") && !m["attributes"].is_null()) {
+        if (!m["attributes"].is_object())
+            throw api_error(422, where + ": \"attributes\" must be an object", "22023");
+        o.attributes = m["attributes"].dump();
+    }
     if (o.delay && o.deliver_at) throw api_error(422, where + ": give \"delay\" or \"deliver_at\", not both", "22023");
     if ((o.delay || o.deliver_at) && (o.priority != 0 || o.dedup_key))
         throw api_error(501, where + ": a delayed message with a priority or a dedup_key is not supported yet", "0A000");
     return o;
 }
 
-// a text[] literal: every element quoted
-std::string array_literal(const std::vector<std::string>& items) {
-    std::string out = "{";
-    for (std::size_t i = 0; i < items.size(); i++) {
-        if (i > 0) out += ',';
-        out += '"';
-        for (char c : items[i]) {
-            if (c == '"' || c == '\\') out += '\\';
-            out += c;
-        }
-        out += '"';
-    }
-    return out + "}";
-}
-
-bool plain(const outgoing& o) { return !o.dedup_key && !o.delay && !o.deliver_at; }
+bool plain(const outgoing& o) { return !o.dedup_key && !o.delay && !o.deliver_at && !o.label && !o.attributes; }
 
 std::vector<std::int64_t> publish(pgque::connection& conn, const std::string& queue, const std::vector<outgoing>& msgs) {
     std::vector<std::int64_t> ids;
@@ -100,12 +93,14 @@ std::vector<std::int64_t> publish(pgque::connection& conn, const std::string& qu
         }
         pgque::result r;
         if (o.delay)
-            r = conn.exec("select pgque.send_at($1, $2, $3::text, now() + $4::interval)", {queue, o.type, o.payload, *o.delay});
+            r = conn.exec("select pgque.send_at($1, $2, $3::text, now() + $4::interval, $5, $6::jsonb)",
+                          {queue, o.type, o.payload, *o.delay, o.label, o.attributes});
         else if (o.deliver_at)
-            r = conn.exec("select pgque.send_at($1, $2, $3::text, $4::timestamptz)", {queue, o.type, o.payload, *o.deliver_at});
+            r = conn.exec("select pgque.send_at($1, $2, $3::text, $4::timestamptz, $5, $6::jsonb)",
+                          {queue, o.type, o.payload, *o.deliver_at, o.label, o.attributes});
         else
-            r = conn.exec("select pgque.send($1, $2, $3::text, $4::int, $5)",
-                          {queue, o.type, o.payload, std::to_string(o.priority), o.dedup_key});
+            r = conn.exec("select pgque.send($1, $2, $3::text, $4::int, $5, $6, $7::jsonb)",
+                          {queue, o.type, o.payload, std::to_string(o.priority), o.dedup_key, o.label, o.attributes});
         ids.push_back(r.get_int64(0, 0));
         i++;
     }

@@ -255,3 +255,9 @@ alter table pgque.queue
     add constraint queue_ack_deadline_check
         check (queue_ack_deadline between '1 millisecond' and '12 hours');
 alter table pgque.retry_queue add column ev_lease bigint;
+
+-- Filters: a subscription may take only some types and labels
+-- (extension/40_consume.sql). subscribe() gains the optional filter
+-- arguments; the two-argument function would make its calls ambiguous.
+alter table pgque.subscriber add column sub_types text[], add column sub_labels text[];
+drop function pgque.subscribe(text, text);

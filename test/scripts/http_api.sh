@@ -53,6 +53,13 @@ call() {
 }
 # a value of $body: js 'd["error"]'
 js() { python3 -c 'import json, sys; d = json.loads(sys.argv[2]); print(eval(sys.argv[1]))' "$1" "$body"; }
+# collect PATH FILE N LINE: one GET of PATH as the reader; a line per message
+# (LINE: a python expression of x) appended to FILE; true once it has N lines
+collect() {
+    call GET "$1" "$READER"
+    js "\"\\n\".join($4 for x in d[\"messages\"])" | grep . >>"$2"
+    [ "$(wc -l <"$2")" -ge "$3" ]
+}
 
 serve
 
@@ -129,8 +136,12 @@ check_eq "a delayed message: 201" 201 "$status"
 check_eq "waits in the delay tables" 1 "$(q "select delayed from pgque.get_delayed_info('orders')")"
 call POST /v1/queues/orders/messages "$READER" '{"body": "no"}'
 check_eq "a reader may not publish: 403 with 42501" "403 42501" "$status $(js 'd["sqlstate"]')"
-call POST /v1/queues/orders/messages "$WRITER" '{"body": "x", "label": "eu"}'
-check_eq "a label: 501 (not in yet) with 0A000" "501 0A000" "$status $(js 'd["sqlstate"]')"
+call POST /v1/queues/orders/messages "$WRITER" '{"body": "x", "label": ""}'
+check_eq "an empty label: 422 with pgque's 22023" "422 22023" "$status $(js 'd["sqlstate"]')"
+call POST /v1/queues/orders/messages "$WRITER" '{"body": "x", "label": 7}'
+check_eq "a label that is not a string: 422" 422 "$status"
+call POST /v1/queues/orders/messages "$WRITER" '{"body": "x", "attributes": [1]}'
+check_eq "attributes that are not an object: 422" 422 "$status"
 call POST /v1/queues/orders/messages "$WRITER" '{"payload": "x"}'
 check_eq "no body: 422" 422 "$status"
 call POST /v1/queues/orders/messages "$WRITER" '{"body": "x", "delay": "whenever"}'
@@ -189,12 +200,8 @@ call POST "/v1/queues/jobs/messages/$(first j1 id)/ack" "$READER" "{\"consumer\"
 check_eq "an ack of an acked message: 409" 409 "$status"
 # the rest: what comes again within 20 s (j7 and j8 after their 4 s)
 : >"$DIR/again"
-receive_again() {
-    call GET '/v1/queues/jobs/messages?consumer=workers&limit=10&wait=2s' "$READER"
-    js '"\n".join("%s %s %s %s" % (x["body"], x["id"], x["lease"], x["retry_count"]) for x in d["messages"])' | grep . >>"$DIR/again"
-    [ "$(wc -l <"$DIR/again")" -ge 4 ]
-}
-wait_until "the four unsettled jobs come again" 20 receive_again
+wait_until "the four unsettled jobs come again" 20 collect '/v1/queues/jobs/messages?consumer=workers&limit=10&wait=2s' \
+    "$DIR/again" 4 '"%s %s %s %s" % (x["body"], x["id"], x["lease"], x["retry_count"])'
 check_eq "exactly j5 j6 j7 j8, each once, retry_count 1" "j5 1,j6 1,j7 1,j8 1" \
     "$(awk '{print $1, $4}' "$DIR/again" | sort | paste -sd,)"
 call POST "/v1/queues/jobs/messages/$(first j7 id)/ack" "$READER" "{\"consumer\": \"workers\", \"lease\": $(first j7 lease)}"
@@ -207,6 +214,30 @@ check_eq "then nothing comes again, not even after the old deadlines" "200 0" "$
 check_eq "and no lease is left" 0 "$(q "select count(*) from pgque.retry_queue r join pgque.queue q on q.queue_id = r.ev_queue where q.queue_name = 'jobs'")"
 call POST "/v1/queues/jobs/messages/1/extend" "$READER" '{"consumer": "workers", "lease": 1, "extend": "1m"}'
 check_eq "extending a lease that is gone: 409" 409 "$status"
+
+# labels and filters: a consumer made with ?label= takes only those
+call POST /v1/queues "$ADMIN" '{"name": "regions"}'
+call GET '/v1/queues/regions/messages?consumer=eu&label=eu' "$READER"
+check_eq "a first receive with a label makes a filtered consumer" "200 0 {eu}" \
+    "$status $(js 'len(d["messages"])') $(q "select s.sub_labels from pgque.subscriber s join pgque.consumer c on c.co_id = s.sub_consumer join pgque.queue q on q.queue_id = s.sub_queue where q.queue_name = 'regions' and c.co_name = 'eu'")"
+call POST /v1/queues/regions/messages "$WRITER" \
+    '{"messages": [{"body": "m-us", "label": "us"}, {"body": "m-eu", "label": "eu", "attributes": {"tenant": "acme", "n": 2}}, {"body": "m-none"}, {"body": "m-eu2", "type": "refund", "label": "eu"}]}'
+check_eq "messages with labels and attributes: 201" "201 4" "$status $(js 'len(d["ids"])')"
+: >"$DIR/eu_got"
+wait_until "the eu consumer receives" 20 collect '/v1/queues/regions/messages?consumer=eu&label=eu&limit=10&wait=2s' \
+    "$DIR/eu_got" 2 '"%s %s %s" % (x["body"], x["label"], json.dumps(x["attributes"], sort_keys=True))'
+check_eq "only the two eu messages, with label and attributes" \
+    'm-eu eu {"n": 2, "tenant": "acme"}|m-eu2 eu null' "$(sort "$DIR/eu_got" | paste -sd'|')"
+call GET '/v1/queues/regions/messages?consumer=eu&label=us' "$READER"
+check_eq "another label for the same consumer: 409 with 42710" "409 42710" "$status $(js 'd["sqlstate"]')"
+call GET '/v1/queues/regions/messages?consumer=eu_refunds&label=eu&type=refund&wait=2s' "$READER"
+call POST /v1/queues/regions/messages "$WRITER" '{"messages": [{"body": "r1", "type": "refund", "label": "eu"}, {"body": "r2", "type": "refund", "label": "us"}, {"body": "o3", "label": "eu"}]}'
+: >"$DIR/refunds"
+wait_until "a consumer filtered by type and label receives" 20 collect \
+    '/v1/queues/regions/messages?consumer=eu_refunds&label=eu&type=refund&wait=2s' "$DIR/refunds" 1 'x["body"]'
+call GET '/v1/queues/regions/messages?consumer=eu_refunds&label=eu&type=refund&wait=1s' "$READER"
+check_eq "only the eu refund" "r1" "$(cat "$DIR/refunds"; js '"\n".join(x["body"] for x in d["messages"])' | grep .)"
+
 call GET '/v1/queues/jobs/messages?consumer=workers' "$WRITER"
 check_eq "a writer may not consume: 403 with 42501" "403 42501" "$status $(js 'd["sqlstate"]')"
 call GET '/v1/queues/jobs/messages?limit=5' "$READER"
