@@ -684,7 +684,7 @@ int cmd_send(command_context& c) {
                        : c.args.priority != 0 ? client.send_batch_json(queue, type, payloads, c.args.priority)
                                               : client.send_batch_json(queue, type, payloads);
         } else if (c.args.key || c.args.priority != 0) {
-            ids.push_back(client.send_json(queue, type, payloads[0], {c.args.priority, c.args.key}));
+            ids.push_back(client.send_json(queue, type, payloads[0], {c.args.priority, c.args.key, std::nullopt, std::nullopt}));
         } else {
             ids.push_back(when ? client.send_json_at(queue, type, payloads[0], *when)
                                : client.send_json(queue, type, payloads[0], c.args.priority));
@@ -695,7 +695,7 @@ int cmd_send(command_context& c) {
         if (c.args.lines) ids = client.send_batch_at(queue, type, payloads, *when);
         else ids.push_back(client.send_at(queue, type, payloads[0], *when));
     } else if (c.args.key || c.args.priority != 0) {
-        const pgque::send_options options{c.args.priority, c.args.key};
+        const pgque::send_options options{c.args.priority, c.args.key, std::nullopt, std::nullopt};
         const std::string type = c.args.type.value_or("default");
         if (c.args.lines) ids = client.send_batch(queue, type, payloads, options);
         else ids.push_back(client.send(queue, type, payloads[0], options));

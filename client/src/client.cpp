@@ -38,10 +38,13 @@ struct statement {
 constexpr statement k_send{"pgque_1_send", "select pgque.send($1::text, $2::text)"};
 constexpr statement k_send_typed{"pgque_1_send_typed", "select pgque.send($1::text, $2::text, $3::text)"};
 constexpr statement k_send_json{"pgque_1_send_json", "select pgque.send($1::text, $2::text, $3::jsonb)"};
-constexpr statement k_send_opts{"pgque_1_send_opts",
-                                 "select pgque.send($1::text, $2::text, $3::text, $4::int, $5::text)"};
-constexpr statement k_send_json_opts{"pgque_1_send_json_opts",
-                                      "select pgque.send($1::text, $2::text, $3::jsonb, $4::int, $5::text)"};
+// (a statement whose text changed gets a new name instead: the _labeled ones)
+constexpr statement k_send_opts{
+    "pgque_1_send_opts_labeled",
+    "select pgque.send($1::text, $2::text, $3::text, $4::int, $5::text, $6::text, $7::jsonb)"};
+constexpr statement k_send_json_opts{
+    "pgque_1_send_json_opts_labeled",
+    "select pgque.send($1::text, $2::text, $3::jsonb, $4::int, $5::text, $6::text, $7::jsonb)"};
 constexpr statement k_send_batch_opts{"pgque_1_send_batch_opts",
                                        "select pgque.send_batch($1::text, $2::text, $3::text[], $4::int)"};
 constexpr statement k_send_batch{"pgque_1_send_batch", "select pgque.send_batch($1::text, $2::text[])"};
@@ -328,13 +331,15 @@ std::int64_t client::send_json(std::string_view queue, std::string_view type, st
 std::int64_t client::send(std::string_view queue, std::string_view type, std::string_view payload,
                           const send_options& options) {
     return single_int64(run(m_conn, k_send_opts,
-                            {str(queue), str(type), str(payload), num(options.priority), options.dedup_key}));
+                            {str(queue), str(type), str(payload), num(options.priority), options.dedup_key,
+                             options.label, options.attributes}));
 }
 
 std::int64_t client::send_json(std::string_view queue, std::string_view type, std::string_view json,
                                const send_options& options) {
     return single_int64(run(m_conn, k_send_json_opts,
-                            {str(queue), str(type), str(json), num(options.priority), options.dedup_key}));
+                            {str(queue), str(type), str(json), num(options.priority), options.dedup_key,
+                             options.label, options.attributes}));
 }
 
 namespace {
@@ -364,23 +369,25 @@ std::vector<std::int64_t> client::send_batch(std::string_view queue, std::string
                                              const std::vector<std::string>& payloads, const send_options& options) {
     if (options.dedup_key)
         throw usage_error("pgque: send_batch takes no dedup_key; send keyed events one by one");
+    if (options.label || options.attributes)
+        throw usage_error("pgque: send_batch takes no label or attributes; send such events one by one");
     return id_array(
         run(m_conn, k_send_batch_opts, {str(queue), str(type), detail::array_literal(payloads), num(options.priority)}));
 }
 
 std::int64_t client::send(std::string_view queue, std::string_view type, std::string_view payload,
                           int priority) {
-    return send(queue, type, payload, send_options{priority, std::nullopt});
+    return send(queue, type, payload, send_options{priority, std::nullopt, std::nullopt, std::nullopt});
 }
 
 std::int64_t client::send_json(std::string_view queue, std::string_view type, std::string_view json,
                                int priority) {
-    return send_json(queue, type, json, send_options{priority, std::nullopt});
+    return send_json(queue, type, json, send_options{priority, std::nullopt, std::nullopt, std::nullopt});
 }
 
 std::vector<std::int64_t> client::send_batch(std::string_view queue, std::string_view type,
                                              const std::vector<std::string>& payloads, int priority) {
-    return send_batch(queue, type, payloads, send_options{priority, std::nullopt});
+    return send_batch(queue, type, payloads, send_options{priority, std::nullopt, std::nullopt, std::nullopt});
 }
 
 std::vector<std::int64_t> client::send_batch_json(std::string_view queue, std::string_view type,
@@ -472,6 +479,17 @@ std::vector<std::int64_t> client::send_batch_json_in(std::string_view queue, std
 
 bool client::subscribe(std::string_view queue, std::string_view consumer) {
     return single_int64(m_conn.exec("select pgque.subscribe($1::text, $2::text)", {str(queue), str(consumer)})) == 1;
+}
+
+void client::set_filter(std::string_view queue, std::string_view consumer,
+                        const std::optional<std::vector<std::string>>& types,
+                        const std::optional<std::vector<std::string>>& labels) {
+    auto literal = [](const std::optional<std::vector<std::string>>& items) -> std::optional<std::string> {
+        if (!items) return std::nullopt;
+        return detail::array_literal(*items);
+    };
+    static_cast<void>(m_conn.exec("select pgque.set_filter($1::text, $2::text, $3::text[], $4::text[])",
+                                  {str(queue), str(consumer), literal(types), literal(labels)}));
 }
 
 bool client::unsubscribe(std::string_view queue, std::string_view consumer) {

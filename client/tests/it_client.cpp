@@ -962,6 +962,58 @@ TEST_F(ClientTest, DedupKeyReturnsTheFirstSendsIdAndSendsNothing) {
     }
 }
 
+TEST_F(ClientTest, LabelsAndAFilterSelectWhatAConsumerIsHanded) {
+    auto q = make_queue("labels");
+    ASSERT_TRUE(admin().subscribe(q, "all"));
+    ASSERT_TRUE(admin().subscribe(q, "eu"));
+    admin().set_filter(q, "eu", std::nullopt, std::vector<std::string>{"eu"});
+    pgque::send_options eu;
+    eu.label = "eu";
+    eu.attributes = "{\"tenant\": \"acme\"}";
+    pgque::send_options us;
+    us.label = "us";
+    std::int64_t first = admin().send(q, "order", "o1", eu);
+    static_cast<void>(admin().send_json(q, "order", "{\"n\": 2}", us));
+    static_cast<void>(admin().send(q, "order", "o3"));
+    tick(q);
+    auto all = admin().receive(q, "all");
+    ASSERT_EQ(all.size(), 3u);
+    EXPECT_EQ(all.messages[0].extra1, "eu");
+    EXPECT_EQ(all.messages[0].extra2, "{\"tenant\": \"acme\"}");
+    EXPECT_EQ(all.messages[1].extra1, "us");
+    EXPECT_EQ(all.messages[2].extra1, std::nullopt);
+    EXPECT_TRUE(admin().ack(all.id));
+    auto got = admin().receive(q, "eu");
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got.messages[0].msg_id, first);
+    EXPECT_TRUE(admin().ack(got.id));
+
+    // the filter removed: the next events all come
+    admin().set_filter(q, "eu", std::nullopt, std::nullopt);
+    static_cast<void>(admin().send(q, "order", "o4", us));
+    tick(q);
+    got = admin().receive(q, "eu");
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(got.messages[0].payload, "o4");
+
+    // a batch takes no label; bad attributes and empty lists are the server's 22023
+    EXPECT_THROW(static_cast<void>(admin().send_batch(q, "t", {"a"}, eu)), pgque::usage_error);
+    pgque::send_options bad;
+    bad.attributes = "[1]";
+    try {
+        static_cast<void>(admin().send(q, "t", "x", bad));
+        FAIL() << "attributes [1] were accepted";
+    } catch (const pgque::sql_error& e) {
+        EXPECT_EQ(e.sqlstate(), "22023");
+    }
+    try {
+        admin().set_filter(q, "eu", std::vector<std::string>{}, std::nullopt);
+        FAIL() << "an empty filter was accepted";
+    } catch (const pgque::sql_error& e) {
+        EXPECT_EQ(e.sqlstate(), "22023");
+    }
+}
+
 TEST_F(PrivateDbClientTest, DeliveryDelayHoldsPlainSends) {
     auto q = make_queue("dd");
     admin().set_queue_config(q, "delivery_delay", "300 milliseconds");

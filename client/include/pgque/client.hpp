@@ -34,6 +34,12 @@ struct send_options {
     // the first is still in progress: the call waits for it). Only for
     // single sends; send_batch with a key is a usage_error.
     std::optional<std::string> dedup_key;
+    // A label (ev_extra1, message::extra1), what a consumer's filter
+    // selects on (client::set_filter); empty throws invalid_parameter.
+    std::optional<std::string> label;
+    // A JSON object's text (ev_extra2, message::extra2); anything else
+    // throws invalid_parameter (22023). Single sends only, as dedup_key.
+    std::optional<std::string> attributes;
 };
 
 // Inside the class, pgque::connection, pgque::queue_info,
@@ -143,6 +149,12 @@ public:
     // --- consume (role pgque_reader) --------------------------------------
     [[nodiscard]] bool subscribe(std::string_view queue, std::string_view consumer);
     [[nodiscard]] bool unsubscribe(std::string_view queue, std::string_view consumer);
+    // The consumer's filter: it is handed only events whose type is one of
+    // types and whose label one of labels (nullopt: any; both nullopt
+    // remove the filter); the rest are passed over. pgque.set_filter.
+    void set_filter(std::string_view queue, std::string_view consumer,
+                    const std::optional<std::vector<std::string>>& types,
+                    const std::optional<std::vector<std::string>>& labels);
     // Opens (or re-opens) the consumer's batch and returns up to max_messages
     // of it. Empty result: nothing new (no ack needed).
     [[nodiscard]] batch receive(std::string_view queue, std::string_view consumer,
