@@ -53,6 +53,7 @@ double now_s() {
 httplib::Client client() {
     httplib::Client c(url);
     c.set_keep_alive(true);
+    c.set_tcp_nodelay(true);  // as HTTP client libraries do; see client/serve/server.cpp
     c.set_read_timeout(60, 0);
     c.set_default_headers({{"Authorization", "Bearer " + token}});
     return c;

@@ -46,6 +46,10 @@ int run(const options& opts, const std::atomic<bool>& stop, std::ostream& log) {
     api a(connections, ticks, std::move(auth));
 
     httplib::Server server;
+    // TCP_NODELAY: a reply written in parts (headers, body) must not wait for
+    // the client's delayed ACK -- on keep-alive connections that cost each
+    // request about 40 ms (bench/results/http.md)
+    server.set_tcp_nodelay(true);
     // long polls wait without a connection: threads for them beyond the
     // pool's (--threads), and a few for /healthz
     server.new_task_queue = [&opts] {
