@@ -7,7 +7,7 @@
 #   - consume: 4 HTTP consumers (GET limit=100 + one bulk ack per batch)
 #     draining 200,000 messages, against 4 libpq connections running
 #     receive_leased + ack_message in one transaction (the SQL the HTTP
-#     consumer runs);
+#     consumer runs, as the same member); each side counts what was acked;
 #   - latency: 100 messages/s for 20 s, one long-polling consumer (wait=2s):
 #     publish request sent -> GET returned, p50/p99/max.
 # Load: bench/http_load.cpp. Results: bench/results/http.md (raw lines in
@@ -59,7 +59,7 @@ for b in 1 100; do
 done
 # the consumers: made first (a consumer starts at the newest tick), then the fill
 curl -sf -H "Authorization: Bearer $TOKEN" "http://$HTTP/v1/queues/q_con_http/messages?consumer=bench" >/dev/null
-for t in 0 1 2 3; do q "select count(*) from pgque.receive_leased('q_con_sql', 'bench', 'm$t')" >/dev/null; done
+q "select count(*) from pgque.receive_leased('q_con_sql', 'bench', 'http')" >/dev/null
 for queue in q_con_http q_con_sql; do
     q "select count(pgque.send_batch('$queue', 'default', array(select 'event ' || i from generate_series(s, s + 999) i)))
          from generate_series(1, 200000, 1000) s" >/dev/null
@@ -70,8 +70,14 @@ load --mode consume_http --threads 4 --batch 100 | sed "s/^/batch 100 /" | tee -
 load --mode consume_sql --threads 4 --batch 100 | sed "s/^/batch 100 /" | tee -a "$RAW"
 curl -sf -H "Authorization: Bearer $TOKEN" "http://$HTTP/v1/queues/q_lat/messages?consumer=bench" >/dev/null
 load --mode latency --seconds 20 | tee -a "$RAW"
-left_http=$(q "select coalesce(sum(pending_events), 0) from pgque.get_consumer_info('q_con_http')")
-left_sql=$(q "select coalesce(sum(pending_events), 0) from pgque.get_consumer_info('q_con_sql')")
+# what the drains left: leases not settled, and what a receive still gets
+left() {
+    q "select (select count(*) from pgque.retry_queue r join pgque.queue x on x.queue_id = r.ev_queue
+                where x.queue_name = '$1') || ' leases, '
+           || (select count(*) from pgque.receive_leased('$1', 'bench', 'http', 1000000)) || ' messages'"
+}
+left_http=$(left q_con_http)
+left_sql=$(left q_con_sql)
 
 rate() { awk -v b="$1" -v m="$2" '$1 == "batch" && $2 == b && $3 == m { print $9 }' "$RAW"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
@@ -90,7 +96,7 @@ lat() { awk -v k="$1" '$1 == "latency" { for (i = 2; i < NF; i++) if ($i == k) p
     h=$(rate 100 consume_http); s=$(rate 100 consume_sql)
     echo "| consume 200,000, 100 per receive + one ack request per batch, 4 clients | $h | $s | $(ratio "$h" "$s") |"
     echo
-    echo "Left unconsumed after the drains: HTTP $left_http, SQL $left_sql."
+    echo "Acked by the drains: HTTP $(awk '$3 == "consume_http" { print $5 }' "$RAW"), SQL $(awk '$3 == "consume_sql" { print $5 }' "$RAW") of 200,000; left after them: HTTP $left_http, SQL $left_sql."
     echo
     echo "Long-polling consumer (wait=2s, one bulk ack per batch), 100 messages/s for 20 s: $(lat sent) sent, $(lat received) received; latency (publish request sent → GET returned) p50 $(lat p50_ms) ms, p99 $(lat p99_ms) ms, max $(lat max_ms) ms."
 } >"$OUT"

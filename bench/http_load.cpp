@@ -2,7 +2,7 @@
 // (bench/http.sh runs it and writes bench/results/http.md).
 //
 //   http_load --dsn DSN --url http://127.0.0.1:PORT --token T --mode MODE
-//             [--threads N] [--seconds S] [--batch B]
+//             [--threads N] [--seconds S] [--batch B] [--expect N]
 //
 // modes (each on its own queue, created by the caller):
 //   publish_http   N threads, each a keep-alive connection, POST B messages
@@ -10,10 +10,12 @@
 //   publish_sql    N threads, each a libpq connection, send_batch of B
 //                  (B = 1: send) into q_pub_sql
 //   consume_http   N threads: GET ?limit=B and one POST .../messages/ack per
-//                  batch, on q_con_http (filled beforehand) until it is empty
-//   consume_sql    N threads: receive_leased(.., B) and ack_message for each
-//                  in one transaction, on q_con_sql -- the SQL the HTTP
-//                  consumer runs
+//                  batch, on q_con_http (filled beforehand) until all `expect`
+//                  messages are acked (an empty receive before that is retried;
+//                  300 s at most)
+//   consume_sql    N threads: receive_leased(.., 'http', B) and ack_message for
+//                  each in one transaction, on q_con_sql -- the SQL the HTTP
+//                  consumer runs, as the same member
 //   latency        one producer sends 100 messages/s for S seconds (its send
 //                  time in the body), one consumer long-polls (wait=10s) and
 //                  acks each batch: receive time - send time, p50/p99/max
@@ -28,6 +30,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -40,6 +43,7 @@ using clock_type = std::chrono::steady_clock;
 
 std::string dsn, url, token, mode;
 int threads = 4, seconds = 10, batch = 1;
+long long expect = 200000;   // consume_*: messages to drain
 
 [[noreturn]] void die(const std::string& what) {
     std::fprintf(stderr, "http_load: %s\n", what.c_str());
@@ -128,25 +132,20 @@ void publish_sql() {
     report(n, now_s() - t0);
 }
 
-// until `stop` says the queue is drained (an empty receive after the fill)
-void consume_http() {
+// Each of `threads` threads calls take() (messages acked, 0 for an empty
+// receive) until `expect` messages are acked in all; 300 s at most.
+void drain(const std::function<std::function<long long()>()>& make_taker) {
     std::atomic<long long> n{0};
     const double t0 = now_s();
     std::vector<std::thread> ts;
     for (int t = 0; t < threads; t++) {
         ts.emplace_back([&] {
-            auto c = client();
-            for (;;) {
-                auto r = c.Get("/v1/queues/q_con_http/messages?consumer=bench&limit=" + std::to_string(batch));
-                if (!r || r->status != 200) die("receive: " + (r ? r->body : httplib::to_string(r.error())));
-                json got = json::parse(r->body)["messages"];
-                if (got.empty()) return;
-                json acks = json::array();
-                for (const auto& m : got) acks.push_back({{"id", m["id"]}, {"lease", m["lease"]}});
-                auto a = c.Post("/v1/queues/q_con_http/messages/ack", json{{"consumer", "bench"}, {"messages", acks}}.dump(),
-                                "application/json");
-                if (!a || a->status != 200) die("ack: " + (a ? a->body : httplib::to_string(a.error())));
-                n += static_cast<long long>(json::parse(a->body)["acked"].size());
+            auto take = make_taker();
+            while (n < expect) {
+                if (now_s() - t0 > 300) die("drain: " + std::to_string(n.load()) + " of " + std::to_string(expect) + " in 300 s");
+                long long got = take();
+                if (got == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+                n += got;
             }
         });
     }
@@ -154,28 +153,35 @@ void consume_http() {
     report(n, now_s() - t0);
 }
 
+void consume_http() {
+    drain([] {
+        return [c = std::make_shared<httplib::Client>(client())]() -> long long {
+            auto r = c->Get("/v1/queues/q_con_http/messages?consumer=bench&limit=" + std::to_string(batch));
+            if (!r || r->status != 200) die("receive: " + (r ? r->body : httplib::to_string(r.error())));
+            json got = json::parse(r->body)["messages"];
+            if (got.empty()) return 0;
+            json acks = json::array();
+            for (const auto& m : got) acks.push_back({{"id", m["id"]}, {"lease", m["lease"]}});
+            auto a = c->Post("/v1/queues/q_con_http/messages/ack", json{{"consumer", "bench"}, {"messages", acks}}.dump(),
+                             "application/json");
+            if (!a || a->status != 200) die("ack: " + (a ? a->body : httplib::to_string(a.error())));
+            return static_cast<long long>(json::parse(a->body)["acked"].size());
+        };
+    });
+}
+
 void consume_sql() {
-    std::atomic<long long> n{0};
-    const double t0 = now_s();
-    std::vector<std::thread> ts;
-    for (int t = 0; t < threads; t++) {
-        ts.emplace_back([&, t] {
-            PGconn* c = pg();
-            for (;;) {
-                PGresult* r = run(c,
-                                  "with m as (select * from pgque.receive_leased('q_con_sql', 'bench', $1, $2::int))"
-                                  " select count(pgque.ack_message('q_con_sql', 'bench', m.msg_id, m.batch_id)) from m",
-                                  {"m" + std::to_string(t), std::to_string(batch)});
-                long long got = std::atoll(PQgetvalue(r, 0, 0));
-                PQclear(r);
-                if (got == 0) break;
-                n += got;
-            }
-            PQfinish(c);
-        });
-    }
-    for (auto& th : ts) th.join();
-    report(n, now_s() - t0);
+    drain([] {
+        return [c = std::shared_ptr<PGconn>(pg(), PQfinish)]() -> long long {
+            PGresult* r = run(c.get(),
+                              "with m as (select * from pgque.receive_leased('q_con_sql', 'bench', 'http', $1::int))"
+                              " select count(pgque.ack_message('q_con_sql', 'bench', m.msg_id, m.batch_id)) from m",
+                              {std::to_string(batch)});
+            long long got = std::atoll(PQgetvalue(r, 0, 0));
+            PQclear(r);
+            return got;
+        };
+    });
 }
 
 void latency() {
@@ -237,6 +243,7 @@ int main(int argc, char** argv) {
         else if (k == "--threads") threads = std::stoi(v);
         else if (k == "--seconds") seconds = std::stoi(v);
         else if (k == "--batch") batch = std::stoi(v);
+        else if (k == "--expect") expect = std::stoll(v);
         else die("unknown option " + k);
     }
     if (mode == "publish_http") publish_http();

@@ -6,12 +6,16 @@
 //   POST /v1/queues/{q}/messages/{id}/extend  {"consumer", "lease", "extend"}
 //   POST /v1/queues/{q}/messages/ack          {"consumer", "messages": [{"id", "lease"}]}
 //
-// A GET receives as member "http-<n>" of cooperative consumer C, n being
-// the pooled connection it runs on (so that requests at the same time get
-// different windows), leases what it hands out and acknowledges the batch
-// in the same transaction: a message is settled only by its own ack, and
+// A GET receives as member "http" of cooperative consumer C, leases what it
+// hands out and acknowledges the batch in the same transaction: a message
+// is settled only by its own ack, and
 // one not acked by its deadline (the queue's ack_deadline, or `lease`) is
-// delivered again. With `wait`, a GET that finds nothing waits for the
+// delivered again. One member for every request (and every server): the
+// receives of one consumer take its lock in turn whatever the member, and
+// what a receive leaves of a window (more than `limit`) stays in the
+// member's open batch, which the next request, on any connection, goes on
+// with. (A member per pooled connection stranded such a rest until a
+// request happened to run on that connection again.) With `wait`, a GET that finds nothing waits for the
 // queue's next tick (notifier.hpp) without holding a connection.
 #include "api.hpp"
 
@@ -20,6 +24,7 @@ namespace pgque::serve {
 namespace {
 
 constexpr long long max_wait_ms = 300000;
+constexpr const char* member = "http";
 
 std::optional<std::string> interval_of_ms(const std::optional<long long>& ms) {
     if (!ms) return std::nullopt;
@@ -41,7 +46,7 @@ std::optional<std::string> list_param(const httplib::Request& req, const char* n
 // A request with types or labels: consumer C takes exactly those (set on the
 // request that creates it), or 409 -- a filter belongs to the consumer, and
 // requests that asked for different ones would pass each other's messages over.
-void check_filter(pgque::connection& conn, int slot, const std::string& queue, const std::string& consumer,
+void check_filter(pgque::connection& conn, const std::string& queue, const std::string& consumer,
                   const std::optional<std::string>& types, const std::optional<std::string>& labels) {
     auto r = conn.exec(
         "select s.sub_types is not distinct from (select array_agg(distinct t order by t) from unnest($3::text[]) t)"
@@ -52,7 +57,7 @@ void check_filter(pgque::connection& conn, int slot, const std::string& queue, c
         " where q.queue_name = $1 and c.co_name = $2",
         {queue, consumer, types, labels});
     if (r.rows() == 0) {
-        conn.exec("select pgque.register_subconsumer($1, $2, $3)", {queue, consumer, "http-" + std::to_string(slot)});
+        conn.exec("select pgque.register_subconsumer($1, $2, $3)", {queue, consumer, member});
         conn.exec("select pgque.set_filter($1, $2, $3::text[], $4::text[])", {queue, consumer, types, labels});
         return;
     }
@@ -79,7 +84,7 @@ void add_labels(json& messages) {
 }
 
 // one receive_leased call; the messages as JSON
-json receive(pgque::connection& conn, int slot, const std::string& queue, const std::string& consumer, int limit,
+json receive(pgque::connection& conn, const std::string& queue, const std::string& consumer, int limit,
              const std::optional<std::string>& lease) {
     auto r = conn.exec(
         "select coalesce(json_agg(json_build_object("
@@ -91,7 +96,7 @@ json receive(pgque::connection& conn, int slot, const std::string& queue, const 
         "  order by m.n), '[]')"
         " from pgque.receive_leased($1, $2, $3, $4::int, $5::interval) with ordinality"
         "      m(msg_id, batch_id, type, payload, retry_count, created_at, extra1, extra2, extra3, extra4, n)",
-        {queue, consumer, "http-" + std::to_string(slot), std::to_string(limit), lease});
+        {queue, consumer, member, std::to_string(limit), lease});
     json messages = json::parse(r.get(0, 0));
     add_labels(messages);
     return messages;
@@ -131,9 +136,9 @@ void add_consume_routes(httplib::Server& server, api& a) {
             const std::string channel = "pgque_" + queue;
             for (;;) {
                 const std::uint64_t seen = wait > 0 ? a.ticks().watch(channel) : 0;
-                reply r = a.transaction(role, [&](pgque::connection& conn, int slot) {
-                    if (types || labels) check_filter(conn, slot, queue, consumer, types, labels);
-                    return reply(200, {{"messages", receive(conn, slot, queue, consumer, static_cast<int>(limit), lease)}});
+                reply r = a.transaction(role, [&](pgque::connection& conn, int) {
+                    if (types || labels) check_filter(conn, queue, consumer, types, labels);
+                    return reply(200, {{"messages", receive(conn, queue, consumer, static_cast<int>(limit), lease)}});
                 });
                 if (!r.body["messages"].empty() || std::chrono::steady_clock::now() >= until) {
                     send_reply(res, r);
