@@ -238,6 +238,21 @@ wait_until "a consumer filtered by type and label receives" 20 collect \
 call GET '/v1/queues/regions/messages?consumer=eu_refunds&label=eu&type=refund&wait=1s' "$READER"
 check_eq "only the eu refund" "r1" "$(cat "$DIR/refunds"; js '"\n".join(x["body"] for x in d["messages"])' | grep .)"
 
+# a window larger than limit: the next requests go on with its rest, all as
+# member "http" (whatever pooled connection they run on)
+call POST /v1/queues "$ADMIN" '{"name": "window"}'
+call GET '/v1/queues/window/messages?consumer=w' "$READER"
+call POST /v1/queues/window/messages "$WRITER" \
+    "{\"messages\": [$(seq -s, -f '{"body": "w%g"}' 1 25)]}"
+: >"$DIR/window"
+wait_until "the first part of the window comes" 20 collect '/v1/queues/window/messages?consumer=w&limit=10&wait=2s' \
+    "$DIR/window" 1 'x["body"]'
+for i in 1 2 3 4; do collect '/v1/queues/window/messages?consumer=w&limit=10' "$DIR/window" 25 'x["body"]'; done
+check_eq "requests one after another take all 25, each once" "25 25" "$(wc -l <"$DIR/window") $(sort -u "$DIR/window" | wc -l)"
+check_eq "as the one member http" "http" \
+    "$(q "select string_agg(distinct sc.sc_name, ',') from pgque.subconsumer sc join pgque.subscriber s on s.sub_id = sc.sc_sub
+           join pgque.queue q on q.queue_id = s.sub_queue where q.queue_name in ('window', 'jobs', 'regions')")"
+
 call GET '/v1/queues/jobs/messages?consumer=workers' "$WRITER"
 check_eq "a writer may not consume: 403 with 42501" "403 42501" "$status $(js 'd["sqlstate"]')"
 call GET '/v1/queues/jobs/messages?limit=5' "$READER"
