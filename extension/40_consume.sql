@@ -105,8 +105,9 @@ create or replace function pgque.register_consumer(queue text, consumer text) re
     set search_path = pg_catalog, pgque, pg_temp
     return pgque.register_consumer_at(queue, consumer, null);
 
--- With types or labels, the subscription takes only the events that match
--- (set_filter below); without, an existing subscription stays as it is.
+-- With types or labels, the subscription's filter becomes exactly those
+-- (set_filter below: the one not given takes any); without either, an
+-- existing subscription stays as it is.
 create or replace function pgque.subscribe(queue text, consumer text,
     types text[] default null, labels text[] default null) returns integer
     language plpgsql security definer
@@ -148,6 +149,10 @@ begin
         raise exception 'a filter of consumer "%" must not hold NULL', consumer
             using errcode = 'null_value_not_allowed';
     end if;
+    -- share lock on the queue row: no lane is made meanwhile (it would copy
+    -- the old filter; see register_consumer_at)
+    perform from pgque.queue q join pgque.subscriber s on s.sub_queue = q.queue_id
+     where s.sub_id = v_sub for share of q;
     -- the lock order of receive and unsubscribe: lanes first, then the queue
     select coalesce(array_agg(l.sub_id order by lq.queue_priority desc), '{}') into v_lanes
       from pgque.subscriber s
@@ -158,10 +163,11 @@ begin
         perform pgque._lock_subscriber(v_lane);
     end loop;
     perform pgque._lock_subscriber(v_sub);
-    update pgque.subscriber
-       set sub_types = (select array_agg(distinct t order by t) from unnest(types) t),
-           sub_labels = (select array_agg(distinct l order by l) from unnest(labels) l)
-     where sub_id = v_sub or sub_id = any (v_lanes);
+    types := (select array_agg(distinct t order by t) from unnest(types) t);
+    labels := (select array_agg(distinct l order by l) from unnest(labels) l);
+    -- rows in that order too: lanes, then the queue (as _pause_consumer)
+    update pgque.subscriber set sub_types = types, sub_labels = labels where sub_id = any (v_lanes);
+    update pgque.subscriber set sub_types = types, sub_labels = labels where sub_id = v_sub;
 end
 $$;
 

@@ -78,9 +78,39 @@ select pgque.send('q_filt', 'refund', 'not me', label => 'us') is not null as se
 select pgque.ticker('q_filt') is not null as ticked;
 select pgque.nack(batch_id, r, '0') from pgque.receive('q_filt', 'retrier', 10) r;
 :ack_all;
+-- (it was taken once: a narrower filter now does not lose it)
+select pgque.set_filter('q_filt', 'retrier', array['order'], array['eu']);
 select pgque.maint_retry_events() as moved;
 select pgque.ticker('q_filt') is not null as ticked;
 select payload, retry_count from pgque.receive('q_filt', 'retrier', 10);
+:ack_all;
+
+-- a sparse filter and a small max_return: every receive hands out the
+-- next match, also from the rest of a batch an ack split
+select pgque.subscribe('q_filt', 'sparse', labels => array['eu']);
+select count(pgque.send('q_filt', 'order', 's' || i, label => case when i % 50 = 0 then 'eu' else 'us' end))
+  from generate_series(1, 200) i;
+select pgque.ticker('q_filt') is not null as ticked;
+select payload from pgque.receive_leased('q_filt', 'sparse', null, 1, '1 hour');
+select payload from pgque.receive_leased('q_filt', 'sparse', null, 1, '1 hour');
+select payload from pgque.receive_leased('q_filt', 'sparse', null, 1, '1 hour');
+select payload from pgque.receive_leased('q_filt', 'sparse', null, 1, '1 hour');
+select count(*) as no_more from pgque.receive_leased('q_filt', 'sparse', null, 1, '1 hour');
+-- and a match behind more ticks than a receive tries windows
+select pgque.subscribe('q_filt', 'far', labels => array['eu']);
+do $$
+begin
+    for i in 1..20 loop
+        perform pgque.send('q_filt', 'order', 'far-us', label => 'us');
+        commit;
+        perform pgque.ticker('q_filt');
+        commit;
+    end loop;
+end
+$$;
+select pgque.send('q_filt', 'order', 'far-eu', label => 'eu') is not null as sent;
+select pgque.ticker('q_filt') is not null as ticked;
+select payload from pgque.receive('q_filt', 'far', 1);
 :ack_all;
 
 -- delayed sends keep the label: through the delay buckets, and due already

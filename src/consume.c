@@ -830,7 +830,9 @@ pass_over_events(int32 queue_id, int32 sub_id, int64 ttl, bool drop, const SubFi
 			break;
 		}
 		last_pos = ev->events[i].pos;
-		if (filtering && !sub_filter_passes(filter, ev->events[i].tuple, ev->desc))
+		/* a retried copy (ev_owner set) was taken once: it comes again whatever the filter now */
+		if (filtering && heap_attisnull(ev->events[i].tuple, EV_OWNER + 1, ev->desc) &&
+			!sub_filter_passes(filter, ev->events[i].tuple, ev->desc))
 			continue;
 		if (ttl <= 0)
 		{
@@ -863,6 +865,7 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 	SubRef		sub;
 	Snapshot	snap;
 	int			attempt;
+	int			window_max;
 
 	SPI_connect();
 
@@ -881,6 +884,13 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 	consume_sub_lock(sub.sub_id);
 	snap = consume_refresh_snapshot(snap);
 
+	/*
+	 * A filtered consumer's windows are as large as any receive's may be: it
+	 * passes most events over, and 16 small empty windows would end a
+	 * receive while matching events wait further on.
+	 */
+	window_max = sub_filter_active(&sub.filter) ? max_batch_events : Min(max_return, max_batch_events);
+
 	/* a paused queue or consumer is handed nothing (57_pause.sql) */
 	for (attempt = 0; attempt < RECEIVE_MAX_EMPTY && !sub.paused; attempt++)
 	{
@@ -894,7 +904,7 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 
 		if (take != NULL)
 		{
-			if (!take(&sub, arg, Min(max_return, max_batch_events), snap, &b, &is_new))
+			if (!take(&sub, arg, window_max, snap, &b, &is_new))
 				break;
 		}
 		else
@@ -905,7 +915,7 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 			{
 				int64		pos = b.next_tick;
 
-				if (!consume_choose_window(sub.queue_id, pos, Min(max_return, max_batch_events),
+				if (!consume_choose_window(sub.queue_id, pos, window_max,
 								   snap, &b.next_tick))
 					break;
 				b.batch_id = 0;
@@ -936,24 +946,17 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 		{
 			last_pos = pass_over_events(sub.queue_id, sub.sub_id, sub.ttl, sub.ttl_drop,
 										&sub.filter, &ev, max_return);
-			if (ev.n > 0 || !ev.more || !is_new)
+			if (ev.n > 0 || !ev.more)
 				break;
-			/* all passed over and more to read: the new batch starts after them */
+
+			/*
+			 * All passed over and more to read: read on after them. A new
+			 * batch starts there; an open one keeps its start, and what it
+			 * hands out now ends after them, so its ack covers them too.
+			 */
 			b.has_start_pos = true;
 			b.start_pos = last_pos;
 			window_events(&b, snap, 0, Max(max_return, 1000), false, &ev);
-		}
-		if (ev.n == 0 && ev.more)
-		{
-			/*
-			 * Only events passed over in what an open batch had left: hand out
-			 * nothing up to there; the next receive re-delivers the rest
-			 * under a new id (and starts after them).
-			 */
-			b.has_end_pos = true;
-			b.end_pos = last_pos;
-			batch_set_end(&b, snap);
-			break;
 		}
 		if (ev.n == 0)
 		{

@@ -392,8 +392,15 @@ static void
 send_args(FunctionCallInfo fcinfo, bool v2, bool has_send_options, SendArgs *a)
 {
 	int			nargs = PG_NARGS() - (v2 && has_send_options ? 3 : 0);
-	int			priority_argno = v2 ? nargs - 1 : -1;
+	int			priority_argno;
 
+	/* send: (queue, [type,] payload, priority, dedup_key, label, attributes) */
+	if (v2 && has_send_options && PG_NARGS() != 6 && PG_NARGS() != 7)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pgque.send has %d arguments, the library expects 6 or 7", PG_NARGS()),
+				 errhint("Update the extension: ALTER EXTENSION pgque UPDATE.")));
+	priority_argno = v2 ? nargs - 1 : -1;
 	a->payload_argno = v2 ? nargs - 2 : nargs - 1;
 	if (a->payload_argno == 2)
 	{

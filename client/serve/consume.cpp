@@ -48,23 +48,34 @@ std::optional<std::string> list_param(const httplib::Request& req, const char* n
 // requests that asked for different ones would pass each other's messages over.
 void check_filter(pgque::connection& conn, const std::string& queue, const std::string& consumer,
                   const std::optional<std::string>& types, const std::optional<std::string>& labels) {
-    auto r = conn.exec(
-        "select s.sub_types is not distinct from (select array_agg(distinct t order by t) from unnest($3::text[]) t)"
-        "   and s.sub_labels is not distinct from (select array_agg(distinct l order by l) from unnest($4::text[]) l),"
-        "       coalesce(s.sub_types::text, 'any'), coalesce(s.sub_labels::text, 'any')"
-        "  from pgque.subscriber s join pgque.queue q on q.queue_id = s.sub_queue"
-        "  join pgque.consumer c on c.co_id = s.sub_consumer"
-        " where q.queue_name = $1 and c.co_name = $2",
-        {queue, consumer, types, labels});
+    // same: the filter asked for; unset: C has none (maybe just made)
+    auto current = [&] {
+        return conn.exec(
+            "select s.sub_types is not distinct from (select array_agg(distinct t order by t) from unnest($3::text[]) t)"
+            "   and s.sub_labels is not distinct from (select array_agg(distinct l order by l) from unnest($4::text[]) l),"
+            "       s.sub_types is null and s.sub_labels is null,"
+            "       coalesce(s.sub_types::text, 'any'), coalesce(s.sub_labels::text, 'any')"
+            "  from pgque.subscriber s join pgque.queue q on q.queue_id = s.sub_queue"
+            "  join pgque.consumer c on c.co_id = s.sub_consumer"
+            " where q.queue_name = $1 and c.co_name = $2",
+            {queue, consumer, types, labels});
+    };
+    auto r = current();
     if (r.rows() == 0) {
+        // make C; a request making it at the same time commits first (the
+        // subscription's key makes us wait), and then we see its filter
         conn.exec("select pgque.register_subconsumer($1, $2, $3)", {queue, consumer, member});
-        conn.exec("select pgque.set_filter($1, $2, $3::text[], $4::text[])", {queue, consumer, types, labels});
-        return;
+        r = current();
+        if (r.rows() == 1 && r.get_bool(0, 1)) {
+            conn.exec("select pgque.set_filter($1, $2, $3::text[], $4::text[])", {queue, consumer, types, labels});
+            return;
+        }
     }
-    if (!r.get_bool(0, 0))
+    if (r.rows() != 1 || !r.get_bool(0, 0))
         throw api_error(409,
-                        "consumer \"" + consumer + "\" of queue \"" + queue + "\" takes types " + std::string(r.get(0, 1)) +
-                            " and labels " + std::string(r.get(0, 2)) + ", not what this request asks for",
+                        "consumer \"" + consumer + "\" of queue \"" + queue + "\" takes types " +
+                            std::string(r.rows() == 1 ? r.get(0, 2) : "?") + " and labels " +
+                            std::string(r.rows() == 1 ? r.get(0, 3) : "?") + ", not what this request asks for",
                         "42710", "use another consumer name for another filter");
 }
 
