@@ -1,6 +1,5 @@
-# The filter is never applied: every consumer gets every event.
+# The filter never rejects: every consumer gets every event.
 catches="regress:30_filters"
 mutate() {
-    sub src/consume.c "		if (filtering && !sub_filter_passes(filter, ev->events[i].tuple, ev->desc))
-			continue;" ""
+    sub src/filter.c "	return list_has(&f->types, event, desc, EV_TYPE) &&" "	return true || list_has(&f->types, event, desc, EV_TYPE) ||"
 }
