@@ -68,7 +68,7 @@ pgque--$(EXTVERSION).sql: $(PARTS) pgque.control
 pgque--%--$(EXTVERSION).sql: extension/upgrade/%--$(EXTVERSION).sql $(CODE_PARTS)
 	cat $^ > $@
 
-.PHONY: deps client test demo bench bench-http curves curves-plot nodecay nodecay-plot soak diagrams
+.PHONY: deps client test demo bench bench-http bench-filters curves curves-plot nodecay nodecay-plot soak diagrams
 
 deps:
 	test/deps.sh
@@ -88,6 +88,9 @@ bench:
 
 bench-http:
 	bench/http.sh
+
+bench-filters:
+	bench/filters.sh
 
 curves:
 	bench/curves.sh
