@@ -6,6 +6,8 @@
 #   make test               everything, on a throwaway cluster (test/run_all.sh)
 #   make demo               messages flowing through a throwaway cluster
 #   make bench              benchmarks (bench/)
+#   make bench-http         pgque serve beside the SQL it runs (bench/results/http.md)
+#   make bench-filters      drain time with and without a filter (bench/results/filters.md)
 #   make curves             cost curves: CSVs and PNGs in bench/results/ (bench/curves.sh)
 #   make curves-plot        redraw those PNGs from the CSVs (gnuplot)
 #   make nodecay            60 minutes: pgque vs a SKIP LOCKED job table under a held
