@@ -237,6 +237,24 @@ wait_until "a consumer filtered by type and label receives" 20 collect \
     '/v1/queues/regions/messages?consumer=eu_refunds&label=eu&type=refund&wait=2s' "$DIR/refunds" 1 'x["body"]'
 call GET '/v1/queues/regions/messages?consumer=eu_refunds&label=eu&type=refund&wait=1s' "$READER"
 check_eq "only the eu refund" "r1" "$(cat "$DIR/refunds"; js '"\n".join(x["body"] for x in d["messages"])' | grep .)"
+# behind more windows of what it does not take than one receive passes over
+# (16): the GET goes on at once and finds the match, without a new tick
+call GET '/v1/queues/regions/messages?consumer=far&label=far' "$READER"
+q "select pgque.set_queue_config('regions', 'ticker_max_lag', '0')" >/dev/null
+q "do \$\$
+   begin
+       for i in 1..20 loop
+           perform pgque.insert_event('regions', 'order', 'x', 'us', null, null, null) from generate_series(1, 10000);
+           commit;
+           perform pgque.ticker('regions');
+           commit;
+       end loop;
+       perform pgque.send('regions', 'order', 'the far one', label => 'far');
+       commit;
+       perform pgque.ticker('regions');
+   end \$\$" >/dev/null
+call GET '/v1/queues/regions/messages?consumer=far&label=far' "$READER"
+check_eq "one GET passes over 200,000 and returns the match" "200 the far one" "$status $(js '",".join(x["body"] for x in d["messages"])')"
 
 # a window larger than limit: the next requests go on with its rest, all as
 # member "http" (whatever pooled connection they run on)
