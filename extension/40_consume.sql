@@ -137,8 +137,6 @@ returns void
 as $$
 declare
     v_sub   int4 := pgque._subscriber(queue, consumer);  -- 57_pause.sql
-    v_lanes int4[];
-    v_lane  int4;
 begin
     if cardinality(types) = 0 or cardinality(labels) = 0 then
         raise exception 'a filter of consumer "%" must not be an empty list', consumer
@@ -153,20 +151,14 @@ begin
     -- the old filter; see register_consumer_at)
     perform from pgque.queue q join pgque.subscriber s on s.sub_queue = q.queue_id
      where s.sub_id = v_sub for share of q;
-    -- the lock order of receive and unsubscribe: lanes first, then the queue
-    select coalesce(array_agg(l.sub_id order by lq.queue_priority desc), '{}') into v_lanes
-      from pgque.subscriber s
-      join pgque.queue lq on lq.queue_lane_of = s.sub_queue
-      join pgque.subscriber l on l.sub_queue = lq.queue_id and l.sub_consumer = s.sub_consumer
-     where s.sub_id = v_sub;
-    foreach v_lane in array v_lanes loop
-        perform pgque._lock_subscriber(v_lane);
-    end loop;
-    perform pgque._lock_subscriber(v_sub);
     types := (select array_agg(distinct t order by t) from unnest(types) t);
     labels := (select array_agg(distinct l order by l) from unnest(labels) l);
-    -- rows in that order too: lanes, then the queue (as _pause_consumer)
-    update pgque.subscriber set sub_types = types, sub_labels = labels where sub_id = any (v_lanes);
+    -- its subscriptions of the queue's lanes first, then its own (the row
+    -- order of _pause_consumer); a receive reads the filter with its snapshot
+    update pgque.subscriber s set sub_types = types, sub_labels = labels
+      from pgque.subscriber p, pgque.queue l
+     where p.sub_id = v_sub and l.queue_lane_of = p.sub_queue
+       and s.sub_queue = l.queue_id and s.sub_consumer = p.sub_consumer;
     update pgque.subscriber set sub_types = types, sub_labels = labels where sub_id = v_sub;
 end
 $$;
