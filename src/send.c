@@ -393,6 +393,8 @@ send_args(FunctionCallInfo fcinfo, bool v2, bool has_send_options, SendArgs *a)
 {
 	int			nargs = PG_NARGS() - (v2 && has_send_options ? 3 : 0);
 	int			priority_argno;
+	text	   *label;
+	Jsonb	   *attributes;
 
 	/* send: (queue, [type,] payload, priority, dedup_key, label, attributes) */
 	if (v2 && has_send_options && PG_NARGS() != 6 && PG_NARGS() != 7)
@@ -436,12 +438,13 @@ send_args(FunctionCallInfo fcinfo, bool v2, bool has_send_options, SendArgs *a)
 		a->dedup_key = PG_GETARG_TEXT_PP(nargs);
 		dedup_key_check(a->dedup_key);
 	}
-	label_check(PG_ARGISNULL(nargs + 1) ? NULL : PG_GETARG_TEXT_PP(nargs + 1),
-				PG_ARGISNULL(nargs + 2) ? NULL : PG_GETARG_JSONB_P(nargs + 2));
-	if (!PG_ARGISNULL(nargs + 1))
-		a->label = PointerGetDatum(PG_GETARG_TEXT_PP(nargs + 1));
-	if (!PG_ARGISNULL(nargs + 2))
-		a->attributes = jsonb_text(PG_GETARG_DATUM(nargs + 2));
+	label = PG_ARGISNULL(nargs + 1) ? NULL : PG_GETARG_TEXT_PP(nargs + 1);
+	attributes = PG_ARGISNULL(nargs + 2) ? NULL : PG_GETARG_JSONB_P(nargs + 2);
+	label_check(label, attributes);
+	if (label != NULL)
+		a->label = PointerGetDatum(label);
+	if (attributes != NULL)
+		a->attributes = jsonb_text(JsonbPGetDatum(attributes));
 }
 
 /* Producing to a restricted queue needs a 'produce' grant (access.c). */
