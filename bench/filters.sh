@@ -5,7 +5,7 @@
 # Three kinds of consumer drain it with receive(max_return 1000) + ack, one
 # transaction per batch, until a receive returns nothing and the consumer's
 # cursor is at the newest tick (a receive that hands out nothing may have
-# passed over its 16 windows with more to come):
+# passed over its 1,000,000 events with more to come):
 #   all   no filter: handed every event;
 #   eu    labels {eu}: handed 1 %, passes 99 % over;
 #   none  labels {mars}: handed nothing, passes everything over.

@@ -96,8 +96,14 @@ pgque_consume_init(void)
 							NULL, NULL, NULL);
 	pgque_meta_rows_init();
 }
-/* receive skips at most this many empty windows before returning nothing */
+/*
+ * receive skips at most this many empty windows before returning nothing;
+ * windows whose events a filter passed over count only once it passed over
+ * RECEIVE_MAX_FILTERED events (filter.c: a consumer far behind on events it
+ * does not take reads on in one call, within bounds)
+ */
 #define RECEIVE_MAX_EMPTY	16
+#define RECEIVE_MAX_FILTERED	1000000
 
 
 
@@ -312,12 +318,21 @@ fill_batch_row(BatchRow *b, int row)
 	b->member = isnull ? NULL : TextDatumGetCString(d);
 	if (b->member != NULL && b->member[0] == '\0')
 		b->member = NULL;		/* the subscriber's own row */
+	{
+		bool		types_null;
+		bool		labels_null;
+		Datum		types = pgque_spi_value_opt(row, 12, &types_null);
+		Datum		labels = pgque_spi_value_opt(row, 13, &labels_null);
+
+		sub_filter_set(&b->filter, types, types_null, labels, labels_null);
+	}
 }
 
 #define BATCH_COLUMNS_V1 \
 	"b.batch_id, b.batch_state, b.batch_prev_tick, b.batch_next_tick," \
 	" b.batch_start_ev, b.batch_end_ev, b.batch_sub, s.sub_queue"
-#define BATCH_COLUMNS BATCH_COLUMNS_V1 ", b.batch_start_pos, b.batch_end_pos, b.batch_member"
+#define BATCH_COLUMNS BATCH_COLUMNS_V1 ", b.batch_start_pos, b.batch_end_pos, b.batch_member," \
+	" s.sub_types, s.sub_labels"
 #define BATCH_FROM \
 	" from pgque.batch b join pgque.subscriber s on s.sub_id OPERATOR(pg_catalog.=) b.batch_sub"
 #define SUB_STATE_WHERE_V1 \
@@ -806,12 +821,13 @@ expire_event(int32 queue_id, int32 sub_id, const BatchEvents *ev, int i)
  * Drop from ev (in position order) the events the subscription is not
  * handed: the expired ones (ttl > 0) and those its filter does not take
  * (filter.c), keeping at most max_keep; with more than that, ev->more is
- * set. Returns the position of the last event passed (kept or dropped), 0
- * if none.
+ * set. Adds to *filtered (if not NULL) how many the filter passed over.
+ * Returns the position of the last event passed (kept or dropped), 0 if
+ * none.
  */
 static int64
 pass_over_events(int32 queue_id, int32 sub_id, int64 ttl, bool drop, const SubFilter *filter,
-				 BatchEvents *ev, int max_keep)
+				 BatchEvents *ev, int max_keep, int64 *filtered)
 {
 	TimestampTz oldest = GetCurrentTimestamp() - ttl;
 	bool		filtering = sub_filter_active(filter);
@@ -833,7 +849,11 @@ pass_over_events(int32 queue_id, int32 sub_id, int64 ttl, bool drop, const SubFi
 		/* a retried copy (ev_owner set) was taken once: it comes again whatever the filter now */
 		if (filtering && heap_attisnull(ev->events[i].tuple, EV_OWNER + 1, ev->desc) &&
 			!sub_filter_passes(filter, ev->events[i].tuple, ev->desc))
+		{
+			if (filtered != NULL)
+				(*filtered)++;
 			continue;
+		}
 		if (ttl <= 0)
 		{
 			ev->events[kept++] = ev->events[i];
@@ -864,7 +884,8 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 {
 	SubRef		sub;
 	Snapshot	snap;
-	int			attempt;
+	int			empty = 0;
+	int64		filtered = 0;
 	int			window_max;
 
 	SPI_connect();
@@ -892,7 +913,7 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 	window_max = sub_filter_active(&sub.filter) ? max_batch_events : Min(max_return, max_batch_events);
 
 	/* a paused queue or consumer is handed nothing (57_pause.sql) */
-	for (attempt = 0; attempt < RECEIVE_MAX_EMPTY && !sub.paused; attempt++)
+	while (empty < RECEIVE_MAX_EMPTY && !sub.paused)
 	{
 		BatchRow	b;
 		BatchEvents ev;
@@ -900,6 +921,7 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 		bool		ranges = pgque_schema_has_heap_ranges();
 		bool		passing = ranges && (sub.ttl > 0 || sub_filter_active(&sub.filter));
 		int64		last_pos = 0;
+		int64		filtered_before = filtered;
 		int			nret;
 
 		if (take != NULL)
@@ -945,7 +967,7 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 		while (passing)
 		{
 			last_pos = pass_over_events(sub.queue_id, sub.sub_id, sub.ttl, sub.ttl_drop,
-										&sub.filter, &ev, max_return);
+										&sub.filter, &ev, max_return, &filtered);
 			if (ev.n > 0 || !ev.more)
 				break;
 
@@ -966,6 +988,8 @@ consume_receive_rows(ReturnSetInfo *rsinfo, const char *queue_name, const char *
 			else if (b.member == NULL)
 				consume_batch_insert(&b, 'd', snap);	/* a member's new window: the cursor moved already */
 			snap = consume_refresh_snapshot(snap);
+			if (filtered == filtered_before || filtered >= RECEIVE_MAX_FILTERED)
+				empty++;
 			continue;
 		}
 
@@ -1344,38 +1368,6 @@ pgque_open_batch(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(BlessTupleDesc(desc), out, outnull)));
 }
 
-/* The filter of subscription sub_id (none if it is gone). */
-static void
-sub_filter_fetch(int32 sub_id, Snapshot snap, SubFilter *filter)
-{
-	static SPIPlanPtr plan;
-	static const Oid types[] = {INT4OID};
-	Datum		args[1];
-	bool		types_null;
-	bool		labels_null;
-	Datum		t;
-	Datum		l;
-
-	memset(filter, 0, sizeof(*filter));
-	if (meta_rows_ready())
-	{
-		meta_sub_filter(sub_id, snap, filter);
-		return;
-	}
-	args[0] = Int32GetDatum(sub_id);
-	if (pgque_execute_snapshot(pgque_plan(&plan,
-										  "select sub_types, sub_labels from pgque.subscriber"
-										  " where sub_id OPERATOR(pg_catalog.=) $1",
-										  1, types),
-							   args, NULL, snap, InvalidSnapshot, true, false, 1) != SPI_OK_SELECT)
-		elog(ERROR, "could not look up subscription %d", sub_id);
-	if (SPI_processed != 1)
-		return;
-	t = pgque_spi_value_opt(0, 1, &types_null);
-	l = pgque_spi_value_opt(0, 2, &labels_null);
-	sub_filter_set(filter, t, types_null, l, labels_null);
-}
-
 /*
  * SQL: pgque.get_batch_events(batch_id bigint) -> setof (ev_id, ev_time,
  *		ev_txid, ev_retry, ev_type, ev_data, ev_extra1..4)
@@ -1388,7 +1380,6 @@ pgque_get_batch_events(PG_FUNCTION_ARGS)
 	BatchRow	b;
 	BatchEvents ev;
 	PgqueQueue	q;
-	SubFilter	filter;
 	bool		ranges;
 
 	if (PG_ARGISNULL(0))
@@ -1402,10 +1393,7 @@ pgque_get_batch_events(PG_FUNCTION_ARGS)
 	ranges = pgque_schema_has_heap_ranges();
 	if (ranges && !pgque_queue_fetch(NULL, b.queue_id, snap, &q))
 		elog(ERROR, "queue %d of batch " INT64_FORMAT " is missing", b.queue_id, b.batch_id);
-	memset(&filter, 0, sizeof(filter));
-	if (ranges)
-		sub_filter_fetch(b.sub_id, snap, &filter);
-	if (ranges && q.message_ttl == 0 && !sub_filter_active(&filter))
+	if (ranges && q.message_ttl == 0 && !sub_filter_active(&b.filter))
 	{
 		/*
 		 * Nothing to pass over: write the rows as they are read, which is
@@ -1431,8 +1419,8 @@ pgque_get_batch_events(PG_FUNCTION_ARGS)
 	}
 	window_events(&b, snap, 0, 0, false, &ev);
 	if (ranges)
-		pass_over_events(b.queue_id, b.sub_id, q.message_ttl, q.expired_drop, &filter, &ev,
-						 INT_MAX);
+		pass_over_events(b.queue_id, b.sub_id, q.message_ttl, q.expired_drop, &b.filter, &ev,
+						 INT_MAX, NULL);
 	batch_events_sort(&ev);
 	emit_events(rsinfo, &ev, ev.n, event_cols, 0);
 	UnregisterSnapshot(snap);

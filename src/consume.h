@@ -58,6 +58,8 @@ typedef struct BatchRow
 	bool		has_end_pos;
 	int64		end_pos;
 	const char *member;			/* the subconsumer holding it, or NULL */
+	SubFilter	filter;			/* its subscription's, read with the row (every
+								 * fetch joins pgque.subscriber) */
 } BatchRow;
 
 /* Has receive handed the open batch out? */

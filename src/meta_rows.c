@@ -634,14 +634,7 @@ fill_batch(MetaScan *s, BatchRow *b)
 static bool
 batch_join_sub(BatchRow *b, Snapshot snap)
 {
-	return sub_fetch(snap, b->sub_id, 0, 0, NULL, &b->queue_id, NULL, NULL, NULL);
-}
-
-/* The filter of subscription sub_id; false if there is none. */
-bool
-meta_sub_filter(int32 sub_id, Snapshot snap, SubFilter *filter)
-{
-	return sub_fetch(snap, sub_id, 0, 0, NULL, NULL, NULL, NULL, filter);
+	return sub_fetch(snap, b->sub_id, 0, 0, NULL, &b->queue_id, NULL, NULL, &b->filter);
 }
 
 /* The newest batch row of sub_id held by member ("" for its own); false if none. */

@@ -33,7 +33,6 @@ extern bool meta_rows_ready(void);
 extern bool meta_rows_write_ready(void);
 extern int	meta_sub_lookup(const char *queue_name, const char *consumer_name,
 							Snapshot snap, SubRef *sub, PgqueQueue *q);
-extern bool meta_sub_filter(int32 sub_id, Snapshot snap, SubFilter *filter);
 extern bool meta_sub_state(int32 sub_id, const char *member, Snapshot snap, BatchRow *b);
 extern bool meta_batch_fetch(int64 batch_id, Snapshot snap, BatchRow *b);
 extern void meta_ticks_begin(MetaTicks *t, int32 queue_id, int64 from, int64 before,

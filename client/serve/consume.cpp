@@ -25,7 +25,6 @@ namespace {
 
 constexpr long long max_wait_ms = 300000;
 constexpr const char* member = "http";
-constexpr int max_behind_retries = 20;
 
 std::optional<std::string> interval_of_ms(const std::optional<long long>& ms) {
     if (!ms) return std::nullopt;
@@ -95,18 +94,6 @@ void add_labels(json& messages) {
     }
 }
 
-// After an empty receive: is C's cursor still behind the newest tick (and
-// C not paused)? Then the receive passed over all it read -- events its
-// filter does not take, or expired ones -- and stopped at its limit of
-// windows; more remain to be read.
-bool still_behind(pgque::connection& conn, const std::string& queue, const std::string& consumer) {
-    auto r = conn.exec(
-        "select coalesce((select i.pending_events > 0 and not i.paused from pgque.get_consumer_info($1, $2) i"
-        "                  where i.consumer_name = $2), false)",
-        {queue, consumer});
-    return r.get_bool(0, 0);
-}
-
 // one receive_leased call; the messages as JSON
 json receive(pgque::connection& conn, const std::string& queue, const std::string& consumer, int limit,
              const std::optional<std::string>& lease) {
@@ -158,19 +145,12 @@ void add_consume_routes(httplib::Server& server, api& a) {
             const auto labels = list_param(req, "label");
             const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait);
             const std::string channel = "pgque_" + queue;
-            int behind_retries = 0;
             for (;;) {
                 const std::uint64_t seen = wait > 0 ? a.ticks().watch(channel) : 0;
-                bool behind = false;
                 reply r = a.transaction(role, [&](pgque::connection& conn, int) {
                     if (types || labels) check_filter(conn, queue, consumer, types, labels);
-                    json messages = receive(conn, queue, consumer, static_cast<int>(limit), lease);
-                    if (messages.empty()) behind = still_behind(conn, queue, consumer);
-                    return reply(200, {{"messages", std::move(messages)}});
+                    return reply(200, {{"messages", receive(conn, queue, consumer, static_cast<int>(limit), lease)}});
                 });
-                // a receive passes over at most 16 windows (filters, expiry):
-                // go on at once while the cursor is behind, a while
-                if (r.body["messages"].empty() && behind && ++behind_retries <= max_behind_retries) continue;
                 if (!r.body["messages"].empty() || std::chrono::steady_clock::now() >= until) {
                     send_reply(res, r);
                     return;

@@ -237,8 +237,8 @@ wait_until "a consumer filtered by type and label receives" 20 collect \
     '/v1/queues/regions/messages?consumer=eu_refunds&label=eu&type=refund&wait=2s' "$DIR/refunds" 1 'x["body"]'
 call GET '/v1/queues/regions/messages?consumer=eu_refunds&label=eu&type=refund&wait=1s' "$READER"
 check_eq "only the eu refund" "r1" "$(cat "$DIR/refunds"; js '"\n".join(x["body"] for x in d["messages"])' | grep .)"
-# behind more windows of what it does not take than one receive passes over
-# (16): the GET goes on at once and finds the match, without a new tick
+# behind more windows of what it does not take than a receive tries empty
+# ones (16): one GET reads on to the match, without a new tick
 call GET '/v1/queues/regions/messages?consumer=far&label=far' "$READER"
 q "select pgque.set_queue_config('regions', 'ticker_max_lag', '0')" >/dev/null
 q "do \$\$
